@@ -1,0 +1,266 @@
+//! The database handle: one sqlx `Any` pool for SQLite or PostgreSQL, chosen by
+//! the URL scheme. Every query in Keel is written once in the portable subset
+//! (see docs/architecture.md); the few backend-specific statements live here,
+//! each beside its portable twin.
+
+use std::{str::FromStr, sync::Arc, time::Duration};
+
+use sqlx::{
+    any::{AnyConnectOptions, AnyPoolOptions},
+    AnyPool, Executor,
+};
+use tokio::sync::watch;
+
+use crate::error::{Error, Result};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(Error::Internal(format!(
+                "unsupported database URL scheme in `{}`: use sqlite:// or postgres://",
+                redact(url)
+            )))
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The URL with any password replaced, for logs and messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+    url: Arc<str>,
+    /// The highest event sequence number known to be committed. Writers in this
+    /// process bump it after commit; on PostgreSQL a LISTEN task bumps it for
+    /// writes made by other instances.
+    latest_event: Arc<watch::Sender<i64>>,
+}
+
+impl Db {
+    pub async fn connect(url: &str) -> Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let url = match backend {
+            Backend::Sqlite => prepare_sqlite_url(url)?,
+            Backend::Postgres => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the single writer; the busy
+                        // timeout makes writers queue instead of failing.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let (tx, _) = watch::channel(0);
+        let db = Db {
+            pool,
+            backend,
+            url: url.into(),
+            latest_event: Arc::new(tx),
+        };
+        Ok(db)
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| Error::Internal(format!("migration failed: {e}")))?;
+        let latest = self.max_event_seq().await?;
+        self.latest_event.send_if_modified(|v| bump(v, latest));
+        Ok(())
+    }
+
+    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, which takes
+    /// the write lock up front: a deferred transaction that reads and then writes
+    /// can fail with SQLITE_BUSY when another writer got in between, whatever the
+    /// busy timeout. PostgreSQL's default `BEGIN` is its portable twin.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn max_event_seq(&self) -> Result<i64> {
+        let seq: i64 =
+            sqlx::query_scalar("select cast(coalesce(max(seq), 0) as bigint) from event")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(seq)
+    }
+
+    /// A receiver that changes whenever a newer event is known to be committed.
+    pub fn subscribe_events(&self) -> watch::Receiver<i64> {
+        self.latest_event.subscribe()
+    }
+
+    /// Records that events up to `seq` are committed and wakes the streams.
+    pub fn note_event_committed(&self, seq: i64) {
+        self.latest_event.send_if_modified(|v| bump(v, seq));
+    }
+
+    /// The channel PostgreSQL instances use to wake each other after a commit.
+    pub const EVENT_CHANNEL: &'static str = "keel_events";
+
+    /// Re-checks the outbox for events committed by other processes: on
+    /// PostgreSQL it LISTENs (woken by the NOTIFY in `Uow::record`); on SQLite,
+    /// where there is no such signal, it polls every `poll`.
+    pub async fn follow_external_events(self, poll: Duration) {
+        if self.backend == Backend::Postgres {
+            match sqlx::postgres::PgListener::connect(&self.url).await {
+                Ok(mut listener) => {
+                    if let Err(e) = listener.listen(Self::EVENT_CHANNEL).await {
+                        tracing::warn!(error = %e, "LISTEN failed; falling back to polling");
+                    } else {
+                        loop {
+                            // A notification or a dropped connection both mean "check now";
+                            // the timeout covers a NOTIFY lost while reconnecting.
+                            let _ = tokio::time::timeout(poll, listener.try_recv()).await;
+                            self.refresh_latest().await;
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "LISTEN connection failed; falling back to polling")
+                }
+            }
+        }
+        loop {
+            tokio::time::sleep(poll).await;
+            self.refresh_latest().await;
+        }
+    }
+
+    async fn refresh_latest(&self) {
+        match self.max_event_seq().await {
+            Ok(seq) => self.note_event_committed(seq),
+            Err(e) => tracing::warn!(error = %e, "could not read the latest event sequence"),
+        }
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn bump(current: &mut i64, seq: i64) -> bool {
+    if seq > *current {
+        *current = seq;
+        true
+    } else {
+        false
+    }
+}
+
+/// Makes sure the SQLite file's folder exists and that the file is created on
+/// first start (`mode=rwc`).
+fn prepare_sqlite_url(url: &str) -> Result<String> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" {
+        return Err(Error::Internal(
+            "use a SQLite file path: an in-memory database is not shared between connections"
+                .into(),
+        ));
+    }
+    if let Some(parent) = std::path::Path::new(path).parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::Internal(format!("can't create {}: {e}", parent.display())))?;
+        }
+    }
+    let query = if query.contains("mode=") {
+        query.to_string()
+    } else if query.is_empty() {
+        "mode=rwc".into()
+    } else {
+        format!("{query}&mode=rwc")
+    };
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://keel:s3cret@127.0.0.1:5432/keel"),
+            "postgres://keel:***@127.0.0.1:5432/keel"
+        );
+        assert_eq!(redact("sqlite://data/keel.db"), "sqlite://data/keel.db");
+    }
+
+    #[test]
+    fn backend_follows_the_scheme() {
+        assert_eq!(
+            Backend::from_url("sqlite://data/keel.db").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://x/y").unwrap(),
+            Backend::Postgres
+        );
+        assert!(Backend::from_url("mysql://x").is_err());
+    }
+}

@@ -1,0 +1,70 @@
+//! One error type for every use case. Variants carry data so that each door can
+//! render them precisely: the REST layer maps them to status codes and the error
+//! shape, forms show field errors next to their inputs. Database causes are never
+//! shown to clients; the server logs them with the request id.
+
+use domain::{governance::Permission, FieldError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("your role lacks the {permission} permission")]
+    Forbidden { permission: Permission },
+    #[error("you may not act on {what}")]
+    OutOfScope { what: String },
+    #[error("{entity} {key} was not found")]
+    NotFound { entity: &'static str, key: String },
+    #[error("the input is not valid")]
+    Invalid(Vec<FieldError>),
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("too many failed attempts; try again in {retry_after_secs} s")]
+    Throttled { retry_after_secs: i64 },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Error::Invalid(vec![FieldError::new(field, message)])
+    }
+
+    /// The stable machine-readable code clients switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Unauthenticated => "unauthenticated",
+            Error::Forbidden { .. } | Error::OutOfScope { .. } => "forbidden",
+            Error::NotFound { .. } => "not_found",
+            Error::Invalid(_) => "invalid_input",
+            Error::Conflict { code, .. } => code,
+            Error::Throttled { .. } => "too_many_attempts",
+            Error::Database(_) | Error::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<Vec<FieldError>> for Error {
+    fn from(errors: Vec<FieldError>) -> Self {
+        Error::Invalid(errors)
+    }
+}
+
+impl From<FieldError> for Error {
+    fn from(error: FieldError) -> Self {
+        Error::Invalid(vec![error])
+    }
+}
+
+/// Turns a unique-constraint violation into a field error or conflict a person
+/// can act on; any other database error passes through unchanged.
+pub fn on_unique(err: sqlx::Error, field: &str, message: &str) -> Error {
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => Error::invalid(field, message),
+        _ => Error::Database(err),
+    }
+}

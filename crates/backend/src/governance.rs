@@ -1,0 +1,904 @@
+//! Governance: staff users, sessions, API tokens, the audit log and the event feed.
+//!
+//! Invariants: passwords and bearer secrets are stored only as hashes (argon2
+//! for passwords, SHA-256 for random 256-bit tokens); a disabled user has no
+//! working session; sign-in is throttled per email and per address; every change
+//! to a user or token is audited and emits an event.
+
+use domain::{
+    events::Event,
+    governance::{
+        check_password, sign_in_allowed, Permission, Role, Scope, SIGN_IN_MAX_FAILURES,
+        SIGN_IN_WINDOW_SECS,
+    },
+    Email, FieldError,
+};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::{
+    ctx::{Actor, ActorKind, Ctx},
+    db::Db,
+    error::{on_unique, Error, Result},
+    page_limit, rfc3339,
+    uow::{Change, Idempotency},
+    Page,
+};
+
+/// How long a staff session lasts from sign-in.
+pub const SESSION_TTL_SECS: i64 = 12 * 60 * 60;
+/// More failures than this from one address in the window throttle that address.
+const ADDRESS_MAX_FAILURES: i64 = SIGN_IN_MAX_FAILURES * 4;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub scope: Scope,
+    pub active: bool,
+    pub version: i64,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub password: String,
+    #[serde(default)]
+    pub scope: Scope,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserUpdate {
+    pub role: String,
+    pub active: bool,
+    #[serde(default)]
+    pub scope: Scope,
+    /// The version the editor saw; a stale edit is refused instead of overwriting.
+    pub version: i64,
+}
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// A fresh random secret: 32 bytes from the OS, URL-safe hex.
+fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || password_auth::generate_hash(password))
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))
+}
+
+async fn verify_password(password: String, hash: String) -> Result<bool> {
+    tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok())
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// A hash of a password nobody has, verified against when the email is unknown,
+/// so that response time doesn't reveal which accounts exist.
+static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User> {
+    let role: String = row.try_get("role")?;
+    let scope: String = row.try_get("scope_json")?;
+    Ok(User {
+        id: row.try_get("user_id")?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        role: Role::parse(&role).map_err(Error::Internal)?,
+        scope: serde_json::from_str(&scope).unwrap_or_default(),
+        active: row.try_get::<i16, _>("active")? == 1,
+        version: row.try_get("version")?,
+        created_at: rfc3339(row.try_get("created_at")?),
+    })
+}
+
+const USER_COLUMNS: &str = "user_id, email, name, role, scope_json, active, version, created_at";
+
+fn validate_new_user(input: &NewUser) -> Result<(Email, String, Role)> {
+    let mut errors = Vec::new();
+    let email = Email::parse(&input.email)
+        .map_err(|m| errors.push(FieldError::new("email", m)))
+        .ok();
+    let name = domain::inventory::parse_name("name", &input.name)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let role = Role::parse(&input.role)
+        .map_err(|m| errors.push(FieldError::new("role", m)))
+        .ok();
+    if let Err(m) = check_password(&input.password) {
+        errors.push(FieldError::new("password", m));
+    }
+    match (email, name, role) {
+        (Some(e), Some(n), Some(r)) if errors.is_empty() => Ok((e, n, r)),
+        _ => Err(Error::Invalid(errors)),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(email = %input.email))]
+pub async fn create_user(
+    db: &Db,
+    ctx: &Ctx,
+    input: NewUser,
+    idem: Option<&Idempotency>,
+) -> Result<User> {
+    ctx.require(Permission::UsersManage)?;
+    let (email, name, role) = validate_new_user(&input)?;
+    let hash = hash_password(input.password).await?;
+    let mut uow = db.begin(ctx).await?;
+    if let Some(saved) = uow.claim_idempotency(idem).await? {
+        return Ok(saved);
+    }
+    let id = domain::Id::<User>::new().to_string();
+    let now = uow.now();
+    let scope_json =
+        serde_json::to_string(&input.scope).map_err(|e| Error::Internal(e.to_string()))?;
+    sqlx::query(
+        "insert into app_user (user_id, email, name, role, password_hash, scope_json, active, version, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, 1, 1, $7, $7)",
+    )
+    .bind(&id)
+    .bind(email.as_str())
+    .bind(&name)
+    .bind(role.as_str())
+    .bind(&hash)
+    .bind(&scope_json)
+    .bind(now)
+    .execute(&mut *uow.tx)
+    .await
+    .map_err(|e| on_unique(e, "email", "a user with this email already exists"))?;
+    let user = User {
+        id: id.clone(),
+        email: email.to_string(),
+        name: name.clone(),
+        role,
+        scope: input.scope,
+        active: true,
+        version: 1,
+        created_at: rfc3339(now),
+    };
+    uow.record(
+        Change {
+            action: "user.create",
+            entity: "user",
+            entity_id: &id,
+            before: None,
+            after: Some(serde_json::to_value(&user).unwrap_or_default()),
+        },
+        Event::UserCreated {
+            user_id: id.clone(),
+            email: email.to_string(),
+            name,
+            role,
+        },
+    )
+    .await?;
+    uow.remember(&user).await?;
+    uow.commit().await?;
+    Ok(user)
+}
+
+#[tracing::instrument(skip_all, fields(user_id = %user_id))]
+pub async fn update_user(db: &Db, ctx: &Ctx, user_id: &str, input: UserUpdate) -> Result<User> {
+    ctx.require(Permission::UsersManage)?;
+    let role = Role::parse(&input.role).map_err(|m| Error::invalid("role", m))?;
+    if ctx.actor.id.as_deref() == Some(user_id) && (!input.active || role != Role::Admin) {
+        return Err(Error::invalid(
+            "role",
+            "you can't demote or disable your own account; ask another admin",
+        ));
+    }
+    let mut uow = db.begin(ctx).await?;
+    let before = fetch_user(&mut uow.tx, user_id).await?;
+    let now = uow.now();
+    let scope_json =
+        serde_json::to_string(&input.scope).map_err(|e| Error::Internal(e.to_string()))?;
+    let updated = sqlx::query(
+        "update app_user set role = $1, active = $2, scope_json = $3, version = version + 1, updated_at = $4
+         where user_id = $5 and version = $6",
+    )
+    .bind(role.as_str())
+    .bind(if input.active { 1i16 } else { 0i16 })
+    .bind(&scope_json)
+    .bind(now)
+    .bind(user_id)
+    .bind(input.version)
+    .execute(&mut *uow.tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(Error::Conflict {
+            code: "version_conflict",
+            message: format!(
+                "{} was changed by someone else (now version {}); reload and try again",
+                before.email, before.version
+            ),
+        });
+    }
+    if !input.active {
+        sqlx::query("delete from user_session where user_id = $1")
+            .bind(user_id)
+            .execute(&mut *uow.tx)
+            .await?;
+    }
+    let after = fetch_user(&mut uow.tx, user_id).await?;
+    uow.record(
+        Change {
+            action: "user.update",
+            entity: "user",
+            entity_id: user_id,
+            before: serde_json::to_value(&before).ok(),
+            after: serde_json::to_value(&after).ok(),
+        },
+        Event::UserUpdated {
+            user_id: user_id.into(),
+            role: after.role,
+            active: after.active,
+            scope: after.scope.clone(),
+        },
+    )
+    .await?;
+    uow.commit().await?;
+    Ok(after)
+}
+
+/// An administrator sets a new password for a user (for example after a lost
+/// password). Existing sessions of that user end.
+#[tracing::instrument(skip_all, fields(user_id = %user_id))]
+pub async fn set_password(db: &Db, ctx: &Ctx, user_id: &str, password: String) -> Result<()> {
+    ctx.require(Permission::UsersManage)?;
+    check_password(&password).map_err(|m| Error::invalid("password", m))?;
+    let hash = hash_password(password).await?;
+    let mut uow = db.begin(ctx).await?;
+    let user = fetch_user(&mut uow.tx, user_id).await?;
+    let now = uow.now();
+    sqlx::query("update app_user set password_hash = $1, version = version + 1, updated_at = $2 where user_id = $3")
+        .bind(hash)
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *uow.tx)
+        .await?;
+    sqlx::query("delete from user_session where user_id = $1")
+        .bind(user_id)
+        .execute(&mut *uow.tx)
+        .await?;
+    uow.record(
+        Change {
+            action: "user.set_password",
+            entity: "user",
+            entity_id: user_id,
+            before: None,
+            after: Some(serde_json::json!({"email": user.email})),
+        },
+        Event::UserPasswordChanged {
+            user_id: user_id.into(),
+        },
+    )
+    .await?;
+    uow.commit().await
+}
+
+async fn fetch_user(conn: &mut sqlx::AnyConnection, user_id: &str) -> Result<User> {
+    let row = sqlx::query(&format!(
+        "select {USER_COLUMNS} from app_user where user_id = $1"
+    ))
+    .bind(user_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| Error::NotFound {
+        entity: "user",
+        key: user_id.into(),
+    })?;
+    user_from_row(&row)
+}
+
+pub async fn get_user(db: &Db, ctx: &Ctx, user_id: &str) -> Result<User> {
+    ctx.require(Permission::UsersManage)?;
+    let mut conn = db.pool.acquire().await?;
+    fetch_user(&mut conn, user_id).await
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct UserFilter {
+    pub q: Option<String>,
+    pub role: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// Users ordered by email, keyset-paginated.
+pub async fn list_users(db: &Db, ctx: &Ctx, filter: &UserFilter) -> Result<Page<User>> {
+    ctx.require(Permission::UsersManage)?;
+    let limit = page_limit(filter.limit);
+    let role = match filter.role.as_deref().filter(|r| !r.is_empty()) {
+        Some(r) => Some(
+            Role::parse(r)
+                .map_err(|m| Error::invalid("role", m))?
+                .as_str()
+                .to_string(),
+        ),
+        None => None,
+    };
+    let q = filter
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("%{}%", q.to_lowercase()));
+    let rows = sqlx::query(&format!(
+        "select {USER_COLUMNS} from app_user
+         where ($1 is null or role = $1)
+           and ($2 is null or lower(email) like $2 or lower(name) like $2)
+           and ($3 is null or email > $3)
+         order by email limit $4"
+    ))
+    .bind(role)
+    .bind(q)
+    .bind(filter.cursor.clone().filter(|c| !c.is_empty()))
+    .bind(limit + 1)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut items = rows.iter().map(user_from_row).collect::<Result<Vec<_>>>()?;
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|u| u.email.clone())
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// A signed-in session: the secret goes into the cookie, only its hash is stored.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub secret: String,
+    pub user: User,
+    pub expires_at: i64,
+}
+
+#[tracing::instrument(skip_all, fields(remote = %remote))]
+pub async fn sign_in(
+    db: &Db,
+    ctx: &Ctx,
+    email: &str,
+    password: &str,
+    remote: &str,
+) -> Result<NewSession> {
+    let email = Email::parse(email).map_err(|m| Error::invalid("email", m))?;
+    if password.is_empty() {
+        return Err(Error::invalid("password", "enter your password"));
+    }
+    let now = ctx.now();
+    let window_start = now - SIGN_IN_WINDOW_SECS * 1_000_000;
+    let (by_email, by_remote): (i64, i64) = sqlx::query_as(
+        "select
+           cast(coalesce(sum(case when email = $1 then 1 else 0 end), 0) as bigint),
+           cast(coalesce(sum(case when remote = $2 then 1 else 0 end), 0) as bigint)
+         from sign_in_attempt where succeeded = 0 and created_at > $3 and (email = $1 or remote = $2)",
+    )
+    .bind(email.as_str())
+    .bind(remote)
+    .bind(window_start)
+    .fetch_one(&db.pool)
+    .await?;
+    if !sign_in_allowed(by_email) || by_remote >= ADDRESS_MAX_FAILURES {
+        return Err(Error::Throttled {
+            retry_after_secs: SIGN_IN_WINDOW_SECS,
+        });
+    }
+
+    let row = sqlx::query("select user_id, password_hash, active from app_user where email = $1")
+        .bind(email.as_str())
+        .fetch_optional(&db.pool)
+        .await?;
+    let (user_id, ok) = match row {
+        Some(row) => {
+            let hash: String = row.try_get("password_hash")?;
+            let active = row.try_get::<i16, _>("active")? == 1;
+            let id: String = row.try_get("user_id")?;
+            (
+                Some(id),
+                verify_password(password.to_string(), hash).await? && active,
+            )
+        }
+        None => {
+            let dummy = match DUMMY_HASH.get() {
+                Some(h) => h.clone(),
+                None => {
+                    let h = hash_password(random_secret()).await?;
+                    DUMMY_HASH.get_or_init(|| h).clone()
+                }
+            };
+            verify_password(password.to_string(), dummy).await?;
+            (None, false)
+        }
+    };
+
+    let mut tx = db.begin_write().await?;
+    sqlx::query("insert into sign_in_attempt (attempt_id, email, remote, succeeded, created_at) values ($1, $2, $3, $4, $5)")
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(email.as_str())
+        .bind(remote)
+        .bind(if ok { 1i16 } else { 0i16 })
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    let Some(user_id) = user_id.filter(|_| ok) else {
+        // The failed attempt must be stored even though sign-in fails: it is what throttles.
+        tx.commit().await?;
+        return Err(Error::Invalid(vec![FieldError::new(
+            "password",
+            "the email or password is wrong",
+        )]));
+    };
+    tx.commit().await?;
+
+    let secret = random_secret();
+    let expires_at = now + SESSION_TTL_SECS * 1_000_000;
+    let mut user_ctx = ctx.clone();
+    let mut uow = db.begin(ctx).await?;
+    let user = fetch_user(&mut uow.tx, &user_id).await?;
+    user_ctx.actor = Actor {
+        kind: ActorKind::User,
+        id: Some(user.id.clone()),
+        name: user.email.clone(),
+        role: Some(user.role),
+        scope: user.scope.clone(),
+    };
+    uow.ctx = user_ctx;
+    sqlx::query("insert into user_session (session_id, user_id, created_at, expires_at) values ($1, $2, $3, $4)")
+        .bind(sha256_hex(&secret))
+        .bind(&user_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *uow.tx)
+        .await?;
+    uow.record(
+        Change {
+            action: "user.sign_in",
+            entity: "user",
+            entity_id: &user_id,
+            before: None,
+            after: Some(serde_json::json!({"remote": remote})),
+        },
+        Event::UserSignedIn {
+            user_id: user_id.clone(),
+        },
+    )
+    .await?;
+    uow.commit().await?;
+    Ok(NewSession {
+        secret,
+        user,
+        expires_at,
+    })
+}
+
+/// Resolves a session cookie to its actor; expired sessions and disabled users resolve to nothing.
+pub async fn session_actor(db: &Db, secret: &str, now: i64) -> Result<Option<Actor>> {
+    let row = sqlx::query(
+        "select u.user_id, u.email, u.name, u.role, u.scope_json from user_session s join app_user u on u.user_id = s.user_id
+         where s.session_id = $1 and s.expires_at > $2 and u.active = 1",
+    )
+    .bind(sha256_hex(secret))
+    .bind(now)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|row| -> Result<Actor> {
+        let role: String = row.try_get("role")?;
+        let scope: String = row.try_get("scope_json")?;
+        Ok(Actor {
+            kind: ActorKind::User,
+            id: Some(row.try_get("user_id")?),
+            name: row.try_get("email")?,
+            role: Some(Role::parse(&role).map_err(Error::Internal)?),
+            scope: serde_json::from_str(&scope).unwrap_or_default(),
+        })
+    })
+    .transpose()
+}
+
+pub async fn sign_out(db: &Db, ctx: &Ctx, secret: &str) -> Result<()> {
+    let Some(user_id) = ctx
+        .actor
+        .id
+        .clone()
+        .filter(|_| ctx.actor.kind == ActorKind::User)
+    else {
+        return Ok(());
+    };
+    let mut uow = db.begin(ctx).await?;
+    let deleted = sqlx::query("delete from user_session where session_id = $1")
+        .bind(sha256_hex(secret))
+        .execute(&mut *uow.tx)
+        .await?;
+    if deleted.rows_affected() > 0 {
+        uow.record(
+            Change {
+                action: "user.sign_out",
+                entity: "user",
+                entity_id: &user_id,
+                before: None,
+                after: None,
+            },
+            Event::UserSignedOut {
+                user_id: user_id.clone(),
+            },
+        )
+        .await?;
+    }
+    uow.commit().await
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub scope: Scope,
+    pub created_at: String,
+    pub revoked: bool,
+}
+
+/// A new token; `secret` is shown once and never stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IssuedToken {
+    pub token: ApiToken,
+    pub secret: String,
+}
+
+pub const TOKEN_PREFIX: &str = "keel_";
+
+#[tracing::instrument(skip_all, fields(name = %name))]
+pub async fn create_token(
+    db: &Db,
+    ctx: &Ctx,
+    name: &str,
+    role: &str,
+    scope: Scope,
+) -> Result<IssuedToken> {
+    ctx.require(Permission::TokensManage)?;
+    let name = domain::inventory::parse_name("name", name)?;
+    let role = Role::parse(role).map_err(|m| Error::invalid("role", m))?;
+    let secret = format!("{TOKEN_PREFIX}{}", random_secret());
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut uow = db.begin(ctx).await?;
+    let now = uow.now();
+    sqlx::query(
+        "insert into api_token (token_id, name, role, token_hash, scope_json, created_by, created_at) values ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(&name)
+    .bind(role.as_str())
+    .bind(sha256_hex(&secret))
+    .bind(serde_json::to_string(&scope).unwrap_or_else(|_| "{}".into()))
+    .bind(ctx.actor.name.clone())
+    .bind(now)
+    .execute(&mut *uow.tx)
+    .await?;
+    let token = ApiToken {
+        id: id.clone(),
+        name: name.clone(),
+        role,
+        scope,
+        created_at: rfc3339(now),
+        revoked: false,
+    };
+    uow.record(
+        Change {
+            action: "api_token.create",
+            entity: "api_token",
+            entity_id: &id,
+            before: None,
+            after: serde_json::to_value(&token).ok(),
+        },
+        Event::ApiTokenCreated {
+            token_id: id.clone(),
+            name,
+            role,
+        },
+    )
+    .await?;
+    uow.commit().await?;
+    Ok(IssuedToken { token, secret })
+}
+
+pub async fn revoke_token(db: &Db, ctx: &Ctx, token_id: &str) -> Result<()> {
+    ctx.require(Permission::TokensManage)?;
+    let mut uow = db.begin(ctx).await?;
+    let now = uow.now();
+    let done = sqlx::query(
+        "update api_token set revoked_at = $1 where token_id = $2 and revoked_at is null",
+    )
+    .bind(now)
+    .bind(token_id)
+    .execute(&mut *uow.tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound {
+            entity: "active token",
+            key: token_id.into(),
+        });
+    }
+    uow.record(
+        Change {
+            action: "api_token.revoke",
+            entity: "api_token",
+            entity_id: token_id,
+            before: None,
+            after: Some(serde_json::json!({"revoked_at": rfc3339(now)})),
+        },
+        Event::ApiTokenRevoked {
+            token_id: token_id.into(),
+        },
+    )
+    .await?;
+    uow.commit().await
+}
+
+/// Resolves a bearer secret to its actor; revoked tokens resolve to nothing.
+pub async fn token_actor(db: &Db, secret: &str) -> Result<Option<Actor>> {
+    if !secret.starts_with(TOKEN_PREFIX) {
+        return Ok(None);
+    }
+    let row = sqlx::query("select token_id, name, role, scope_json from api_token where token_hash = $1 and revoked_at is null")
+        .bind(sha256_hex(secret))
+        .fetch_optional(&db.pool)
+        .await?;
+    row.map(|row| -> Result<Actor> {
+        let role: String = row.try_get("role")?;
+        let scope: String = row.try_get("scope_json")?;
+        let name: String = row.try_get("name")?;
+        Ok(Actor {
+            kind: ActorKind::Token,
+            id: Some(row.try_get("token_id")?),
+            name: format!("token:{name}"),
+            role: Some(Role::parse(&role).map_err(Error::Internal)?),
+            scope: serde_json::from_str(&scope).unwrap_or_default(),
+        })
+    })
+    .transpose()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: String,
+    pub occurred_at: String,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub actor_name: String,
+    pub request_id: Option<String>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct AuditFilter {
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    /// Matches the actor's id exactly or their name (email) as a substring.
+    pub actor: Option<String>,
+    /// RFC 3339 instants or dates (YYYY-MM-DD), inclusive from, exclusive to.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+fn parse_instant(field: &str, s: &str, end_of_day: bool) -> Result<i64> {
+    let s = s.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.timestamp_micros());
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let d = if end_of_day {
+            d.succ_opt().unwrap_or(d)
+        } else {
+            d
+        };
+        return Ok(d
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc()
+            .timestamp_micros());
+    }
+    Err(Error::invalid(
+        field,
+        format!("`{s}` is not a date (YYYY-MM-DD) or an RFC 3339 instant"),
+    ))
+}
+
+/// The audit log, newest first, keyset-paginated on (occurred_at, id).
+pub async fn list_audit(db: &Db, ctx: &Ctx, filter: &AuditFilter) -> Result<Page<AuditEntry>> {
+    ctx.require(Permission::AuditRead)?;
+    let limit = page_limit(filter.limit);
+    let nonempty = |o: &Option<String>| {
+        o.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let from = nonempty(&filter.from)
+        .map(|s| parse_instant("from", &s, false))
+        .transpose()?;
+    let to = nonempty(&filter.to)
+        .map(|s| parse_instant("to", &s, true))
+        .transpose()?;
+    let (cursor_at, cursor_id) =
+        match nonempty(&filter.cursor) {
+            Some(c) => {
+                let (at, id) = c.split_once('_').ok_or_else(|| {
+                    Error::invalid("cursor", "this cursor is not one Keel issued")
+                })?;
+                (
+                    Some(at.parse::<i64>().map_err(|_| {
+                        Error::invalid("cursor", "this cursor is not one Keel issued")
+                    })?),
+                    Some(id.to_string()),
+                )
+            }
+            None => (None, None),
+        };
+    let actor = nonempty(&filter.actor);
+    let actor_like = actor.as_ref().map(|a| format!("%{}%", a.to_lowercase()));
+    let rows = sqlx::query(
+        "select audit_id, occurred_at, actor_kind, actor_id, actor_name, request_id, action, entity, entity_id, before_json, after_json
+         from audit_log
+         where ($1 is null or entity = $1)
+           and ($2 is null or entity_id = $2)
+           and ($3 is null or actor_id = $3 or lower(actor_name) like $4)
+           and ($5 is null or occurred_at >= $5)
+           and ($6 is null or occurred_at < $6)
+           and ($7 is null or occurred_at < $7 or (occurred_at = $7 and audit_id < $8))
+         order by occurred_at desc, audit_id desc
+         limit $9",
+    )
+    .bind(nonempty(&filter.entity))
+    .bind(nonempty(&filter.entity_id))
+    .bind(actor)
+    .bind(actor_like)
+    .bind(from)
+    .bind(to)
+    .bind(cursor_at)
+    .bind(cursor_id)
+    .bind(limit + 1)
+    .fetch_all(&db.pool)
+    .await?;
+    let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+    let mut items = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let at: i64 = row.try_get("occurred_at")?;
+        let id: String = row.try_get("audit_id")?;
+        items.push(AuditEntry {
+            id,
+            occurred_at: rfc3339(at),
+            actor_kind: row.try_get("actor_kind")?,
+            actor_id: row.try_get("actor_id")?,
+            actor_name: row.try_get("actor_name")?,
+            request_id: row.try_get("request_id")?,
+            action: row.try_get("action")?,
+            entity: row.try_get("entity")?,
+            entity_id: row.try_get("entity_id")?,
+            before: json(row.try_get("before_json")?),
+            after: json(row.try_get("after_json")?),
+        });
+    }
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        let last = &rows[limit as usize - 1];
+        Some(format!(
+            "{}_{}",
+            last.try_get::<i64, _>("occurred_at")?,
+            last.try_get::<String, _>("audit_id")?
+        ))
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    pub seq: i64,
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub v: i32,
+    pub entity: String,
+    pub entity_id: String,
+    pub actor_kind: String,
+    pub actor_name: String,
+    pub occurred_at: String,
+    pub data: serde_json::Value,
+}
+
+/// Events after a sequence number, oldest first. Because sequence numbers are
+/// taken at commit order, a client that keeps the last `seq` it saw never misses one.
+pub async fn list_events(
+    db: &Db,
+    ctx: &Ctx,
+    after: i64,
+    limit: Option<i64>,
+) -> Result<Vec<EventRecord>> {
+    ctx.require(Permission::EventsRead)?;
+    events_after(db, after, page_limit(limit)).await
+}
+
+/// The newest events, newest first, for a feed's first paint.
+pub async fn recent_events(db: &Db, ctx: &Ctx, limit: i64) -> Result<Vec<EventRecord>> {
+    ctx.require(Permission::EventsRead)?;
+    let latest = db.max_event_seq().await?;
+    let mut events = events_after(db, (latest - limit).max(0), limit).await?;
+    events.reverse();
+    Ok(events)
+}
+
+/// The unchecked read behind the feed and the SSE stream; callers authorize first.
+pub async fn events_after(db: &Db, after: i64, limit: i64) -> Result<Vec<EventRecord>> {
+    let rows = sqlx::query(
+        "select seq, event_id, event_type, version, entity, entity_id, actor_kind, actor_name, payload, occurred_at
+         from event where seq > $1 order by seq limit $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let payload: String = row.try_get("payload")?;
+            Ok(EventRecord {
+                seq: row.try_get("seq")?,
+                id: row.try_get("event_id")?,
+                event_type: row.try_get("event_type")?,
+                v: row.try_get("version")?,
+                entity: row.try_get("entity")?,
+                entity_id: row.try_get("entity_id")?,
+                actor_kind: row.try_get("actor_kind")?,
+                actor_name: row.try_get("actor_name")?,
+                occurred_at: rfc3339(row.try_get("occurred_at")?),
+                data: serde_json::from_str(&payload).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// What `keel check` verifies for this context: the event sequence has no gaps
+/// and the counter agrees with the outbox.
+pub async fn check_event_sequence(db: &Db) -> Result<Vec<String>> {
+    let (count, max, counter): (i64, i64, i64) = sqlx::query_as(
+        "select cast(count(*) as bigint), cast(coalesce(max(seq), 0) as bigint),
+                (select value from sequence_counter where name = 'event') from event",
+    )
+    .fetch_one(&db.pool)
+    .await?;
+    let mut drift = Vec::new();
+    if count != max {
+        drift.push(format!(
+            "event: {count} rows but the highest seq is {max}; {} sequence numbers are missing",
+            max - count
+        ));
+    }
+    if counter != max {
+        drift.push(format!(
+            "sequence_counter 'event' is {counter} but the highest event seq is {max}"
+        ));
+    }
+    Ok(drift)
+}

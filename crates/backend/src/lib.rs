@@ -1,0 +1,43 @@
+//! Keel's use cases: the one service layer behind every door (server functions,
+//! REST handlers, webhooks, the CLI).
+//!
+//! Each use case takes a [`Ctx`] (who, which request, what time), checks the
+//! permission, opens one transaction through [`Db::begin`], and records its audit
+//! row and domain event in that same transaction before committing. This is the
+//! only crate that contains SQL.
+
+pub mod ctx;
+pub mod db;
+pub mod error;
+pub mod governance;
+pub mod inventory;
+pub mod orders;
+pub mod seed;
+pub mod uow;
+
+pub use ctx::{Actor, ActorKind, Clock, Ctx};
+pub use db::{Backend, Db};
+pub use error::{Error, Result};
+pub use uow::{Change, Idempotency, Uow};
+
+/// Cursor-paginated list result, as every list endpoint returns it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// Clamps a requested page size to 1..=200 with a default of 50.
+pub fn page_limit(requested: Option<i64>) -> i64 {
+    requested.unwrap_or(50).clamp(1, 200)
+}
+
+/// Microseconds since the epoch to an RFC 3339 UTC instant.
+pub fn rfc3339(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+#[cfg(feature = "testing")]
+pub mod testing;

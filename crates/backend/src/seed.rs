@@ -1,0 +1,175 @@
+//! The demo retailer: "Northwind Outfitters", a mid-market omnichannel apparel
+//! and outdoor retailer with its own web store, two marketplaces, a B2B portal
+//! and three warehouses, plus staff in every role. Deterministic, and safe to
+//! run twice: a second run changes nothing.
+
+use domain::{governance::Scope, orders::NewChannel};
+
+use crate::{
+    ctx::Ctx,
+    db::Db,
+    error::Result,
+    governance::{create_user, NewUser},
+    inventory::{create_warehouse, WarehouseInput},
+    orders::create_channel,
+};
+
+pub const ADMIN_EMAIL: &str = "admin@northwind.example";
+
+#[derive(Debug, Clone)]
+pub struct SeedReport {
+    /// False when the database was already seeded.
+    pub created: bool,
+    /// (email, role) of every staff account created.
+    pub staff: Vec<(String, String)>,
+    pub warehouses: usize,
+    pub channels: usize,
+}
+
+const WAREHOUSES: &[(&str, &str)] = &[
+    ("EAST", "East Coast DC, Allentown PA"),
+    ("CENTRAL", "Central DC, Columbus OH"),
+    ("WEST", "West Coast DC, Reno NV"),
+];
+
+const CHANNELS: &[(&str, &str, &str, &str, &[&str])] = &[
+    (
+        "WEB",
+        "Northwind web store",
+        "web",
+        "USD",
+        &["EAST", "CENTRAL", "WEST"],
+    ),
+    (
+        "AMAZON",
+        "Amazon US marketplace",
+        "marketplace",
+        "USD",
+        &["CENTRAL", "EAST", "WEST"],
+    ),
+    (
+        "WALMART",
+        "Walmart marketplace",
+        "marketplace",
+        "USD",
+        &["CENTRAL", "WEST"],
+    ),
+    (
+        "B2B",
+        "Wholesale portal",
+        "b2b",
+        "USD",
+        &["EAST", "CENTRAL"],
+    ),
+];
+
+/// (email, name, role, warehouse scope)
+const STAFF: &[(&str, &str, &str, &[&str])] = &[
+    (ADMIN_EMAIL, "Avery Admin", "admin", &[]),
+    ("maya.patel@northwind.example", "Maya Patel", "manager", &[]),
+    ("sam.okafor@northwind.example", "Sam Okafor", "finance", &[]),
+    (
+        "lena.fischer@northwind.example",
+        "Lena Fischer",
+        "support",
+        &[],
+    ),
+];
+
+/// Seeds the demo retailer. `password` is used for every staff account; `scale`
+/// sizes the floor team (two agents per warehouse at scale 1).
+pub async fn seed(db: &Db, password: &str, scale: u32) -> Result<SeedReport> {
+    let ctx = Ctx::system("seed");
+    let already: i64 = sqlx::query_scalar("select cast(count(*) as bigint) from app_user")
+        .fetch_one(&db.pool)
+        .await?;
+    if already > 0 {
+        return Ok(SeedReport {
+            created: false,
+            staff: vec![],
+            warehouses: 0,
+            channels: 0,
+        });
+    }
+    for (code, name) in WAREHOUSES {
+        create_warehouse(
+            db,
+            &ctx,
+            WarehouseInput {
+                code: (*code).into(),
+                name: (*name).into(),
+            },
+            None,
+        )
+        .await?;
+    }
+    for (code, name, kind, currency, warehouses) in CHANNELS {
+        let warehouses: Vec<String> = warehouses.iter().map(|w| w.to_string()).collect();
+        let new = NewChannel::parse(code, name, kind, currency, &warehouses)?;
+        create_channel(db, &ctx, new).await?;
+    }
+    let mut staff: Vec<(String, String, String, Scope)> = STAFF
+        .iter()
+        .map(|(e, n, r, w)| {
+            (
+                e.to_string(),
+                n.to_string(),
+                r.to_string(),
+                Scope {
+                    warehouses: w.iter().map(|s| s.to_string()).collect(),
+                    channels: vec![],
+                },
+            )
+        })
+        .collect();
+    const FIRST: [&str; 6] = ["Jordan", "Priya", "Diego", "Mei", "Tomasz", "Aisha"];
+    const LAST: [&str; 6] = ["Reyes", "Nguyen", "Kowalski", "Haddad", "Brennan", "Osei"];
+    let mut n = 0;
+    for (code, _) in WAREHOUSES {
+        for _ in 0..(2 * scale.max(1)) {
+            let (first, last) = (
+                FIRST[n % FIRST.len()],
+                LAST[(n / FIRST.len() + n) % LAST.len()],
+            );
+            let email = format!(
+                "{}.{}{}@northwind.example",
+                first.to_lowercase(),
+                last.to_lowercase(),
+                if n >= 6 { n.to_string() } else { String::new() }
+            );
+            staff.push((
+                email,
+                format!("{first} {last}"),
+                "warehouse".into(),
+                Scope {
+                    warehouses: vec![code.to_string()],
+                    channels: vec![],
+                },
+            ));
+            n += 1;
+        }
+    }
+    let mut created = Vec::new();
+    for (email, name, role, scope) in staff {
+        create_user(
+            db,
+            &ctx,
+            NewUser {
+                email: email.clone(),
+                name,
+                role: role.clone(),
+                password: password.into(),
+                scope,
+            },
+            None,
+        )
+        .await?;
+        created.push((email, role));
+    }
+    Ok(SeedReport {
+        created: true,
+        staff: created,
+        warehouses: WAREHOUSES.len(),
+        channels: CHANNELS.len(),
+    })
+}

@@ -1,0 +1,113 @@
+//! The store-test harness: each test runs once on a fresh SQLite file and once
+//! on a fresh PostgreSQL database, which is dropped afterwards.
+//!
+//! PostgreSQL comes from `KEEL_TEST_PG_URL` (an admin URL to an existing
+//! cluster; `scripts/test.sh` starts a throwaway one). Without it the PostgreSQL
+//! half is skipped with a notice, except under `CI=true`, where that fails.
+
+use std::future::Future;
+
+use crate::db::Db;
+
+pub enum Target {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs `test` against a fresh, migrated database of the given backend.
+pub async fn with_db<F, Fut>(target: Target, test: F)
+where
+    F: FnOnce(Db) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    match target {
+        Target::Sqlite => {
+            let dir =
+                std::env::temp_dir().join(format!("keel-test-{}", uuid::Uuid::now_v7().simple()));
+            let url = format!("sqlite://{}/keel.db", dir.display());
+            let db = Db::connect(&url).await.expect("open sqlite");
+            db.migrate().await.expect("migrate sqlite");
+            let outcome = tokio::spawn(test(db.clone())).await;
+            db.close().await;
+            let _ = std::fs::remove_dir_all(&dir);
+            if let Err(e) = outcome {
+                std::panic::resume_unwind(e.into_panic());
+            }
+        }
+        Target::Postgres => {
+            let Some(admin_url) = std::env::var("KEEL_TEST_PG_URL")
+                .ok()
+                .filter(|u| !u.is_empty())
+            else {
+                assert!(
+                    std::env::var("CI").map(|v| v != "true").unwrap_or(true),
+                    "CI=true but KEEL_TEST_PG_URL is not set: the PostgreSQL half must run in CI"
+                );
+                eprintln!("SKIPPED on PostgreSQL: KEEL_TEST_PG_URL is not set");
+                return;
+            };
+            let (url, drop_db) = fresh_pg_database(&admin_url).await;
+            let db = Db::connect(&url).await.expect("open postgres");
+            db.migrate().await.expect("migrate postgres");
+            let outcome = tokio::spawn(test(db.clone())).await;
+            db.close().await;
+            drop_db.await;
+            if let Err(e) = outcome {
+                std::panic::resume_unwind(e.into_panic());
+            }
+        }
+    }
+}
+
+/// Creates a database with a unique name and returns its URL plus a future that drops it.
+pub async fn fresh_pg_database(admin_url: &str) -> (String, impl Future<Output = ()>) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let name = format!("keel_test_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = sqlx::AnyConnection::connect(admin_url)
+        .await
+        .expect("connect to the PostgreSQL admin URL");
+    sqlx::query(&format!("create database {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    admin.close().await.ok();
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .unwrap_or(admin_url)
+        .to_string();
+    let admin_url = admin_url.to_string();
+    let drop_name = name.clone();
+    let drop = async move {
+        if let Ok(mut admin) = sqlx::AnyConnection::connect(&admin_url).await {
+            let _ = sqlx::query(&format!("drop database if exists {drop_name} with (force)"))
+                .execute(&mut admin)
+                .await;
+            admin.close().await.ok();
+        }
+    };
+    (format!("{base}/{name}"), drop)
+}
+
+/// Declares a store test that runs on both backends:
+/// `store_test!(name, |db| async move { ... });` expands to `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! store_test {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                $crate::testing::with_db($crate::testing::Target::Sqlite, $body).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                $crate::testing::with_db($crate::testing::Target::Postgres, $body).await;
+            }
+        }
+    };
+}

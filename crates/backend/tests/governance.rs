@@ -1,0 +1,626 @@
+//! Store tests for governance, audit and events. Each runs on SQLite and on
+//! PostgreSQL (see `backend::testing`).
+
+use backend::{
+    governance::{self, AuditFilter, NewUser, UserUpdate},
+    inventory::{self, WarehouseInput},
+    store_test, Actor, ActorKind, Ctx, Db, Error, Idempotency,
+};
+use domain::governance::{Permission, Role, Scope};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn admin() -> Ctx {
+    Ctx::system("test")
+}
+
+fn as_role(role: Role) -> Ctx {
+    Ctx::new(
+        Actor {
+            kind: ActorKind::User,
+            id: Some(format!("user-{role}")),
+            name: format!("{role}@test.example"),
+            role: Some(role),
+            scope: Scope::default(),
+        },
+        None,
+    )
+}
+
+async fn new_user(db: &Db, email: &str, role: &str) -> governance::User {
+    governance::create_user(
+        db,
+        &admin(),
+        NewUser {
+            email: email.into(),
+            name: "Test Person".into(),
+            role: role.into(),
+            password: PASSWORD.into(),
+            scope: Scope::default(),
+        },
+        None,
+    )
+    .await
+    .expect("create user")
+}
+
+async fn count(db: &Db, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("select cast(count(*) as bigint) from {table}"))
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
+store_test!(
+    creating_a_user_writes_its_audit_row_and_event_together,
+    |db: Db| async move {
+        let user = new_user(&db, "Maya@Example.com", "manager").await;
+        assert_eq!(user.email, "maya@example.com");
+        let audit = governance::list_audit(
+            &db,
+            &admin(),
+            &AuditFilter {
+                entity: Some("user".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(audit.items.len(), 1);
+        assert_eq!(audit.items[0].action, "user.create");
+        assert_eq!(audit.items[0].actor_name, "test");
+        assert!(audit.items[0].before.is_none());
+        assert_eq!(
+            audit.items[0].after.as_ref().unwrap()["email"],
+            "maya@example.com"
+        );
+        let events = governance::events_after(&db, 0, 10).await.unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(
+            (events[0].seq, events[0].event_type.as_str(), events[0].v),
+            (1, "user.created", 1)
+        );
+        assert_eq!(events[0].data["role"], "manager");
+    }
+);
+
+store_test!(
+    invalid_or_duplicate_users_are_refused_and_change_nothing,
+    |db: Db| async move {
+        new_user(&db, "maya@example.com", "manager").await;
+        let before = (
+            count(&db, "app_user").await,
+            count(&db, "audit_log").await,
+            count(&db, "event").await,
+        );
+        let dup = governance::create_user(
+            &db,
+            &admin(),
+            NewUser {
+                email: "MAYA@example.com".into(),
+                name: "Maya".into(),
+                role: "manager".into(),
+                password: PASSWORD.into(),
+                scope: Scope::default(),
+            },
+            None,
+        )
+        .await;
+        match dup {
+            Err(Error::Invalid(f)) => assert_eq!(
+                (f[0].field.as_str(), f[0].message.as_str()),
+                ("email", "a user with this email already exists")
+            ),
+            other => panic!("expected a field error, got {other:?}"),
+        }
+        let bad = governance::create_user(
+            &db,
+            &admin(),
+            NewUser {
+                email: "nope".into(),
+                name: "".into(),
+                role: "root".into(),
+                password: "short".into(),
+                scope: Scope::default(),
+            },
+            None,
+        )
+        .await;
+        match bad {
+            Err(Error::Invalid(f)) => assert_eq!(
+                f.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
+                vec!["email", "name", "role", "password"]
+            ),
+            other => panic!("expected field errors, got {other:?}"),
+        }
+        assert_eq!(
+            (
+                count(&db, "app_user").await,
+                count(&db, "audit_log").await,
+                count(&db, "event").await
+            ),
+            before
+        );
+    }
+);
+
+store_test!(
+    use_cases_refuse_the_anonymous_and_roles_without_the_permission,
+    |db: Db| async move {
+        let anon = Ctx::new(Actor::anonymous(), None);
+        assert!(matches!(
+            governance::list_users(&db, &anon, &Default::default()).await,
+            Err(Error::Unauthenticated)
+        ));
+        assert!(matches!(
+            governance::list_users(&db, &as_role(Role::Manager), &Default::default()).await,
+            Err(Error::Forbidden {
+                permission: Permission::UsersManage
+            })
+        ));
+        assert!(matches!(
+            inventory::create_warehouse(
+                &db,
+                &as_role(Role::Finance),
+                WarehouseInput {
+                    code: "X1".into(),
+                    name: "X".into()
+                },
+                None
+            )
+            .await,
+            Err(Error::Forbidden {
+                permission: Permission::InventoryWrite
+            })
+        ));
+        assert!(
+            governance::list_users(&db, &as_role(Role::Admin), &Default::default())
+                .await
+                .is_ok()
+        );
+        assert_eq!(count(&db, "warehouse").await, 0);
+    }
+);
+
+store_test!(
+    sign_in_issues_a_session_that_sign_out_ends,
+    |db: Db| async move {
+        let user = new_user(&db, "agent@example.com", "warehouse").await;
+        let ctx = Ctx::new(Actor::anonymous(), Some("req-1".into()));
+        let session = governance::sign_in(&db, &ctx, " Agent@Example.com ", PASSWORD, "10.0.0.1")
+            .await
+            .unwrap();
+        assert_eq!(session.user.id, user.id);
+        let now = ctx.now();
+        let actor = governance::session_actor(&db, &session.secret, now)
+            .await
+            .unwrap()
+            .expect("live session");
+        assert_eq!(
+            (actor.role, actor.id.as_deref()),
+            (Some(Role::Warehouse), Some(user.id.as_str()))
+        );
+        // Only the hash of the secret is stored.
+        let stored: String = sqlx::query_scalar("select session_id from user_session")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_ne!(stored, session.secret);
+        let audit = governance::list_audit(
+            &db,
+            &admin(),
+            &AuditFilter {
+                actor: Some("agent@".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(audit.items[0].action, "user.sign_in");
+        assert_eq!(audit.items[0].request_id.as_deref(), Some("req-1"));
+
+        governance::sign_out(&db, &Ctx::new(actor, None), &session.secret)
+            .await
+            .unwrap();
+        assert!(governance::session_actor(&db, &session.secret, now)
+            .await
+            .unwrap()
+            .is_none());
+        let types: Vec<String> = governance::events_after(&db, 0, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event_type)
+            .collect();
+        assert_eq!(
+            types,
+            vec!["user.created", "user.signed_in", "user.signed_out"]
+        );
+    }
+);
+
+store_test!(
+    wrong_passwords_are_throttled_after_five_tries_per_window,
+    |db: Db| async move {
+        new_user(&db, "maya@example.com", "manager").await;
+        let clock = backend::Clock::fixed(1_800_000_000_000_000);
+        let ctx = Ctx::new(Actor::anonymous(), None).with_clock(clock.clone());
+        for _ in 0..5 {
+            match governance::sign_in(
+                &db,
+                &ctx,
+                "maya@example.com",
+                "wrong password!!",
+                "10.0.0.2",
+            )
+            .await
+            {
+                Err(Error::Invalid(f)) => {
+                    assert_eq!(f[0].message, "the email or password is wrong")
+                }
+                other => panic!("expected a wrong-password error, got {other:?}"),
+            }
+        }
+        // Even the right password is refused while throttled.
+        assert!(matches!(
+            governance::sign_in(&db, &ctx, "maya@example.com", PASSWORD, "10.0.0.2").await,
+            Err(Error::Throttled { .. })
+        ));
+        clock.advance_secs(15 * 60 + 1);
+        assert!(
+            governance::sign_in(&db, &ctx, "maya@example.com", PASSWORD, "10.0.0.2")
+                .await
+                .is_ok()
+        );
+        // Unknown accounts fail the same way, and are recorded too.
+        assert!(matches!(
+            governance::sign_in(&db, &ctx, "ghost@example.com", PASSWORD, "10.0.0.3").await,
+            Err(Error::Invalid(_))
+        ));
+        // 5 failures, 1 success, 1 unknown account; the throttled try is refused before it is recorded.
+        assert_eq!(count(&db, "sign_in_attempt").await, 7);
+    }
+);
+
+store_test!(
+    disabling_a_user_ends_their_sessions_and_stale_edits_conflict,
+    |db: Db| async move {
+        let user = new_user(&db, "lena@example.com", "support").await;
+        let session = governance::sign_in(
+            &db,
+            &Ctx::new(Actor::anonymous(), None),
+            "lena@example.com",
+            PASSWORD,
+            "10.0.0.4",
+        )
+        .await
+        .unwrap();
+        let update = |active, version| UserUpdate {
+            role: "support".into(),
+            active,
+            scope: Scope {
+                warehouses: vec![],
+                channels: vec!["WEB".into()],
+            },
+            version,
+        };
+        let updated = governance::update_user(&db, &admin(), &user.id, update(false, 1))
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                updated.active,
+                updated.version,
+                updated.scope.channels.clone()
+            ),
+            (false, 2, vec!["WEB".to_string()])
+        );
+        assert!(
+            governance::session_actor(&db, &session.secret, admin().now())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(governance::sign_in(
+            &db,
+            &Ctx::new(Actor::anonymous(), None),
+            "lena@example.com",
+            PASSWORD,
+            "10.0.0.4"
+        )
+        .await
+        .is_err());
+        match governance::update_user(&db, &admin(), &user.id, update(true, 1)).await {
+            Err(Error::Conflict { code, .. }) => assert_eq!(code, "version_conflict"),
+            other => panic!("expected a version conflict, got {other:?}"),
+        }
+        let audit = governance::list_audit(
+            &db,
+            &admin(),
+            &AuditFilter {
+                entity_id: Some(user.id.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let update_row = audit
+            .items
+            .iter()
+            .find(|a| a.action == "user.update")
+            .unwrap();
+        assert_eq!(update_row.before.as_ref().unwrap()["active"], true);
+        assert_eq!(update_row.after.as_ref().unwrap()["active"], false);
+    }
+);
+
+store_test!(
+    api_tokens_resolve_until_revoked_and_are_stored_hashed,
+    |db: Db| async move {
+        let issued =
+            governance::create_token(&db, &admin(), "storefront", "manager", Scope::default())
+                .await
+                .unwrap();
+        assert!(issued.secret.starts_with("keel_") && issued.secret.len() == 69);
+        let actor = governance::token_actor(&db, &issued.secret)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (actor.kind, actor.role),
+            (ActorKind::Token, Some(Role::Manager))
+        );
+        assert!(governance::token_actor(&db, "keel_not-a-real-token")
+            .await
+            .unwrap()
+            .is_none());
+        let stored: String = sqlx::query_scalar("select token_hash from api_token")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert!(!stored.contains(&issued.secret[5..]));
+        assert!(matches!(
+            governance::create_token(&db, &admin(), "x", "emperor", Scope::default()).await,
+            Err(Error::Invalid(_))
+        ));
+        governance::revoke_token(&db, &admin(), &issued.token.id)
+            .await
+            .unwrap();
+        assert!(governance::token_actor(&db, &issued.secret)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(matches!(
+            governance::revoke_token(&db, &admin(), &issued.token.id).await,
+            Err(Error::NotFound { .. })
+        ));
+    }
+);
+
+store_test!(
+    audit_log_filters_by_entity_actor_and_time_and_pages_without_overlap,
+    |db: Db| async move {
+        let clock = backend::Clock::fixed(1_800_000_000_000_000);
+        let ctx = admin().with_clock(clock.clone());
+        for i in 0..7 {
+            inventory::create_warehouse(
+                &db,
+                &ctx,
+                WarehouseInput {
+                    code: format!("WH{i}"),
+                    name: format!("Warehouse {i}"),
+                },
+                None,
+            )
+            .await
+            .unwrap();
+            clock.advance_secs(3600);
+        }
+        let by_entity = governance::list_audit(
+            &db,
+            &ctx,
+            &AuditFilter {
+                entity: Some("warehouse".into()),
+                limit: Some(3),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(by_entity.items.len(), 3);
+        let second = governance::list_audit(
+            &db,
+            &ctx,
+            &AuditFilter {
+                entity: Some("warehouse".into()),
+                limit: Some(3),
+                cursor: by_entity.next_cursor.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let third = governance::list_audit(
+            &db,
+            &ctx,
+            &AuditFilter {
+                entity: Some("warehouse".into()),
+                limit: Some(3),
+                cursor: second.next_cursor.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let codes: Vec<String> = [&by_entity, &second, &third]
+            .iter()
+            .flat_map(|p| {
+                p.items.iter().map(|a| {
+                    a.after.as_ref().unwrap()["code"]
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+            })
+            .collect();
+        assert_eq!(codes, vec!["WH6", "WH5", "WH4", "WH3", "WH2", "WH1", "WH0"]);
+        assert!(third.next_cursor.is_none());
+        let window = governance::list_audit(
+            &db,
+            &ctx,
+            &AuditFilter {
+                from: Some("2027-01-15T09:00:00Z".into()),
+                to: Some("2027-01-15T11:00:00Z".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            window.items.len(),
+            2,
+            "1_800_000_000 s is 2027-01-15T08:00Z; hours 09 and 10 fall in the window"
+        );
+        let nobody = governance::list_audit(
+            &db,
+            &ctx,
+            &AuditFilter {
+                actor: Some("someone-else".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(nobody.items.is_empty());
+        assert!(matches!(
+            governance::list_audit(
+                &db,
+                &ctx,
+                &AuditFilter {
+                    from: Some("last tuesday".into()),
+                    ..Default::default()
+                }
+            )
+            .await,
+            Err(Error::Invalid(_))
+        ));
+    }
+);
+
+store_test!(
+    concurrent_writers_get_gapless_event_sequence_numbers,
+    |db: Db| async move {
+        let tasks: Vec<_> = (0..24)
+            .map(|i| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    inventory::create_warehouse(
+                        &db,
+                        &admin(),
+                        WarehouseInput {
+                            code: format!("C{i:02}"),
+                            name: format!("Concurrent {i}"),
+                        },
+                        None,
+                    )
+                    .await
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let seqs: Vec<i64> = governance::events_after(&db, 0, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(seqs, (1..=24).collect::<Vec<_>>());
+        assert!(governance::check_event_sequence(&db)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(*db.subscribe_events().borrow(), 24);
+    }
+);
+
+store_test!(
+    an_idempotency_key_replays_the_first_result_even_when_raced,
+    |db: Db| async move {
+        let body = br#"{"code":"EAST","name":"East"}"#;
+        let idem = Idempotency::new("key-1", body).unwrap();
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (db, idem) = (db.clone(), idem.clone());
+                tokio::spawn(async move {
+                    inventory::create_warehouse(
+                        &db,
+                        &admin(),
+                        WarehouseInput {
+                            code: "EAST".into(),
+                            name: "East".into(),
+                        },
+                        Some(&idem),
+                    )
+                    .await
+                })
+            })
+            .collect();
+        let mut ids = Vec::new();
+        for t in tasks {
+            ids.push(t.await.unwrap().unwrap().id);
+        }
+        ids.dedup();
+        assert_eq!(ids.len(), 1, "every replay returns the first warehouse");
+        assert_eq!(count(&db, "warehouse").await, 1);
+        assert_eq!(count(&db, "event").await, 1);
+        let other = Idempotency::new("key-1", br#"{"code":"WEST","name":"West"}"#).unwrap();
+        match inventory::create_warehouse(
+            &db,
+            &admin(),
+            WarehouseInput {
+                code: "WEST".into(),
+                name: "West".into(),
+            },
+            Some(&other),
+        )
+        .await
+        {
+            Err(Error::Conflict { code, .. }) => assert_eq!(code, "idempotency_key_reused"),
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+        assert_eq!(count(&db, "warehouse").await, 1);
+    }
+);
+
+store_test!(
+    seeding_twice_creates_the_demo_retailer_once,
+    |db: Db| async move {
+        let first = backend::seed::seed(&db, PASSWORD, 1).await.unwrap();
+        assert!(first.created);
+        assert_eq!((first.warehouses, first.channels), (3, 4));
+        let roles: std::collections::BTreeSet<String> =
+            first.staff.iter().map(|(_, r)| r.clone()).collect();
+        assert_eq!(
+            roles.into_iter().collect::<Vec<_>>(),
+            vec!["admin", "finance", "manager", "support", "warehouse"]
+        );
+        let events = count(&db, "event").await;
+        let second = backend::seed::seed(&db, PASSWORD, 1).await.unwrap();
+        assert!(!second.created);
+        assert_eq!(count(&db, "event").await, events);
+        let channels = backend::orders::list_channels(&db, &admin()).await.unwrap();
+        assert_eq!(
+            channels.iter().map(|c| c.code.as_str()).collect::<Vec<_>>(),
+            vec!["AMAZON", "B2B", "WALMART", "WEB"]
+        );
+        assert!(
+            backend::orders::list_orders(&db, &admin(), &Default::default())
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
+    }
+);

@@ -1,0 +1,179 @@
+//! Domain events: what happened, in past tense, as a serde-tagged enum.
+//!
+//! Each event has a stable `type` name and a schema version `v`. The wire form is
+//! flat: `{"type":"user.created","v":1,"user_id":"…",…}`. Adding a field that old
+//! readers may ignore keeps `v`; removing or changing the meaning of one bumps it,
+//! and readers then match on (type, v).
+
+use serde::{Deserialize, Serialize};
+
+use crate::governance::{Role, Scope};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Event {
+    #[serde(rename = "user.created")]
+    UserCreated {
+        user_id: String,
+        email: String,
+        name: String,
+        role: Role,
+    },
+    #[serde(rename = "user.updated")]
+    UserUpdated {
+        user_id: String,
+        role: Role,
+        active: bool,
+        scope: Scope,
+    },
+    #[serde(rename = "user.password_changed")]
+    UserPasswordChanged { user_id: String },
+    #[serde(rename = "user.signed_in")]
+    UserSignedIn { user_id: String },
+    #[serde(rename = "user.signed_out")]
+    UserSignedOut { user_id: String },
+    #[serde(rename = "api_token.created")]
+    ApiTokenCreated {
+        token_id: String,
+        name: String,
+        role: Role,
+    },
+    #[serde(rename = "api_token.revoked")]
+    ApiTokenRevoked { token_id: String },
+    #[serde(rename = "warehouse.created")]
+    WarehouseCreated {
+        warehouse_id: String,
+        code: String,
+        name: String,
+    },
+    #[serde(rename = "channel.created")]
+    ChannelCreated {
+        channel_id: String,
+        code: String,
+        kind: String,
+        currency: String,
+    },
+}
+
+impl Event {
+    /// The stable type name, as in the `type` field.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Event::UserCreated { .. } => "user.created",
+            Event::UserUpdated { .. } => "user.updated",
+            Event::UserPasswordChanged { .. } => "user.password_changed",
+            Event::UserSignedIn { .. } => "user.signed_in",
+            Event::UserSignedOut { .. } => "user.signed_out",
+            Event::ApiTokenCreated { .. } => "api_token.created",
+            Event::ApiTokenRevoked { .. } => "api_token.revoked",
+            Event::WarehouseCreated { .. } => "warehouse.created",
+            Event::ChannelCreated { .. } => "channel.created",
+        }
+    }
+
+    /// The payload schema version of this variant.
+    pub fn version(&self) -> u32 {
+        1
+    }
+
+    /// The entity the event is about, as (kind, id), for filtering and drill-down.
+    pub fn entity(&self) -> (&'static str, &str) {
+        match self {
+            Event::UserCreated { user_id, .. }
+            | Event::UserUpdated { user_id, .. }
+            | Event::UserPasswordChanged { user_id }
+            | Event::UserSignedIn { user_id }
+            | Event::UserSignedOut { user_id } => ("user", user_id),
+            Event::ApiTokenCreated { token_id, .. } | Event::ApiTokenRevoked { token_id } => {
+                ("api_token", token_id)
+            }
+            Event::WarehouseCreated { warehouse_id, .. } => ("warehouse", warehouse_id),
+            Event::ChannelCreated { channel_id, .. } => ("channel", channel_id),
+        }
+    }
+
+    /// The flat wire form with `v` beside `type`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        if let Some(map) = value.as_object_mut() {
+            map.insert("v".into(), self.version().into());
+        }
+        value
+    }
+
+    /// Reads the wire form back, ignoring `v` (every variant is at version 1).
+    pub fn from_json(value: &serde_json::Value) -> Result<Event, serde_json::Error> {
+        let mut value = value.clone();
+        if let Some(map) = value.as_object_mut() {
+            map.remove("v");
+        }
+        serde_json::from_value(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_form_is_flat_with_type_and_version() {
+        let e = Event::UserSignedIn {
+            user_id: "u1".into(),
+        };
+        assert_eq!(
+            e.to_json(),
+            serde_json::json!({"type": "user.signed_in", "v": 1, "user_id": "u1"})
+        );
+        assert_eq!(Event::from_json(&e.to_json()).unwrap(), e);
+    }
+
+    #[test]
+    fn type_name_matches_the_serde_tag() {
+        let samples = vec![
+            Event::UserCreated {
+                user_id: "u".into(),
+                email: "a@b.co".into(),
+                name: "A".into(),
+                role: Role::Admin,
+            },
+            Event::UserUpdated {
+                user_id: "u".into(),
+                role: Role::Manager,
+                active: true,
+                scope: Scope::default(),
+            },
+            Event::UserPasswordChanged {
+                user_id: "u".into(),
+            },
+            Event::UserSignedIn {
+                user_id: "u".into(),
+            },
+            Event::UserSignedOut {
+                user_id: "u".into(),
+            },
+            Event::ApiTokenCreated {
+                token_id: "t".into(),
+                name: "n".into(),
+                role: Role::Admin,
+            },
+            Event::ApiTokenRevoked {
+                token_id: "t".into(),
+            },
+            Event::WarehouseCreated {
+                warehouse_id: "w".into(),
+                code: "WEST".into(),
+                name: "West".into(),
+            },
+            Event::ChannelCreated {
+                channel_id: "c".into(),
+                code: "WEB".into(),
+                kind: "web".into(),
+                currency: "EUR".into(),
+            },
+        ];
+        for e in samples {
+            assert_eq!(e.to_json()["type"], e.type_name());
+            assert_eq!(Event::from_json(&e.to_json()).unwrap(), e);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! Keel's domain: pure types and rules with no I/O.
+//!
+//! Everything here compiles for wasm32 as well, so forms in the browser validate
+//! with exactly the code the server runs. Types that can be invalid have private
+//! fields and a fallible `parse`: once a value exists, it is valid.
+
+pub mod events;
+pub mod governance;
+pub mod gtin;
+pub mod id;
+pub mod inventory;
+pub mod money;
+pub mod orders;
+pub mod text;
+
+pub use gtin::Gtin;
+pub use id::Id;
+pub use money::{Currency, Money};
+pub use text::{Email, Qty, Sku};
+
+/// A field-level validation failure: which input field, and why, in words a
+/// person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
