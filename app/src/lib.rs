@@ -1,1 +1,90 @@
+//! Keel's UI: one Leptos app with three surfaces, rendered on the server and
+//! hydrated in the browser.
+//!
+//! - `/command`: managers at a desktop (dashboards, audit, users);
+//! - `/floor`: warehouse agents on tablets (scan-first);
+//! - `/portal`: customers on phones (order lookup, returns to come).
+//!
+//! Reads go through server functions (thin calls into `backend`). Writes are
+//! plain HTML forms posted to the server's form handlers, so every page works
+//! the same with JavaScript off.
 
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+pub mod api;
+pub mod command;
+pub mod components;
+pub mod floor;
+pub mod portal;
+pub mod signin;
+
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="bg-slate-50 text-slate-900 antialiased">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/keel.css" />
+        <Title text="Keel" />
+        <Router>
+            <Routes fallback=components::NotFound>
+                <Route path=path!("/") view=Home />
+                <Route path=path!("/signin") view=signin::SignIn ssr=SsrMode::Async />
+                <Route path=path!("/command") view=command::Dashboard ssr=SsrMode::Async />
+                <Route path=path!("/command/audit") view=command::Audit ssr=SsrMode::Async />
+                <Route path=path!("/command/users") view=command::Users ssr=SsrMode::Async />
+                <Route path=path!("/floor") view=floor::Floor ssr=SsrMode::Async />
+                <Route path=path!("/portal") view=portal::Portal ssr=SsrMode::Async />
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn Home() -> impl IntoView {
+    view! {
+        <Title text="Keel" />
+        <main class="mx-auto max-w-3xl p-8">
+            <h1 class="text-3xl font-bold">"Keel"</h1>
+            <p class="mt-2 text-slate-600">"Operations backbone for Northwind Outfitters."</p>
+            <nav aria-label="Surfaces" class="mt-8 grid gap-4 sm:grid-cols-3">
+                <a class="rounded-lg border bg-white p-6 shadow-sm hover:border-indigo-500" href="/command">
+                    <span class="block text-lg font-semibold">"Command center"</span>
+                    <span class="text-sm text-slate-600">"KPIs, queues, audit and users"</span>
+                </a>
+                <a class="rounded-lg border bg-white p-6 shadow-sm hover:border-indigo-500" href="/floor">
+                    <span class="block text-lg font-semibold">"Floor app"</span>
+                    <span class="text-sm text-slate-600">"Scan-first warehouse work"</span>
+                </a>
+                <a class="rounded-lg border bg-white p-6 shadow-sm hover:border-indigo-500" href="/portal">
+                    <span class="block text-lg font-semibold">"Returns portal"</span>
+                    <span class="text-sm text-slate-600">"Find an order and start a return"</span>
+                </a>
+            </nav>
+        </main>
+    }
+}

@@ -1,1 +1,181 @@
-fn main() {}
+//! `keel`: serve | migrate | seed | check | token create | bench.
+
+use clap::{Parser, Subcommand};
+use server::Config;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "keel",
+    version,
+    about = "Keel: the operations backbone for omnichannel retail"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate, then serve the app and API (KEEL_ADDR, default 127.0.0.1:3000).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Create the demo retailer; prints the staff credentials once.
+    Seed {
+        /// Size multiplier for benchmarks.
+        #[arg(long, default_value_t = 1)]
+        scale: u32,
+        /// Password for every demo account (default: a fresh random one). Also KEEL_SEED_PASSWORD.
+        #[arg(long, env = "KEEL_SEED_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Recompute invariants from the ledgers and report any drift.
+    Check,
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Run a benchmark workload and print its figures.
+    Bench {
+        /// Workload: ssr.
+        workload: String,
+        /// Requests to send.
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issue a token; the token itself is the last line of output.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let config = match Config::load() {
+        Ok(c) => c,
+        Err(e) => fail(&format!("configuration error: {e}")),
+    };
+    init_tracing(&config);
+    let result = match cli.command {
+        Command::Serve => server::serve(config).await,
+        Command::Migrate => server::open_db(&config)
+            .await
+            .map(|_| println!("migrations applied"))
+            .map_err(|e| e.to_string()),
+        Command::Seed { scale, password } => seed(&config, scale, password).await,
+        Command::Check => check(&config).await,
+        Command::Token {
+            command: TokenCommand::Create { name, role },
+        } => token_create(&config, &name, &role).await,
+        Command::Bench {
+            workload,
+            requests,
+            concurrency,
+        } => server::bench::run(&config, &workload, requests, concurrency).await,
+    };
+    if let Err(e) = result {
+        fail(&e);
+    }
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("keel: {message}");
+    std::process::exit(1);
+}
+
+fn init_tracing(config: &Config) {
+    let filter = EnvFilter::try_from_env("KEEL_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn seed(config: &Config, scale: u32, password: Option<String>) -> Result<(), String> {
+    let db = server::open_db(config).await.map_err(|e| e.to_string())?;
+    let password = password.unwrap_or_else(random_password);
+    let report = backend::seed::seed(&db, &password, scale)
+        .await
+        .map_err(|e| e.to_string())?;
+    if !report.created {
+        println!("The demo retailer is already seeded; nothing changed. (Credentials are printed only when they are created.)");
+        return Ok(());
+    }
+    println!(
+        "Seeded Northwind Outfitters: {} warehouses, {} channels, {} staff.",
+        report.warehouses,
+        report.channels,
+        report.staff.len()
+    );
+    println!("Staff accounts (all share this password; change them on the Users page):");
+    for (email, role) in &report.staff {
+        println!("  {role:<10} {email}");
+    }
+    println!("Password: {password}");
+    Ok(())
+}
+
+async fn check(config: &Config) -> Result<(), String> {
+    let db = server::open_db(config).await.map_err(|e| e.to_string())?;
+    let drift = backend::governance::check_event_sequence(&db)
+        .await
+        .map_err(|e| e.to_string())?;
+    if drift.is_empty() {
+        println!("check: no drift (event sequence)");
+        Ok(())
+    } else {
+        for d in &drift {
+            println!("drift: {d}");
+        }
+        Err(format!("{} invariant(s) drifted", drift.len()))
+    }
+}
+
+async fn token_create(config: &Config, name: &str, role: &str) -> Result<(), String> {
+    let db = server::open_db(config).await.map_err(|e| e.to_string())?;
+    let ctx = backend::Ctx::system("cli");
+    let issued = backend::governance::create_token(&db, &ctx, name, role, Default::default())
+        .await
+        .map_err(|e| match e {
+            backend::Error::Invalid(f) => f
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        })?;
+    println!(
+        "Created token {} ({}, role {}). Store it now; it is not shown again:",
+        issued.token.id, issued.token.name, issued.token.role
+    );
+    println!("{}", issued.secret);
+    Ok(())
+}
+
+/// A 20-character password from an unambiguous alphabet, from the OS's CSPRNG.
+fn random_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..20)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
+}

@@ -5,6 +5,7 @@
 //! working session; sign-in is throttled per email and per address; every change
 //! to a user or token is audited and emits an event.
 
+pub use domain::views::{ApiToken, AuditEntry, AuditFilter, EventRecord, User};
 use domain::{
     events::Event,
     governance::{
@@ -31,18 +32,6 @@ use crate::{
 pub const SESSION_TTL_SECS: i64 = 12 * 60 * 60;
 /// More failures than this from one address in the window throttle that address.
 const ADDRESS_MAX_FAILURES: i64 = SIGN_IN_MAX_FAILURES * 4;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct User {
-    pub id: String,
-    pub email: String,
-    pub name: String,
-    pub role: Role,
-    pub scope: Scope,
-    pub active: bool,
-    pub version: i64,
-    pub created_at: String,
-}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -544,16 +533,6 @@ pub async fn sign_out(db: &Db, ctx: &Ctx, secret: &str) -> Result<()> {
     uow.commit().await
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ApiToken {
-    pub id: String,
-    pub name: String,
-    pub role: Role,
-    pub scope: Scope,
-    pub created_at: String,
-    pub revoked: bool,
-}
-
 /// A new token; `secret` is shown once and never stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IssuedToken {
@@ -674,34 +653,6 @@ pub async fn token_actor(db: &Db, secret: &str) -> Result<Option<Actor>> {
     .transpose()
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    pub id: String,
-    pub occurred_at: String,
-    pub actor_kind: String,
-    pub actor_id: Option<String>,
-    pub actor_name: String,
-    pub request_id: Option<String>,
-    pub action: String,
-    pub entity: String,
-    pub entity_id: String,
-    pub before: Option<serde_json::Value>,
-    pub after: Option<serde_json::Value>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct AuditFilter {
-    pub entity: Option<String>,
-    pub entity_id: Option<String>,
-    /// Matches the actor's id exactly or their name (email) as a substring.
-    pub actor: Option<String>,
-    /// RFC 3339 instants or dates (YYYY-MM-DD), inclusive from, exclusive to.
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
 fn parse_instant(field: &str, s: &str, end_of_day: bool) -> Result<i64> {
     let s = s.trim();
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
@@ -812,21 +763,6 @@ pub async fn list_audit(db: &Db, ctx: &Ctx, filter: &AuditFilter) -> Result<Page
         None
     };
     Ok(Page { items, next_cursor })
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EventRecord {
-    pub seq: i64,
-    pub id: String,
-    #[serde(rename = "type")]
-    pub event_type: String,
-    pub v: i32,
-    pub entity: String,
-    pub entity_id: String,
-    pub actor_kind: String,
-    pub actor_name: String,
-    pub occurred_at: String,
-    pub data: serde_json::Value,
 }
 
 /// Events after a sequence number, oldest first. Because sequence numbers are

@@ -2,8 +2,9 @@
 //!
 //! Invariant: warehouse codes are unique; a user scoped to some warehouses sees only those.
 
+pub use domain::views::{Scanned, Warehouse};
 use domain::{events::Event, governance::Permission, inventory::NewWarehouse};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sqlx::Row;
 
 use crate::{
@@ -14,15 +15,6 @@ use crate::{
     uow::{Change, Idempotency},
     Page,
 };
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Warehouse {
-    pub id: String,
-    pub code: String,
-    pub name: String,
-    pub active: bool,
-    pub created_at: String,
-}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -126,15 +118,6 @@ pub async fn warehouse_codes(db: &Db) -> Result<Vec<String>> {
             .fetch_all(&db.pool)
             .await?,
     )
-}
-
-/// Resolves a scanned code on the warehouse floor. Only badges exist yet; bins,
-/// products and totes join as their contexts land.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Scanned {
-    Badge { user_name: String, role: String },
-    Unknown { code: String },
 }
 
 /// A staff badge encodes the user's email as `KEEL-BADGE:<email>`.

@@ -17,15 +17,9 @@ pub mod uow;
 
 pub use ctx::{Actor, ActorKind, Clock, Ctx};
 pub use db::{Backend, Db};
+pub use domain::views::Page;
 pub use error::{Error, Result};
 pub use uow::{Change, Idempotency, Uow};
-
-/// Cursor-paginated list result, as every list endpoint returns it.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
-}
 
 /// Clamps a requested page size to 1..=200 with a default of 50.
 pub fn page_limit(requested: Option<i64>) -> i64 {

@@ -4,13 +4,14 @@
 //! Invariant: a channel ships only from warehouses that exist; a portal visitor
 //! sees an order only with its number plus matching email or postcode.
 
+pub use domain::views::{Channel, OrderSummary};
 use domain::{
     events::Event,
     governance::Permission,
     orders::{normalize_postcode, NewChannel, PortalLookup, Proof},
     FieldError,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sqlx::Row;
 
 use crate::{
@@ -22,16 +23,6 @@ use crate::{
     uow::Change,
     Page,
 };
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Channel {
-    pub id: String,
-    pub code: String,
-    pub name: String,
-    pub kind: String,
-    pub currency: String,
-    pub warehouses: Vec<String>,
-}
 
 pub async fn create_channel(db: &Db, ctx: &Ctx, new: NewChannel) -> Result<Channel> {
     ctx.require(Permission::ChannelsManage)?;
@@ -122,17 +113,6 @@ pub async fn list_channels(db: &Db, ctx: &Ctx) -> Result<Vec<Channel>> {
         });
     }
     Ok(out)
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OrderSummary {
-    pub id: String,
-    pub number: String,
-    pub channel: String,
-    pub external_id: String,
-    pub status: String,
-    pub total: domain::Money,
-    pub placed_at: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -12,6 +12,7 @@ pub mod inventory;
 pub mod money;
 pub mod orders;
 pub mod text;
+pub mod views;
 
 pub use gtin::Gtin;
 pub use id::Id;

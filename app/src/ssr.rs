@@ -1,0 +1,71 @@
+//! Server-only glue: the state server functions read, and the mapping from use
+//! case errors to HTTP statuses for server-function responses.
+
+use axum::extract::FromRef;
+use backend::{Actor, Ctx, Db, Error};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub leptos_options: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// Who is asking and under which request id; the server's auth layer puts it
+/// into every request's extensions.
+#[derive(Clone, Debug)]
+pub struct RequestCtx {
+    pub actor: Actor,
+    pub request_id: Option<String>,
+}
+
+/// The database and use-case context for the current server-function call.
+pub async fn context() -> Result<(Db, Ctx), ServerFnError> {
+    let state = expect_context::<AppState>();
+    let axum::Extension(req): axum::Extension<RequestCtx> = leptos_axum::extract()
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    Ok((state.db, Ctx::new(req.actor, req.request_id)))
+}
+
+pub fn db() -> Db {
+    expect_context::<AppState>().db
+}
+
+/// Maps a use-case error to a server-function error with the matching status.
+/// Internal causes are logged here and never sent to the browser.
+pub fn fail(err: Error) -> ServerFnError {
+    let status = match &err {
+        Error::Unauthenticated => http::StatusCode::UNAUTHORIZED,
+        Error::Forbidden { .. } | Error::OutOfScope { .. } => http::StatusCode::FORBIDDEN,
+        Error::NotFound { .. } => http::StatusCode::NOT_FOUND,
+        Error::Invalid(_) => http::StatusCode::UNPROCESSABLE_ENTITY,
+        Error::Conflict { .. } => http::StatusCode::CONFLICT,
+        Error::Throttled { .. } => http::StatusCode::TOO_MANY_REQUESTS,
+        Error::Database(_) | Error::Internal(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    if let Some(options) = use_context::<ResponseOptions>() {
+        options.set_status(status);
+    }
+    match err {
+        Error::Database(_) | Error::Internal(_) => {
+            tracing::error!(error = %err, "server function failed");
+            ServerFnError::new("something went wrong on our side; it has been logged")
+        }
+        Error::Invalid(fields) => ServerFnError::new(
+            fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        other => ServerFnError::new(other.to_string()),
+    }
+}

@@ -1,0 +1,100 @@
+//! Configuration: defaults, then an optional `keel.toml`, then `KEEL_*`
+//! environment variables. Secrets (the database password) are never logged.
+
+use std::net::SocketAddr;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `sqlite://path` (default `sqlite://data/keel.db`) or `postgres://…`.
+    pub database_url: String,
+    /// Where `keel serve` listens.
+    pub addr: SocketAddr,
+    /// Where cargo-leptos put the compiled site (CSS, JS, WASM, assets).
+    pub site_root: String,
+    /// `text` for people, `json` for log shippers.
+    pub log_format: String,
+    /// Mark the session cookie `Secure`; turn on when Keel is served over TLS.
+    pub secure_cookies: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://data/keel.db".into(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            site_root: "target/site".into(),
+            log_format: "text".into(),
+            secure_cookies: false,
+        }
+    }
+}
+
+impl Config {
+    /// Loads `keel.toml` (or the file named by `KEEL_CONFIG`) if present, then
+    /// applies `KEEL_*` variables on top.
+    pub fn load() -> Result<Config, String> {
+        let path = std::env::var("KEEL_CONFIG").unwrap_or_else(|_| "keel.toml".into());
+        let mut config = match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str::<Config>(&text).map_err(|e| format!("{path}: {e}"))?,
+            Err(_) => Config::default(),
+        };
+        config.apply_env(|k| std::env::var(k).ok())?;
+        Ok(config)
+    }
+
+    fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), String> {
+        if let Some(v) = get("KEEL_DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = get("KEEL_ADDR") {
+            self.addr = v
+                .parse()
+                .map_err(|_| format!("KEEL_ADDR `{v}` is not an address like 127.0.0.1:3000"))?;
+        }
+        if let Some(v) = get("KEEL_SITE_ROOT") {
+            self.site_root = v;
+        }
+        if let Some(v) = get("KEEL_LOG_FORMAT") {
+            self.log_format = v;
+        }
+        if let Some(v) = get("KEEL_SECURE_COOKIES") {
+            self.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return Err(format!(
+                "log_format must be text or json, not `{}`",
+                self.log_format
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_the_file_which_overrides_defaults() {
+        let mut c: Config =
+            toml::from_str("addr = \"127.0.0.1:4000\"\nlog_format = \"json\"").unwrap();
+        assert_eq!(c.database_url, "sqlite://data/keel.db");
+        c.apply_env(|k| (k == "KEEL_ADDR").then(|| "0.0.0.0:5000".to_string()))
+            .unwrap();
+        assert_eq!(c.addr.port(), 5000);
+        assert_eq!(c.log_format, "json");
+    }
+
+    #[test]
+    fn bad_values_are_reported_by_name() {
+        let mut c = Config::default();
+        let err = c
+            .apply_env(|k| (k == "KEEL_ADDR").then(|| "nowhere".to_string()))
+            .unwrap_err();
+        assert!(err.contains("KEEL_ADDR"));
+        assert!(toml::from_str::<Config>("colour = 1").is_err());
+    }
+}

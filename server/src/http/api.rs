@@ -1,0 +1,222 @@
+//! `/api/v1`: thin handlers that parse, call one use case, and shape the reply.
+
+use std::{collections::VecDeque, convert::Infallible, time::Duration};
+
+use app::ssr::AppState;
+use axum::{
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{
+        sse::{Event as SseEvent, KeepAlive, Sse},
+        IntoResponse,
+    },
+    Json,
+};
+use backend::{
+    governance::{self, AuditFilter, NewUser, UserFilter},
+    inventory::{self, WarehouseInput},
+    orders::{self, OrderFilter},
+};
+use domain::governance::{Permission, Scope};
+use futures::Stream;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{
+    error::ApiError,
+    extract::{idempotency, Caller, JsonBody},
+};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+pub async fn me(Caller(ctx): Caller) -> ApiResult<impl IntoResponse> {
+    if !ctx.actor.is_authenticated() {
+        return Err(backend::Error::Unauthenticated.into());
+    }
+    let a = ctx.actor;
+    Ok(Json(
+        json!({"kind": a.kind, "id": a.id, "name": a.name, "role": a.role, "scope": a.scope}),
+    ))
+}
+
+pub async fn list_warehouses(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        inventory::list_warehouses(&s.db, &ctx, q.limit, q.cursor.as_deref()).await?,
+    ))
+}
+
+pub async fn create_warehouse(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    body: JsonBody<WarehouseInput>,
+) -> ApiResult<impl IntoResponse> {
+    ctx.require(Permission::InventoryWrite)?;
+    let idem = idempotency(&headers, &body.raw)?;
+    let w = inventory::create_warehouse(&s.db, &ctx, body.value, idem.as_ref()).await?;
+    Ok((StatusCode::CREATED, Json(w)))
+}
+
+pub async fn list_channels(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        json!({"items": orders::list_channels(&s.db, &ctx).await?, "next_cursor": null}),
+    ))
+}
+
+pub async fn list_orders(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Query(f): Query<OrderFilter>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(orders::list_orders(&s.db, &ctx, &f).await?))
+}
+
+pub async fn list_users(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Query(f): Query<UserFilter>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(governance::list_users(&s.db, &ctx, &f).await?))
+}
+
+pub async fn create_user(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    body: JsonBody<NewUser>,
+) -> ApiResult<impl IntoResponse> {
+    ctx.require(Permission::UsersManage)?;
+    let idem = idempotency(&headers, &body.raw)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(governance::create_user(&s.db, &ctx, body.value, idem.as_ref()).await?),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    pub name: String,
+    pub role: String,
+    #[serde(default)]
+    pub scope: Scope,
+}
+
+pub async fn create_token(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    body: JsonBody<NewToken>,
+) -> ApiResult<impl IntoResponse> {
+    ctx.require(Permission::TokensManage)?;
+    let t = body.value;
+    Ok((
+        StatusCode::CREATED,
+        Json(governance::create_token(&s.db, &ctx, &t.name, &t.role, t.scope).await?),
+    ))
+}
+
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    governance::revoke_token(&s.db, &ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn list_audit(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Query(f): Query<AuditFilter>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(governance::list_audit(&s.db, &ctx, &f).await?))
+}
+
+#[derive(Deserialize)]
+pub struct EventsQuery {
+    pub after: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+pub async fn list_events(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Query(q): Query<EventsQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let after = q.after.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            "after: must be 0 or a sequence number",
+        )
+        .field("after", "must be 0 or a sequence number"));
+    }
+    let items = governance::list_events(&s.db, &ctx, after, q.limit).await?;
+    let next_cursor = items.last().map(|e| e.seq.to_string());
+    Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
+}
+
+/// Server-sent events: every event committed after `after` (or `Last-Event-ID`,
+/// or now), as it commits, on this instance or any other sharing the database.
+pub async fn event_stream(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Query(q): Query<EventsQuery>,
+) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
+    ctx.require(Permission::EventsRead)?;
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok());
+    let start = match resume.or(q.after) {
+        Some(seq) => seq,
+        None => s.db.max_event_seq().await?,
+    };
+    let rx = s.db.subscribe_events();
+    let stream = futures::stream::unfold(
+        (s.db, rx, start, VecDeque::<governance::EventRecord>::new()),
+        |(db, mut rx, mut last, mut buffer)| async move {
+            loop {
+                if let Some(e) = buffer.pop_front() {
+                    let event = SseEvent::default()
+                        .id(e.seq.to_string())
+                        .data(serde_json::to_string(&e).unwrap_or_default());
+                    return Some((Ok(event), (db, rx, last, buffer)));
+                }
+                // Mark the current value seen before reading, so a commit that lands
+                // during the read still wakes the next wait.
+                rx.borrow_and_update();
+                match governance::events_after(&db, last, 500).await {
+                    Ok(events) if !events.is_empty() => {
+                        last = events.last().map(|e| e.seq).unwrap_or(last);
+                        buffer.extend(events);
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "event stream read failed; retrying on the next change")
+                    }
+                }
+                if rx.changed().await.is_err() {
+                    return None;
+                }
+            }
+        },
+    );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}

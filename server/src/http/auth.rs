@@ -1,0 +1,179 @@
+//! Authentication and page access. Every request gets a `RequestCtx` (the
+//! actor from a bearer token or the session cookie, plus the request id).
+//! Pages and server functions are then checked against `ACCESS`, the table of
+//! which path needs which permission; the use cases check again, so no door can
+//! skip authorization.
+
+use app::ssr::{AppState, RequestCtx};
+use axum::{
+    extract::{Request, State},
+    http::{header, HeaderMap, StatusCode},
+    middleware::Next,
+    response::{Html, IntoResponse, Response},
+};
+use backend::{governance, Actor};
+use domain::governance::Permission;
+
+pub const SESSION_COOKIE: &str = "keel_session";
+
+/// What a path needs. `None` means public.
+pub const ACCESS: &[(&str, Option<Permission>)] = &[
+    ("/command/users", Some(Permission::UsersManage)),
+    ("/command/audit", Some(Permission::AuditRead)),
+    ("/command", Some(Permission::CommandView)),
+    ("/floor", Some(Permission::FloorUse)),
+    ("/sfn/me", None),
+    ("/sfn/portal_lookup", None),
+    ("/sfn/recent_events", Some(Permission::EventsRead)),
+    ("/sfn/audit_page", Some(Permission::AuditRead)),
+    ("/sfn/users_page", Some(Permission::UsersManage)),
+    ("/sfn/overview", Some(Permission::CommandView)),
+    ("/sfn/scan", Some(Permission::FloorUse)),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    Public,
+    Needs(Permission),
+    /// A server function missing from `ACCESS`: refused for everyone, so a new
+    /// one can't go live without a decision about who may call it.
+    Unlisted,
+}
+
+/// Whether a concrete path matches an OpenAPI template such as `/api/v1/tokens/{id}`.
+fn matches_template(template: &str, path: &str) -> bool {
+    let (mut t, mut p) = (template.split('/'), path.split('/'));
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(ts), Some(ps)) if ts.starts_with('{') || ts == ps => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The rule for a request. API routes follow the permission documented for them
+/// in the OpenAPI table; pages and server functions follow `ACCESS`.
+pub fn rule_for_request(method: &str, path: &str) -> Rule {
+    if path.starts_with("/api/v1/") {
+        return crate::openapi::ROUTES
+            .iter()
+            .find(|r| r.method.eq_ignore_ascii_case(method) && matches_template(r.path, path))
+            .map(|r| r.permission.map_or(Rule::Public, Rule::Needs))
+            .unwrap_or(Rule::Public);
+    }
+    rule_for(path)
+}
+
+/// The rule for a page or server-function path: the longest matching prefix in `ACCESS`.
+pub fn rule_for(path: &str) -> Rule {
+    let hit = ACCESS
+        .iter()
+        .filter(|(prefix, _)| path == *prefix || path.starts_with(&format!("{prefix}/")))
+        .max_by_key(|(p, _)| p.len());
+    match hit {
+        Some((_, Some(permission))) => Rule::Needs(*permission),
+        Some((_, None)) => Rule::Public,
+        None if path.starts_with("/sfn/") => Rule::Unlisted,
+        None => Rule::Public,
+    }
+}
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then_some(v)
+        })
+}
+
+async fn resolve(state: &AppState, headers: &HeaderMap) -> Actor {
+    let now = chrono::Utc::now().timestamp_micros();
+    let found = if let Some(bearer) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        governance::token_actor(&state.db, bearer.trim()).await
+    } else if let Some(secret) = cookie(headers, SESSION_COOKIE) {
+        governance::session_actor(&state.db, secret, now).await
+    } else {
+        Ok(None)
+    };
+    match found {
+        Ok(actor) => actor.unwrap_or_else(Actor::anonymous),
+        Err(e) => {
+            tracing::error!(error = %e, "could not resolve credentials");
+            Actor::anonymous()
+        }
+    }
+}
+
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let actor = resolve(&state, req.headers()).await;
+    req.extensions_mut()
+        .insert(RequestCtx { actor, request_id });
+    next.run(req).await
+}
+
+/// Refuses pages and server functions the caller may not use: 401 with a way to
+/// sign in when nobody is signed in, 403 naming the missing permission otherwise.
+pub async fn guard(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let permission = match rule_for_request(req.method().as_str(), &path) {
+        Rule::Public => return next.run(req).await,
+        Rule::Unlisted => {
+            tracing::error!(path, "server function has no access rule");
+            return super::error::ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this function has no access rule",
+            )
+            .into_response();
+        }
+        Rule::Needs(permission) => permission,
+    };
+    let Some(ctx) = req.extensions().get::<RequestCtx>() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let wants_json = path.starts_with("/sfn/") || path.starts_with("/api/");
+    if !ctx.actor.is_authenticated() {
+        if wants_json {
+            return super::error::ApiError::from(backend::Error::Unauthenticated).into_response();
+        }
+        let target = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/command");
+        let next_url = format!("/signin?next={}", app::command::urlencode(target));
+        let body = format!(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url={next_url}\"><title>Sign in · Keel</title></head>\
+             <body><main><h1>Sign in to continue</h1><p><a href=\"{next_url}\">Sign in</a> to open this page.</p></main></body></html>"
+        );
+        return (StatusCode::UNAUTHORIZED, Html(body)).into_response();
+    }
+    if !ctx.actor.may(permission) {
+        if wants_json {
+            return super::error::ApiError::from(backend::Error::Forbidden { permission })
+                .into_response();
+        }
+        let role = ctx.actor.role.map(|r| r.label()).unwrap_or("your account");
+        let body = format!(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not allowed · Keel</title></head>\
+             <body><main><h1>You don't have access to this page</h1><p>{role} lacks the <code>{permission}</code> permission. \
+             Ask an administrator, or go <a href=\"/\">back to the start</a>.</p></main></body></html>"
+        );
+        return (StatusCode::FORBIDDEN, Html(body)).into_response();
+    }
+    next.run(req).await
+}

@@ -1,0 +1,398 @@
+//! HTTP tests: the router driven in-process with `oneshot`, plus real-port
+//! tests for the event stream across two instances.
+
+use std::time::{Duration, Instant};
+
+use axum::{body::Body, http::Request, Router};
+use backend::{
+    governance,
+    testing::{with_db, Target},
+    Ctx, Db,
+};
+use domain::governance::{can, Permission, Role, Scope};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use server::{http::auth::ACCESS, openapi::ROUTES, Config};
+use tower::ServiceExt;
+
+fn app(db: &Db) -> Router {
+    server::http::router(server::app_state(&Config::default(), db.clone()))
+}
+
+async fn token(db: &Db, role: Role) -> String {
+    governance::create_token(
+        db,
+        &Ctx::system("test"),
+        &format!("{role} token"),
+        role.as_str(),
+        Scope::default(),
+    )
+    .await
+    .unwrap()
+    .secret
+}
+
+async fn send(
+    app: &Router,
+    method: &str,
+    path: &str,
+    bearer: Option<&str>,
+    body: Option<&str>,
+    extra: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut req = Request::builder().method(method).uri(path);
+    if let Some(t) = bearer {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    if body.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    let res = app
+        .clone()
+        .oneshot(
+            req.body(Body::from(body.unwrap_or("").to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+fn concrete(path: &str) -> String {
+    path.replace("{id}", "0190a1b2-0000-7000-8000-000000000000")
+}
+
+#[tokio::test]
+async fn every_protected_route_page_and_server_function_answers_401_then_403() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        let mut tokens = Vec::new();
+        for role in Role::ALL {
+            tokens.push((role, token(&db, role).await));
+        }
+        let mut checked = 0;
+        let mut targets: Vec<(&str, String, Permission)> = ROUTES
+            .iter()
+            .filter_map(|r| r.permission.map(|p| (r.method, concrete(r.path), p)))
+            .collect();
+        for (path, permission) in ACCESS
+            .iter()
+            .filter_map(|(p, perm)| perm.map(|perm| (*p, perm)))
+        {
+            targets.push(if path.starts_with("/sfn/") {
+                ("post", path.to_string(), permission)
+            } else {
+                ("get", path.to_string(), permission)
+            });
+        }
+        for (method, path, permission) in targets {
+            let method = method.to_uppercase();
+            let (status, body) = send(&app, &method, &path, None, None, &[]).await;
+            assert_eq!(status, 401, "{method} {path} without credentials");
+            if path.starts_with("/api/") || path.starts_with("/sfn/") {
+                assert_eq!(body["error"]["code"], "unauthenticated", "{method} {path}");
+            }
+            if let Some((role, secret)) = tokens.iter().find(|(r, _)| !can(*r, permission)) {
+                let (status, _) = send(&app, &method, &path, Some(secret), None, &[]).await;
+                assert_eq!(status, 403, "{method} {path} as {role}");
+            }
+            checked += 1;
+        }
+        assert!(checked >= 20, "only {checked} targets were checked");
+        // Every registered server function has an access rule.
+        for (path, _) in leptos::server_fn::axum::server_fn_paths() {
+            assert!(
+                ACCESS.iter().any(|(p, _)| *p == path),
+                "server function {path} has no entry in ACCESS"
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_specific_4xx_and_writes_nothing() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        let admin = token(&db, Role::Admin).await;
+        let post = |body: String| {
+            let (app, admin) = (app.clone(), admin.clone());
+            async move {
+                send(
+                    &app,
+                    "POST",
+                    "/api/v1/warehouses",
+                    Some(&admin),
+                    Some(&body),
+                    &[],
+                )
+                .await
+            }
+        };
+        let (s, b) = post("{\"code\": \"EAST\",".into()).await;
+        assert_eq!(
+            (s, b["error"]["code"].as_str()),
+            (400, Some("malformed_json"))
+        );
+        let (s, b) = post(r#"{"code": 7, "name": "East"}"#.into()).await;
+        assert_eq!(
+            (s, b["error"]["code"].as_str()),
+            (422, Some("invalid_input"))
+        );
+        assert!(
+            b["error"]["fields"]["code"]
+                .as_str()
+                .unwrap()
+                .contains("invalid type"),
+            "{b}"
+        );
+        let (s, b) = post(r#"{"code": "EAST", "name": "East", "colour": "red"}"#.into()).await;
+        assert_eq!(s, 422);
+        assert!(
+            b["error"]["fields"]["colour"]
+                .as_str()
+                .unwrap()
+                .contains("unknown field"),
+            "{b}"
+        );
+        let (s, b) = post(r#"{"code": "E", "name": ""}"#.into()).await;
+        assert_eq!(s, 422);
+        assert_eq!(
+            b["error"]["fields"],
+            json!({"code": "use 2 to 16 characters", "name": "enter a name"})
+        );
+        let (s, b) = post(format!(
+            r#"{{"code": "EAST", "name": "{}"}}"#,
+            "x".repeat(1024 * 1024 + 1)
+        ))
+        .await;
+        assert_eq!(
+            (s, b["error"]["code"].as_str()),
+            (413, Some("payload_too_large"))
+        );
+        let (s, b) = send(&app, "POST", "/api/v1/warehouses", Some(&admin), None, &[]).await;
+        assert_eq!(
+            (s, b["error"]["code"].as_str()),
+            (415, Some("unsupported_media_type"))
+        );
+        let (_, list) = send(&app, "GET", "/api/v1/warehouses", Some(&admin), None, &[]).await;
+        assert_eq!(list["items"], json!([]));
+        assert_eq!(
+            db.max_event_seq().await.unwrap(),
+            5,
+            "only the five token creations wrote events"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn creating_with_an_idempotency_key_replays_the_first_result() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        let admin = token(&db, Role::Manager).await;
+        let body = r#"{"code": "WEST", "name": "West Coast DC"}"#;
+        let (s1, first) = send(
+            &app,
+            "POST",
+            "/api/v1/warehouses",
+            Some(&admin),
+            Some(body),
+            &[("idempotency-key", "abc-1")],
+        )
+        .await;
+        let (s2, second) = send(
+            &app,
+            "POST",
+            "/api/v1/warehouses",
+            Some(&admin),
+            Some(body),
+            &[("idempotency-key", "abc-1")],
+        )
+        .await;
+        assert_eq!((s1, s2), (201, 201));
+        assert_eq!(first, second);
+        let (s3, _) = send(
+            &app,
+            "POST",
+            "/api/v1/warehouses",
+            Some(&admin),
+            Some(body),
+            &[],
+        )
+        .await;
+        assert_eq!(
+            s3, 422,
+            "without the key it is a second create, refused as a duplicate code"
+        );
+        let (_, list) = send(&app, "GET", "/api/v1/warehouses", Some(&admin), None, &[]).await;
+        assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn orders_and_events_are_cursor_lists_for_authorized_clients() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        let support = token(&db, Role::Support).await;
+        let (s, orders) = send(
+            &app,
+            "GET",
+            "/api/v1/orders?limit=10",
+            Some(&support),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(
+            (s, orders),
+            (200, json!({"items": [], "next_cursor": null}))
+        );
+        let (s, events) = send(
+            &app,
+            "GET",
+            "/api/v1/events?after=0&limit=1",
+            Some(&support),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(s, 200);
+        assert_eq!(events["items"][0]["type"], "api_token.created");
+        assert_eq!(events["items"][0]["v"], 1);
+        assert_eq!(events["next_cursor"], "1");
+        let (s, bad) = send(
+            &app,
+            "GET",
+            "/api/v1/events?after=-4",
+            Some(&support),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(
+            (s, bad["error"]["fields"]["after"].is_string()),
+            (422, true)
+        );
+        let (s, _) = send(
+            &app,
+            "GET",
+            "/api/v1/orders",
+            Some("keel_revoked-or-made-up"),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(s, 401);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route_and_health_needs_no_auth() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        let (s, doc) = send(&app, "GET", "/api/v1/openapi.json", None, None, &[]).await;
+        assert_eq!(s, 200);
+        for r in ROUTES {
+            assert!(
+                doc["paths"][r.path][r.method].is_object(),
+                "{} {} is documented",
+                r.method,
+                r.path
+            );
+        }
+        for path in ["/healthz", "/readyz", "/metrics"] {
+            let res = app
+                .clone()
+                .oneshot(Request::get(path).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200, "{path}");
+        }
+    })
+    .await;
+}
+
+/// Serves a router on a free loopback port, as `keel serve` does.
+async fn spawn(db: Db) -> String {
+    tokio::spawn(
+        db.clone()
+            .follow_external_events(Duration::from_millis(500)),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = app(&db);
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn an_event_written_through_one_instance_streams_from_another_within_a_second() {
+    let Some(admin_url) = std::env::var("KEEL_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        assert!(
+            std::env::var("CI").map(|v| v != "true").unwrap_or(true),
+            "CI=true needs KEEL_TEST_PG_URL"
+        );
+        eprintln!("SKIPPED on PostgreSQL: KEEL_TEST_PG_URL is not set");
+        return;
+    };
+    let (url, drop_db) = backend::testing::fresh_pg_database(&admin_url).await;
+    let first = Db::connect(&url).await.unwrap();
+    first.migrate().await.unwrap();
+    let second = Db::connect(&url).await.unwrap();
+    let reader_token = token(&first, Role::Manager).await;
+    let (a, b) = (spawn(first.clone()).await, spawn(second.clone()).await);
+    let client = reqwest::Client::new();
+    let mut stream = client
+        .get(format!("{b}/api/v1/events/stream"))
+        .bearer_auth(&reader_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let started = Instant::now();
+    let created = client
+        .post(format!("{a}/api/v1/warehouses"))
+        .bearer_auth(&reader_token)
+        .json(&json!({"code": "NORTH", "name": "North DC"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let mut seen = String::new();
+    let latency = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(chunk) = stream.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("warehouse.created") {
+                return started.elapsed();
+            }
+        }
+        panic!("stream ended");
+    })
+    .await
+    .expect("the event reached the other instance");
+    println!("cross-instance event latency: {} ms", latency.as_millis());
+    assert!(latency < Duration::from_secs(1), "took {latency:?}");
+    first.close().await;
+    second.close().await;
+    drop_db.await;
+}
