@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{audit_page, overview, recent_events, users_page},
-    components::{query_param, CommandFrame, Empty, ErrorBox, FieldMessage, Notice},
+    components::{query_param, short_time, CommandFrame, Empty, ErrorBox, FieldMessage, Notice},
 };
 
 #[component]
@@ -57,10 +57,16 @@ pub fn Dashboard() -> impl IntoView {
 fn LiveFeed() -> impl IntoView {
     let initial = Resource::new(|| (), |_| recent_events());
     let (live, set_live) = signal(Vec::<EventRecord>::new());
-    Effect::new(move |_| subscribe(set_live));
+    let (connected, set_connected) = signal(false);
+    Effect::new(move |_| subscribe(set_live, set_connected));
     view! {
-        <section aria-labelledby="feed-heading" class="rounded-lg border bg-white p-4">
-            <h2 id="feed-heading" class="mb-3 text-lg font-semibold">"Live events"</h2>
+        <section aria-labelledby="feed-heading" class="rounded-lg border bg-white p-4" data-live=move || if connected.get() { "open" } else { "closed" }>
+            <h2 id="feed-heading" class="mb-3 flex items-center justify-between text-lg font-semibold">
+                "Live events"
+                <span class="text-xs font-normal text-slate-500">
+                    {move || if connected.get() { "● updating live" } else { "as of page load" }}
+                </span>
+            </h2>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match initial.await {
@@ -86,13 +92,13 @@ fn event_item(e: EventRecord) -> impl IntoView {
         <li class="border-b pb-2">
             <span class="font-mono text-xs text-slate-500">"#" {e.seq}</span>
             <span class="ml-2 font-medium">{e.event_type}</span>
-            <span class="block text-slate-600">{e.actor_name} " · " {e.occurred_at}</span>
+            <span class="block text-slate-600">{e.actor_name} " · " <time datetime=e.occurred_at.clone()>{short_time(&e.occurred_at)}</time></span>
         </li>
     }
 }
 
 #[cfg(feature = "hydrate")]
-fn subscribe(set_live: WriteSignal<Vec<EventRecord>>) {
+fn subscribe(set_live: WriteSignal<Vec<EventRecord>>, set_connected: WriteSignal<bool>) {
     use wasm_bindgen::{closure::Closure, JsCast};
     let Ok(source) = web_sys::EventSource::new("/api/v1/events/stream") else {
         return;
@@ -112,12 +118,19 @@ fn subscribe(set_live: WriteSignal<Vec<EventRecord>>) {
         });
     source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
+    let on_open = Closure::<dyn FnMut()>::new(move || set_connected.set(true));
+    source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    on_open.forget();
+    // EventSource reconnects by itself (resuming from Last-Event-ID); say so meanwhile.
+    let on_error = Closure::<dyn FnMut()>::new(move || set_connected.set(false));
+    source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    on_error.forget();
     let source = send_wrapper::SendWrapper::new(source);
     on_cleanup(move || source.close());
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn subscribe(_: WriteSignal<Vec<EventRecord>>) {}
+fn subscribe(_: WriteSignal<Vec<EventRecord>>, _: WriteSignal<bool>) {}
 
 const ENTITIES: [&str; 5] = ["user", "api_token", "warehouse", "channel", "order"];
 
@@ -208,7 +221,7 @@ pub fn Audit() -> impl IntoView {
                                     <tbody>
                                         {page.items.into_iter().map(|a| view! {
                                             <tr class="border-t align-top">
-                                                <td class="p-2 whitespace-nowrap">{a.occurred_at}</td>
+                                                <td class="p-2 whitespace-nowrap"><time datetime=a.occurred_at.clone()>{short_time(&a.occurred_at)}</time></td>
                                                 <td class="p-2">{a.actor_name}<span class="block text-xs text-slate-500">{a.actor_kind}</span></td>
                                                 <td class="p-2 font-mono">{a.action}</td>
                                                 <td class="p-2">{a.entity}<span class="block font-mono text-xs text-slate-500">{a.entity_id}</span></td>
@@ -292,7 +305,7 @@ pub fn Users() -> impl IntoView {
                             <input id="q" name="q" value=q() class="mt-1 rounded border px-2 py-2" />
                         </div>
                         <div>
-                            <label for="role-filter" class="block text-sm font-medium">"Role"</label>
+                            <label for="role-filter" class="block text-sm font-medium">"Filter by role"</label>
                             <select id="role-filter" name="role" class="mt-1 rounded border px-2 py-2">
                                 <option value="">"All roles"</option>
                                 {role_options(role())}

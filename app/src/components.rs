@@ -12,6 +12,14 @@ pub fn query_param(name: &'static str) -> impl Fn() -> String + Clone + Send + S
     move || query.read().get(name).unwrap_or_default()
 }
 
+/// An RFC 3339 instant as people read it: `2026-11-26 17:50:23 UTC`.
+pub fn short_time(rfc3339: &str) -> String {
+    match rfc3339.get(..19) {
+        Some(prefix) if rfc3339.ends_with('Z') => format!("{} UTC", prefix.replace('T', " ")),
+        _ => rfc3339.to_string(),
+    }
+}
+
 #[component]
 pub fn NotFound() -> impl IntoView {
     view! {
@@ -51,10 +59,10 @@ pub fn CommandFrame(title: &'static str, children: Children) -> impl IntoView {
     };
     view! {
         <Title text=format!("{title} · Keel command center") />
-        <div class="flex min-h-screen">
-            <nav aria-label="Command center" class="w-56 shrink-0 bg-slate-800 p-4 text-slate-100">
-                <a href="/command" class="mb-6 block text-xl font-bold">"Keel"</a>
-                <ul class="space-y-1 text-sm">
+        <div class="flex min-h-screen flex-col md:flex-row">
+            <nav aria-label="Command center" class="shrink-0 bg-slate-800 p-4 text-slate-100 md:w-56">
+                <a href="/command" class="mb-2 block text-xl font-bold md:mb-6">"Keel"</a>
+                <ul class="flex flex-wrap gap-1 text-sm md:block md:space-y-1">
                     {nav_link("/command", "Dashboard", title == "Dashboard")}
                     {coming("Orders")}
                     {coming("Inventory")}
@@ -74,8 +82,8 @@ pub fn CommandFrame(title: &'static str, children: Children) -> impl IntoView {
                     </Suspense>
                 </ul>
             </nav>
-            <div class="flex-1">
-                <header class="flex items-center justify-between border-b bg-white px-6 py-3">
+            <div class="min-w-0 flex-1">
+                <header class="flex flex-wrap items-center justify-between gap-2 border-b bg-white px-6 py-3">
                     <h1 class="text-xl font-semibold">{title}</h1>
                     <Suspense fallback=|| ()>
                         {move || Suspend::new(async move {
@@ -86,7 +94,7 @@ pub fn CommandFrame(title: &'static str, children: Children) -> impl IntoView {
                         })}
                     </Suspense>
                 </header>
-                <main class="p-6">{children()}</main>
+                <main class="overflow-x-auto p-4 md:p-6">{children()}</main>
             </div>
         </div>
     }
@@ -127,4 +135,18 @@ pub fn ErrorBox(message: String) -> impl IntoView {
 #[component]
 pub fn Empty(message: &'static str) -> impl IntoView {
     view! { <p class="rounded border border-dashed p-6 text-center text-slate-500">{message}</p> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_time;
+
+    #[test]
+    fn instants_are_shown_to_the_second_in_utc() {
+        assert_eq!(
+            short_time("2026-11-26T17:50:23.991160Z"),
+            "2026-11-26 17:50:23 UTC"
+        );
+        assert_eq!(short_time("not a time"), "not a time");
+    }
 }

@@ -17,7 +17,7 @@ pub fn Portal() -> impl IntoView {
         move || query.read().get("order").is_some()
     };
     let key = {
-        let (order, contact, submitted) = (order.clone(), contact.clone(), submitted.clone());
+        let (order, contact, submitted) = (order.clone(), contact.clone(), submitted);
         move || (submitted(), order(), contact())
     };
     let result = Resource::new(key, |(submitted, order, contact)| async move {

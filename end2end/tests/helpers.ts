@@ -3,6 +3,7 @@ import { expect, Page, TestInfo } from "@playwright/test";
 export const PASSWORD = process.env.KEEL_SEED_PASSWORD ?? "e2e password 1234";
 export const ADMIN = "admin@northwind.example";
 export const MANAGER = "maya.patel@northwind.example";
+export const SUPPORT = "lena.fischer@northwind.example";
 export const AGENT = "jordan.reyes@northwind.example";
 
 export const jsEnabled = (info: TestInfo) => !info.project.name.endsWith("-nojs");

@@ -75,15 +75,11 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
             );
         }
         let message = strip_position(&inner.to_string());
-        // serde reports an unknown field at its parent's path; name the field itself.
-        let field = match message
-            .strip_prefix("unknown field `")
-            .and_then(|m| m.split('`').next())
-        {
-            Some(name) if path == "." => name.to_string(),
-            Some(name) => format!("{path}.{name}"),
-            None if path == "." => "body".to_string(),
-            None => path,
+        // The path names the offending field, unknown fields included; "." is the whole body.
+        let field = if path == "." {
+            "body".to_string()
+        } else {
+            path
         };
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
