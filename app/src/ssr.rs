@@ -44,7 +44,7 @@ pub fn db() -> Db {
 pub fn fail(err: Error) -> ServerFnError {
     let status = match &err {
         Error::Unauthenticated => http::StatusCode::UNAUTHORIZED,
-        Error::Forbidden { .. } | Error::OutOfScope { .. } => http::StatusCode::FORBIDDEN,
+        Error::Forbidden { .. } => http::StatusCode::FORBIDDEN,
         Error::NotFound { .. } => http::StatusCode::NOT_FOUND,
         Error::Invalid(_) => http::StatusCode::UNPROCESSABLE_ENTITY,
         Error::Conflict { .. } => http::StatusCode::CONFLICT,

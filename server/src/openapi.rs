@@ -27,6 +27,16 @@ fn user_body() -> Value {
                           "password": {"type": "string", "minLength": 12}, "scope": {"$ref": "#/components/schemas/Scope"}}})
 }
 
+fn user_update_body() -> Value {
+    json!({"type": "object", "required": ["role", "active", "version"], "additionalProperties": false,
+           "properties": {"role": {"enum": ["admin", "manager", "warehouse", "finance", "support"]}, "active": {"type": "boolean"},
+                          "scope": {"$ref": "#/components/schemas/Scope"}, "version": {"type": "integer", "description": "the version you read; a stale one gets 409 version_conflict"}}})
+}
+
+fn password_body() -> Value {
+    json!({"type": "object", "required": ["password"], "additionalProperties": false, "properties": {"password": {"type": "string", "minLength": 12}}})
+}
+
 fn token_body() -> Value {
     json!({"type": "object", "required": ["name", "role"], "additionalProperties": false,
            "properties": {"name": {"type": "string"}, "role": {"enum": ["admin", "manager", "warehouse", "finance", "support"]},
@@ -99,6 +109,30 @@ pub const ROUTES: &[RouteDoc] = &[
         success: 201,
     },
     RouteDoc {
+        method: "get",
+        path: "/api/v1/users/{id}",
+        summary: "One staff user",
+        permission: Some(Permission::UsersManage),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "patch",
+        path: "/api/v1/users/{id}",
+        summary: "Change a user's role, scope or active flag (optimistic version check)",
+        permission: Some(Permission::UsersManage),
+        body: Some(user_update_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "put",
+        path: "/api/v1/users/{id}/password",
+        summary: "Set a user's password; their sessions end",
+        permission: Some(Permission::UsersManage),
+        body: Some(password_body),
+        success: 204,
+    },
+    RouteDoc {
         method: "post",
         path: "/api/v1/tokens",
         summary: "Issue an API token; the secret is returned once",
@@ -149,6 +183,7 @@ fn parameters(path: &str, method: &str) -> Value {
         );
     }
     if method == "get"
+        && !path.contains("{id}")
         && !matches!(
             path,
             "/api/v1/openapi.json" | "/api/v1/me" | "/api/v1/events/stream" | "/api/v1/channels"

@@ -323,6 +323,36 @@ async fn the_openapi_document_describes_every_route_and_health_needs_no_auth() {
     .await;
 }
 
+#[tokio::test]
+async fn an_admin_manages_a_user_through_the_api_with_version_checks() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        let admin = token(&db, Role::Admin).await;
+        let body = r#"{"email": "kim@northwind.example", "name": "Kim Lee", "role": "support", "password": "a long enough password"}"#;
+        let (s, user) = send(&app, "POST", "/api/v1/users", Some(&admin), Some(body), &[]).await;
+        assert_eq!(s, 201);
+        let id = user["id"].as_str().unwrap().to_string();
+        let (s, fetched) = send(&app, "GET", &format!("/api/v1/users/{id}"), Some(&admin), None, &[]).await;
+        assert_eq!((s, &fetched), (200, &user));
+        let patch = r#"{"role": "manager", "active": true, "scope": {"warehouses": ["EAST"]}, "version": 1}"#;
+        let (s, updated) = send(&app, "PATCH", &format!("/api/v1/users/{id}"), Some(&admin), Some(patch), &[]).await;
+        assert_eq!((s, updated["role"].as_str(), updated["version"].as_i64()), (200, Some("manager"), Some(2)));
+        assert_eq!(updated["scope"]["warehouses"], json!(["EAST"]));
+        let (s, stale) = send(&app, "PATCH", &format!("/api/v1/users/{id}"), Some(&admin), Some(patch), &[]).await;
+        assert_eq!((s, stale["error"]["code"].as_str()), (409, Some("version_conflict")));
+        let (s, short) = send(&app, "PUT", &format!("/api/v1/users/{id}/password"), Some(&admin), Some(r#"{"password": "short"}"#), &[]).await;
+        assert_eq!((s, short["error"]["fields"]["password"].as_str()), (422, Some("use at least 12 characters (this one has 5)")));
+        let (s, _) = send(&app, "PUT", &format!("/api/v1/users/{id}/password"), Some(&admin), Some(r#"{"password": "a brand new passphrase"}"#), &[]).await;
+        assert_eq!(s, 204);
+        let anon = Ctx::new(backend::Actor::anonymous(), None);
+        assert!(governance::sign_in(&db, &anon, "kim@northwind.example", "a long enough password", "t").await.is_err());
+        assert!(governance::sign_in(&db, &anon, "kim@northwind.example", "a brand new passphrase", "t").await.is_ok());
+        let (s, missing) = send(&app, "GET", "/api/v1/users/0190a1b2-0000-7000-8000-000000000000", Some(&admin), None, &[]).await;
+        assert_eq!((s, missing["error"]["code"].as_str()), (404, Some("not_found")));
+    })
+    .await;
+}
+
 /// Serves a router on a free loopback port, as `keel serve` does.
 async fn spawn(db: Db) -> String {
     tokio::spawn(

@@ -108,10 +108,6 @@ impl Db {
         Ok(db)
     }
 
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
     pub async fn migrate(&self) -> Result<()> {
         MIGRATOR
             .run(&self.pool)

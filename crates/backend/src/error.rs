@@ -11,8 +11,6 @@ pub enum Error {
     Unauthenticated,
     #[error("your role lacks the {permission} permission")]
     Forbidden { permission: Permission },
-    #[error("you may not act on {what}")]
-    OutOfScope { what: String },
     #[error("{entity} {key} was not found")]
     NotFound { entity: &'static str, key: String },
     #[error("the input is not valid")]
@@ -38,7 +36,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::Unauthenticated => "unauthenticated",
-            Error::Forbidden { .. } | Error::OutOfScope { .. } => "forbidden",
+            Error::Forbidden { .. } => "forbidden",
             Error::NotFound { .. } => "not_found",
             Error::Invalid(_) => "invalid_input",
             Error::Conflict { code, .. } => code,

@@ -449,6 +449,13 @@ pub async fn sign_in(
         scope: user.scope.clone(),
     };
     uow.ctx = user_ctx;
+    // Expired sessions of this user go at their next sign-in, so the table stays
+    // proportional to live sessions without a sweeper job.
+    sqlx::query("delete from user_session where user_id = $1 and expires_at <= $2")
+        .bind(&user_id)
+        .bind(now)
+        .execute(&mut *uow.tx)
+        .await?;
     sqlx::query("insert into user_session (session_id, user_id, created_at, expires_at) values ($1, $2, $3, $4)")
         .bind(sha256_hex(&secret))
         .bind(&user_id)

@@ -624,3 +624,36 @@ store_test!(
         );
     }
 );
+
+store_test!(
+    expired_sessions_stop_resolving_and_are_removed_at_the_next_sign_in,
+    |db: Db| async move {
+        new_user(&db, "agent@example.com", "warehouse").await;
+        let clock = backend::Clock::fixed(1_800_000_000_000_000);
+        let ctx = Ctx::new(Actor::anonymous(), None).with_clock(clock.clone());
+        let old = governance::sign_in(&db, &ctx, "agent@example.com", PASSWORD, "10.0.0.1")
+            .await
+            .unwrap();
+        assert!(governance::session_actor(&db, &old.secret, clock.now())
+            .await
+            .unwrap()
+            .is_some());
+        clock.advance_secs(governance::SESSION_TTL_SECS);
+        assert!(governance::session_actor(&db, &old.secret, clock.now())
+            .await
+            .unwrap()
+            .is_none());
+        let fresh = governance::sign_in(&db, &ctx, "agent@example.com", PASSWORD, "10.0.0.1")
+            .await
+            .unwrap();
+        assert_eq!(
+            count(&db, "user_session").await,
+            1,
+            "the expired session was removed"
+        );
+        assert!(governance::session_actor(&db, &fresh.secret, clock.now())
+            .await
+            .unwrap()
+            .is_some());
+    }
+);

@@ -59,10 +59,6 @@ impl Currency {
     pub fn minor_units(self) -> u32 {
         CURRENCIES[self.0 as usize].1
     }
-
-    pub fn all() -> impl Iterator<Item = Currency> {
-        (0..CURRENCIES.len()).map(|i| Currency(i as u16))
-    }
 }
 
 impl fmt::Display for Currency {

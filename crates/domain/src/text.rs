@@ -6,8 +6,6 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::FieldError;
-
 macro_rules! string_newtype_serde {
     ($t:ty) => {
         impl Serialize for $t {
@@ -159,11 +157,6 @@ impl fmt::Display for Qty {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
     }
-}
-
-/// Turns a parse failure into an error attached to a named input field.
-pub fn field<T>(name: &str, result: Result<T, String>) -> Result<T, FieldError> {
-    result.map_err(|m| FieldError::new(name, m))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use axum::{
     Json,
 };
 use backend::{
-    governance::{self, AuditFilter, NewUser, UserFilter},
+    governance::{self, AuditFilter, NewUser, UserFilter, UserUpdate},
     inventory::{self, WarehouseInput},
     orders::{self, OrderFilter},
 };
@@ -104,6 +104,41 @@ pub async fn create_user(
         StatusCode::CREATED,
         Json(governance::create_user(&s.db, &ctx, body.value, idem.as_ref()).await?),
     ))
+}
+
+pub async fn get_user(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(governance::get_user(&s.db, &ctx, &id).await?))
+}
+
+pub async fn update_user(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    body: JsonBody<UserUpdate>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        governance::update_user(&s.db, &ctx, &id, body.value).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPassword {
+    pub password: String,
+}
+
+pub async fn set_password(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    body: JsonBody<NewPassword>,
+) -> ApiResult<impl IntoResponse> {
+    governance::set_password(&s.db, &ctx, &id, body.value.password).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]

@@ -39,7 +39,7 @@ impl ApiError {
 pub fn status_of(err: &Error) -> StatusCode {
     match err {
         Error::Unauthenticated => StatusCode::UNAUTHORIZED,
-        Error::Forbidden { .. } | Error::OutOfScope { .. } => StatusCode::FORBIDDEN,
+        Error::Forbidden { .. } => StatusCode::FORBIDDEN,
         Error::NotFound { .. } => StatusCode::NOT_FOUND,
         Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Conflict { .. } => StatusCode::CONFLICT,

@@ -16,7 +16,7 @@ use axum::{
     http::{header, HeaderName, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::{delete, get, post},
+    routing::{delete, get, post, put},
     Json, Router,
 };
 use leptos::prelude::provide_context;
@@ -43,6 +43,8 @@ pub fn router(state: AppState) -> Router {
         .route("/channels", get(api::list_channels))
         .route("/orders", get(api::list_orders))
         .route("/users", get(api::list_users).post(api::create_user))
+        .route("/users/{id}", get(api::get_user).patch(api::update_user))
+        .route("/users/{id}/password", put(api::set_password))
         .route("/tokens", post(api::create_token))
         .route("/tokens/{id}", delete(api::revoke_token))
         .route("/audit", get(api::list_audit))
