@@ -275,6 +275,10 @@ pub fn Users() -> impl IntoView {
         query_param("error"),
     );
     let (v_email, v_name) = (query_param("email"), query_param("name"));
+    let (err_warehouses, err_channels) = (
+        query_param("error_scope.warehouses"),
+        query_param("error_scope.channels"),
+    );
     let key = {
         let (q, role, cursor) = (q.clone(), role.clone(), cursor.clone());
         move || (q(), role(), cursor())
@@ -326,6 +330,8 @@ pub fn Users() -> impl IntoView {
                                                 let active_label = format!("{} is active", u.email);
                                                 let scope = u.scope.warehouses.join(", ");
                                                 let scope_label = format!("Warehouses for {}", u.email);
+                                                let channels = u.scope.channels.join(", ");
+                                                let channels_label = format!("Channels for {}", u.email);
                                                 view! {
                                                     <tr class="border-t">
                                                         <td class="p-2">{u.name.clone()}</td>
@@ -335,6 +341,7 @@ pub fn Users() -> impl IntoView {
                                                                 <input type="hidden" name="version" value=u.version />
                                                                 <select name="role" aria-label=label class="rounded border px-2 py-1">{role_options(u.role.as_str().to_string())}</select>
                                                                 <input name="warehouses" aria-label=scope_label placeholder="all warehouses" value=scope class="w-32 rounded border px-2 py-1" />
+                                                                <input name="channels" aria-label=channels_label placeholder="all channels" value=channels class="w-32 rounded border px-2 py-1" />
                                                                 <label class="flex items-center gap-1"><input type="checkbox" name="active" value="on" checked=u.active aria-label=active_label />"active"</label>
                                                                 <button type="submit" class="rounded border px-2 py-1 hover:bg-slate-100">"Save"</button>
                                                             </form>
@@ -371,7 +378,13 @@ pub fn Users() -> impl IntoView {
                         </div>
                         <div>
                             <label for="new-warehouses" class="block text-sm font-medium">"Warehouses (comma-separated, empty for all)"</label>
-                            <input id="new-warehouses" name="warehouses" class="mt-1 w-full rounded border px-2 py-2" />
+                            <input id="new-warehouses" name="warehouses" aria-describedby="e-warehouses" class="mt-1 w-full rounded border px-2 py-2" />
+                            <FieldMessage id="e-warehouses" message=err_warehouses() />
+                        </div>
+                        <div>
+                            <label for="new-channels" class="block text-sm font-medium">"Channels (comma-separated, empty for all)"</label>
+                            <input id="new-channels" name="channels" aria-describedby="e-channels" class="mt-1 w-full rounded border px-2 py-2" />
+                            <FieldMessage id="e-channels" message=err_channels() />
                         </div>
                         <div>
                             <label for="new-password" class="block text-sm font-medium">"Initial password (12+ characters)"</label>

@@ -1,6 +1,7 @@
 //! `keel`: serve | migrate | seed | check | token create | bench.
 
 use clap::{Parser, Subcommand};
+use domain::governance::Scope;
 use server::Config;
 use tracing_subscriber::EnvFilter;
 
@@ -58,6 +59,12 @@ enum TokenCommand {
         name: String,
         #[arg(long)]
         role: String,
+        /// Limit the token to these warehouse codes (comma-separated; default all).
+        #[arg(long, default_value = "")]
+        warehouses: String,
+        /// Limit the token to these channel codes (comma-separated; default all).
+        #[arg(long, default_value = "")]
+        channels: String,
     },
 }
 
@@ -78,8 +85,20 @@ async fn main() {
         Command::Seed { scale, password } => seed(&config, scale, password).await,
         Command::Check => check(&config).await,
         Command::Token {
-            command: TokenCommand::Create { name, role },
-        } => token_create(&config, &name, &role).await,
+            command:
+                TokenCommand::Create {
+                    name,
+                    role,
+                    warehouses,
+                    channels,
+                },
+        } => {
+            let scope = Scope {
+                warehouses: Scope::parse_list(&warehouses),
+                channels: Scope::parse_list(&channels),
+            };
+            token_create(&config, &name, &role, scope).await
+        }
         Command::Bench {
             workload,
             requests,
@@ -149,10 +168,10 @@ async fn check(config: &Config) -> Result<(), String> {
     }
 }
 
-async fn token_create(config: &Config, name: &str, role: &str) -> Result<(), String> {
+async fn token_create(config: &Config, name: &str, role: &str, scope: Scope) -> Result<(), String> {
     let db = server::open_db(config).await.map_err(|e| e.to_string())?;
     let ctx = backend::Ctx::system("cli");
-    let issued = backend::governance::create_token(&db, &ctx, name, role, Default::default())
+    let issued = backend::governance::create_token(&db, &ctx, name, role, scope)
         .await
         .map_err(|e| match e {
             backend::Error::Invalid(f) => f

@@ -328,6 +328,7 @@ async fn an_admin_manages_a_user_through_the_api_with_version_checks() {
     with_db(Target::Sqlite, |db| async move {
         let app = app(&db);
         let admin = token(&db, Role::Admin).await;
+        backend::inventory::create_warehouse(&db, &Ctx::system("test"), backend::inventory::WarehouseInput { code: "EAST".into(), name: "East".into() }, None).await.unwrap();
         let body = r#"{"email": "kim@northwind.example", "name": "Kim Lee", "role": "support", "password": "a long enough password"}"#;
         let (s, user) = send(&app, "POST", "/api/v1/users", Some(&admin), Some(body), &[]).await;
         assert_eq!(s, 201);

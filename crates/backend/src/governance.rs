@@ -99,6 +99,43 @@ fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User> {
 
 const USER_COLUMNS: &str = "user_id, email, name, role, scope_json, active, version, created_at";
 
+/// Normalises scope codes and checks that each names a warehouse or channel that exists.
+async fn checked_scope(db: &Db, scope: Scope) -> Result<Scope> {
+    let warehouses = crate::inventory::warehouse_codes(db).await?;
+    let channels: Vec<String> = sqlx::query_scalar("select code from channel")
+        .fetch_all(&db.pool)
+        .await?;
+    let mut errors = Vec::new();
+    let mut check =
+        |field: &str, codes: Vec<String>, known: &[String], what: &str| -> Vec<String> {
+            let mut out = Vec::new();
+            for code in codes {
+                match domain::inventory::parse_code(field, &code) {
+                    Ok(c) if known.contains(&c) => out.push(c),
+                    Ok(c) => errors.push(FieldError::new(field, format!("there is no {what} {c}"))),
+                    Err(e) => errors.push(e),
+                }
+            }
+            out.sort();
+            out.dedup();
+            out
+        };
+    let scope = Scope {
+        warehouses: check(
+            "scope.warehouses",
+            scope.warehouses,
+            &warehouses,
+            "warehouse",
+        ),
+        channels: check("scope.channels", scope.channels, &channels, "channel"),
+    };
+    if errors.is_empty() {
+        Ok(scope)
+    } else {
+        Err(Error::Invalid(errors))
+    }
+}
+
 fn validate_new_user(input: &NewUser) -> Result<(Email, String, Role)> {
     let mut errors = Vec::new();
     let email = Email::parse(&input.email)
@@ -128,6 +165,7 @@ pub async fn create_user(
 ) -> Result<User> {
     ctx.require(Permission::UsersManage)?;
     let (email, name, role) = validate_new_user(&input)?;
+    let scope = checked_scope(db, input.scope).await?;
     let hash = hash_password(input.password).await?;
     let mut uow = db.begin(ctx).await?;
     if let Some(saved) = uow.claim_idempotency(idem).await? {
@@ -135,8 +173,7 @@ pub async fn create_user(
     }
     let id = domain::Id::<User>::new().to_string();
     let now = uow.now();
-    let scope_json =
-        serde_json::to_string(&input.scope).map_err(|e| Error::Internal(e.to_string()))?;
+    let scope_json = serde_json::to_string(&scope).map_err(|e| Error::Internal(e.to_string()))?;
     sqlx::query(
         "insert into app_user (user_id, email, name, role, password_hash, scope_json, active, version, created_at, updated_at)
          values ($1, $2, $3, $4, $5, $6, 1, 1, $7, $7)",
@@ -156,7 +193,7 @@ pub async fn create_user(
         email: email.to_string(),
         name: name.clone(),
         role,
-        scope: input.scope,
+        scope,
         active: true,
         version: 1,
         created_at: rfc3339(now),
@@ -192,11 +229,11 @@ pub async fn update_user(db: &Db, ctx: &Ctx, user_id: &str, input: UserUpdate) -
             "you can't demote or disable your own account; ask another admin",
         ));
     }
+    let scope = checked_scope(db, input.scope).await?;
     let mut uow = db.begin(ctx).await?;
     let before = fetch_user(&mut uow.tx, user_id).await?;
     let now = uow.now();
-    let scope_json =
-        serde_json::to_string(&input.scope).map_err(|e| Error::Internal(e.to_string()))?;
+    let scope_json = serde_json::to_string(&scope).map_err(|e| Error::Internal(e.to_string()))?;
     let updated = sqlx::query(
         "update app_user set role = $1, active = $2, scope_json = $3, version = version + 1, updated_at = $4
          where user_id = $5 and version = $6",
@@ -560,6 +597,7 @@ pub async fn create_token(
     ctx.require(Permission::TokensManage)?;
     let name = domain::inventory::parse_name("name", name)?;
     let role = Role::parse(role).map_err(|m| Error::invalid("role", m))?;
+    let scope = checked_scope(db, scope).await?;
     let secret = format!("{TOKEN_PREFIX}{}", random_secret());
     let id = uuid::Uuid::now_v7().to_string();
     let mut uow = db.begin(ctx).await?;

@@ -285,6 +285,8 @@ store_test!(
 store_test!(
     disabling_a_user_ends_their_sessions_and_stale_edits_conflict,
     |db: Db| async move {
+        // The scope below names the seeded WEB channel.
+        backend::seed::seed(&db, PASSWORD, 1).await.unwrap();
         let user = new_user(&db, "lena@example.com", "support").await;
         let session = governance::sign_in(
             &db,
@@ -655,5 +657,69 @@ store_test!(
             .await
             .unwrap()
             .is_some());
+    }
+);
+
+store_test!(
+    scopes_must_name_existing_warehouses_and_channels,
+    |db: Db| async move {
+        backend::seed::seed(&db, PASSWORD, 1).await.unwrap();
+        let input = |warehouses: &[&str], channels: &[&str]| NewUser {
+            email: "scoped@example.com".into(),
+            name: "Scoped".into(),
+            role: "warehouse".into(),
+            password: PASSWORD.into(),
+            scope: Scope {
+                warehouses: warehouses.iter().map(|s| s.to_string()).collect(),
+                channels: channels.iter().map(|s| s.to_string()).collect(),
+            },
+        };
+        match governance::create_user(
+            &db,
+            &admin(),
+            input(&["EAST", "NOWHERE"], &["web", "FAX"]),
+            None,
+        )
+        .await
+        {
+            Err(Error::Invalid(f)) => assert_eq!(
+                f.iter()
+                    .map(|e| (e.field.as_str(), e.message.as_str()))
+                    .collect::<Vec<_>>(),
+                vec![
+                    ("scope.warehouses", "there is no warehouse NOWHERE"),
+                    ("scope.channels", "there is no channel FAX")
+                ]
+            ),
+            other => panic!("expected scope errors, got {other:?}"),
+        }
+        let user = governance::create_user(&db, &admin(), input(&["west", "EAST"], &["web"]), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            user.scope,
+            Scope {
+                warehouses: vec!["EAST".into(), "WEST".into()],
+                channels: vec!["WEB".into()]
+            }
+        );
+        let scoped = Ctx::new(
+            Actor {
+                kind: ActorKind::User,
+                id: Some(user.id.clone()),
+                name: user.email.clone(),
+                role: Some(Role::Warehouse),
+                scope: user.scope.clone(),
+            },
+            None,
+        );
+        let visible: Vec<String> = inventory::list_warehouses(&db, &scoped, None, None)
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|w| w.code)
+            .collect();
+        assert_eq!(visible, vec!["EAST", "WEST"]);
     }
 );

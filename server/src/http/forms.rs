@@ -141,6 +141,8 @@ pub struct NewUserForm {
     password: String,
     #[serde(default)]
     warehouses: String,
+    #[serde(default)]
+    channels: String,
 }
 
 fn denied(err: &Error) -> Option<Response> {
@@ -167,7 +169,7 @@ pub async fn create_user(
         password: form.password,
         scope: Scope {
             warehouses: Scope::parse_list(&form.warehouses),
-            channels: vec![],
+            channels: Scope::parse_list(&form.channels),
         },
     };
     match governance::create_user(&state.db, &ctx, input, None).await {
@@ -200,6 +202,8 @@ pub struct UpdateUserForm {
     active: Option<String>,
     #[serde(default)]
     warehouses: String,
+    #[serde(default)]
+    channels: String,
     version: i64,
 }
 
@@ -218,7 +222,7 @@ pub async fn update_user(
         active: form.active.is_some(),
         scope: Scope {
             warehouses: Scope::parse_list(&form.warehouses),
-            channels: vec![],
+            channels: Scope::parse_list(&form.channels),
         },
         version: form.version,
     };
