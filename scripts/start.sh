@@ -5,8 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
 
-say "building Keel (release)"
-cargo leptos build --release
+build_release
 
 export KEEL_SITE_ROOT="${KEEL_SITE_ROOT:-target/site}"
 say "migrating and seeding"

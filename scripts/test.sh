@@ -26,8 +26,7 @@ fi
 say "domain, store (SQLite + PostgreSQL) and HTTP tests"
 cargo test --workspace --exclude frontend
 
-say "release build for the end-to-end suite"
-cargo leptos build --release
+build_release
 
 say "Playwright: desktop, tablet and phone, with JavaScript on and off"
 if [ ! -x /usr/bin/chromium ]; then

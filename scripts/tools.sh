@@ -33,3 +33,18 @@ if [ ! -x node_modules/.bin/tailwindcss ] || [ ! -x node_modules/.bin/wasm-opt ]
   say "installing npm packages (Tailwind, binaryen, Playwright)"
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 fi
+
+# Builds the release site and binary unless nothing that feeds them changed since
+# the last successful build. cargo-leptos always re-runs wasm-bindgen and wasm-opt
+# (about 25 s on 2 cores), so an unchanged tree skips it to start in seconds.
+build_release() {
+  local stamp=target/.keel-release-stamp
+  if [ -f "$stamp" ] && [ -x target/release/keel ] && [ -f target/site/pkg/keel.wasm ] \
+     && [ -z "$(find Cargo.toml Cargo.lock package.json app crates server frontend style public migrations -newer "$stamp" -print -quit)" ]; then
+    say "release build is up to date"
+    return
+  fi
+  say "building Keel (release)"
+  cargo leptos build --release
+  touch "$stamp"
+}
