@@ -35,15 +35,7 @@ where
             }
         }
         Target::Postgres => {
-            let Some(admin_url) = std::env::var("KEEL_TEST_PG_URL")
-                .ok()
-                .filter(|u| !u.is_empty())
-            else {
-                assert!(
-                    std::env::var("CI").map(|v| v != "true").unwrap_or(true),
-                    "CI=true but KEEL_TEST_PG_URL is not set: the PostgreSQL half must run in CI"
-                );
-                eprintln!("SKIPPED on PostgreSQL: KEEL_TEST_PG_URL is not set");
+            let Some(admin_url) = pg_admin_url() else {
                 return;
             };
             let (url, drop_db) = fresh_pg_database(&admin_url).await;
@@ -57,6 +49,22 @@ where
             }
         }
     }
+}
+
+/// The PostgreSQL admin URL from `KEEL_TEST_PG_URL`. Without it a test says it
+/// skipped PostgreSQL and gets `None`; under `CI=true` that is a failure instead.
+pub fn pg_admin_url() -> Option<String> {
+    let url = std::env::var("KEEL_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if url.is_none() {
+        assert!(
+            std::env::var("CI").map(|v| v != "true").unwrap_or(true),
+            "CI=true but KEEL_TEST_PG_URL is not set: the PostgreSQL half must run in CI"
+        );
+        eprintln!("SKIPPED on PostgreSQL: KEEL_TEST_PG_URL is not set");
+    }
+    url
 }
 
 /// Creates a database with a unique name and returns its URL plus a future that drops it.
