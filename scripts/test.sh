@@ -23,6 +23,9 @@ else
   say "PostgreSQL: SKIPPED, no server binaries here ($(cat "$work/pg-error")). The store suite runs on SQLite only."
 fi
 
+say "formatting"
+cargo fmt --all --check
+
 say "domain, store (SQLite + PostgreSQL) and HTTP tests"
 cargo test --workspace --exclude frontend
 
