@@ -42,15 +42,8 @@ pub fn db() -> Db {
 /// Maps a use-case error to a server-function error with the matching status.
 /// Internal causes are logged here and never sent to the browser.
 pub fn fail(err: Error) -> ServerFnError {
-    let status = match &err {
-        Error::Unauthenticated => http::StatusCode::UNAUTHORIZED,
-        Error::Forbidden { .. } => http::StatusCode::FORBIDDEN,
-        Error::NotFound { .. } => http::StatusCode::NOT_FOUND,
-        Error::Invalid(_) => http::StatusCode::UNPROCESSABLE_ENTITY,
-        Error::Conflict { .. } => http::StatusCode::CONFLICT,
-        Error::Throttled { .. } => http::StatusCode::TOO_MANY_REQUESTS,
-        Error::Database(_) | Error::Internal(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
-    };
+    let status = http::StatusCode::from_u16(err.status_code())
+        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     if let Some(options) = use_context::<ResponseOptions>() {
         options.set_status(status);
     }

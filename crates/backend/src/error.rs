@@ -32,6 +32,19 @@ impl Error {
         Error::Invalid(vec![FieldError::new(field, message)])
     }
 
+    /// The HTTP status every door answers with for this error.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Error::Unauthenticated => 401,
+            Error::Forbidden { .. } => 403,
+            Error::NotFound { .. } => 404,
+            Error::Invalid(_) => 422,
+            Error::Conflict { .. } => 409,
+            Error::Throttled { .. } => 429,
+            Error::Database(_) | Error::Internal(_) => 500,
+        }
+    }
+
     /// The stable machine-readable code clients switch on.
     pub fn code(&self) -> &'static str {
         match self {

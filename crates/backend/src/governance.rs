@@ -737,21 +737,7 @@ pub async fn list_audit(db: &Db, ctx: &Ctx, filter: &AuditFilter) -> Result<Page
     let to = nonempty(&filter.to)
         .map(|s| parse_instant("to", &s, true))
         .transpose()?;
-    let (cursor_at, cursor_id) =
-        match nonempty(&filter.cursor) {
-            Some(c) => {
-                let (at, id) = c.split_once('_').ok_or_else(|| {
-                    Error::invalid("cursor", "this cursor is not one Keel issued")
-                })?;
-                (
-                    Some(at.parse::<i64>().map_err(|_| {
-                        Error::invalid("cursor", "this cursor is not one Keel issued")
-                    })?),
-                    Some(id.to_string()),
-                )
-            }
-            None => (None, None),
-        };
+    let (cursor_at, cursor_id) = crate::parse_time_cursor(filter.cursor.as_deref())?;
     let actor = nonempty(&filter.actor);
     let actor_like = actor.as_ref().map(|a| format!("%{}%", a.to_lowercase()));
     let rows = sqlx::query(

@@ -26,6 +26,20 @@ pub fn page_limit(requested: Option<i64>) -> i64 {
     requested.unwrap_or(50).clamp(1, 200)
 }
 
+/// Parses a `<micros>_<id>` keyset cursor as the time-ordered lists issue it.
+/// Absent or empty means "from the start".
+pub fn parse_time_cursor(cursor: Option<&str>) -> Result<(Option<i64>, Option<String>)> {
+    let Some(c) = cursor.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Ok((None, None));
+    };
+    let bad = || Error::invalid("cursor", "this cursor is not one Keel issued");
+    let (at, id) = c.split_once('_').ok_or_else(bad)?;
+    Ok((
+        Some(at.parse::<i64>().map_err(|_| bad())?),
+        Some(id.to_string()),
+    ))
+}
+
 /// Microseconds since the epoch to an RFC 3339 UTC instant.
 pub fn rfc3339(micros: i64) -> String {
     chrono::DateTime::from_timestamp_micros(micros)

@@ -142,17 +142,7 @@ fn order_from_row(row: &sqlx::any::AnyRow) -> Result<OrderSummary> {
 pub async fn list_orders(db: &Db, ctx: &Ctx, filter: &OrderFilter) -> Result<Page<OrderSummary>> {
     ctx.require(Permission::OrdersRead)?;
     let limit = page_limit(filter.limit);
-    let (cursor_at, cursor_id) = match filter.cursor.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => {
-            let bad = || Error::invalid("cursor", "this cursor is not one Keel issued");
-            let (at, id) = c.split_once('_').ok_or_else(bad)?;
-            (
-                Some(at.parse::<i64>().map_err(|_| bad())?),
-                Some(id.to_string()),
-            )
-        }
-        None => (None, None),
-    };
+    let (cursor_at, cursor_id) = crate::parse_time_cursor(filter.cursor.as_deref())?;
     let rows = sqlx::query(
         "select o.order_id, o.number, c.code as channel_code, o.external_id, o.status, o.currency, o.total_minor, o.placed_at
          from sales_order o join channel c on c.channel_id = o.channel_id

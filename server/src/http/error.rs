@@ -37,15 +37,7 @@ impl ApiError {
 }
 
 pub fn status_of(err: &Error) -> StatusCode {
-    match err {
-        Error::Unauthenticated => StatusCode::UNAUTHORIZED,
-        Error::Forbidden { .. } => StatusCode::FORBIDDEN,
-        Error::NotFound { .. } => StatusCode::NOT_FOUND,
-        Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        Error::Conflict { .. } => StatusCode::CONFLICT,
-        Error::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-        Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 impl From<Error> for ApiError {
