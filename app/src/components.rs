@@ -65,7 +65,8 @@ pub fn CommandFrame(title: &'static str, children: Children) -> impl IntoView {
                 <ul class="flex flex-wrap gap-1 text-sm md:block md:space-y-1">
                     {nav_link("/command", "Dashboard", title == "Dashboard")}
                     {coming("Orders")}
-                    {coming("Inventory")}
+                    {nav_link("/command/products", "Products", title == "Products" || title == "Product" || title == "New product" || title == "Import catalogue")}
+                    {nav_link("/command/counts", "Cycle counts", title == "Cycle counts")}
                     {coming("Fulfilment")}
                     {coming("Exceptions")}
                     {coming("Returns")}

@@ -17,6 +17,7 @@ use leptos_router::{
 };
 
 pub mod api;
+pub mod catalog;
 pub mod command;
 pub mod components;
 pub mod floor;
@@ -57,7 +58,15 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/command") view=command::Dashboard ssr=SsrMode::Async />
                 <Route path=path!("/command/audit") view=command::Audit ssr=SsrMode::Async />
                 <Route path=path!("/command/users") view=command::Users ssr=SsrMode::Async />
+                <Route path=path!("/command/products") view=catalog::Products ssr=SsrMode::Async />
+                <Route path=path!("/command/products/new") view=catalog::NewProduct ssr=SsrMode::Async />
+                <Route path=path!("/command/products/:sku") view=catalog::ProductPage ssr=SsrMode::Async />
+                <Route path=path!("/command/catalog/import") view=catalog::Import ssr=SsrMode::Async />
+                <Route path=path!("/command/catalog/import/:id") view=catalog::ImportJobPage ssr=SsrMode::Async />
+                <Route path=path!("/command/counts") view=catalog::Counts ssr=SsrMode::Async />
                 <Route path=path!("/floor") view=floor::Floor ssr=SsrMode::Async />
+                <Route path=path!("/floor/count") view=floor::CountStart ssr=SsrMode::Async />
+                <Route path=path!("/floor/count/:id") view=floor::CountBin ssr=SsrMode::Async />
                 <Route path=path!("/portal") view=portal::Portal ssr=SsrMode::Async />
             </Routes>
         </Router>

@@ -139,10 +139,12 @@ async fn seed(config: &Config, scale: u32, password: Option<String>) -> Result<(
         return Ok(());
     }
     println!(
-        "Seeded Northwind Outfitters: {} warehouses, {} channels, {} staff.",
+        "Seeded Northwind Outfitters: {} warehouses, {} channels, {} staff, {} products, {} units of opening stock.",
         report.warehouses,
         report.channels,
-        report.staff.len()
+        report.staff.len(),
+        report.products,
+        report.units
     );
     println!("Staff accounts (all share this password; change them on the Users page):");
     for (email, role) in &report.staff {
@@ -154,11 +156,18 @@ async fn seed(config: &Config, scale: u32, password: Option<String>) -> Result<(
 
 async fn check(config: &Config) -> Result<(), String> {
     let db = server::open_db(config).await.map_err(|e| e.to_string())?;
-    let drift = backend::governance::check_event_sequence(&db)
+    let mut drift = backend::governance::check_event_sequence(&db)
         .await
         .map_err(|e| e.to_string())?;
+    drift.extend(
+        backend::inventory::check(&db)
+            .await
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|d| d.to_string()),
+    );
     if drift.is_empty() {
-        println!("check: no drift (event sequence)");
+        println!("check: no drift (event sequence; bin balances, warehouse on-hand and reserved against the ledger)");
         Ok(())
     } else {
         for d in &drift {

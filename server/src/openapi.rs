@@ -43,6 +43,82 @@ fn token_body() -> Value {
                           "scope": {"$ref": "#/components/schemas/Scope"}}})
 }
 
+fn product_body() -> Value {
+    json!({"type": "object", "required": ["sku", "name"], "additionalProperties": false, "properties": {
+        "sku": {"type": "string", "maxLength": 64}, "name": {"type": "string", "maxLength": 120},
+        "gtin": {"type": "string", "description": "GTIN-8/12/13/14; the check digit is verified"},
+        "group": {"type": "string", "description": "variant group (style) code"},
+        "options": {"type": "object", "additionalProperties": {"type": "string"}},
+        "unit": {"enum": ["each", "pair", "pack", "set", "kg", "m"]}, "weight_g": {"type": "integer"},
+        "dimensions_mm": {"type": "object", "properties": {"length": {"type": "integer"}, "width": {"type": "integer"}, "height": {"type": "integer"}}},
+        "tax_category": {"enum": ["standard", "reduced", "zero", "exempt"]}, "track_lots": {"type": "boolean"}, "active": {"type": "boolean"},
+        "prices": {"type": "array", "items": {"type": "object", "required": ["currency", "cost", "price"], "properties": {
+            "currency": {"type": "string"}, "cost": {"type": "string"}, "price": {"type": "string"}}}},
+        "components": {"type": "array", "description": "present for a bundle or kit", "items": {"type": "object", "required": ["sku", "quantity"],
+            "properties": {"sku": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1}}}}}})
+}
+
+fn product_update_body() -> Value {
+    json!({"type": "object", "required": ["product", "version"], "additionalProperties": false,
+           "properties": {"product": product_body(), "version": {"type": "integer", "description": "the version you read; a stale one gets 409 version_conflict"}}})
+}
+
+fn csv_body() -> Value {
+    json!({"type": "string", "description": "text/csv with a header line; columns: sku, name, group, options, gtin, unit, weight_g, length_mm, width_mm, height_mm, tax_category, currency, cost, price, status, components"})
+}
+
+fn receipt_body() -> Value {
+    json!({"type": "object", "required": ["warehouse", "lines"], "additionalProperties": false, "properties": {
+        "warehouse": {"type": "string"}, "reference": {"type": "string"},
+        "lines": {"type": "array", "minItems": 1, "maxItems": 1000, "items": {"type": "object", "required": ["sku", "quantity"], "properties": {
+            "sku": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1}, "location": {"type": "string", "description": "ZONE-AISLE-BIN; the receiving dock when absent"},
+            "lot": {"type": "string"}, "expires_on": {"type": "string", "format": "date"}}}}}})
+}
+
+fn adjustment_body() -> Value {
+    json!({"type": "object", "required": ["warehouse", "sku", "quantity", "reason"], "additionalProperties": false, "properties": {
+        "warehouse": {"type": "string"}, "sku": {"type": "string"}, "quantity": {"type": "integer", "description": "positive adds, negative removes; never below reserved"},
+        "reason": {"enum": ["damaged", "found", "lost", "theft", "expired", "data_correction", "other"]}, "location": {"type": "string"},
+        "lot": {"type": "string"}, "expires_on": {"type": "string", "format": "date"}, "kind": {"enum": ["adjustment", "scrap"]}, "note": {"type": "string"}}})
+}
+
+fn transfer_body() -> Value {
+    json!({"type": "object", "required": ["from", "to", "lines"], "additionalProperties": false, "properties": {
+        "from": {"type": "string"}, "to": {"type": "string"},
+        "lines": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["sku", "quantity"], "properties": {
+            "sku": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1}, "location": {"type": "string"}, "lot": {"type": "string"}}}}}})
+}
+
+fn transfer_receipt_body() -> Value {
+    json!({"type": "object", "additionalProperties": false, "properties": {"location": {"type": "string"}}, "description": "optional"})
+}
+
+fn reservation_body() -> Value {
+    json!({"type": "object", "required": ["reference", "lines"], "additionalProperties": false, "properties": {
+        "reference": {"type": "string", "maxLength": 80}, "channel": {"type": "string", "description": "reserve within this channel's warehouses, after its safety buffer"},
+        "lines": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["sku", "quantity"], "properties": {
+            "sku": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1}}}}},
+        "description": "All lines or none. 409 insufficient_stock names the line, the requested and the available quantity."})
+}
+
+fn buffer_body() -> Value {
+    json!({"type": "object", "required": ["safety_buffer"], "additionalProperties": false, "properties": {"safety_buffer": {"type": "integer", "minimum": 0}}})
+}
+
+fn location_body() -> Value {
+    json!({"type": "object", "required": ["code"], "additionalProperties": false, "properties": {
+        "code": {"type": "string", "pattern": "^[A-Za-z0-9]{1,4}-[0-9]{1,3}-[0-9]{1,3}$"}, "pick_sequence": {"type": "integer", "minimum": 0}}})
+}
+
+fn count_body() -> Value {
+    json!({"type": "object", "required": ["warehouse", "location"], "additionalProperties": false, "properties": {"warehouse": {"type": "string"}, "location": {"type": "string"}}})
+}
+
+fn scan_body() -> Value {
+    json!({"type": "object", "required": ["code"], "additionalProperties": false, "properties": {
+        "code": {"type": "string", "description": "SKU or GTIN"}, "quantity": {"type": "integer", "minimum": 0}, "set": {"type": "boolean", "description": "quantity is the total seen, not an addition"}}})
+}
+
 pub const ROUTES: &[RouteDoc] = &[
     RouteDoc {
         method: "get",
@@ -89,6 +165,254 @@ pub const ROUTES: &[RouteDoc] = &[
         path: "/api/v1/orders",
         summary: "List orders, newest first (filters: status, channel)",
         permission: Some(Permission::OrdersRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/warehouses/{code}/locations",
+        summary: "A warehouse's bins in walk order",
+        permission: Some(Permission::InventoryRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/warehouses/{code}/locations",
+        summary: "Add a bin (ZONE-AISLE-BIN)",
+        permission: Some(Permission::InventoryWrite),
+        body: Some(location_body),
+        success: 201,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/channels/{code}/availability",
+        summary: "Available to promise for a channel (query: sku)",
+        permission: Some(Permission::InventoryRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "put",
+        path: "/api/v1/channels/{code}/safety-buffer",
+        summary: "Set the units per SKU and warehouse held back from a channel",
+        permission: Some(Permission::ChannelsManage),
+        body: Some(buffer_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/products",
+        summary: "List products with stock totals (filters: q, status, kind)",
+        permission: Some(Permission::InventoryRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/products",
+        summary: "Create a product, variant or bundle (honours Idempotency-Key)",
+        permission: Some(Permission::CatalogWrite),
+        body: Some(product_body),
+        success: 201,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/products/{sku}",
+        summary: "One product with prices and components",
+        permission: Some(Permission::InventoryRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "put",
+        path: "/api/v1/products/{sku}",
+        summary: "Replace a product's master data (optimistic version check)",
+        permission: Some(Permission::CatalogWrite),
+        body: Some(product_update_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/catalog/export",
+        summary: "The catalogue as CSV",
+        permission: Some(Permission::InventoryRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/catalog/imports",
+        summary: "Import catalogue CSV (body: text/csv; ?dry_run=true previews); 202 with the job",
+        permission: Some(Permission::CatalogWrite),
+        body: Some(csv_body),
+        success: 202,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/catalog/imports/{id}",
+        summary: "An import job's progress and row errors",
+        permission: Some(Permission::CatalogWrite),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/stock/receipts",
+        summary: "Receive stock into bins (honours Idempotency-Key)",
+        permission: Some(Permission::InventoryWrite),
+        body: Some(receipt_body),
+        success: 201,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/stock/adjustments",
+        summary: "Adjust or scrap stock with a reason code (honours Idempotency-Key)",
+        permission: Some(Permission::InventoryWrite),
+        body: Some(adjustment_body),
+        success: 201,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/stock/transfers",
+        summary: "Ship stock to another warehouse; in transit until received (honours Idempotency-Key)",
+        permission: Some(Permission::InventoryWrite),
+        body: Some(transfer_body),
+        success: 201,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/stock/transfers/{id}",
+        summary: "One transfer (by id or number)",
+        permission: Some(Permission::InventoryRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/stock/transfers/{id}/receive",
+        summary: "Receive an in-transit transfer at its destination",
+        permission: Some(Permission::InventoryWrite),
+        body: Some(transfer_receipt_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/stock/{sku}",
+        summary: "On hand, reserved and available, in total and per warehouse",
+        permission: Some(Permission::InventoryRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/stock/{sku}/bins",
+        summary: "Bin and lot balances of a SKU",
+        permission: Some(Permission::InventoryRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/stock/{sku}/movements",
+        summary: "A SKU's movement ledger, newest first",
+        permission: Some(Permission::InventoryRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/reservations",
+        summary: "Reserve stock for every line or none (honours Idempotency-Key)",
+        permission: Some(Permission::InventoryWrite),
+        body: Some(reservation_body),
+        success: 201,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/reservations/{id}",
+        summary: "One reservation with its allocations",
+        permission: Some(Permission::InventoryRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "delete",
+        path: "/api/v1/reservations/{id}",
+        summary: "Release a reservation",
+        permission: Some(Permission::InventoryWrite),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/reservations/{id}/consume",
+        summary: "Consume a reservation as its units ship (bins picked first-expiry-first)",
+        permission: Some(Permission::InventoryWrite),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/counts",
+        summary: "Cycle counts, newest first (filters: status, warehouse)",
+        permission: Some(Permission::InventoryRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/counts",
+        summary: "Open a count of a bin (or resume the open one)",
+        permission: Some(Permission::InventoryWrite),
+        body: Some(count_body),
+        success: 201,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/counts/{id}",
+        summary: "One count with its lines",
+        permission: Some(Permission::InventoryRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/counts/{id}/scans",
+        summary: "Record a scan or a counted total",
+        permission: Some(Permission::InventoryWrite),
+        body: Some(scan_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/counts/{id}/submit",
+        summary: "Finish counting: small variances post, large ones wait for approval",
+        permission: Some(Permission::InventoryWrite),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/counts/{id}/approve",
+        summary: "Approve a held count; its corrections post",
+        permission: Some(Permission::InventoryApprove),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/counts/{id}/reject",
+        summary: "Reject a held count; stock is unchanged",
+        permission: Some(Permission::InventoryApprove),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/inventory/accuracy",
+        summary: "Inventory accuracy from posted counts (query: days, default 30)",
+        permission: Some(Permission::InventoryRead),
         body: None,
         success: 200,
     },
@@ -177,18 +501,26 @@ pub const ROUTES: &[RouteDoc] = &[
 fn parameters(path: &str, method: &str) -> Value {
     let q = |name: &str, ty: &str, desc: &str| json!({"name": name, "in": "query", "required": false, "schema": {"type": ty}, "description": desc});
     let mut params = Vec::new();
-    if path.contains("{id}") {
-        params.push(
-            json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}),
-        );
+    for segment in path.split('/') {
+        if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            params.push(
+                json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}),
+            );
+        }
     }
-    if method == "get"
-        && !path.contains("{id}")
-        && !matches!(
-            path,
-            "/api/v1/openapi.json" | "/api/v1/me" | "/api/v1/events/stream" | "/api/v1/channels"
-        )
-    {
+    let is_list = matches!(
+        path,
+        "/api/v1/warehouses"
+            | "/api/v1/orders"
+            | "/api/v1/users"
+            | "/api/v1/audit"
+            | "/api/v1/events"
+            | "/api/v1/products"
+            | "/api/v1/counts"
+            | "/api/v1/stock/{sku}/movements"
+            | "/api/v1/warehouses/{code}/locations"
+    );
+    if method == "get" && is_list {
         params.push(q("limit", "integer", "1 to 200, default 50"));
         params.push(q("cursor", "string", "next_cursor from the previous page"));
     }
@@ -215,9 +547,35 @@ fn parameters(path: &str, method: &str) -> Value {
         "/api/v1/events" | "/api/v1/events/stream" => {
             params.push(q("after", "integer", "sequence number to start after"))
         }
+        "/api/v1/products" => {
+            params.push(q("q", "string", "SKU, name or GTIN contains"));
+            params.push(q("status", "string", "active or archived"));
+            params.push(q("kind", "string", "item or bundle"));
+        }
+        "/api/v1/counts" => {
+            params.push(q("status", "string", "open, pending_approval, posted or rejected"));
+            params.push(q("warehouse", "string", "warehouse code"));
+        }
+        "/api/v1/channels/{code}/availability" => params.push(
+            json!({"name": "sku", "in": "query", "required": true, "schema": {"type": "string"}}),
+        ),
+        "/api/v1/catalog/imports" => {
+            params.push(q("dry_run", "boolean", "preview only; nothing is written"))
+        }
+        "/api/v1/inventory/accuracy" => params.push(q("days", "integer", "1 to 366, default 30")),
         _ => {}
     }
-    if method == "post" && path != "/api/v1/tokens" {
+    let idempotent = matches!(
+        path,
+        "/api/v1/warehouses"
+            | "/api/v1/users"
+            | "/api/v1/products"
+            | "/api/v1/stock/receipts"
+            | "/api/v1/stock/adjustments"
+            | "/api/v1/stock/transfers"
+            | "/api/v1/reservations"
+    );
+    if method == "post" && idempotent {
         params.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 255}}));
     }
     Value::Array(params)
@@ -254,8 +612,13 @@ pub fn document() -> Value {
             None => op["security"] = json!([]),
         }
         if let Some(body) = r.body {
-            op["requestBody"] =
-                json!({"required": true, "content": {"application/json": {"schema": body()}}});
+            let media = if r.path == "/api/v1/catalog/imports" {
+                "text/csv"
+            } else {
+                "application/json"
+            };
+            op["requestBody"] = json!({"required": r.path != "/api/v1/stock/transfers/{id}/receive",
+                                       "content": {media: {"schema": body()}}});
         }
         paths.entry(r.path.to_string()).or_insert_with(|| json!({}))[r.method] = op;
     }

@@ -191,6 +191,12 @@ impl Db {
         }
     }
 
+    /// A second, independent handle on the same database, as another `keel
+    /// serve` instance would have: its own pool and connections.
+    pub async fn another_instance(&self) -> Result<Db> {
+        Db::connect(&self.url).await
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

@@ -11,12 +11,24 @@ pub enum Error {
     Unauthenticated,
     #[error("your role lacks the {permission} permission")]
     Forbidden { permission: Permission },
+    /// The actor's scope doesn't include this warehouse or channel.
+    #[error("you are not assigned to {what}")]
+    OutOfScope { what: String },
     #[error("{entity} {key} was not found")]
     NotFound { entity: &'static str, key: String },
     #[error("the input is not valid")]
     Invalid(Vec<FieldError>),
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// A reservation line asked for more than can be promised. `line` is the
+    /// index of the request line, for the `lines[i].quantity` field.
+    #[error("not enough stock of {sku}: requested {requested}, available {available}")]
+    InsufficientStock {
+        line: usize,
+        sku: String,
+        requested: i64,
+        available: i64,
+    },
     #[error("too many failed attempts; try again in {retry_after_secs} s")]
     Throttled { retry_after_secs: i64 },
     #[error("database error: {0}")]
@@ -36,10 +48,10 @@ impl Error {
     pub fn status_code(&self) -> u16 {
         match self {
             Error::Unauthenticated => 401,
-            Error::Forbidden { .. } => 403,
+            Error::Forbidden { .. } | Error::OutOfScope { .. } => 403,
             Error::NotFound { .. } => 404,
             Error::Invalid(_) => 422,
-            Error::Conflict { .. } => 409,
+            Error::Conflict { .. } | Error::InsufficientStock { .. } => 409,
             Error::Throttled { .. } => 429,
             Error::Database(_) | Error::Internal(_) => 500,
         }
@@ -49,12 +61,45 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::Unauthenticated => "unauthenticated",
-            Error::Forbidden { .. } => "forbidden",
+            Error::Forbidden { .. } | Error::OutOfScope { .. } => "forbidden",
             Error::NotFound { .. } => "not_found",
             Error::Invalid(_) => "invalid_input",
             Error::Conflict { code, .. } => code,
+            Error::InsufficientStock { .. } => "insufficient_stock",
             Error::Throttled { .. } => "too_many_attempts",
             Error::Database(_) | Error::Internal(_) => "internal",
+        }
+    }
+
+    /// A failure that a fresh attempt of the whole transaction can succeed at:
+    /// a PostgreSQL deadlock or serialization failure, or SQLite reporting the
+    /// database busy past its timeout.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Database(sqlx::Error::Database(db)) => {
+                matches!(
+                    db.code().as_deref(),
+                    Some("40P01" | "40001" | "5" | "517" | "6")
+                )
+            }
+            _ => false,
+        }
+    }
+
+    /// The field errors to show beside a form's inputs.
+    pub fn fields(&self) -> Vec<FieldError> {
+        match self {
+            Error::Invalid(fields) => fields.clone(),
+            Error::InsufficientStock {
+                line,
+                requested,
+                available,
+                ..
+            } => vec![FieldError::new(
+                format!("lines[{line}].quantity"),
+                format!("requested {requested}, only {available} available"),
+            )],
+            _ => Vec::new(),
         }
     }
 }

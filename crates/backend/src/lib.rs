@@ -6,6 +6,7 @@
 //! row and domain event in that same transaction before committing. This is the
 //! only crate that contains SQL.
 
+pub mod catalog;
 pub mod ctx;
 pub mod db;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod governance;
 pub mod inventory;
 pub mod orders;
 pub mod seed;
+mod seed_catalog;
 pub mod uow;
 
 pub use ctx::{Actor, ActorKind, Clock, Ctx};
@@ -20,6 +22,10 @@ pub use db::{Backend, Db};
 pub use domain::views::Page;
 pub use error::{Error, Result};
 pub use uow::{Change, Idempotency, Uow};
+
+/// Reservations refused for want of stock since start-up, for `/metrics`.
+pub static REFUSED_RESERVATIONS: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0);
 
 /// Clamps a requested page size to 1..=200 with a default of 50.
 pub fn page_limit(requested: Option<i64>) -> i64 {

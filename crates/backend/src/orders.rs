@@ -68,6 +68,7 @@ pub async fn create_channel(db: &Db, ctx: &Ctx, new: NewChannel) -> Result<Chann
         kind: new.kind.as_str().into(),
         currency: new.currency.code().into(),
         warehouses: new.warehouses,
+        safety_buffer: 0,
     };
     uow.record(
         Change {
@@ -92,7 +93,7 @@ pub async fn create_channel(db: &Db, ctx: &Ctx, new: NewChannel) -> Result<Chann
 pub async fn list_channels(db: &Db, ctx: &Ctx) -> Result<Vec<Channel>> {
     ctx.require(Permission::OrdersRead)?;
     let rows = sqlx::query(
-        "select channel_id, code, name, kind, currency, warehouses_json from channel order by code",
+        "select channel_id, code, name, kind, currency, warehouses_json, safety_buffer from channel order by code",
     )
     .fetch_all(&db.pool)
     .await?;
@@ -110,9 +111,63 @@ pub async fn list_channels(db: &Db, ctx: &Ctx) -> Result<Vec<Channel>> {
             kind: row.try_get("kind")?,
             currency: row.try_get("currency")?,
             warehouses: serde_json::from_str(&warehouses).unwrap_or_default(),
+            safety_buffer: row.try_get("safety_buffer")?,
         });
     }
     Ok(out)
+}
+
+/// Sets the units per SKU and warehouse that a channel may not sell, so a
+/// marketplace that reports stock late can't take the last units.
+pub async fn set_safety_buffer(db: &Db, ctx: &Ctx, code: &str, buffer: i64) -> Result<Channel> {
+    ctx.require(Permission::ChannelsManage)?;
+    if !(0..=10_000).contains(&buffer) {
+        return Err(Error::invalid(
+            "safety_buffer",
+            "use a whole number from 0 to 10,000",
+        ));
+    }
+    let mut uow = db.begin(ctx).await?;
+    let row = sqlx::query("select channel_id, safety_buffer from channel where code = $1")
+        .bind(code)
+        .fetch_optional(&mut *uow.tx)
+        .await?
+        .ok_or_else(|| Error::NotFound {
+            entity: "channel",
+            key: code.to_string(),
+        })?;
+    let id: String = row.try_get("channel_id")?;
+    let before: i64 = row.try_get("safety_buffer")?;
+    sqlx::query("update channel set safety_buffer = $2, version = version + 1, updated_at = $3 where channel_id = $1")
+        .bind(&id)
+        .bind(buffer)
+        .bind(uow.now())
+        .execute(&mut *uow.tx)
+        .await?;
+    uow.record(
+        Change {
+            action: "channel.safety_buffer",
+            entity: "channel",
+            entity_id: &id,
+            before: Some(serde_json::json!({"safety_buffer": before})),
+            after: Some(serde_json::json!({"safety_buffer": buffer})),
+        },
+        Event::ChannelBufferChanged {
+            channel_id: id.clone(),
+            code: code.to_string(),
+            safety_buffer: buffer,
+        },
+    )
+    .await?;
+    uow.commit().await?;
+    list_channels(db, ctx)
+        .await?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or_else(|| Error::NotFound {
+            entity: "channel",
+            key: code.to_string(),
+        })
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

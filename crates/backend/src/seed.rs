@@ -24,6 +24,9 @@ pub struct SeedReport {
     pub staff: Vec<(String, String)>,
     pub warehouses: usize,
     pub channels: usize,
+    pub products: usize,
+    /// Units of opening stock received across the warehouses.
+    pub units: i64,
 }
 
 const WAREHOUSES: &[(&str, &str)] = &[
@@ -89,6 +92,8 @@ pub async fn seed(db: &Db, password: &str, scale: u32) -> Result<SeedReport> {
             staff: vec![],
             warehouses: 0,
             channels: 0,
+            products: 0,
+            units: 0,
         });
     }
     for (code, name) in WAREHOUSES {
@@ -166,10 +171,17 @@ pub async fn seed(db: &Db, password: &str, scale: u32) -> Result<SeedReport> {
         .await?;
         created.push((email, role));
     }
+    let codes: Vec<&str> = WAREHOUSES.iter().map(|(c, _)| *c).collect();
+    let today = chrono::DateTime::from_timestamp_micros(ctx.now())
+        .unwrap_or_default()
+        .date_naive();
+    let catalog = crate::seed_catalog::seed_catalog(db, &ctx, &codes, today).await?;
     Ok(SeedReport {
         created: true,
         staff: created,
         warehouses: WAREHOUSES.len(),
         channels: CHANNELS.len(),
+        products: catalog.products,
+        units: catalog.units,
     })
 }

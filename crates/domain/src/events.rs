@@ -53,6 +53,109 @@ pub enum Event {
         kind: String,
         currency: String,
     },
+    #[serde(rename = "channel.buffer_changed")]
+    ChannelBufferChanged {
+        channel_id: String,
+        code: String,
+        safety_buffer: i64,
+    },
+    #[serde(rename = "product.created")]
+    ProductCreated {
+        product_id: String,
+        sku: String,
+        kind: String,
+    },
+    #[serde(rename = "product.updated")]
+    ProductUpdated {
+        product_id: String,
+        sku: String,
+        active: bool,
+    },
+    #[serde(rename = "location.created")]
+    LocationCreated {
+        location_id: String,
+        warehouse: String,
+        code: String,
+    },
+    #[serde(rename = "stock.received")]
+    StockReceived {
+        warehouse: String,
+        reference: Option<String>,
+        units: i64,
+        skus: Vec<String>,
+    },
+    #[serde(rename = "stock.adjusted")]
+    StockAdjusted {
+        warehouse: String,
+        sku: String,
+        location: String,
+        quantity: i64,
+        reason: String,
+    },
+    #[serde(rename = "inventory.reserved")]
+    InventoryReserved {
+        reservation_id: String,
+        reference: String,
+        channel: Option<String>,
+        units: i64,
+    },
+    #[serde(rename = "inventory.released")]
+    InventoryReleased {
+        reservation_id: String,
+        reference: String,
+    },
+    #[serde(rename = "inventory.shipped")]
+    InventoryShipped {
+        reservation_id: String,
+        reference: String,
+        units: i64,
+    },
+    #[serde(rename = "transfer.shipped")]
+    TransferShipped {
+        transfer_id: String,
+        number: String,
+        from: String,
+        to: String,
+        units: i64,
+    },
+    #[serde(rename = "transfer.received")]
+    TransferReceived { transfer_id: String, number: String },
+    #[serde(rename = "count.opened")]
+    CountOpened {
+        count_id: String,
+        number: String,
+        warehouse: String,
+        location: String,
+    },
+    #[serde(rename = "count.scanned")]
+    CountScanned {
+        count_id: String,
+        number: String,
+        sku: String,
+        counted: i64,
+    },
+    #[serde(rename = "count.submitted")]
+    CountSubmitted {
+        count_id: String,
+        number: String,
+        variance_units: i64,
+        needs_approval: bool,
+    },
+    #[serde(rename = "count.posted")]
+    CountPosted {
+        count_id: String,
+        number: String,
+        variance_units: i64,
+    },
+    #[serde(rename = "count.rejected")]
+    CountRejected { count_id: String, number: String },
+    #[serde(rename = "import.finished")]
+    ImportFinished {
+        job_id: String,
+        created: i64,
+        updated: i64,
+        failed: i64,
+    },
 }
 
 impl Event {
@@ -68,6 +171,23 @@ impl Event {
             Event::ApiTokenRevoked { .. } => "api_token.revoked",
             Event::WarehouseCreated { .. } => "warehouse.created",
             Event::ChannelCreated { .. } => "channel.created",
+            Event::ChannelBufferChanged { .. } => "channel.buffer_changed",
+            Event::ProductCreated { .. } => "product.created",
+            Event::ProductUpdated { .. } => "product.updated",
+            Event::LocationCreated { .. } => "location.created",
+            Event::StockReceived { .. } => "stock.received",
+            Event::StockAdjusted { .. } => "stock.adjusted",
+            Event::InventoryReserved { .. } => "inventory.reserved",
+            Event::InventoryReleased { .. } => "inventory.released",
+            Event::InventoryShipped { .. } => "inventory.shipped",
+            Event::TransferShipped { .. } => "transfer.shipped",
+            Event::TransferReceived { .. } => "transfer.received",
+            Event::CountOpened { .. } => "count.opened",
+            Event::CountScanned { .. } => "count.scanned",
+            Event::CountSubmitted { .. } => "count.submitted",
+            Event::CountPosted { .. } => "count.posted",
+            Event::CountRejected { .. } => "count.rejected",
+            Event::ImportFinished { .. } => "import.finished",
         }
     }
 
@@ -88,7 +208,25 @@ impl Event {
                 ("api_token", token_id)
             }
             Event::WarehouseCreated { warehouse_id, .. } => ("warehouse", warehouse_id),
-            Event::ChannelCreated { channel_id, .. } => ("channel", channel_id),
+            Event::ChannelCreated { channel_id, .. }
+            | Event::ChannelBufferChanged { channel_id, .. } => ("channel", channel_id),
+            Event::ProductCreated { product_id, .. } | Event::ProductUpdated { product_id, .. } => {
+                ("product", product_id)
+            }
+            Event::LocationCreated { location_id, .. } => ("location", location_id),
+            Event::StockReceived { warehouse, .. } => ("warehouse", warehouse),
+            Event::StockAdjusted { sku, .. } => ("product", sku),
+            Event::InventoryReserved { reservation_id, .. }
+            | Event::InventoryReleased { reservation_id, .. }
+            | Event::InventoryShipped { reservation_id, .. } => ("reservation", reservation_id),
+            Event::TransferShipped { transfer_id, .. }
+            | Event::TransferReceived { transfer_id, .. } => ("transfer", transfer_id),
+            Event::CountOpened { count_id, .. }
+            | Event::CountScanned { count_id, .. }
+            | Event::CountSubmitted { count_id, .. }
+            | Event::CountPosted { count_id, .. }
+            | Event::CountRejected { count_id, .. } => ("count", count_id),
+            Event::ImportFinished { job_id, .. } => ("import", job_id),
         }
     }
 

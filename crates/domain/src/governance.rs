@@ -90,6 +90,10 @@ pub enum Permission {
     InventoryWrite,
     /// Read and change channels and their secrets.
     ChannelsManage,
+    /// Create and edit products, bundles and prices; import the catalogue.
+    CatalogWrite,
+    /// Approve cycle-count variances above the value threshold.
+    InventoryApprove,
 }
 
 use Permission::*;
@@ -112,10 +116,12 @@ pub const GRANTS: &[(Permission, &[Role])] = &[
     ),
     (InventoryWrite, &[Admin, Manager, Warehouse]),
     (ChannelsManage, &[Admin]),
+    (CatalogWrite, &[Admin, Manager]),
+    (InventoryApprove, &[Admin, Manager]),
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 13] = [
         CommandView,
         FloorUse,
         AuditRead,
@@ -127,6 +133,8 @@ impl Permission {
         InventoryRead,
         InventoryWrite,
         ChannelsManage,
+        CatalogWrite,
+        InventoryApprove,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -142,6 +150,8 @@ impl Permission {
             InventoryRead => "inventory.read",
             InventoryWrite => "inventory.write",
             ChannelsManage => "channels.manage",
+            CatalogWrite => "catalog.write",
+            InventoryApprove => "inventory.approve",
         }
     }
 
@@ -238,6 +248,8 @@ mod tests {
             (InventoryRead, [true, true, true, true, true]),
             (InventoryWrite, [true, true, true, false, false]),
             (ChannelsManage, [true, false, false, false, false]),
+            (CatalogWrite, [true, true, false, false, false]),
+            (InventoryApprove, [true, true, false, false, false]),
         ];
         assert_eq!(
             expected.len(),

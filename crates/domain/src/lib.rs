@@ -4,6 +4,7 @@
 //! with exactly the code the server runs. Types that can be invalid have private
 //! fields and a fallible `parse`: once a value exists, it is valid.
 
+pub mod catalog;
 pub mod events;
 pub mod governance;
 pub mod gtin;

@@ -86,12 +86,13 @@ pub struct Warehouse {
     pub created_at: String,
 }
 
-/// Resolves a scanned code on the warehouse floor. Only badges exist yet; bins,
-/// products and totes join as their contexts land.
+/// What a code scanned on the warehouse floor turned out to be.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Scanned {
     Badge { user_name: String, role: String },
+    Product { sku: String, name: String },
+    Location { warehouse: String, code: String },
     Unknown { code: String },
 }
 
@@ -103,6 +104,9 @@ pub struct Channel {
     pub kind: String,
     pub currency: String,
     pub warehouses: Vec<String>,
+    /// Units per SKU and warehouse held back from this channel.
+    #[serde(default)]
+    pub safety_buffer: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,4 +118,248 @@ pub struct OrderSummary {
     pub status: String,
     pub total: crate::Money,
     pub placed_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Component {
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Product {
+    pub id: String,
+    pub sku: String,
+    pub name: String,
+    /// `item` holds stock; `bundle` is made of `components`.
+    pub kind: String,
+    pub group: Option<String>,
+    pub options: std::collections::BTreeMap<String, String>,
+    pub gtin: Option<String>,
+    pub unit: String,
+    pub weight_g: Option<i64>,
+    pub dimensions_mm: Option<crate::catalog::Dimensions>,
+    pub tax_category: String,
+    pub track_lots: bool,
+    pub active: bool,
+    pub prices: Vec<crate::catalog::Price>,
+    pub components: Vec<Component>,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A row of the product list: enough to find the product and see its stock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductRow {
+    pub sku: String,
+    pub name: String,
+    pub kind: String,
+    pub group: Option<String>,
+    pub gtin: Option<String>,
+    pub active: bool,
+    pub on_hand: i64,
+    pub available: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProductFilter {
+    /// SKU, name or GTIN contains (case-insensitive).
+    pub q: Option<String>,
+    /// `active` or `archived`.
+    pub status: Option<String>,
+    /// `item` or `bundle`.
+    pub kind: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarehouseStock {
+    pub warehouse: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub available: i64,
+    /// Units on their way here on open transfers.
+    pub in_transit: i64,
+}
+
+/// `GET /api/v1/stock/{sku}`. For a bundle the figures are whole bundles the
+/// components make (`reserved` is then on_hand − available).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stock {
+    pub sku: String,
+    pub kind: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub available: i64,
+    pub in_transit: i64,
+    pub warehouses: Vec<WarehouseStock>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BinStock {
+    pub warehouse: String,
+    pub location: String,
+    pub lot: String,
+    pub expires_on: String,
+    pub on_hand: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Movement {
+    pub id: String,
+    pub occurred_at: String,
+    pub kind: String,
+    pub quantity: i64,
+    pub warehouse: String,
+    pub location: Option<String>,
+    pub lot: String,
+    pub reason: Option<String>,
+    pub reference: Option<String>,
+    pub actor_name: String,
+}
+
+/// Available to promise for one channel: what it may still sell, over the
+/// warehouses it ships from, after its safety buffer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Availability {
+    pub channel: String,
+    pub sku: String,
+    pub available: i64,
+    pub safety_buffer: i64,
+    pub warehouses: Vec<WarehouseAvailability>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarehouseAvailability {
+    pub warehouse: String,
+    pub available: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReservationLine {
+    pub sku: String,
+    pub quantity: i64,
+    /// Where the units are held: for a bundle, one entry per component.
+    pub allocations: Vec<Allocation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Allocation {
+    pub sku: String,
+    pub warehouse: String,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reservation {
+    pub id: String,
+    pub reference: String,
+    pub channel: Option<String>,
+    /// `active`, `released` or `consumed`.
+    pub status: String,
+    pub lines: Vec<ReservationLine>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub id: String,
+    pub warehouse: String,
+    pub code: String,
+    pub pick_sequence: i64,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransferLine {
+    pub sku: String,
+    pub lot: String,
+    pub expires_on: String,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transfer {
+    pub id: String,
+    pub number: String,
+    pub from_warehouse: String,
+    pub to_warehouse: String,
+    /// `in_transit` or `received`.
+    pub status: String,
+    pub lines: Vec<TransferLine>,
+    pub created_at: String,
+    pub received_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CountLine {
+    pub sku: String,
+    pub name: String,
+    pub expected: i64,
+    pub counted: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CycleCount {
+    pub id: String,
+    pub number: String,
+    pub warehouse: String,
+    pub location: String,
+    /// `open`, `pending_approval`, `posted` or `rejected`.
+    pub status: String,
+    pub variance_units: i64,
+    pub variance_value: crate::Money,
+    pub lines: Vec<CountLine>,
+    pub created_by: String,
+    pub counted_by: Option<String>,
+    pub decided_by: Option<String>,
+    pub created_at: String,
+    pub version: i64,
+}
+
+/// The inventory-accuracy KPI over posted counts in a window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Accuracy {
+    pub days: i64,
+    pub lines_counted: i64,
+    pub lines_exact: i64,
+    pub percent: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowError {
+    /// The line in the file, counting the header as line 1.
+    pub line: i64,
+    pub sku: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportJob {
+    pub id: String,
+    /// `running`, `done` or `failed`.
+    pub status: String,
+    pub total_rows: i64,
+    pub processed_rows: i64,
+    pub created_rows: i64,
+    pub updated_rows: i64,
+    pub unchanged_rows: i64,
+    pub failed_rows: i64,
+    /// The first 500 row errors.
+    pub errors: Vec<RowError>,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+}
+
+/// What an import would do, before anything is written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportPreview {
+    pub total_rows: i64,
+    pub valid_rows: i64,
+    pub errors: Vec<RowError>,
+    /// The first rows as they will be read, for a person to eyeball.
+    pub sample: Vec<ProductRow>,
 }

@@ -21,6 +21,8 @@ pub const ACCESS: &[(&str, Option<Permission>)] = &[
     ("/command/users", Some(Permission::UsersManage)),
     ("/command/audit", Some(Permission::AuditRead)),
     ("/command", Some(Permission::CommandView)),
+    ("/command/products/new", Some(Permission::CatalogWrite)),
+    ("/command/catalog", Some(Permission::CatalogWrite)),
     ("/floor", Some(Permission::FloorUse)),
     ("/sfn/me", None),
     ("/sfn/portal_lookup", None),
@@ -29,6 +31,12 @@ pub const ACCESS: &[(&str, Option<Permission>)] = &[
     ("/sfn/users_page", Some(Permission::UsersManage)),
     ("/sfn/overview", Some(Permission::CommandView)),
     ("/sfn/scan", Some(Permission::FloorUse)),
+    ("/sfn/products_page", Some(Permission::InventoryRead)),
+    ("/sfn/product_detail", Some(Permission::InventoryRead)),
+    ("/sfn/import_status", Some(Permission::CatalogWrite)),
+    ("/sfn/counts_page", Some(Permission::InventoryRead)),
+    ("/sfn/count_detail", Some(Permission::InventoryRead)),
+    ("/sfn/my_warehouses", Some(Permission::InventoryRead)),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -52,6 +52,11 @@ impl From<Error> for ApiError {
             );
         }
         let mut api = ApiError::new(status, err.code(), err.to_string());
+        api.fields = err
+            .fields()
+            .into_iter()
+            .map(|f| (f.field, f.message))
+            .collect();
         if let Error::Invalid(fields) = err {
             api.message = match fields.as_slice() {
                 [one] => format!("{}: {}", one.field, one.message),

@@ -14,6 +14,8 @@ use super::error::ApiError;
 
 /// The largest request body Keel accepts.
 pub const BODY_LIMIT: usize = 1024 * 1024;
+/// Catalogue files are bigger than API bodies: 100,000 rows fit in 32 MiB.
+pub const IMPORT_LIMIT: usize = 32 * 1024 * 1024;
 
 /// A JSON body, parsed strictly, with its raw bytes kept for idempotency hashing.
 pub struct JsonBody<T> {

@@ -20,7 +20,7 @@ use super::{auth::SESSION_COOKIE, extract::Caller};
 /// Form posts must come from our own pages. SameSite=Lax already keeps the
 /// cookie off cross-site POSTs; this refuses them outright where the browser
 /// says where it came from.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(super) fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
@@ -31,7 +31,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
     origin.split_once("://").map(|(_, h)| h) == Some(host)
 }
 
-fn forbidden_origin() -> Response {
+pub(super) fn forbidden_origin() -> Response {
     (StatusCode::FORBIDDEN, "cross-origin form posts are refused").into_response()
 }
 
@@ -246,7 +246,7 @@ pub async fn update_user(
     }
 }
 
-fn form_error(ctx: &Ctx, err: Error) -> String {
+pub(super) fn form_error(ctx: &Ctx, err: Error) -> String {
     match err {
         Error::Database(_) | Error::Internal(_) => {
             tracing::error!(error = %err, request_id = ?ctx.request_id, "form submission failed");

@@ -3,10 +3,12 @@
 //! authentication and the access guard.
 
 pub mod api;
+pub mod api_inventory;
 pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod forms;
+pub mod forms_inventory;
 
 use std::time::Instant;
 
@@ -28,6 +30,8 @@ use tower_http::{
 };
 
 pub fn router(state: AppState) -> Router {
+    use api_inventory as inv;
+    use forms_inventory as fi;
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let api = Router::new()
@@ -41,6 +45,35 @@ pub fn router(state: AppState) -> Router {
             get(api::list_warehouses).post(api::create_warehouse),
         )
         .route("/channels", get(api::list_channels))
+        .route("/channels/{code}/availability", get(inv::availability))
+        .route("/channels/{code}/safety-buffer", put(inv::set_buffer))
+        .route("/warehouses/{code}/locations", get(inv::list_locations).post(inv::create_location))
+        .route("/products", get(inv::list_products).post(inv::create_product))
+        .route("/products/{sku}", get(inv::get_product).put(inv::update_product))
+        .route("/catalog/export", get(inv::export_catalog))
+        .route(
+            "/catalog/imports",
+            post(inv::import_catalog).layer(DefaultBodyLimit::max(extract::IMPORT_LIMIT)),
+        )
+        .route("/catalog/imports/{id}", get(inv::get_import))
+        .route("/stock/receipts", post(inv::receive))
+        .route("/stock/adjustments", post(inv::adjust))
+        .route("/stock/transfers", post(inv::create_transfer))
+        .route("/stock/transfers/{id}", get(inv::get_transfer))
+        .route("/stock/transfers/{id}/receive", post(inv::receive_transfer))
+        .route("/stock/{sku}", get(inv::stock))
+        .route("/stock/{sku}/bins", get(inv::bins))
+        .route("/stock/{sku}/movements", get(inv::movements))
+        .route("/reservations", post(inv::reserve))
+        .route("/reservations/{id}", get(inv::get_reservation).delete(inv::release))
+        .route("/reservations/{id}/consume", post(inv::consume))
+        .route("/counts", get(inv::list_counts).post(inv::open_count))
+        .route("/counts/{id}", get(inv::get_count))
+        .route("/counts/{id}/scans", post(inv::count_scan))
+        .route("/counts/{id}/submit", post(inv::submit_count))
+        .route("/counts/{id}/approve", post(inv::approve_count))
+        .route("/counts/{id}/reject", post(inv::reject_count))
+        .route("/inventory/accuracy", get(inv::accuracy))
         .route("/orders", get(api::list_orders))
         .route("/users", get(api::list_users).post(api::create_user))
         .route("/users/{id}", get(api::get_user).patch(api::update_user))
@@ -65,6 +98,20 @@ pub fn router(state: AppState) -> Router {
         .route("/signout", post(forms::sign_out))
         .route("/command/users", post(forms::create_user))
         .route("/command/users/{id}", post(forms::update_user))
+        .route("/command/products", post(fi::create_product))
+        .route("/command/products/{sku}", post(fi::update_product))
+        .route("/command/products/{sku}/receive", post(fi::receive))
+        .route("/command/products/{sku}/adjust", post(fi::adjust))
+        .route(
+            "/command/catalog/import",
+            post(fi::upload_import).layer(DefaultBodyLimit::max(extract::IMPORT_LIMIT)),
+        )
+        .route("/command/catalog/import/{id}/start", post(fi::start_import))
+        .route("/command/counts/{id}/approve", post(fi::approve_count))
+        .route("/command/counts/{id}/reject", post(fi::reject_count))
+        .route("/floor/count", post(fi::floor_open_count))
+        .route("/floor/count/{id}/scan", post(fi::floor_count_scan))
+        .route("/floor/count/{id}/submit", post(fi::floor_submit_count))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

@@ -1,0 +1,971 @@
+//! Catalogue use cases: products, variants, bundles and prices, and the CSV
+//! import and export.
+//!
+//! Invariants: SKU and GTIN are unique; a bundle's components are stock-holding
+//! items (no bundles of bundles), and a product that holds stock can't become a
+//! bundle. Every create and edit writes its audit row and event in the same
+//! transaction; an import does so per product, in batches.
+
+use std::collections::HashMap;
+
+use domain::{
+    catalog::{self, NewProduct, Price, ProductInput},
+    events::Event,
+    governance::Permission,
+    money::Currency,
+    views::{Component, ImportJob, ImportPreview, Product, ProductFilter, ProductRow, RowError},
+    FieldError, Money,
+};
+use serde::{Deserialize, Serialize};
+use sqlx::{any::AnyRow, Row};
+
+use crate::{
+    ctx::Ctx,
+    db::Db,
+    error::{Error, Result},
+    page_limit, rfc3339,
+    uow::{Change, Idempotency, Uow},
+    Page,
+};
+
+/// A product update: the full product as it should be, and the version read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductUpdate {
+    pub product: ProductInput,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+#[tracing::instrument(skip_all, fields(sku = %input.sku))]
+pub async fn create_product(
+    db: &Db,
+    ctx: &Ctx,
+    input: ProductInput,
+    idem: Option<&Idempotency>,
+) -> Result<Product> {
+    ctx.require(Permission::CatalogWrite)?;
+    let new = NewProduct::parse(&input)?;
+    let mut uow = db.begin(ctx).await?;
+    if let Some(saved) = uow.claim_idempotency(idem).await? {
+        return Ok(saved);
+    }
+    if product_id(&mut uow, new.sku.as_str()).await?.is_some() {
+        return Err(Error::invalid(
+            "sku",
+            format!("a product with SKU {} already exists", new.sku),
+        ));
+    }
+    save(&mut uow, &new, None, "product.create").await?;
+    let product = load(&mut uow, new.sku.as_str()).await?;
+    uow.remember(&product).await?;
+    uow.commit().await?;
+    Ok(product)
+}
+
+#[tracing::instrument(skip_all, fields(sku = %sku))]
+pub async fn update_product(
+    db: &Db,
+    ctx: &Ctx,
+    sku: &str,
+    update: ProductUpdate,
+) -> Result<Product> {
+    ctx.require(Permission::CatalogWrite)?;
+    let new = NewProduct::parse(&update.product)?;
+    if new.sku.as_str() != sku {
+        return Err(Error::invalid(
+            "product.sku",
+            "a SKU can't be renamed; archive this product and create a new one",
+        ));
+    }
+    let mut uow = db.begin(ctx).await?;
+    if product_id(&mut uow, sku).await?.is_none() {
+        return Err(not_found(sku));
+    }
+    save(&mut uow, &new, Some(update.version), "product.update").await?;
+    let product = load(&mut uow, sku).await?;
+    uow.commit().await?;
+    Ok(product)
+}
+
+pub async fn get_product(db: &Db, ctx: &Ctx, sku: &str) -> Result<Product> {
+    ctx.require(Permission::InventoryRead)?;
+    let mut conn = db.pool.acquire().await?;
+    read_product(&mut conn, sku).await
+}
+
+fn not_found(sku: &str) -> Error {
+    Error::NotFound {
+        entity: "product",
+        key: sku.to_string(),
+    }
+}
+
+async fn product_id(uow: &mut Uow, sku: &str) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("select product_id from product where sku = $1")
+            .bind(sku)
+            .fetch_optional(&mut *uow.tx)
+            .await?,
+    )
+}
+
+async fn load(uow: &mut Uow, sku: &str) -> Result<Product> {
+    read_product(&mut uow.tx, sku).await
+}
+
+async fn read_product(conn: &mut sqlx::AnyConnection, sku: &str) -> Result<Product> {
+    let row = sqlx::query("select * from product where sku = $1")
+        .bind(sku)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| not_found(sku))?;
+    let id: String = row.try_get("product_id")?;
+    let prices = sqlx::query(
+        "select currency, cost_minor, price_minor from product_price where product_id = $1 order by currency",
+    )
+    .bind(&id)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| {
+        let code: String = r.try_get("currency")?;
+        let currency = Currency::parse(&code)
+            .map_err(|e| Error::Internal(format!("stored currency is invalid: {e}")))?;
+        Ok(Price {
+            currency: code,
+            cost: Money::from_minor(r.try_get("cost_minor")?, currency),
+            price: Money::from_minor(r.try_get("price_minor")?, currency),
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    let components = sqlx::query(
+        "select p.sku, p.name, c.quantity from bundle_component c join product p on p.product_id = c.component_id
+         where c.bundle_id = $1 order by p.sku",
+    )
+    .bind(&id)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| {
+        Ok(Component {
+            sku: r.try_get("sku")?,
+            name: r.try_get("name")?,
+            quantity: r.try_get("quantity")?,
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    product_from_row(&row, prices, components)
+}
+
+fn product_from_row(
+    row: &AnyRow,
+    prices: Vec<Price>,
+    components: Vec<Component>,
+) -> Result<Product> {
+    let dims = match (
+        row.try_get::<Option<i64>, _>("length_mm")?,
+        row.try_get::<Option<i64>, _>("width_mm")?,
+        row.try_get::<Option<i64>, _>("height_mm")?,
+    ) {
+        (Some(length), Some(width), Some(height)) => Some(catalog::Dimensions {
+            length,
+            width,
+            height,
+        }),
+        _ => None,
+    };
+    let options: String = row.try_get("options_json")?;
+    Ok(Product {
+        id: row.try_get("product_id")?,
+        sku: row.try_get("sku")?,
+        name: row.try_get("name")?,
+        kind: row.try_get("kind")?,
+        group: row.try_get("group_code")?,
+        options: serde_json::from_str(&options).unwrap_or_default(),
+        gtin: row.try_get("gtin")?,
+        unit: row.try_get("unit")?,
+        weight_g: row.try_get("weight_g")?,
+        dimensions_mm: dims,
+        tax_category: row.try_get("tax_category")?,
+        track_lots: row.try_get::<i16, _>("track_lots")? == 1,
+        active: row.try_get::<i16, _>("active")? == 1,
+        prices,
+        components,
+        version: row.try_get("version")?,
+        created_at: rfc3339(row.try_get("created_at")?),
+        updated_at: rfc3339(row.try_get("updated_at")?),
+    })
+}
+
+/// Whether the stored product already says exactly what `new` says.
+fn same(stored: &Product, new: &NewProduct) -> bool {
+    stored.name == new.name
+        && stored.gtin.as_deref() == new.gtin.as_ref().map(|g| g.as_str())
+        && stored.group == new.group
+        && stored.options == new.options
+        && stored.unit == new.unit
+        && stored.weight_g == new.weight_g
+        && stored.dimensions_mm == new.dimensions_mm
+        && stored.tax_category == new.tax_category
+        && stored.track_lots == new.track_lots
+        && stored.active == new.active
+        && stored.prices == new.prices
+        && {
+            let mut a: Vec<(&str, i64)> = stored
+                .components
+                .iter()
+                .map(|c| (c.sku.as_str(), c.quantity))
+                .collect();
+            let mut b: Vec<(&str, i64)> = new
+                .components
+                .iter()
+                .map(|(s, q)| (s.as_str(), *q))
+                .collect();
+            a.sort();
+            b.sort();
+            a == b
+        }
+}
+
+/// Writes a product (insert, or update when it exists) with its prices and
+/// components, plus the audit row and event. `expected_version` is checked
+/// when given. Returns what happened; an unchanged product writes nothing.
+async fn save(
+    uow: &mut Uow,
+    new: &NewProduct,
+    expected_version: Option<i64>,
+    action: &str,
+) -> Result<Outcome> {
+    let existing = match product_id(uow, new.sku.as_str()).await? {
+        Some(_) => Some(load(uow, new.sku.as_str()).await?),
+        None => None,
+    };
+    if let (Some(stored), Some(v)) = (&existing, expected_version) {
+        if stored.version != v {
+            return Err(Error::Conflict {
+                code: "version_conflict",
+                message: format!(
+                    "{} was changed by someone else (now version {}); reload and try again",
+                    new.sku, stored.version
+                ),
+            });
+        }
+    }
+    if let Some(stored) = &existing {
+        if same(stored, new) {
+            return Ok(Outcome::Unchanged);
+        }
+    }
+    let mut errors = Vec::new();
+    if let Some(gtin) = &new.gtin {
+        let owner: Option<String> = sqlx::query_scalar("select sku from product where gtin = $1")
+            .bind(gtin.as_str())
+            .fetch_optional(&mut *uow.tx)
+            .await?;
+        if let Some(owner) = owner.filter(|o| o != new.sku.as_str()) {
+            errors.push(FieldError::new(
+                "gtin",
+                format!("GTIN {gtin} already belongs to {owner}"),
+            ));
+        }
+    }
+    let mut component_ids = Vec::new();
+    for (i, (sku, qty)) in new.components.iter().enumerate() {
+        let row = sqlx::query("select product_id, kind from product where sku = $1")
+            .bind(sku.as_str())
+            .fetch_optional(&mut *uow.tx)
+            .await?;
+        match row {
+            None => errors.push(FieldError::new(
+                format!("components[{i}].sku"),
+                format!("there is no product {sku}; create it first"),
+            )),
+            Some(r) if r.try_get::<String, _>("kind")? == "bundle" => errors.push(FieldError::new(
+                format!("components[{i}].sku"),
+                format!("{sku} is itself a bundle; list its components instead"),
+            )),
+            Some(r) => component_ids.push((r.try_get::<String, _>("product_id")?, *qty)),
+        }
+    }
+    let kind = if new.is_bundle() { "bundle" } else { "item" };
+    if let Some(stored) = &existing {
+        if stored.kind != kind {
+            let held: i64 = sqlx::query_scalar(
+                "select cast(count(*) as bigint) from stock_movement where product_id = $1",
+            )
+            .bind(&stored.id)
+            .fetch_one(&mut *uow.tx)
+            .await?;
+            let used: i64 = sqlx::query_scalar(
+                "select cast(count(*) as bigint) from bundle_component where component_id = $1",
+            )
+            .bind(&stored.id)
+            .fetch_one(&mut *uow.tx)
+            .await?;
+            if held > 0 || used > 0 {
+                errors.push(FieldError::new(
+                    "components",
+                    format!(
+                        "{} already has stock history or is part of a bundle, so it can't switch between item and bundle",
+                        new.sku
+                    ),
+                ));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+    let now = uow.now();
+    let dims = new.dimensions_mm.as_ref();
+    let options = serde_json::to_string(&new.options).unwrap_or_else(|_| "{}".into());
+    let id = match &existing {
+        Some(stored) => {
+            sqlx::query(
+                "update product set name = $2, group_code = $3, options_json = $4, gtin = $5, kind = $6, unit = $7,
+                 weight_g = $8, length_mm = $9, width_mm = $10, height_mm = $11, tax_category = $12, track_lots = $13,
+                 active = $14, version = version + 1, updated_at = $15 where product_id = $1",
+            )
+            .bind(&stored.id)
+            .bind(&new.name)
+            .bind(new.group.clone())
+            .bind(&options)
+            .bind(new.gtin.as_ref().map(|g| g.as_str().to_string()))
+            .bind(kind)
+            .bind(&new.unit)
+            .bind(new.weight_g)
+            .bind(dims.map(|d| d.length))
+            .bind(dims.map(|d| d.width))
+            .bind(dims.map(|d| d.height))
+            .bind(&new.tax_category)
+            .bind(i16::from(new.track_lots))
+            .bind(i16::from(new.active))
+            .bind(now)
+            .execute(&mut *uow.tx)
+            .await?;
+            for table in [
+                "product_price where product_id",
+                "bundle_component where bundle_id",
+            ] {
+                sqlx::query(&format!("delete from {table} = $1"))
+                    .bind(&stored.id)
+                    .execute(&mut *uow.tx)
+                    .await?;
+            }
+            stored.id.clone()
+        }
+        None => {
+            let id = uuid::Uuid::now_v7().to_string();
+            sqlx::query(
+                "insert into product (product_id, sku, name, group_code, options_json, gtin, kind, unit, weight_g,
+                 length_mm, width_mm, height_mm, tax_category, track_lots, active, version, created_at, updated_at)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16)",
+            )
+            .bind(&id)
+            .bind(new.sku.as_str())
+            .bind(&new.name)
+            .bind(new.group.clone())
+            .bind(&options)
+            .bind(new.gtin.as_ref().map(|g| g.as_str().to_string()))
+            .bind(kind)
+            .bind(&new.unit)
+            .bind(new.weight_g)
+            .bind(dims.map(|d| d.length))
+            .bind(dims.map(|d| d.width))
+            .bind(dims.map(|d| d.height))
+            .bind(&new.tax_category)
+            .bind(i16::from(new.track_lots))
+            .bind(i16::from(new.active))
+            .bind(now)
+            .execute(&mut *uow.tx)
+            .await
+            .map_err(|e| crate::error::on_unique(e, "sku", &format!("a product with SKU {} already exists", new.sku)))?;
+            id
+        }
+    };
+    for p in &new.prices {
+        sqlx::query(
+            "insert into product_price (product_id, currency, cost_minor, price_minor) values ($1, $2, $3, $4)",
+        )
+        .bind(&id)
+        .bind(&p.currency)
+        .bind(p.cost.minor())
+        .bind(p.price.minor())
+        .execute(&mut *uow.tx)
+        .await?;
+    }
+    for (component_id, qty) in &component_ids {
+        sqlx::query(
+            "insert into bundle_component (bundle_id, component_id, quantity) values ($1, $2, $3)",
+        )
+        .bind(&id)
+        .bind(component_id)
+        .bind(qty)
+        .execute(&mut *uow.tx)
+        .await?;
+    }
+    let after = load(uow, new.sku.as_str()).await?;
+    let outcome = if existing.is_some() {
+        Outcome::Updated
+    } else {
+        Outcome::Created
+    };
+    let event = match outcome {
+        Outcome::Created => Event::ProductCreated {
+            product_id: id.clone(),
+            sku: after.sku.clone(),
+            kind: after.kind.clone(),
+        },
+        _ => Event::ProductUpdated {
+            product_id: id.clone(),
+            sku: after.sku.clone(),
+            active: after.active,
+        },
+    };
+    uow.record(
+        Change {
+            action,
+            entity: "product",
+            entity_id: &id,
+            before: existing.as_ref().and_then(|p| serde_json::to_value(p).ok()),
+            after: serde_json::to_value(&after).ok(),
+        },
+        event,
+    )
+    .await?;
+    Ok(outcome)
+}
+
+/// Products by SKU with their stock totals, filtered and keyset-paginated.
+pub async fn list_products(db: &Db, ctx: &Ctx, filter: &ProductFilter) -> Result<Page<ProductRow>> {
+    ctx.require(Permission::InventoryRead)?;
+    let limit = page_limit(filter.limit);
+    let q = filter
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("%{}%", q.to_lowercase()));
+    let status = match filter.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some("active") => Some(1i16),
+        Some("archived") => Some(0),
+        Some(_) => return Err(Error::invalid("status", "use active or archived")),
+    };
+    let kind = match filter.kind.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(k @ ("item" | "bundle")) => Some(k.to_string()),
+        Some(_) => return Err(Error::invalid("kind", "use item or bundle")),
+    };
+    let rows = sqlx::query(
+        "select p.product_id, p.sku, p.name, p.kind, p.group_code, p.gtin, p.active from product p
+         where ($1 is null or lower(p.sku) like $1 or lower(p.name) like $1 or p.gtin like $1)
+           and ($2 is null or p.active = $2) and ($3 is null or p.kind = $3) and ($4 is null or p.sku > $4)
+         order by p.sku limit $5",
+    )
+    .bind(q)
+    .bind(status)
+    .bind(kind)
+    .bind(filter.cursor.as_deref().filter(|c| !c.is_empty()))
+    .bind(limit + 1)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    let mut conn = db.pool.acquire().await?;
+    for row in rows.iter().take(limit as usize) {
+        let sku: String = row.try_get("sku")?;
+        let stock = crate::inventory::stock_of(&mut conn, ctx, &sku).await?;
+        items.push(ProductRow {
+            sku,
+            name: row.try_get("name")?,
+            kind: row.try_get("kind")?,
+            group: row.try_get("group_code")?,
+            gtin: row.try_get("gtin")?,
+            active: row.try_get::<i16, _>("active")? == 1,
+            on_hand: stock.on_hand,
+            available: stock.available,
+        });
+    }
+    let next_cursor = (rows.len() as i64 > limit)
+        .then(|| items.last().map(|p| p.sku.clone()))
+        .flatten();
+    Ok(Page { items, next_cursor })
+}
+
+/// The whole catalogue as CSV, in `catalog::CSV_COLUMNS` order.
+pub async fn export_csv(db: &Db, ctx: &Ctx) -> Result<String> {
+    ctx.require(Permission::InventoryRead)?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let io = |e: csv::Error| Error::Internal(format!("CSV write failed: {e}"));
+    out.write_record(catalog::CSV_COLUMNS).map_err(io)?;
+    let skus: Vec<String> = sqlx::query_scalar("select sku from product order by sku")
+        .fetch_all(&db.pool)
+        .await?;
+    let mut conn = db.pool.acquire().await?;
+    for sku in skus {
+        let p = read_product(&mut conn, &sku).await?;
+        out.write_record(catalog::product_to_csv(&p)).map_err(io)?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| Error::Internal(format!("CSV write failed: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// One parsed CSV row: its line number, and the product or why it is bad.
+struct ParsedRow {
+    line: i64,
+    sku: String,
+    product: std::result::Result<NewProduct, String>,
+}
+
+/// The most rows one import takes; larger files should be split.
+pub const IMPORT_MAX_ROWS: usize = 100_000;
+
+fn parse_csv(text: &str) -> Result<Vec<ParsedRow>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| Error::invalid("file", format!("the header line can't be read: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_lowercase())
+        .collect();
+    for required in ["sku", "name"] {
+        if !headers.iter().any(|h| h == required) {
+            return Err(Error::invalid(
+                "file",
+                format!("the header line has no `{required}` column"),
+            ));
+        }
+    }
+    if let Some(unknown) = headers
+        .iter()
+        .find(|h| !catalog::CSV_COLUMNS.contains(&h.as_str()))
+    {
+        return Err(Error::invalid(
+            "file",
+            format!(
+                "unknown column `{unknown}`; the columns are {}",
+                catalog::CSV_COLUMNS.join(", ")
+            ),
+        ));
+    }
+    let index: HashMap<&str, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.as_str(), i))
+        .collect();
+    let mut rows = Vec::new();
+    let mut seen: HashMap<String, i64> = HashMap::new();
+    for record in reader.records() {
+        if rows.len() >= IMPORT_MAX_ROWS {
+            return Err(Error::invalid(
+                "file",
+                format!("a file may have at most {IMPORT_MAX_ROWS} rows; split it"),
+            ));
+        }
+        let (line, record) = match record {
+            Ok(r) => (r.position().map(|p| p.line() as i64).unwrap_or(0), r),
+            Err(e) => {
+                let line = e.position().map(|p| p.line() as i64).unwrap_or(0);
+                rows.push(ParsedRow {
+                    line,
+                    sku: String::new(),
+                    product: Err(format!("the row can't be read: {e}")),
+                });
+                continue;
+            }
+        };
+        let cell = |c: &str| {
+            index
+                .get(c)
+                .and_then(|&i| record.get(i))
+                .unwrap_or("")
+                .to_string()
+        };
+        let sku = cell("sku");
+        let fields = |errs: Vec<FieldError>| {
+            errs.iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let mut product = catalog::product_from_csv(cell)
+            .map_err(fields)
+            .and_then(|input: ProductInput| NewProduct::parse(&input).map_err(fields));
+        if product.is_ok() {
+            if let Some(first) = seen.insert(sku.clone(), line) {
+                product = Err(format!("SKU {sku} already appeared on line {first}"));
+            }
+        }
+        rows.push(ParsedRow { line, sku, product });
+    }
+    Ok(rows)
+}
+
+fn row_errors(rows: &[ParsedRow]) -> Vec<RowError> {
+    rows.iter()
+        .filter_map(|r| {
+            r.product.as_ref().err().map(|m| RowError {
+                line: r.line,
+                sku: r.sku.clone(),
+                message: m.clone(),
+            })
+        })
+        .collect()
+}
+
+/// What an import of `text` would do; nothing is written.
+pub async fn preview_import(_db: &Db, ctx: &Ctx, text: &str) -> Result<ImportPreview> {
+    ctx.require(Permission::CatalogWrite)?;
+    let rows = parse_csv(text)?;
+    let errors = row_errors(&rows);
+    let sample = rows
+        .iter()
+        .filter_map(|r| r.product.as_ref().ok())
+        .take(10)
+        .map(|p| ProductRow {
+            sku: p.sku.to_string(),
+            name: p.name.clone(),
+            kind: if p.is_bundle() { "bundle" } else { "item" }.into(),
+            group: p.group.clone(),
+            gtin: p.gtin.as_ref().map(|g| g.to_string()),
+            active: p.active,
+            on_hand: 0,
+            available: 0,
+        })
+        .collect();
+    Ok(ImportPreview {
+        total_rows: rows.len() as i64,
+        valid_rows: rows.len() as i64 - errors.len() as i64,
+        errors: errors.into_iter().take(500).collect(),
+        sample,
+    })
+}
+
+const IMPORT_BATCH: usize = 200;
+
+/// An import that has been claimed to run: its job and its parsed rows.
+pub struct PreparedImport {
+    db: Db,
+    ctx: Ctx,
+    pub job: ImportJob,
+    rows: Vec<(i64, NewProduct)>,
+}
+
+/// Stores an uploaded file as a staged import job: its rows are counted and
+/// the unreadable ones reported, but no product is written until it starts.
+pub async fn stage_import(db: &Db, ctx: &Ctx, text: &str) -> Result<ImportJob> {
+    ctx.require(Permission::CatalogWrite)?;
+    let rows = parse_csv(text)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let errors = row_errors(&rows);
+    sqlx::query(
+        "insert into import_job (job_id, kind, status, source_text, total_rows, processed_rows, failed_rows, errors_json, created_by, created_at)
+         values ($1, 'catalog', 'staged', $2, $3, 0, $4, $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(text)
+    .bind(rows.len() as i64)
+    .bind(errors.len() as i64)
+    .bind(serde_json::to_string(&errors.iter().take(500).collect::<Vec<_>>()).unwrap_or_default())
+    .bind(&ctx.actor.name)
+    .bind(ctx.now())
+    .execute(&db.pool)
+    .await?;
+    get_import(db, ctx, &id).await
+}
+
+/// The preview of a staged import, from the file it holds.
+pub async fn staged_preview(db: &Db, ctx: &Ctx, id: &str) -> Result<Option<ImportPreview>> {
+    ctx.require(Permission::CatalogWrite)?;
+    let text: Option<Option<String>> = sqlx::query_scalar(
+        "select source_text from import_job where job_id = $1 and status = 'staged'",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    match text.flatten() {
+        Some(text) => Ok(Some(preview_import(db, ctx, &text).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Claims a staged import to run (once: a second claim is a conflict).
+pub async fn begin_import(db: &Db, ctx: &Ctx, id: &str) -> Result<PreparedImport> {
+    ctx.require(Permission::CatalogWrite)?;
+    let claimed = sqlx::query("update import_job set status = 'running', processed_rows = failed_rows where job_id = $1 and status = 'staged'")
+        .bind(id)
+        .execute(&db.pool)
+        .await?
+        .rows_affected();
+    if claimed != 1 {
+        let job = get_import(db, ctx, id).await?;
+        return Err(Error::Conflict {
+            code: "import_already_started",
+            message: format!("this import is already {}", job.status),
+        });
+    }
+    let text: Option<String> =
+        sqlx::query_scalar("select source_text from import_job where job_id = $1")
+            .bind(id)
+            .fetch_one(&db.pool)
+            .await?;
+    let rows = parse_csv(text.as_deref().unwrap_or_default())?;
+    // Items first, so bundles later in the file find their components.
+    let mut good: Vec<(i64, NewProduct)> = rows
+        .into_iter()
+        .filter_map(|r| r.product.ok().map(|p| (r.line, p)))
+        .collect();
+    good.sort_by_key(|(line, p)| (p.is_bundle(), *line));
+    Ok(PreparedImport {
+        job: get_import(db, ctx, id).await?,
+        db: db.clone(),
+        ctx: ctx.clone(),
+        rows: good,
+    })
+}
+
+/// Stages and claims in one step, for the API and the CLI.
+pub async fn prepare_import(db: &Db, ctx: &Ctx, text: &str) -> Result<PreparedImport> {
+    let job = stage_import(db, ctx, text).await?;
+    begin_import(db, ctx, &job.id).await
+}
+
+impl PreparedImport {
+    /// Upserts the rows by SKU in batches, updating the job's progress as each
+    /// batch commits. Importing the same file again changes nothing.
+    pub async fn run(self) -> Result<ImportJob> {
+        let (db, ctx, id) = (self.db, self.ctx, self.job.id);
+        if let Err(e) = run_import(&db, &ctx, &id, self.rows).await {
+            tracing::error!(error = %e, job = %id, "catalogue import failed");
+            sqlx::query("update import_job set status = 'failed', source_text = null, finished_at = $2 where job_id = $1")
+                .bind(&id)
+                .bind(ctx.now())
+                .execute(&db.pool)
+                .await?;
+        }
+        get_import(&db, &ctx, &id).await
+    }
+
+    /// Runs in the background; the job row reports progress.
+    pub fn spawn(self) -> ImportJob {
+        let job = self.job.clone();
+        tokio::spawn(self.run());
+        job
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    created: i64,
+    updated: i64,
+    unchanged: i64,
+    failed: Vec<RowError>,
+}
+
+impl Tally {
+    fn add(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Created => self.created += 1,
+            Outcome::Updated => self.updated += 1,
+            Outcome::Unchanged => self.unchanged += 1,
+        }
+    }
+}
+
+async fn run_import(db: &Db, ctx: &Ctx, job_id: &str, rows: Vec<(i64, NewProduct)>) -> Result<()> {
+    let mut totals = Tally::default();
+    for batch in rows.chunks(IMPORT_BATCH) {
+        // The whole batch in one transaction; if any row fails there, the batch
+        // is rolled back and redone row by row so one bad row costs only itself.
+        let tally = match import_batch(db, ctx, job_id, batch).await {
+            Ok(t) => t,
+            Err(_) => {
+                let mut t = Tally::default();
+                for row in batch {
+                    match import_batch(db, ctx, job_id, std::slice::from_ref(row)).await {
+                        Ok(one) => {
+                            t.created += one.created;
+                            t.updated += one.updated;
+                            t.unchanged += one.unchanged;
+                        }
+                        Err(e) => {
+                            let message = match &e {
+                                Error::Invalid(f) => f
+                                    .iter()
+                                    .map(|f| format!("{}: {}", f.field, f.message))
+                                    .collect::<Vec<_>>()
+                                    .join("; "),
+                                Error::Database(_) | Error::Internal(_) => {
+                                    tracing::error!(error = %e, line = row.0, "import row failed");
+                                    "this row could not be saved; it has been logged".into()
+                                }
+                                other => other.to_string(),
+                            };
+                            record_row_failure(db, job_id, row, &message).await?;
+                            t.failed.push(RowError {
+                                line: row.0,
+                                sku: row.1.sku.to_string(),
+                                message,
+                            });
+                        }
+                    }
+                }
+                t
+            }
+        };
+        totals.created += tally.created;
+        totals.updated += tally.updated;
+        totals.unchanged += tally.unchanged;
+        totals.failed.extend(tally.failed);
+    }
+    let mut uow = db.begin(ctx).await?;
+    sqlx::query("update import_job set status = 'done', source_text = null, finished_at = $2 where job_id = $1")
+        .bind(job_id)
+        .bind(uow.now())
+        .execute(&mut *uow.tx)
+        .await?;
+    let failed: i64 = sqlx::query_scalar("select failed_rows from import_job where job_id = $1")
+        .bind(job_id)
+        .fetch_one(&mut *uow.tx)
+        .await?;
+    uow.record(
+        Change {
+            action: "catalog.import",
+            entity: "import",
+            entity_id: job_id,
+            before: None,
+            after: Some(
+                serde_json::json!({"created": totals.created, "updated": totals.updated,
+                "unchanged": totals.unchanged, "failed": failed}),
+            ),
+        },
+        Event::ImportFinished {
+            job_id: job_id.to_string(),
+            created: totals.created,
+            updated: totals.updated,
+            failed,
+        },
+    )
+    .await?;
+    uow.commit().await
+}
+
+async fn import_batch(
+    db: &Db,
+    ctx: &Ctx,
+    job_id: &str,
+    batch: &[(i64, NewProduct)],
+) -> Result<Tally> {
+    let mut uow = db.begin(ctx).await?;
+    let mut tally = Tally::default();
+    for (_, product) in batch {
+        let action = "product.import";
+        tally.add(save(&mut uow, product, None, action).await?);
+    }
+    sqlx::query(
+        "update import_job set processed_rows = processed_rows + $2, created_rows = created_rows + $3,
+         updated_rows = updated_rows + $4, unchanged_rows = unchanged_rows + $5 where job_id = $1",
+    )
+    .bind(job_id)
+    .bind(batch.len() as i64)
+    .bind(tally.created)
+    .bind(tally.updated)
+    .bind(tally.unchanged)
+    .execute(&mut *uow.tx)
+    .await?;
+    uow.commit().await?;
+    Ok(tally)
+}
+
+async fn record_row_failure(
+    db: &Db,
+    job_id: &str,
+    row: &(i64, NewProduct),
+    message: &str,
+) -> Result<()> {
+    let mut tx = db.begin_write().await?;
+    let stored: String = sqlx::query_scalar("select errors_json from import_job where job_id = $1")
+        .bind(job_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let mut errors: Vec<RowError> = serde_json::from_str(&stored).unwrap_or_default();
+    if errors.len() < 500 {
+        errors.push(RowError {
+            line: row.0,
+            sku: row.1.sku.to_string(),
+            message: message.to_string(),
+        });
+        errors.sort_by_key(|e| e.line);
+    }
+    sqlx::query(
+        "update import_job set processed_rows = processed_rows + 1, failed_rows = failed_rows + 1, errors_json = $2 where job_id = $1",
+    )
+    .bind(job_id)
+    .bind(serde_json::to_string(&errors).unwrap_or_default())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn get_import(db: &Db, ctx: &Ctx, id: &str) -> Result<ImportJob> {
+    ctx.require(Permission::CatalogWrite)?;
+    let row = sqlx::query("select job_id, status, total_rows, processed_rows, created_rows, updated_rows, unchanged_rows, failed_rows, errors_json, created_at, finished_at from import_job where job_id = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| Error::NotFound {
+            entity: "import",
+            key: id.to_string(),
+        })?;
+    let errors: String = row.try_get("errors_json")?;
+    Ok(ImportJob {
+        id: row.try_get("job_id")?,
+        status: row.try_get("status")?,
+        total_rows: row.try_get("total_rows")?,
+        processed_rows: row.try_get("processed_rows")?,
+        created_rows: row.try_get("created_rows")?,
+        updated_rows: row.try_get("updated_rows")?,
+        unchanged_rows: row.try_get("unchanged_rows")?,
+        failed_rows: row.try_get("failed_rows")?,
+        errors: serde_json::from_str(&errors).unwrap_or_default(),
+        created_at: rfc3339(row.try_get("created_at")?),
+        finished_at: row.try_get::<Option<i64>, _>("finished_at")?.map(rfc3339),
+    })
+}
+
+/// Components of a bundle as (component product id, quantity per bundle),
+/// sorted by id so that every transaction locks stock rows in the same order.
+pub(crate) async fn components_of(
+    conn: &mut sqlx::AnyConnection,
+    bundle_id: &str,
+) -> Result<Vec<(String, String, i64)>> {
+    let rows = sqlx::query(
+        "select c.component_id, p.sku, c.quantity from bundle_component c join product p on p.product_id = c.component_id
+         where c.bundle_id = $1 order by c.component_id",
+    )
+    .bind(bundle_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("component_id")?,
+                r.try_get("sku")?,
+                r.try_get("quantity")?,
+            ))
+        })
+        .collect()
+}

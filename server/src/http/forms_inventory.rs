@@ -1,0 +1,540 @@
+//! HTML form handlers for the catalogue, stock and counts pages, and for
+//! counting on the floor. Post/redirect/get, with notices and per-field errors
+//! in the query string, so every page works the same with JavaScript off.
+
+use app::{command::urlencode, ssr::AppState};
+use axum::{
+    extract::{Multipart, Path, State},
+    http::HeaderMap,
+    response::{IntoResponse, Redirect, Response},
+    Form,
+};
+use backend::{
+    catalog::{self, ProductUpdate},
+    inventory::{self, AdjustmentInput, CountInput, CountScan, ReceiptInput, ReceiptLineInput},
+    Ctx, Error,
+};
+use domain::catalog::{product_from_csv, PriceInput, ProductInput};
+use serde::Deserialize;
+
+use super::{
+    extract::Caller,
+    forms::{forbidden_origin, form_error, same_origin},
+};
+
+/// One line for a notice or error banner: field errors joined, internal
+/// causes logged and replaced by a plain apology.
+fn message(ctx: &Ctx, err: Error) -> String {
+    let fields = err.fields();
+    if fields.is_empty() {
+        form_error(ctx, err)
+    } else {
+        fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+fn to(path: &str, key: &str, text: &str) -> Response {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{path}{sep}{key}={}", urlencode(text))).into_response()
+}
+
+fn product_path(sku: &str) -> String {
+    format!("/command/products/{}", urlencode(sku))
+}
+
+#[derive(Deserialize)]
+pub struct NewProductForm {
+    sku: String,
+    name: String,
+    #[serde(default)]
+    gtin: String,
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    options: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    weight_g: String,
+    #[serde(default)]
+    tax_category: String,
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    price: String,
+    #[serde(default)]
+    cost: String,
+    #[serde(default)]
+    track_lots: Option<String>,
+    #[serde(default)]
+    components: String,
+}
+
+/// The form is read through the same mapping as a CSV row, so both accept
+/// exactly the same spellings (`size=M; colour=Navy`, `SKU*2`).
+pub async fn create_product(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Form(form): Form<NewProductForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let components = form.components.replace(['\n', '\r'], ";");
+    let cell = |c: &str| -> String {
+        match c {
+            "sku" => form.sku.clone(),
+            "name" => form.name.clone(),
+            "gtin" => form.gtin.clone(),
+            "group" => form.group.clone(),
+            "options" => form.options.clone(),
+            "unit" => form.unit.clone(),
+            "weight_g" => form.weight_g.clone(),
+            "tax_category" => form.tax_category.clone(),
+            "currency" if !form.price.trim().is_empty() => form.currency.clone(),
+            "price" => form.price.clone(),
+            "cost" => form.cost.clone(),
+            "components" => components.clone(),
+            _ => String::new(),
+        }
+    };
+    let result = match product_from_csv(cell) {
+        Ok(mut input) => {
+            input.track_lots = Some(form.track_lots.is_some());
+            catalog::create_product(&state.db, &ctx, input, None).await
+        }
+        Err(fields) => Err(Error::Invalid(fields)),
+    };
+    match result {
+        Ok(p) => to(&product_path(&p.sku), "notice", &format!("Created {}", p.sku)),
+        Err(err) => {
+            let mut q: Vec<String> = [
+                ("sku", &form.sku),
+                ("name", &form.name),
+                ("gtin", &form.gtin),
+                ("group", &form.group),
+                ("options", &form.options),
+                ("unit", &form.unit),
+                ("weight_g", &form.weight_g),
+                ("tax_category", &form.tax_category),
+                ("currency", &form.currency),
+                ("price", &form.price),
+                ("cost", &form.cost),
+                ("components", &form.components),
+            ]
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect();
+            match err {
+                Error::Invalid(fields) => {
+                    for f in fields {
+                        q.push(format!("error_{}={}", f.field, urlencode(&f.message)));
+                    }
+                }
+                other => q.push(format!("error={}", urlencode(&form_error(&ctx, other)))),
+            }
+            Redirect::to(&format!("/command/products/new?{}", q.join("&"))).into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EditProductForm {
+    version: i64,
+    name: String,
+    #[serde(default)]
+    gtin: String,
+    #[serde(default)]
+    price: String,
+    #[serde(default)]
+    cost: String,
+    #[serde(default)]
+    active: Option<String>,
+}
+
+pub async fn update_product(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(sku): Path<String>,
+    Form(form): Form<EditProductForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let back = product_path(&sku);
+    let current = match catalog::get_product(&state.db, &ctx, &sku).await {
+        Ok(p) => p,
+        Err(err) => return to(&back, "error", &message(&ctx, err)),
+    };
+    // The form edits the first price; other currencies stay as they are.
+    let mut prices: Vec<PriceInput> = current
+        .prices
+        .iter()
+        .map(|p| PriceInput {
+            currency: p.currency.clone(),
+            cost: p.cost.amount().to_string(),
+            price: p.price.amount().to_string(),
+        })
+        .collect();
+    match prices.first_mut() {
+        Some(first) => {
+            first.price = form.price.clone();
+            first.cost = form.cost.clone();
+        }
+        None if !form.price.trim().is_empty() => prices.push(PriceInput {
+            currency: "USD".into(),
+            cost: if form.cost.trim().is_empty() {
+                "0".into()
+            } else {
+                form.cost.clone()
+            },
+            price: form.price.clone(),
+        }),
+        None => {}
+    }
+    let input = ProductInput {
+        sku: current.sku.clone(),
+        name: form.name,
+        gtin: Some(form.gtin),
+        group: current.group.clone(),
+        options: current.options.clone(),
+        unit: Some(current.unit.clone()),
+        weight_g: current.weight_g,
+        dimensions_mm: current.dimensions_mm.clone(),
+        tax_category: Some(current.tax_category.clone()),
+        track_lots: Some(current.track_lots),
+        active: Some(form.active.is_some()),
+        prices,
+        components: current
+            .components
+            .iter()
+            .map(|c| domain::catalog::ComponentInput {
+                sku: c.sku.clone(),
+                quantity: c.quantity,
+            })
+            .collect(),
+    };
+    let update = ProductUpdate {
+        product: input,
+        version: form.version,
+    };
+    match catalog::update_product(&state.db, &ctx, &sku, update).await {
+        Ok(p) => to(&back, "notice", &format!("Saved {}", p.sku)),
+        Err(err) => to(&back, "error", &message(&ctx, err)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReceiveForm {
+    warehouse: String,
+    quantity: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    reference: String,
+    #[serde(default)]
+    lot: String,
+    #[serde(default)]
+    expires_on: String,
+}
+
+fn quantity(text: &str) -> Result<i64, Error> {
+    text.trim()
+        .parse::<i64>()
+        .map_err(|_| Error::invalid("quantity", "enter a whole number"))
+}
+
+pub async fn receive(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(sku): Path<String>,
+    Form(form): Form<ReceiveForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let back = product_path(&sku);
+    let result = match quantity(&form.quantity) {
+        Ok(q) => {
+            let input = ReceiptInput {
+                warehouse: form.warehouse.clone(),
+                reference: Some(form.reference),
+                lines: vec![ReceiptLineInput {
+                    sku: sku.clone(),
+                    quantity: q,
+                    location: Some(form.location),
+                    lot: Some(form.lot),
+                    expires_on: Some(form.expires_on),
+                }],
+            };
+            inventory::receive(&state.db, &ctx, input, None).await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(r) => {
+            let l = &r.lines[0];
+            to(
+                &back,
+                "notice",
+                &format!(
+                    "Received {} × {} into {} {}",
+                    l.quantity, l.sku, r.warehouse, l.location
+                ),
+            )
+        }
+        Err(err) => to(
+            &back,
+            "error",
+            &message(&ctx, err).replace("lines[0].", ""),
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AdjustForm {
+    warehouse: String,
+    quantity: String,
+    location: String,
+    reason: String,
+    #[serde(default)]
+    lot: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn adjust(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(sku): Path<String>,
+    Form(form): Form<AdjustForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let back = product_path(&sku);
+    let result = match quantity(&form.quantity) {
+        Ok(q) => {
+            let input = AdjustmentInput {
+                warehouse: form.warehouse,
+                sku: sku.clone(),
+                quantity: q,
+                reason: form.reason,
+                location: Some(form.location),
+                lot: Some(form.lot),
+                expires_on: None,
+                kind: None,
+                note: Some(form.note),
+            };
+            inventory::adjust(&state.db, &ctx, input, None).await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(a) => to(
+            &back,
+            "notice",
+            &format!("Adjusted {} by {} in {} ({})", a.sku, a.quantity, a.warehouse, a.reason),
+        ),
+        Err(err) => to(&back, "error", &message(&ctx, err)),
+    }
+}
+
+/// The upload: the file is staged and its preview shown; nothing is imported
+/// until the person confirms.
+pub async fn upload_import(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let back = "/command/catalog/import";
+    let mut text = None;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("file") => match field.bytes().await {
+                Ok(bytes) => match String::from_utf8(bytes.to_vec()) {
+                    Ok(t) => text = Some(t),
+                    Err(_) => return to(back, "error", "the file is not UTF-8 text; save the CSV as UTF-8"),
+                },
+                Err(e) => return to(back, "error", &format!("the upload failed: {e}")),
+            },
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(e) => return to(back, "error", &format!("the upload failed: {e}")),
+        }
+    }
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+        return to(back, "error", "choose a CSV file to upload");
+    };
+    match catalog::stage_import(&state.db, &ctx, &text).await {
+        Ok(job) => Redirect::to(&format!("{back}/{}", job.id)).into_response(),
+        Err(err) => to(back, "error", &message(&ctx, err)),
+    }
+}
+
+pub async fn start_import(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let page = format!("/command/catalog/import/{}", urlencode(&id));
+    match catalog::begin_import(&state.db, &ctx, &id).await {
+        Ok(prepared) => {
+            prepared.spawn();
+            Redirect::to(&page).into_response()
+        }
+        Err(err) => to(&page, "error", &message(&ctx, err)),
+    }
+}
+
+pub async fn approve_count(
+    state: State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    id: Path<String>,
+) -> Response {
+    decide(state, caller, headers, id, true).await
+}
+
+pub async fn reject_count(
+    state: State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    id: Path<String>,
+) -> Response {
+    decide(state, caller, headers, id, false).await
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    approve: bool,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    match inventory::decide_count(&state.db, &ctx, &id, approve).await {
+        Ok(c) => to(
+            "/command/counts",
+            "notice",
+            &format!(
+                "{} {}",
+                if approve { "Approved and posted" } else { "Rejected" },
+                c.number
+            ),
+        ),
+        Err(err) => to("/command/counts", "error", &message(&ctx, err)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CountStartForm {
+    warehouse: String,
+    location: String,
+}
+
+pub async fn floor_open_count(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Form(form): Form<CountStartForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let input = CountInput {
+        warehouse: form.warehouse,
+        location: form.location,
+    };
+    match inventory::open_count(&state.db, &ctx, input).await {
+        Ok(c) => Redirect::to(&format!("/floor/count/{}", c.id)).into_response(),
+        Err(err) => to("/floor/count", "error", &message(&ctx, err).replace("location: ", "")),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ScanForm {
+    code: String,
+    #[serde(default)]
+    quantity: String,
+}
+
+pub async fn floor_count_scan(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<ScanForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let page = format!("/floor/count/{}", urlencode(&id));
+    // An empty quantity means "one more"; a typed one is the total seen.
+    let scan = match form.quantity.trim() {
+        "" => Ok(CountScan {
+            code: form.code.clone(),
+            quantity: None,
+            set: false,
+        }),
+        q => quantity(q).map(|n| CountScan {
+            code: form.code.clone(),
+            quantity: Some(n),
+            set: true,
+        }),
+    };
+    let result = match scan {
+        Ok(scan) => inventory::count_scan(&state.db, &ctx, &id, scan).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(c) => {
+            let code = form.code.trim();
+            let line = c
+                .lines
+                .iter()
+                .find(|l| l.sku == code)
+                .or_else(|| c.lines.iter().max_by_key(|l| l.counted));
+            let text = line
+                .map(|l| format!("{}: {} counted", l.sku, l.counted))
+                .unwrap_or_default();
+            to(&page, "notice", &text)
+        }
+        Err(err) => to(&page, "error", &message(&ctx, err).replace("code: ", "")),
+    }
+}
+
+pub async fn floor_submit_count(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let page = format!("/floor/count/{}", urlencode(&id));
+    match inventory::submit_count(&state.db, &ctx, &id).await {
+        Ok(_) => Redirect::to(&page).into_response(),
+        Err(err) => to(&page, "error", &message(&ctx, err)),
+    }
+}
