@@ -249,11 +249,13 @@ pub async fn count_detail(id: String) -> Result<domain::views::CycleCount, Serve
 #[server(prefix = "/sfn", endpoint = "my_warehouses")]
 pub async fn my_warehouses() -> Result<Vec<String>, ServerFnError> {
     let (db, ctx) = crate::ssr::context().await?;
-    Ok(backend::inventory::list_warehouses(&db, &ctx, Some(200), None)
-        .await
-        .map_err(crate::ssr::fail)?
-        .items
-        .into_iter()
-        .map(|w| w.code)
-        .collect())
+    Ok(
+        backend::inventory::list_warehouses(&db, &ctx, Some(200), None)
+            .await
+            .map_err(crate::ssr::fail)?
+            .items
+            .into_iter()
+            .map(|w| w.code)
+            .collect(),
+    )
 }

@@ -63,7 +63,10 @@ pub fn Products() -> impl IntoView {
         }
         format!("/command/products?{}", parts.join("&"))
     };
-    let select = |name: &'static str, label: &'static str, current: String, options: &'static [(&'static str, &'static str)]| {
+    let select = |name: &'static str,
+                  label: &'static str,
+                  current: String,
+                  options: &'static [(&'static str, &'static str)]| {
         view! {
             <div>
                 <label for=name class="block text-sm font-medium">{label}</label>
@@ -230,7 +233,11 @@ fn use_leptos_router_query() -> impl Fn(&str) -> String {
 }
 
 fn bar(value: i64, max: i64, color: &'static str, label: String) -> impl IntoView {
-    let pct = if max > 0 { (value.max(0) * 100 / max).min(100) } else { 0 };
+    let pct = if max > 0 {
+        (value.max(0) * 100 / max).min(100)
+    } else {
+        0
+    };
     view! {
         <div class="h-3 w-full rounded bg-slate-100" role="img" aria-label=label>
             <div class=format!("h-3 rounded {color}") style=format!("width: {pct}%")></div>
@@ -239,7 +246,12 @@ fn bar(value: i64, max: i64, color: &'static str, label: String) -> impl IntoVie
 }
 
 fn stock_table(stock: &Stock) -> impl IntoView {
-    let max = stock.warehouses.iter().map(|w| w.on_hand).max().unwrap_or(0);
+    let max = stock
+        .warehouses
+        .iter()
+        .map(|w| w.on_hand)
+        .max()
+        .unwrap_or(0);
     view! {
         <table class="w-full text-left text-sm">
             <caption class="sr-only">"Stock by warehouse"</caption>
@@ -281,7 +293,9 @@ pub fn ProductPage() -> impl IntoView {
         let (sku, cursor) = (sku.clone(), cursor.clone());
         move || (sku(), cursor())
     };
-    let detail = Resource::new(key, |(sku, cursor)| product_detail(sku, (!cursor.is_empty()).then_some(cursor)));
+    let detail = Resource::new(key, |(sku, cursor)| {
+        product_detail(sku, (!cursor.is_empty()).then_some(cursor))
+    });
     let warehouses = Resource::new(|| (), |_| my_warehouses());
     view! {
         <CommandFrame title="Product">
@@ -400,7 +414,12 @@ fn edit_form(p: &domain::views::Product) -> impl IntoView {
 
 fn stock_forms(sku: &str, warehouses: Vec<String>) -> impl IntoView {
     let sku_path = urlencode(sku);
-    let options = move || warehouses.iter().map(|w| view! { <option value=w.clone()>{w.clone()}</option> }).collect_view();
+    let options = move || {
+        warehouses
+            .iter()
+            .map(|w| view! { <option value=w.clone()>{w.clone()}</option> })
+            .collect_view()
+    };
     let options2 = options.clone();
     view! {
         <div class="mt-6 grid gap-6 lg:grid-cols-2">
@@ -443,7 +462,11 @@ fn stock_forms(sku: &str, warehouses: Vec<String>) -> impl IntoView {
     }
 }
 
-fn history_section(sku: &str, bins: Vec<domain::views::BinStock>, movements: domain::views::Page<domain::views::Movement>) -> impl IntoView {
+fn history_section(
+    sku: &str,
+    bins: Vec<domain::views::BinStock>,
+    movements: domain::views::Page<domain::views::Movement>,
+) -> impl IntoView {
     let sku_path = urlencode(sku);
     view! {
         <section aria-labelledby="bins-h" class="mt-6 rounded-lg border bg-white p-4">
@@ -581,7 +604,12 @@ fn import_view(id: String, s: crate::api::ImportView) -> impl IntoView {
 
 #[component]
 pub fn Counts() -> impl IntoView {
-    let (status, cursor, notice, err) = (query_param("status"), query_param("cursor"), query_param("notice"), query_param("error"));
+    let (status, cursor, notice, err) = (
+        query_param("status"),
+        query_param("cursor"),
+        query_param("notice"),
+        query_param("error"),
+    );
     let key = {
         let (status, cursor) = (status.clone(), cursor.clone());
         move || (status(), cursor())
@@ -590,7 +618,13 @@ pub fn Counts() -> impl IntoView {
         let opt = |v: String| (!v.is_empty()).then_some(v);
         counts_page(opt(s), opt(c))
     });
-    let tabs = [("", "All"), ("pending_approval", "Waiting for approval"), ("open", "Open"), ("posted", "Posted"), ("rejected", "Rejected")];
+    let tabs = [
+        ("", "All"),
+        ("pending_approval", "Waiting for approval"),
+        ("open", "Open"),
+        ("posted", "Posted"),
+        ("rejected", "Rejected"),
+    ];
     view! {
         <CommandFrame title="Cycle counts">
             <Notice message=notice() />

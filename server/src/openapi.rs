@@ -275,7 +275,8 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc {
         method: "post",
         path: "/api/v1/stock/transfers",
-        summary: "Ship stock to another warehouse; in transit until received (honours Idempotency-Key)",
+        summary:
+            "Ship stock to another warehouse; in transit until received (honours Idempotency-Key)",
         permission: Some(Permission::InventoryWrite),
         body: Some(transfer_body),
         success: 201,
@@ -553,7 +554,11 @@ fn parameters(path: &str, method: &str) -> Value {
             params.push(q("kind", "string", "item or bundle"));
         }
         "/api/v1/counts" => {
-            params.push(q("status", "string", "open, pending_approval, posted or rejected"));
+            params.push(q(
+                "status",
+                "string",
+                "open, pending_approval, posted or rejected",
+            ));
             params.push(q("warehouse", "string", "warehouse code"));
         }
         "/api/v1/channels/{code}/availability" => params.push(

@@ -68,6 +68,8 @@ async fn send(
 
 fn concrete(path: &str) -> String {
     path.replace("{id}", "0190a1b2-0000-7000-8000-000000000000")
+        .replace("{sku}", "NO-SUCH-SKU")
+        .replace("{code}", "NOWHERE")
 }
 
 #[tokio::test]

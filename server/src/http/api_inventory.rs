@@ -46,11 +46,36 @@ macro_rules! create {
     };
 }
 
-create!(create_product, ProductInput, Permission::CatalogWrite, catalog::create_product);
-create!(receive, ReceiptInput, Permission::InventoryWrite, inventory::receive);
-create!(adjust, AdjustmentInput, Permission::InventoryWrite, inventory::adjust);
-create!(create_transfer, TransferInput, Permission::InventoryWrite, inventory::create_transfer);
-create!(reserve, ReservationInput, Permission::InventoryWrite, inventory::reserve);
+create!(
+    create_product,
+    ProductInput,
+    Permission::CatalogWrite,
+    catalog::create_product
+);
+create!(
+    receive,
+    ReceiptInput,
+    Permission::InventoryWrite,
+    inventory::receive
+);
+create!(
+    adjust,
+    AdjustmentInput,
+    Permission::InventoryWrite,
+    inventory::adjust
+);
+create!(
+    create_transfer,
+    TransferInput,
+    Permission::InventoryWrite,
+    inventory::create_transfer
+);
+create!(
+    reserve,
+    ReservationInput,
+    Permission::InventoryWrite,
+    inventory::reserve
+);
 
 pub async fn list_products(
     State(s): State<AppState>,
@@ -149,7 +174,9 @@ pub async fn bins(
     Path(sku): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
     let items = inventory::bins_of(&s.db, &ctx, &sku).await?;
-    Ok(Json(serde_json::json!({"items": items, "next_cursor": null})))
+    Ok(Json(
+        serde_json::json!({"items": items, "next_cursor": null}),
+    ))
 }
 
 pub async fn movements(
@@ -333,7 +360,9 @@ pub async fn reject_count(
     Caller(ctx): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(inventory::decide_count(&s.db, &ctx, &id, false).await?))
+    Ok(Json(
+        inventory::decide_count(&s.db, &ctx, &id, false).await?,
+    ))
 }
 
 #[derive(Deserialize)]

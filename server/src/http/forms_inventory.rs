@@ -111,7 +111,11 @@ pub async fn create_product(
         Err(fields) => Err(Error::Invalid(fields)),
     };
     match result {
-        Ok(p) => to(&product_path(&p.sku), "notice", &format!("Created {}", p.sku)),
+        Ok(p) => to(
+            &product_path(&p.sku),
+            "notice",
+            &format!("Created {}", p.sku),
+        ),
         Err(err) => {
             let mut q: Vec<String> = [
                 ("sku", &form.sku),
@@ -291,11 +295,7 @@ pub async fn receive(
                 ),
             )
         }
-        Err(err) => to(
-            &back,
-            "error",
-            &message(&ctx, err).replace("lines[0].", ""),
-        ),
+        Err(err) => to(&back, "error", &message(&ctx, err).replace("lines[0].", "")),
     }
 }
 
@@ -343,7 +343,10 @@ pub async fn adjust(
         Ok(a) => to(
             &back,
             "notice",
-            &format!("Adjusted {} by {} in {} ({})", a.sku, a.quantity, a.warehouse, a.reason),
+            &format!(
+                "Adjusted {} by {} in {} ({})",
+                a.sku, a.quantity, a.warehouse, a.reason
+            ),
         ),
         Err(err) => to(&back, "error", &message(&ctx, err)),
     }
@@ -367,7 +370,13 @@ pub async fn upload_import(
             Ok(Some(field)) if field.name() == Some("file") => match field.bytes().await {
                 Ok(bytes) => match String::from_utf8(bytes.to_vec()) {
                     Ok(t) => text = Some(t),
-                    Err(_) => return to(back, "error", "the file is not UTF-8 text; save the CSV as UTF-8"),
+                    Err(_) => {
+                        return to(
+                            back,
+                            "error",
+                            "the file is not UTF-8 text; save the CSV as UTF-8",
+                        )
+                    }
                 },
                 Err(e) => return to(back, "error", &format!("the upload failed: {e}")),
             },
@@ -438,7 +447,11 @@ async fn decide(
             "notice",
             &format!(
                 "{} {}",
-                if approve { "Approved and posted" } else { "Rejected" },
+                if approve {
+                    "Approved and posted"
+                } else {
+                    "Rejected"
+                },
                 c.number
             ),
         ),
@@ -467,7 +480,11 @@ pub async fn floor_open_count(
     };
     match inventory::open_count(&state.db, &ctx, input).await {
         Ok(c) => Redirect::to(&format!("/floor/count/{}", c.id)).into_response(),
-        Err(err) => to("/floor/count", "error", &message(&ctx, err).replace("location: ", "")),
+        Err(err) => to(
+            "/floor/count",
+            "error",
+            &message(&ctx, err).replace("location: ", ""),
+        ),
     }
 }
 

@@ -47,9 +47,18 @@ pub fn router(state: AppState) -> Router {
         .route("/channels", get(api::list_channels))
         .route("/channels/{code}/availability", get(inv::availability))
         .route("/channels/{code}/safety-buffer", put(inv::set_buffer))
-        .route("/warehouses/{code}/locations", get(inv::list_locations).post(inv::create_location))
-        .route("/products", get(inv::list_products).post(inv::create_product))
-        .route("/products/{sku}", get(inv::get_product).put(inv::update_product))
+        .route(
+            "/warehouses/{code}/locations",
+            get(inv::list_locations).post(inv::create_location),
+        )
+        .route(
+            "/products",
+            get(inv::list_products).post(inv::create_product),
+        )
+        .route(
+            "/products/{sku}",
+            get(inv::get_product).put(inv::update_product),
+        )
         .route("/catalog/export", get(inv::export_catalog))
         .route(
             "/catalog/imports",
@@ -65,7 +74,10 @@ pub fn router(state: AppState) -> Router {
         .route("/stock/{sku}/bins", get(inv::bins))
         .route("/stock/{sku}/movements", get(inv::movements))
         .route("/reservations", post(inv::reserve))
-        .route("/reservations/{id}", get(inv::get_reservation).delete(inv::release))
+        .route(
+            "/reservations/{id}",
+            get(inv::get_reservation).delete(inv::release),
+        )
         .route("/reservations/{id}/consume", post(inv::consume))
         .route("/counts", get(inv::list_counts).post(inv::open_count))
         .route("/counts/{id}", get(inv::get_count))
