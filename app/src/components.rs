@@ -104,8 +104,8 @@ pub fn CommandFrame(title: &'static str, children: Children) -> impl IntoView {
 #[component]
 pub fn SignedIn(name: String, role: String) -> impl IntoView {
     view! {
-        <div class="flex items-center gap-4 text-sm">
-            <span>
+        <div class="flex min-w-0 flex-wrap items-center gap-x-4 gap-y-1 text-sm">
+            <span class="min-w-0 break-all">
                 <span class="font-medium">{name}</span>
                 <span class="ml-2 text-slate-500">{role}</span>
             </span>

@@ -25,7 +25,7 @@ pub fn Floor() -> impl IntoView {
     view! {
         <Title text="Floor · Keel" />
         <div class="min-h-screen bg-slate-900 text-white">
-            <header class="flex items-center justify-between px-6 py-4">
+            <header class="flex flex-wrap items-center justify-between gap-2 px-6 py-4">
                 <span class="text-2xl font-bold">"Keel floor"</span>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
@@ -48,7 +48,7 @@ pub fn Floor() -> impl IntoView {
                             autocomplete="off"
                             inputmode="text"
                             aria-describedby="scan-help"
-                            class="min-h-16 flex-1 rounded-lg border-2 border-slate-500 bg-white px-4 text-2xl text-slate-900"
+                            class="min-h-16 min-w-0 flex-1 rounded-lg border-2 border-slate-500 bg-white px-4 text-2xl text-slate-900"
                         />
                         <button type="submit" class="min-h-16 min-w-32 rounded-lg bg-indigo-500 px-6 text-2xl font-semibold">"Go"</button>
                     </div>
@@ -99,6 +99,19 @@ pub fn Floor() -> impl IntoView {
     }
 }
 
+/// `autofocus` works on a page load but not after client-side navigation, so
+/// scan fields also take focus when they mount: a scanner's keystrokes must
+/// land in them without a tap.
+fn focus_on_mount() -> NodeRef<leptos::html::Input> {
+    let input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(el) = input.get() {
+            let _ = el.focus();
+        }
+    });
+    input
+}
+
 /// The dark, large-type frame every floor screen shares.
 #[component]
 fn FloorFrame(title: &'static str, children: Children) -> impl IntoView {
@@ -106,7 +119,7 @@ fn FloorFrame(title: &'static str, children: Children) -> impl IntoView {
     view! {
         <Title text=format!("{title} · Keel floor") />
         <div class="min-h-screen bg-slate-900 text-white">
-            <header class="flex items-center justify-between px-6 py-4">
+            <header class="flex flex-wrap items-center justify-between gap-2 px-6 py-4">
                 <a href="/floor" class="text-2xl font-bold">"Keel floor"</a>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
@@ -157,8 +170,8 @@ pub fn CountStart() -> impl IntoView {
                 </Suspense>
                 <label for="location" class="block text-2xl font-semibold">"Scan the bin label"</label>
                 <div class="mt-4 flex gap-3">
-                    <input id="location" name="location" autofocus autocomplete="off" required
-                        class="min-h-16 flex-1 rounded-lg border-2 border-slate-500 bg-white px-4 text-2xl text-slate-900" />
+                    <input id="location" name="location" autofocus autocomplete="off" required node_ref=focus_on_mount()
+                        class="min-h-16 min-w-0 flex-1 rounded-lg border-2 border-slate-500 bg-white px-4 text-2xl text-slate-900" />
                     <button type="submit" class="min-h-16 min-w-32 rounded-lg bg-indigo-500 px-6 text-2xl font-semibold">"Start"</button>
                 </div>
             </form>
@@ -187,8 +200,8 @@ pub fn CountBin() -> impl IntoView {
                                 <label for="code" class="block text-2xl font-semibold">"Scan each item"</label>
                                 <p id="code-help" class="mt-1 text-slate-300">"Every scan adds one. To enter a total instead, type it in Quantity first."</p>
                                 <div class="mt-4 flex flex-wrap gap-3">
-                                    <input id="code" name="code" autofocus autocomplete="off" required aria-describedby="code-help"
-                                        class="min-h-16 flex-1 rounded-lg border-2 border-slate-500 bg-white px-4 text-2xl text-slate-900" />
+                                    <input id="code" name="code" autofocus autocomplete="off" required aria-describedby="code-help" node_ref=focus_on_mount()
+                                        class="min-h-16 min-w-0 flex-1 rounded-lg border-2 border-slate-500 bg-white px-4 text-2xl text-slate-900" />
                                     <label for="quantity" class="sr-only">"Quantity"</label>
                                     <input id="quantity" name="quantity" type="number" min="0" inputmode="numeric" placeholder="Qty"
                                         class="min-h-16 w-28 rounded-lg border-2 border-slate-500 bg-white px-3 text-2xl text-slate-900" />

@@ -7,16 +7,308 @@ use std::time::{Duration, Instant};
 
 use crate::Config;
 
-pub async fn run(
-    config: &Config,
-    workload: &str,
-    requests: usize,
-    concurrency: usize,
-) -> Result<(), String> {
+/// What to run and at which scale.
+pub struct Plan {
+    pub requests: usize,
+    pub concurrency: usize,
+    /// SKUs and ledger rows to generate for the ATP workload.
+    pub skus: usize,
+    pub movements: usize,
+}
+
+pub async fn run(config: &Config, workload: &str, plan: Plan) -> Result<(), String> {
+    let concurrency = plan.concurrency.max(1);
     match workload {
-        "ssr" => ssr(config, requests, concurrency.max(1)).await,
-        other => Err(format!("unknown workload `{other}`; available: ssr")),
+        "ssr" => ssr(config, plan.requests, concurrency).await,
+        "reservations" => reservations(config, plan.requests, concurrency).await,
+        "atp" => atp(config, &plan).await,
+        other => Err(format!(
+            "unknown workload `{other}`; available: ssr, reservations, atp"
+        )),
     }
+}
+
+/// A throwaway database: SQLite in a temp dir, or the PostgreSQL database in
+/// `KEEL_DATABASE_URL` (which should be empty).
+async fn bench_db(
+    config: &Config,
+    name: &str,
+) -> Result<(Config, backend::Db, std::path::PathBuf), String> {
+    let dir = std::env::temp_dir().join(format!("keel-bench-{name}-{}", std::process::id()));
+    let mut config = config.clone();
+    if !config.database_url.starts_with("postgres") {
+        config.database_url = format!("sqlite://{}/bench.db", dir.display());
+    }
+    let db = crate::open_db(&config).await.map_err(|e| e.to_string())?;
+    Ok((config, db, dir))
+}
+
+/// Serves the router on a free loopback port and returns its base URL.
+async fn serve(config: &Config, db: &backend::Db) -> Result<String, String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let router = crate::http::router(crate::app_state(config, db.clone()));
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    Ok(format!("http://{addr}"))
+}
+
+/// Sends `requests` requests from `concurrency` workers, after `warmup`
+/// unmeasured ones; `make(i)` builds
+/// request `i`, and every answer must have one of the `expect`ed statuses.
+/// Prints one result line.
+async fn load<F>(
+    label: &str,
+    (requests, concurrency, warmup): (usize, usize, usize),
+    expect: &'static [u16],
+    make: F,
+) -> Result<(), String>
+where
+    F: Fn(usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    let make = std::sync::Arc::new(make);
+    // Warm connections and caches on requests that aren't measured.
+    for i in 0..warmup {
+        let _ = make(i % requests.max(1)).send().await;
+    }
+    let cpu_before = cpu_time();
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for w in 0..concurrency {
+        let make = make.clone();
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut i = w;
+            while i < requests {
+                let t = Instant::now();
+                let res = make(i).send().await.map_err(|e| e.to_string())?;
+                let status = res.status().as_u16();
+                let body = res.bytes().await.map_err(|e| e.to_string())?;
+                if !expect.contains(&status) {
+                    return Err(format!(
+                        "request {i} answered {status}: {}",
+                        String::from_utf8_lossy(&body)
+                    ));
+                }
+                latencies.push(t.elapsed());
+                i += concurrency;
+            }
+            Ok::<_, String>(latencies)
+        }));
+    }
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.map_err(|e| e.to_string())??);
+    }
+    let elapsed = started.elapsed();
+    let cpu = cpu_time().saturating_sub(cpu_before);
+    all.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{:<34} {:>9.0} {:>9.2} {:>9.2} {:>9.2} {:>12.3}",
+        label,
+        all.len() as f64 / elapsed.as_secs_f64(),
+        ms(percentile(&all, 0.5)),
+        ms(percentile(&all, 0.99)),
+        ms(*all.last().unwrap_or(&Duration::ZERO)),
+        ms(cpu) / all.len().max(1) as f64
+    );
+    Ok(())
+}
+
+fn header(first: &str) {
+    println!(
+        "{:<34} {:>9} {:>9} {:>9} {:>9} {:>12}",
+        first, "req/s", "p50 ms", "p99 ms", "max ms", "cpu ms/req"
+    );
+}
+
+async fn bench_token(db: &backend::Db) -> Result<String, String> {
+    backend::governance::create_token(
+        db,
+        &backend::Ctx::system("bench"),
+        "bench",
+        "admin",
+        Default::default(),
+    )
+    .await
+    .map(|t| t.secret)
+    .map_err(|e| e.to_string())
+}
+
+/// Reservation throughput over HTTP: every request on its own SKU
+/// (uncontended), every request on one SKU with enough stock (contended), and
+/// the same SKU once sold out (every request refused with 409).
+async fn reservations(config: &Config, requests: usize, concurrency: usize) -> Result<(), String> {
+    let (config, db, dir) = bench_db(config, "reservations").await?;
+    let skus = backend::bench_data::synthesize(&db, requests, requests * 3)
+        .await
+        .map_err(|e| e.to_string())?;
+    let ctx = backend::Ctx::system("bench");
+    let hot = domain::catalog::ProductInput {
+        sku: "HOT".into(),
+        name: "Hot item".into(),
+        ..Default::default()
+    };
+    backend::catalog::create_product(&db, &ctx, hot, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let receipt = backend::inventory::ReceiptInput {
+        warehouse: "BENCH-E".into(),
+        reference: None,
+        lines: vec![backend::inventory::ReceiptLineInput {
+            sku: "HOT".into(),
+            // One more than will be sold: the bench channel holds one unit back.
+            quantity: requests as i64 + 1,
+            location: None,
+            lot: None,
+            expires_on: None,
+        }],
+    };
+    backend::inventory::receive(&db, &ctx, receipt, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let base = serve(&config, &db).await?;
+    let token = bench_token(&db).await?;
+    let client = reqwest::Client::new();
+    println!(
+        "workload reservations: {requests} requests per run, concurrency {concurrency}, database {}",
+        db.backend.as_str()
+    );
+    header("run");
+    let request = move |sku: String, i: usize| {
+        client
+            .post(format!("{base}/api/v1/reservations"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"reference": format!("BENCH-{i}"), "channel": backend::bench_data::CHANNEL,
+                                      "lines": [{"sku": sku, "quantity": 1}]}))
+    };
+    let r = request.clone();
+    load(
+        "uncontended (one SKU each)",
+        (requests, concurrency, 0),
+        &[201],
+        move |i| r(skus[i].clone(), i),
+    )
+    .await?;
+    let r = request.clone();
+    load(
+        "contended (one hot SKU)",
+        (requests, concurrency, 0),
+        &[201],
+        move |i| r("HOT".into(), i),
+    )
+    .await?;
+    let r = request;
+    load(
+        "contended, sold out (all 409)",
+        (requests, concurrency, 0),
+        &[409],
+        move |i| r("HOT".into(), i),
+    )
+    .await?;
+    let drift = backend::inventory::check(&db)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("keel check after the runs: {} drift rows", drift.len());
+    println!(
+        "peak RSS: {:.1} MiB (server and load generator share the process)",
+        peak_rss_mib()
+    );
+    db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// ATP reads for random SKUs over HTTP, first with a tenth of the history and
+/// then with all of it, to show the read cost does not grow with history.
+async fn atp(config: &Config, plan: &Plan) -> Result<(), String> {
+    let (config, db, dir) = bench_db(config, "atp").await?;
+    let first = plan.movements / 10;
+    let t = Instant::now();
+    let skus = backend::bench_data::synthesize(&db, plan.skus, first)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "generated {} SKUs and {first} movements in {:.1} s",
+        skus.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let base = serve(&config, &db).await?;
+    let token = bench_token(&db).await?;
+    let client = reqwest::Client::new();
+    println!(
+        "workload atp: {} reads per run, concurrency {}, database {}",
+        plan.requests,
+        plan.concurrency.max(1),
+        db.backend.as_str()
+    );
+    header("history");
+    let read = {
+        let skus = skus.clone();
+        move |i: usize| {
+            // A fixed stride over the SKUs: every read a different product.
+            let sku = &skus[(i * 7919) % skus.len()];
+            client
+                .get(format!(
+                    "{base}/api/v1/channels/{}/availability?sku={sku}",
+                    backend::bench_data::CHANNEL
+                ))
+                .bearer_auth(&token)
+        }
+    };
+    let c = plan.concurrency.max(1);
+    load(
+        &format!("{first} movements, concurrency {c}"),
+        (plan.requests, c, 200),
+        &[200],
+        read.clone(),
+    )
+    .await?;
+    let t = Instant::now();
+    backend::bench_data::grow_history(&db, plan.movements - first)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "grew the ledger by {} movements in {:.1} s",
+        plan.movements - first,
+        t.elapsed().as_secs_f64()
+    );
+    let all = plan.movements;
+    load(
+        &format!("{all} movements, concurrency {c}"),
+        (plan.requests, c, 200),
+        &[200],
+        read.clone(),
+    )
+    .await?;
+    load(
+        &format!("{all} movements, concurrency 1"),
+        (plan.requests, 1, 200),
+        &[200],
+        read,
+    )
+    .await?;
+    let t = Instant::now();
+    let drift = backend::inventory::check(&db)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "keel check over the whole ledger: {} drift rows in {:.1} s",
+        drift.len(),
+        t.elapsed().as_secs_f64()
+    );
+    println!("peak RSS: {:.1} MiB", peak_rss_mib());
+    db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
 }
 
 /// CPU time (user + system) of this process so far.

@@ -40,14 +40,20 @@ enum Command {
     },
     /// Run a benchmark workload and print its figures.
     Bench {
-        /// Workload: ssr.
+        /// Workload: ssr, reservations or atp.
         workload: String,
-        /// Requests to send.
+        /// Requests to send (per run).
         #[arg(long, default_value_t = 2000)]
         requests: usize,
         /// Concurrent clients.
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
+        /// SKUs to generate (atp).
+        #[arg(long, default_value_t = 10_000)]
+        skus: usize,
+        /// Ledger rows to generate (atp).
+        #[arg(long, default_value_t = 1_000_000)]
+        movements: usize,
     },
 }
 
@@ -103,7 +109,17 @@ async fn main() {
             workload,
             requests,
             concurrency,
-        } => server::bench::run(&config, &workload, requests, concurrency).await,
+            skus,
+            movements,
+        } => {
+            let plan = server::bench::Plan {
+                requests,
+                concurrency,
+                skus,
+                movements,
+            };
+            server::bench::run(&config, &workload, plan).await
+        }
     };
     if let Err(e) = result {
         fail(&e);

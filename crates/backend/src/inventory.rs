@@ -477,31 +477,22 @@ struct Put<'a> {
     reference: Option<&'a str>,
 }
 
-async fn movement(
-    uow: &mut Uow,
-    product_id: &str,
-    wh_id: &str,
-    location_id: &str,
-    lot: &str,
-    kind: MovementKind,
-    quantity: i64,
-    reason: Option<&str>,
-    reference: Option<&str>,
-) -> Result<()> {
+/// Appends one row to the ledger: `quantity` units of the bin and lot in `p`.
+async fn movement(uow: &mut Uow, p: &Put<'_>, quantity: i64) -> Result<()> {
     sqlx::query(
         "insert into stock_movement (movement_id, occurred_at, product_id, warehouse_id, location_id, lot, kind, quantity, reason, reference, actor_name)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(uuid::Uuid::now_v7().to_string())
     .bind(uow.now())
-    .bind(product_id)
-    .bind(wh_id)
-    .bind(location_id)
-    .bind(lot)
-    .bind(kind.as_str())
+    .bind(&p.product.id)
+    .bind(&p.wh.id)
+    .bind(p.location_id)
+    .bind(p.lot)
+    .bind(p.kind.as_str())
     .bind(quantity)
-    .bind(reason)
-    .bind(reference)
+    .bind(p.reason)
+    .bind(p.reference)
     .bind(uow.ctx.actor.name.clone())
     .execute(&mut *uow.tx)
     .await?;
@@ -511,18 +502,7 @@ async fn movement(
 /// Adds `quantity` units to a bin: the ledger row, the bin balance and the
 /// warehouse level, in the caller's transaction.
 async fn put(uow: &mut Uow, p: &Put<'_>, quantity: i64) -> Result<()> {
-    movement(
-        uow,
-        &p.product.id,
-        &p.wh.id,
-        p.location_id,
-        p.lot,
-        p.kind,
-        quantity,
-        p.reason,
-        p.reference,
-    )
-    .await?;
+    movement(uow, p, quantity).await?;
     sqlx::query(
         "insert into stock_balance (product_id, location_id, lot, expires_on, on_hand) values ($1, $2, $3, $4, $5)
          on conflict (product_id, location_id, lot) do update set on_hand = stock_balance.on_hand + excluded.on_hand",
@@ -662,22 +642,22 @@ async fn take(uow: &mut Uow, t: &Take<'_>, quantity: i64) -> Result<Option<Vec<T
             .bind(&lot)
             .execute(&mut *uow.tx)
             .await?;
-        movement(
-            uow,
-            &t.product.id,
-            &t.wh.id,
-            &location_id,
-            &lot,
-            t.kind,
-            -n,
-            t.reason,
-            t.reference,
-        )
-        .await?;
+        let expires_on: String = r.try_get("expires_on")?;
+        let entry = Put {
+            product: t.product,
+            wh: t.wh,
+            location_id: &location_id,
+            lot: &lot,
+            expires_on: &expires_on,
+            kind: t.kind,
+            reason: t.reason,
+            reference: t.reference,
+        };
+        movement(uow, &entry, -n).await?;
         taken.push(Taken {
             location: r.try_get("code")?,
             lot,
-            expires_on: r.try_get("expires_on")?,
+            expires_on,
             quantity: n,
         });
     }
@@ -1290,17 +1270,12 @@ async fn channel_ref(
     }
     let codes: Vec<String> =
         serde_json::from_str(&row.try_get::<String, _>("warehouses_json")?).unwrap_or_default();
-    let mut warehouses = Vec::new();
-    for c in codes {
-        let id: Option<String> =
-            sqlx::query_scalar("select warehouse_id from warehouse where code = $1 and active = 1")
-                .bind(&c)
-                .fetch_optional(&mut *conn)
-                .await?;
-        if let Some(id) = id {
-            warehouses.push(WarehouseRef { id, code: c });
-        }
-    }
+    // One read of the (few) warehouses, then the channel's priority order.
+    let active = all_warehouses(conn).await?;
+    let warehouses = codes
+        .iter()
+        .filter_map(|c| active.iter().find(|w| &w.code == c).cloned())
+        .collect();
     Ok(ChannelRef {
         id: row.try_get("channel_id")?,
         code,
@@ -1344,26 +1319,6 @@ async fn spare(
     Ok(v.unwrap_or(0) - buffer)
 }
 
-/// What a product can promise from one warehouse: stock-holding items count
-/// units; bundles count whole bundles the components make there.
-async fn promisable(
-    conn: &mut AnyConnection,
-    product: &ProductRef,
-    parts: &[(String, String, i64)],
-    wh: &WarehouseRef,
-    buffer: i64,
-) -> Result<i64> {
-    if product.is_bundle() {
-        let mut per = Vec::new();
-        for (id, _, q) in parts {
-            per.push((*q, spare(conn, id, &wh.id, buffer).await?));
-        }
-        Ok(bundle_available(&per))
-    } else {
-        Ok(spare(conn, &product.id, &wh.id, buffer).await?.max(0))
-    }
-}
-
 /// Available to promise for a channel: over the warehouses it ships from,
 /// after its safety buffer.
 pub async fn availability(db: &Db, ctx: &Ctx, channel: &str, sku: &str) -> Result<Availability> {
@@ -1388,18 +1343,40 @@ pub async fn availability(db: &Db, ctx: &Ctx, channel: &str, sku: &str) -> Resul
             entity: "product",
             key: sku.to_string(),
         })?;
+    // One read of every level the answer needs: the product's own, or its
+    // components' for a bundle. The cost depends on warehouses and components,
+    // never on the length of the ledger.
     let parts = if product.is_bundle() {
         crate::catalog::components_of(&mut conn, &product.id).await?
     } else {
-        Vec::new()
+        vec![(product.id.clone(), product.sku.clone(), 1)]
     };
-    let mut warehouses = Vec::new();
-    for wh in &ch.warehouses {
-        warehouses.push(WarehouseAvailability {
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "select product_id, warehouse_id, on_hand - reserved from stock_level
+         where product_id = $1 or product_id in (select component_id from bundle_component where bundle_id = $1)",
+    )
+    .bind(&product.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let spare_in = |pid: &str, wid: &str| {
+        rows.iter()
+            .find(|(p, w, _)| p == pid && w == wid)
+            .map_or(0, |r| r.2)
+            - ch.buffer
+    };
+    let warehouses: Vec<WarehouseAvailability> = ch
+        .warehouses
+        .iter()
+        .map(|wh| WarehouseAvailability {
             warehouse: wh.code.clone(),
-            available: promisable(&mut conn, &product, &parts, wh, ch.buffer).await?,
-        });
-    }
+            available: bundle_available(
+                &parts
+                    .iter()
+                    .map(|(pid, _, q)| (*q, spare_in(pid, &wh.id)))
+                    .collect::<Vec<_>>(),
+            ),
+        })
+        .collect();
     Ok(Availability {
         channel: ch.code,
         sku: product.sku,

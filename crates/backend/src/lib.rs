@@ -6,6 +6,7 @@
 //! row and domain event in that same transaction before committing. This is the
 //! only crate that contains SQL.
 
+pub mod bench_data;
 pub mod catalog;
 pub mod ctx;
 pub mod db;

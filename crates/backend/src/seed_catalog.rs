@@ -17,7 +17,16 @@ use crate::{
 };
 
 /// (group, name, price, cost, weight g, sizes, colours)
-const STYLES: &[(&str, &str, &str, &str, i64, &[&str], &[&str])] = &[
+type Style = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    i64,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+const STYLES: &[Style] = &[
     (
         "TEE-CLASSIC",
         "Classic crew tee",
@@ -303,7 +312,13 @@ const CONSUMABLES: &[(&str, &str, &str, &str, i64, u32)] = &[
 ];
 
 /// Kits: (sku, name, price, components)
-const KITS: &[(&str, &str, &str, &[(&str, i64)])] = &[
+type Kit = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, i64)],
+);
+const KITS: &[Kit] = &[
     (
         "KIT-CAMP-COOK",
         "Camp cook kit",

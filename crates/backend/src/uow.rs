@@ -51,12 +51,16 @@ pub struct Uow {
     db: Db,
     last_seq: Option<i64>,
     idempotency: Option<(String, Idempotency)>,
+    /// Dropped after the transaction ends (fields drop in declaration order).
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl Db {
     /// Opens the unit of work for one use case.
     pub async fn begin(&self, ctx: &Ctx) -> Result<Uow> {
+        let turn = self.write_turn().await;
         Ok(Uow {
+            _turn: turn,
             tx: self.begin_write().await?,
             ctx: ctx.clone(),
             backend: self.backend,
@@ -207,9 +211,17 @@ impl Uow {
     }
 
     pub async fn commit(self) -> Result<()> {
-        self.tx.commit().await?;
-        if let Some(seq) = self.last_seq {
-            self.db.note_event_committed(seq);
+        let Uow {
+            tx,
+            db,
+            last_seq,
+            _turn,
+            ..
+        } = self;
+        tx.commit().await?;
+        drop(_turn);
+        if let Some(seq) = last_seq {
+            db.note_event_committed(seq);
         }
         Ok(())
     }
