@@ -1352,8 +1352,10 @@ pub async fn availability(db: &Db, ctx: &Ctx, channel: &str, sku: &str) -> Resul
         vec![(product.id.clone(), product.sku.clone(), 1)]
     };
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
-        "select product_id, warehouse_id, on_hand - reserved from stock_level
-         where product_id = $1 or product_id in (select component_id from bundle_component where bundle_id = $1)",
+        "select product_id, warehouse_id, on_hand - reserved from stock_level where product_id = $1
+         union all
+         select s.product_id, s.warehouse_id, s.on_hand - s.reserved from bundle_component c
+         join stock_level s on s.product_id = c.component_id where c.bundle_id = $1",
     )
     .bind(&product.id)
     .fetch_all(&mut *conn)
