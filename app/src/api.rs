@@ -245,6 +245,22 @@ pub async fn count_detail(id: String) -> Result<domain::views::CycleCount, Serve
         .map_err(crate::ssr::fail)
 }
 
+#[server(prefix = "/sfn", endpoint = "transfers_page")]
+pub async fn transfers_page(
+    status: Option<String>,
+    cursor: Option<String>,
+) -> Result<Page<domain::views::Transfer>, ServerFnError> {
+    let (db, ctx) = crate::ssr::context().await?;
+    let filter = backend::inventory::TransferFilter {
+        status,
+        limit: Some(25),
+        cursor,
+    };
+    backend::inventory::list_transfers(&db, &ctx, &filter)
+        .await
+        .map_err(crate::ssr::fail)
+}
+
 /// Warehouse codes the viewer works in, for the stock forms.
 #[server(prefix = "/sfn", endpoint = "my_warehouses")]
 pub async fn my_warehouses() -> Result<Vec<String>, ServerFnError> {

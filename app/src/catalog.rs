@@ -17,7 +17,9 @@ use leptos_meta::Meta;
 use leptos_router::hooks::use_params_map;
 
 use crate::{
-    api::{counts_page, import_status, my_warehouses, product_detail, products_page},
+    api::{
+        counts_page, import_status, my_warehouses, product_detail, products_page, transfers_page,
+    },
     command::urlencode,
     components::{query_param, short_time, CommandFrame, Empty, ErrorBox, FieldMessage, Notice},
 };
@@ -194,10 +196,17 @@ pub fn NewProduct() -> impl IntoView {
                 <Field name="currency" label="Currency" value=if v("currency").is_empty() { "USD".to_string() } else { v("currency") } error=e("error_prices[0].currency") />
                 <Field name="price" label="List price" value=v("price") error=e("error_prices[0].price") hint="e.g. 24.00" />
                 <Field name="cost" label="Unit cost" value=v("cost") error=e("error_prices[0].cost") />
-                <div class="flex items-center gap-2 pt-6">
-                    <input id="f-lots" type="checkbox" name="track_lots" value="on" />
-                    <label for="f-lots" class="text-sm font-medium">"Track lots and expiry dates"</label>
-                </div>
+                <fieldset class="pt-2">
+                    <legend class="text-sm font-medium">"Tracking"</legend>
+                    <div class="mt-1 flex items-center gap-2">
+                        <input id="f-lots" type="checkbox" name="track_lots" value="on" />
+                        <label for="f-lots" class="text-sm">"Lots and expiry dates"</label>
+                    </div>
+                    <div class="mt-1 flex items-center gap-2">
+                        <input id="f-serials" type="checkbox" name="track_serials" value="on" />
+                        <label for="f-serials" class="text-sm">"Serial numbers (one per unit)"</label>
+                    </div>
+                </fieldset>
                 <div class="md:col-span-2">
                     <label for="f-components" class="block text-sm font-medium">"Bundle components (leave empty for a stock item)"</label>
                     <textarea id="f-components" name="components" rows="3" aria-describedby="e-components" class=INPUT placeholder="SKU*quantity; one per line or separated by ;">{v("components")}</textarea>
@@ -373,7 +382,11 @@ fn facts_section(d: &crate::api::ProductView) -> impl IntoView {
                 <dt class="text-slate-500">"Unit"</dt><dd>{p.unit.clone()}</dd>
                 <dt class="text-slate-500">"Weight"</dt><dd>{p.weight_g.map(|w| format!("{w} g")).unwrap_or_else(|| "—".into())}</dd>
                 <dt class="text-slate-500">"Tax category"</dt><dd>{p.tax_category.clone()}</dd>
-                <dt class="text-slate-500">"Lots"</dt><dd>{if p.track_lots { "tracked, picked first-expiry-first" } else { "not tracked" }}</dd>
+                <dt class="text-slate-500">"Lots"</dt><dd>{match (p.track_lots, p.track_serials) {
+                    (_, true) => "serial numbers, one per unit",
+                    (true, false) => "tracked, picked first-expiry-first",
+                    _ => "not tracked",
+                }}</dd>
                 {prices.into_iter().map(|pr| view! {
                     <dt class="text-slate-500">{format!("Price / cost {}", pr.currency)}</dt><dd class="tabular-nums">{format!("{} / {}", pr.price.amount(), pr.cost.amount())}</dd>
                 }).collect_view()}
@@ -602,6 +615,39 @@ fn import_view(id: String, s: crate::api::ImportView) -> impl IntoView {
     }
 }
 
+const COUNT_TABS: [(&str, &str); 5] = [
+    ("", "All"),
+    ("pending_approval", "Waiting for approval"),
+    ("open", "Open"),
+    ("posted", "Posted"),
+    ("rejected", "Rejected"),
+];
+const TRANSFER_TABS: [(&str, &str); 3] = [
+    ("", "All"),
+    ("in_transit", "In transit"),
+    ("received", "Received"),
+];
+
+/// Links that filter a list by status; the current one is marked for
+/// assistive technology and styled from that mark.
+#[component]
+fn StatusTabs(
+    base: &'static str,
+    label: &'static str,
+    tabs: &'static [(&'static str, &'static str)],
+    current: String,
+) -> impl IntoView {
+    view! {
+        <nav aria-label=label class="mb-4 flex flex-wrap gap-2">
+            {tabs.iter().map(|(v, l)| {
+                let here = current == *v;
+                let href = if v.is_empty() { base.to_string() } else { format!("{base}?status={v}") };
+                view! { <a href=href aria-current=here.then_some("page") class="rounded border px-3 py-1 aria-[current=page]:bg-slate-800 aria-[current=page]:text-white">{*l}</a> }
+            }).collect_view()}
+        </nav>
+    }
+}
+
 #[component]
 pub fn Counts() -> impl IntoView {
     let (status, cursor, notice, err) = (
@@ -618,23 +664,11 @@ pub fn Counts() -> impl IntoView {
         let opt = |v: String| (!v.is_empty()).then_some(v);
         counts_page(opt(s), opt(c))
     });
-    let tabs = [
-        ("", "All"),
-        ("pending_approval", "Waiting for approval"),
-        ("open", "Open"),
-        ("posted", "Posted"),
-        ("rejected", "Rejected"),
-    ];
     view! {
         <CommandFrame title="Cycle counts">
             <Notice message=notice() />
             {move || (!err().is_empty()).then(|| view! { <div class="mb-4"><ErrorBox message=err() /></div> })}
-            <nav aria-label="Count status" class="mb-4 flex flex-wrap gap-2">
-                {tabs.into_iter().map(|(v, l)| {
-                    let current = status() == v;
-                    view! { <a href=if v.is_empty() { "/command/counts".to_string() } else { format!("/command/counts?status={v}") } aria-current=current.then_some("page") class="rounded border px-3 py-1 aria-[current=page]:bg-slate-800 aria-[current=page]:text-white">{l}</a> }
-                }).collect_view()}
-            </nav>
+            <StatusTabs base="/command/counts" label="Count status" tabs=&COUNT_TABS current=status() />
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match page.await {
@@ -689,6 +723,98 @@ pub fn Counts() -> impl IntoView {
                     }
                 })}
             </Suspense>
+        </CommandFrame>
+    }
+}
+
+#[component]
+pub fn Transfers() -> impl IntoView {
+    let (status, cursor, notice, err) = (
+        query_param("status"),
+        query_param("cursor"),
+        query_param("notice"),
+        query_param("error"),
+    );
+    let key = {
+        let (status, cursor) = (status.clone(), cursor.clone());
+        move || (status(), cursor())
+    };
+    let page = Resource::new(key, |(s, c)| {
+        let opt = |v: String| (!v.is_empty()).then_some(v);
+        transfers_page(opt(s), opt(c))
+    });
+    let warehouses = Resource::new(|| (), |_| my_warehouses());
+    view! {
+        <CommandFrame title="Transfers">
+            <Notice message=notice() />
+            {move || (!err().is_empty()).then(|| view! { <div class="mb-4"><ErrorBox message=err() /></div> })}
+            <div class="grid gap-6 xl:grid-cols-3">
+                <section aria-labelledby="tr-list" class="xl:col-span-2">
+                    <h2 id="tr-list" class="sr-only">"Transfers"</h2>
+                    <StatusTabs base="/command/transfers" label="Transfer status" tabs=&TRANSFER_TABS current=status() />
+                    <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                        {move || Suspend::new(async move {
+                            match page.await {
+                                Ok(p) if p.items.is_empty() => view! { <Empty message="No transfers here. Send stock between warehouses with the form." /> }.into_any(),
+                                Ok(p) => view! {
+                                    <table class="w-full border bg-white text-left text-sm">
+                                        <thead class="bg-slate-100"><tr><th class="p-2">"Transfer"</th><th class="p-2">"Route"</th><th class="p-2">"Lines"</th><th class="p-2">"Status"</th><th class="p-2">"Receive"</th></tr></thead>
+                                        <tbody>
+                                            {p.items.into_iter().map(|t| {
+                                                let open = t.status == "in_transit";
+                                                view! {
+                                                    <tr class="border-t align-top">
+                                                        <td class="p-2 font-mono">{t.number.clone()}<span class="block text-xs text-slate-500">{short_time(&t.created_at)}</span></td>
+                                                        <td class="p-2 font-mono">{format!("{} → {}", t.from_warehouse, t.to_warehouse)}</td>
+                                                        <td class="p-2"><ul>{t.lines.iter().map(|l| view! { <li class="font-mono text-xs">{format!("{} × {}{}", l.quantity, l.sku, if l.lot.is_empty() { String::new() } else { format!(" lot {}", l.lot) })}</li> }).collect_view()}</ul></td>
+                                                        <td class="p-2">{t.status.replace('_', " ")}</td>
+                                                        <td class="p-2">
+                                                            {open.then(|| view! {
+                                                                <form method="post" action=format!("/command/transfers/{}/receive", t.id) class="flex flex-wrap gap-2">
+                                                                    <input name="location" aria-label=format!("Bin for {}", t.number) placeholder="dock" class="w-24 rounded border px-2 py-1" />
+                                                                    <button type="submit" aria-label=format!("Receive {}", t.number) class="rounded border px-3 py-1">"Receive"</button>
+                                                                </form>
+                                                            })}
+                                                        </td>
+                                                    </tr>
+                                                }
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                    {p.next_cursor.map(|c| view! { <a class="mt-3 inline-block text-indigo-700 underline" href=format!("/command/transfers?cursor={}", urlencode(&c))>"Older transfers"</a> })}
+                                }.into_any(),
+                                Err(e) => view! { <ErrorBox message=e.to_string() /> }.into_any(),
+                            }
+                        })}
+                    </Suspense>
+                </section>
+                <section aria-labelledby="tr-new" class="rounded-lg border bg-white p-4">
+                    <h2 id="tr-new" class="mb-3 text-lg font-semibold">"Send stock"</h2>
+                    <form method="post" action="/command/transfers" class="space-y-3">
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                let list = warehouses.await.unwrap_or_default();
+                                let opts = move |skip: usize| list.iter().enumerate().map(|(i, w)| { let sel = i == skip; view! { <option value=w.clone() selected=sel>{w.clone()}</option> } }).collect_view();
+                                let opts2 = opts.clone();
+                                view! {
+                                    <div>
+                                        <label for="t-from" class="block text-sm font-medium">"From"</label>
+                                        <select id="t-from" name="from" class=INPUT>{opts(0)}</select>
+                                    </div>
+                                    <div>
+                                        <label for="t-to" class="block text-sm font-medium">"To"</label>
+                                        <select id="t-to" name="to" class=INPUT>{opts2(1)}</select>
+                                    </div>
+                                }
+                            })}
+                        </Suspense>
+                        <Field name="sku" label="SKU" required=true />
+                        <Field name="quantity" label="Quantity" kind="number" required=true />
+                        <Field name="location" label="From bin (optional)" hint="Empty takes first-expiry-first across the warehouse" />
+                        <button type="submit" class=BUTTON>"Send"</button>
+                    </form>
+                </section>
+            </div>
         </CommandFrame>
     }
 }

@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/command/catalog/import") view=catalog::Import ssr=SsrMode::Async />
                 <Route path=path!("/command/catalog/import/:id") view=catalog::ImportJobPage ssr=SsrMode::Async />
                 <Route path=path!("/command/counts") view=catalog::Counts ssr=SsrMode::Async />
+                <Route path=path!("/command/transfers") view=catalog::Transfers ssr=SsrMode::Async />
                 <Route path=path!("/floor") view=floor::Floor ssr=SsrMode::Async />
                 <Route path=path!("/floor/count") view=floor::CountStart ssr=SsrMode::Async />
                 <Route path=path!("/floor/count/:id") view=floor::CountBin ssr=SsrMode::Async />

@@ -136,3 +136,41 @@ test("an agent counts a bin by scanning, and a manager approves the large varian
   await page.goto("/command/products/TENT-2P");
   await expect(page.getByRole("cell", { name: bin }).first()).toBeVisible();
 });
+
+/** Each project moves a different accessory, so parallel runs never compete for units. */
+const TRANSFER_SKUS: Record<string, string> = {
+  "desktop-js": "MUG-ENAMEL",
+  "desktop-nojs": "SPORK-TI",
+  "tablet-js": "COMPASS",
+  "tablet-nojs": "KNIFE-FOLD",
+  "phone-js": "TOWEL-QUICK",
+  "phone-nojs": "BAG-DRY-10",
+};
+
+test("a manager sends stock between warehouses and receives it at the other end", async ({ page }, info) => {
+  const sku = TRANSFER_SKUS[info.project.name];
+  await signIn(page, MANAGER);
+  await page.getByRole("link", { name: "Transfers" }).click();
+  await expect(page.getByRole("heading", { name: "Transfers", level: 1 })).toBeVisible();
+  const form = page.getByRole("region", { name: "Send stock" });
+  await form.getByLabel("From", { exact: true }).selectOption("EAST");
+  await form.getByLabel("To", { exact: true }).selectOption("WEST");
+  await form.getByLabel("SKU").fill(sku);
+  await form.getByLabel("Quantity").fill("100000");
+  await form.getByRole("button", { name: "Send" }).click();
+  await expect(page.getByRole("alert")).toContainText(`unreserved units of ${sku}`);
+
+  await form.getByLabel("From", { exact: true }).selectOption("EAST");
+  await form.getByLabel("To", { exact: true }).selectOption("WEST");
+  await form.getByLabel("SKU").fill(sku);
+  await form.getByLabel("Quantity").fill("1");
+  await form.getByRole("button", { name: "Send" }).click();
+  const notice = page.getByRole("status");
+  await expect(notice).toContainText("is on its way from EAST to WEST");
+  const number = (await notice.textContent())!.match(/TR-\d{6}/)![0];
+  await page.getByRole("link", { name: "In transit" }).click();
+  await page.getByRole("button", { name: `Receive ${number}` }).click();
+  await expect(page.getByRole("status")).toHaveText(`Received ${number} into WEST`);
+  await page.goto(`/command/products/${sku}`);
+  await expect(page.getByRole("cell", { name: "transfer in" }).first()).toBeVisible();
+});

@@ -51,7 +51,7 @@ fn product_body() -> Value {
         "options": {"type": "object", "additionalProperties": {"type": "string"}},
         "unit": {"enum": ["each", "pair", "pack", "set", "kg", "m"]}, "weight_g": {"type": "integer"},
         "dimensions_mm": {"type": "object", "properties": {"length": {"type": "integer"}, "width": {"type": "integer"}, "height": {"type": "integer"}}},
-        "tax_category": {"enum": ["standard", "reduced", "zero", "exempt"]}, "track_lots": {"type": "boolean"}, "active": {"type": "boolean"},
+        "tax_category": {"enum": ["standard", "reduced", "zero", "exempt"]}, "track_lots": {"type": "boolean"}, "track_serials": {"type": "boolean", "description": "one unit per serial number; implies track_lots"}, "active": {"type": "boolean"},
         "prices": {"type": "array", "items": {"type": "object", "required": ["currency", "cost", "price"], "properties": {
             "currency": {"type": "string"}, "cost": {"type": "string"}, "price": {"type": "string"}}}},
         "components": {"type": "array", "description": "present for a bundle or kit", "items": {"type": "object", "required": ["sku", "quantity"],
@@ -271,6 +271,14 @@ pub const ROUTES: &[RouteDoc] = &[
         permission: Some(Permission::InventoryWrite),
         body: Some(adjustment_body),
         success: 201,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/stock/transfers",
+        summary: "Transfers, newest first (filter: status in_transit or received)",
+        permission: Some(Permission::InventoryRead),
+        body: None,
+        success: 200,
     },
     RouteDoc {
         method: "post",
@@ -518,6 +526,7 @@ fn parameters(path: &str, method: &str) -> Value {
             | "/api/v1/events"
             | "/api/v1/products"
             | "/api/v1/counts"
+            | "/api/v1/stock/transfers"
             | "/api/v1/stock/{sku}/movements"
             | "/api/v1/warehouses/{code}/locations"
     );
@@ -552,6 +561,9 @@ fn parameters(path: &str, method: &str) -> Value {
             params.push(q("q", "string", "SKU, name or GTIN contains"));
             params.push(q("status", "string", "active or archived"));
             params.push(q("kind", "string", "item or bundle"));
+        }
+        "/api/v1/stock/transfers" if method == "get" => {
+            params.push(q("status", "string", "in_transit or received"))
         }
         "/api/v1/counts" => {
             params.push(q(

@@ -194,7 +194,8 @@ fn product_from_row(
         weight_g: row.try_get("weight_g")?,
         dimensions_mm: dims,
         tax_category: row.try_get("tax_category")?,
-        track_lots: row.try_get::<i16, _>("track_lots")? == 1,
+        track_lots: row.try_get::<i16, _>("track_lots")? >= 1,
+        track_serials: row.try_get::<i16, _>("track_lots")? == 2,
         active: row.try_get::<i16, _>("active")? == 1,
         prices,
         components,
@@ -215,6 +216,7 @@ fn same(stored: &Product, new: &NewProduct) -> bool {
         && stored.dimensions_mm == new.dimensions_mm
         && stored.tax_category == new.tax_category
         && stored.track_lots == new.track_lots
+        && stored.track_serials == new.track_serials
         && stored.active == new.active
         && stored.prices == new.prices
         && {
@@ -345,7 +347,7 @@ async fn save(
             .bind(dims.map(|d| d.width))
             .bind(dims.map(|d| d.height))
             .bind(&new.tax_category)
-            .bind(i16::from(new.track_lots))
+            .bind(tracking_code(new))
             .bind(i16::from(new.active))
             .bind(now)
             .execute(&mut *uow.tx)
@@ -381,7 +383,7 @@ async fn save(
             .bind(dims.map(|d| d.width))
             .bind(dims.map(|d| d.height))
             .bind(&new.tax_category)
-            .bind(i16::from(new.track_lots))
+            .bind(tracking_code(new))
             .bind(i16::from(new.active))
             .bind(now)
             .execute(&mut *uow.tx)
@@ -441,6 +443,15 @@ async fn save(
     )
     .await?;
     Ok(outcome)
+}
+
+/// `product.track_lots`: 0 untracked, 1 lots, 2 serials (lots of one).
+fn tracking_code(p: &NewProduct) -> i16 {
+    match (p.track_lots, p.track_serials) {
+        (_, true) => 2,
+        (true, false) => 1,
+        _ => 0,
+    }
 }
 
 /// Products by SKU with their stock totals, filtered and keyset-paginated.

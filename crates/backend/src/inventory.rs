@@ -103,10 +103,13 @@ pub async fn list_warehouses(
     ctx.require(Permission::InventoryRead)?;
     let limit = page_limit(limit);
     let rows = sqlx::query(
-        "select warehouse_id, code, name, active, created_at from warehouse where ($1 is null or code > $1) order by code limit $2",
+        "select warehouse_id, code, name, active, created_at from warehouse where ($1 is null or code > $1)
+         and ($3 is null or ',' || $3 || ',' like '%,' || code || ',%') order by code limit $2",
     )
     .bind(cursor.filter(|c| !c.is_empty()))
     .bind(limit + 1)
+    // The scope filter is in the query, so a scoped user's pages are full.
+    .bind(scope_list(ctx))
     .fetch_all(&db.pool)
     .await?;
     let mut items = Vec::new();
@@ -201,6 +204,7 @@ pub(crate) struct ProductRef {
     pub sku: String,
     pub kind: String,
     pub track_lots: bool,
+    pub track_serials: bool,
 }
 
 impl ProductRef {
@@ -222,7 +226,8 @@ pub(crate) async fn find_product(
             id: r.try_get("product_id")?,
             sku: r.try_get("sku")?,
             kind: r.try_get("kind")?,
-            track_lots: r.try_get::<i16, _>("track_lots")? == 1,
+            track_lots: r.try_get::<i16, _>("track_lots")? >= 1,
+            track_serials: r.try_get::<i16, _>("track_lots")? == 2,
         })
     })
     .transpose()
@@ -264,6 +269,13 @@ async fn line_product(
 pub(crate) struct WarehouseRef {
     pub id: String,
     pub code: String,
+}
+
+/// The actor's warehouse codes as `A,B,C` for the SQL scope filter
+/// (`',' || $n || ',' like '%,' || code || ',%'`), or `None` for all.
+fn scope_list(ctx: &Ctx) -> Option<String> {
+    let w = &ctx.actor.scope.warehouses;
+    (!w.is_empty()).then(|| w.join(","))
 }
 
 fn in_scope(ctx: &Ctx, code: &str) -> Result<()> {
@@ -735,6 +747,16 @@ fn reference(field: &str, r: Option<&str>) -> Result<Option<String>, FieldError>
     }
 }
 
+/// A receipt line once checked: what goes into which bin.
+struct Planned {
+    product: ProductRef,
+    quantity: i64,
+    lot: String,
+    expires_on: String,
+    /// (location id, bin code)
+    bin: (String, String),
+}
+
 #[tracing::instrument(skip_all, fields(warehouse = %input.warehouse))]
 pub async fn receive(
     db: &Db,
@@ -751,7 +773,7 @@ pub async fn receive(
     let wh = warehouse_ref(&mut uow.tx, ctx, "warehouse", &input.warehouse).await?;
     let reference = reference("reference", input.reference.as_deref())?;
     let mut errors = Vec::new();
-    let mut plan = Vec::new();
+    let mut plan: Vec<Planned> = Vec::new();
     for (i, line) in input.lines.iter().enumerate() {
         let f = |name: &str| format!("lines[{i}].{name}");
         let product = line_product(&mut uow.tx, &f("sku"), &line.sku, false).await;
@@ -762,7 +784,20 @@ pub async fn receive(
         let location = bin(&mut uow, &wh, &f("location"), line.location.as_deref()).await;
         match (product, qty, lot, expires, location) {
             (Ok(p), Ok(q), Ok(lot), Ok(exp), Ok(loc)) => {
-                if p.track_lots && lot.is_empty() {
+                let repeated = plan.iter().any(|x| x.product.id == p.id && x.lot == lot);
+                if p.track_serials && (lot.is_empty() || q != 1) {
+                    errors.push(FieldError::new(
+                        f(if lot.is_empty() { "lot" } else { "quantity" }),
+                        format!("{} is serial-tracked: one line per unit, quantity 1, with its serial number as the lot", p.sku),
+                    ));
+                } else if p.track_serials
+                    && (repeated || serial_in_stock(&mut uow.tx, &p, &lot).await?)
+                {
+                    errors.push(FieldError::new(
+                        f("lot"),
+                        format!("serial {lot} of {} is already in stock", p.sku),
+                    ));
+                } else if p.track_lots && lot.is_empty() {
                     errors.push(FieldError::new(
                         f("lot"),
                         format!(
@@ -771,7 +806,13 @@ pub async fn receive(
                         ),
                     ));
                 } else {
-                    plan.push((p, q, lot, exp, loc));
+                    plan.push(Planned {
+                        product: p,
+                        quantity: q,
+                        lot,
+                        expires_on: exp,
+                        bin: loc,
+                    });
                 }
             }
             (p, q, l, e, loc) => errors.extend(
@@ -787,7 +828,14 @@ pub async fn receive(
     let id = uuid::Uuid::now_v7().to_string();
     let mut lines = Vec::new();
     let mut skus = Vec::new();
-    for (product, qty, lot, expires_on, (location_id, location)) in &plan {
+    for Planned {
+        product,
+        quantity: qty,
+        lot,
+        expires_on,
+        bin: (location_id, location),
+    } in &plan
+    {
         put(
             &mut uow,
             &Put {
@@ -832,7 +880,7 @@ pub async fn receive(
         Event::StockReceived {
             warehouse: wh.code,
             reference,
-            units: plan.iter().map(|p| p.1).sum(),
+            units: plan.iter().map(|p| p.quantity).sum(),
             skus,
         },
     )
@@ -939,6 +987,22 @@ pub async fn adjust(
                 format!("{} is lot-tracked: name the lot", p.sku),
             ));
         }
+        if p.track_serials && input.quantity > 1 {
+            errors.push(FieldError::new(
+                "quantity",
+                format!("{} is serial-tracked: add one serial at a time", p.sku),
+            ));
+        }
+        if p.track_serials
+            && input.quantity > 0
+            && !lot.is_empty()
+            && serial_in_stock(&mut uow.tx, p, &lot).await?
+        {
+            errors.push(FieldError::new(
+                "lot",
+                format!("serial {lot} of {} is already in stock", p.sku),
+            ));
+        }
     }
     let (Some(product), Some((location_id, location_code)), true) =
         (product, location, errors.is_empty())
@@ -1023,6 +1087,23 @@ pub async fn adjust(
     uow.remember(&adjusted).await?;
     uow.commit().await?;
     Ok(adjusted)
+}
+
+/// Whether a serial number is on hand anywhere or on its way between
+/// warehouses: a serial names one physical unit.
+async fn serial_in_stock(conn: &mut AnyConnection, p: &ProductRef, serial: &str) -> Result<bool> {
+    let units: i64 = sqlx::query_scalar(
+        "select cast(coalesce(sum(n), 0) as bigint) from (
+            select on_hand as n from stock_balance where product_id = $1 and lot = $2
+            union all
+            select l.quantity from stock_transfer_line l join stock_transfer t on t.transfer_id = l.transfer_id
+            where t.status = 'in_transit' and l.product_id = $1 and l.lot = $2) x",
+    )
+    .bind(&p.id)
+    .bind(serial)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(units > 0)
 }
 
 /// Units in one bin, and unreserved units in the whole warehouse, for messages.
@@ -1203,8 +1284,7 @@ pub async fn movements(
             entity: "product",
             key: sku.to_string(),
         })?;
-    let scoped: Option<String> =
-        (!ctx.actor.scope.warehouses.is_empty()).then(|| ctx.actor.scope.warehouses.join(","));
+    let scoped = scope_list(ctx);
     let rows = sqlx::query(
         "select m.movement_id, m.occurred_at, m.kind, m.quantity, w.code as warehouse, l.code as location, m.lot, m.reason,
                 m.reference, m.actor_name
@@ -1772,6 +1852,7 @@ async fn consume_once(db: &Db, ctx: &Ctx, id: &str) -> Result<Reservation> {
             sku: sku.clone(),
             kind: "item".into(),
             track_lots: false,
+            track_serials: false,
         };
         let wh = WarehouseRef {
             id: warehouse_id,
@@ -2004,6 +2085,52 @@ async fn load_transfer(conn: &mut AnyConnection, id: &str) -> Result<Transfer> {
         lines,
         created_at: rfc3339(row.try_get("created_at")?),
         received_at: row.try_get::<Option<i64>, _>("received_at")?.map(rfc3339),
+    })
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TransferFilter {
+    /// `in_transit` or `received`.
+    pub status: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// Transfers, newest first, touching the actor's warehouses.
+pub async fn list_transfers(db: &Db, ctx: &Ctx, filter: &TransferFilter) -> Result<Page<Transfer>> {
+    ctx.require(Permission::InventoryRead)?;
+    let limit = page_limit(filter.limit);
+    let (at, after_id) = crate::parse_time_cursor(filter.cursor.as_deref())?;
+    let status = filter.status.as_deref().filter(|s| !s.is_empty());
+    if let Some(s) = status {
+        if !["in_transit", "received"].contains(&s) {
+            return Err(Error::invalid("status", "use in_transit or received"));
+        }
+    }
+    let scoped = scope_list(ctx);
+    let ids: Vec<(String, i64)> = sqlx::query_as(
+        "select t.transfer_id, t.created_at from stock_transfer t
+         join warehouse f on f.warehouse_id = t.from_warehouse_id join warehouse d on d.warehouse_id = t.to_warehouse_id
+         where ($1 is null or t.status = $1)
+           and ($2 is null or t.created_at < $2 or (t.created_at = $2 and t.transfer_id < $3))
+           and ($4 is null or ',' || $4 || ',' like '%,' || f.code || ',%' or ',' || $4 || ',' like '%,' || d.code || ',%')
+         order by t.created_at desc, t.transfer_id desc limit $5",
+    )
+    .bind(status)
+    .bind(at)
+    .bind(after_id)
+    .bind(scoped)
+    .bind(limit + 1)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut conn = db.pool.acquire().await?;
+    let mut items = Vec::new();
+    for (id, _) in ids.iter().take(limit as usize) {
+        items.push(load_transfer(&mut conn, id).await?);
+    }
+    Ok(Page {
+        items,
+        next_cursor: crate::time_cursor_after(&ids, limit),
     })
 }
 
@@ -2539,8 +2666,7 @@ pub async fn list_counts(db: &Db, ctx: &Ctx, filter: &CountFilter) -> Result<Pag
             ));
         }
     }
-    let scoped: Option<String> =
-        (!ctx.actor.scope.warehouses.is_empty()).then(|| ctx.actor.scope.warehouses.join(","));
+    let scoped = scope_list(ctx);
     let ids: Vec<(String, i64)> = sqlx::query_as(
         "select c.count_id, c.created_at from cycle_count c join warehouse w on w.warehouse_id = c.warehouse_id
          where ($1 is null or c.status = $1) and ($2 is null or w.code = $2)
@@ -2561,13 +2687,10 @@ pub async fn list_counts(db: &Db, ctx: &Ctx, filter: &CountFilter) -> Result<Pag
     for (id, _) in ids.iter().take(limit as usize) {
         items.push(load_count(&mut conn, id).await?);
     }
-    let next_cursor = (ids.len() as i64 > limit)
-        .then(|| {
-            ids.get(limit as usize - 1)
-                .map(|(id, at)| format!("{at}_{id}"))
-        })
-        .flatten();
-    Ok(Page { items, next_cursor })
+    Ok(Page {
+        items,
+        next_cursor: crate::time_cursor_after(&ids, limit),
+    })
 }
 
 /// Inventory accuracy over the last `days`: posted count lines that matched.

@@ -47,6 +47,15 @@ pub fn parse_time_cursor(cursor: Option<&str>) -> Result<(Option<i64>, Option<St
     ))
 }
 
+/// The cursor for the page after `rows` (fetched with `limit + 1` to see
+/// whether more follow), as `parse_time_cursor` reads it back.
+pub fn time_cursor_after(rows: &[(String, i64)], limit: i64) -> Option<String> {
+    (rows.len() as i64 > limit)
+        .then(|| rows.get(limit as usize - 1))
+        .flatten()
+        .map(|(id, at)| format!("{at}_{id}"))
+}
+
 /// Microseconds since the epoch to an RFC 3339 UTC instant.
 pub fn rfc3339(micros: i64) -> String {
     chrono::DateTime::from_timestamp_micros(micros)

@@ -510,6 +510,12 @@ pub async fn seed_catalog(
         create_product(db, ctx, p, None).await?;
         zones.entry("C").or_default().push((sku.to_string(), true));
     }
+    // Serial-tracked: each unit is received under its own serial number.
+    n += 1;
+    let mut watch = product("WATCH-GPS", "GPS adventure watch", "349.00", "142.00", 60);
+    watch.gtin = Some(gtin(n));
+    watch.track_serials = Some(true);
+    create_product(db, ctx, watch, None).await?;
     for (sku, name, price, components) in KITS {
         let mut p = product(sku, name, price, "0", 0);
         p.weight_g = None;
@@ -588,6 +594,29 @@ pub async fn seed_catalog(
             )
             .await?;
         }
+    }
+    for wh in warehouses {
+        let lines = (1..=4)
+            .map(|k| ReceiptLineInput {
+                sku: "WATCH-GPS".into(),
+                quantity: 1,
+                location: Some("B-04-06".into()),
+                lot: Some(format!("GW{wh}{k:04}")),
+                expires_on: None,
+            })
+            .collect();
+        inventory::receive(
+            db,
+            ctx,
+            ReceiptInput {
+                warehouse: (*wh).into(),
+                reference: Some(format!("OPENING-{wh}-SERIALS")),
+                lines,
+            },
+            None,
+        )
+        .await?;
+        units += 4;
     }
     for (channel, buffer) in [("AMAZON", 2), ("WALMART", 3)] {
         set_safety_buffer(db, ctx, channel, buffer).await?;

@@ -439,6 +439,27 @@ store_test!(
         ));
         let s = inventory::stock(&db, &sys(), "GAS").await.unwrap();
         assert_eq!((s.on_hand, s.in_transit), (4, 0));
+        let list = |status: &str| inventory::TransferFilter {
+            status: Some(status.into()),
+            limit: None,
+            cursor: None,
+        };
+        let received = inventory::list_transfers(&db, &sys(), &list("received"))
+            .await
+            .unwrap();
+        assert_eq!(
+            received
+                .items
+                .iter()
+                .map(|t| t.id.as_str())
+                .collect::<Vec<_>>(),
+            [t.id.as_str()]
+        );
+        assert!(inventory::list_transfers(&db, &sys(), &list("in_transit"))
+            .await
+            .unwrap()
+            .items
+            .is_empty());
         let west = inventory::bins_of(&db, &sys(), "GAS").await.unwrap();
         assert!(west
             .iter()
@@ -1060,3 +1081,108 @@ async fn count(db: &Db, table: &str) -> i64 {
         .await
         .unwrap()
 }
+
+store_test!(
+    serial_numbers_are_units_of_one_and_never_in_stock_twice,
+    |db: Db| async move {
+        warehouse(&db, "EAST").await;
+        warehouse(&db, "WEST").await;
+        catalog::create_product(
+            &db,
+            &sys(),
+            ProductInput {
+                sku: "WATCH".into(),
+                name: "Watch".into(),
+                track_serials: Some(true),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        let line = |serial: &str, quantity: i64| ReceiptLineInput {
+            sku: "WATCH".into(),
+            quantity,
+            location: None,
+            lot: Some(serial.into()),
+            expires_on: None,
+        };
+        let receipt = |lines| ReceiptInput {
+            warehouse: "EAST".into(),
+            reference: None,
+            lines,
+        };
+        let fields = |r: Result<inventory::Receipt, Error>| match r {
+            Err(Error::Invalid(f)) => f.into_iter().map(|f| f.field).collect::<Vec<_>>(),
+            other => panic!("expected invalid input, got {other:?}"),
+        };
+        assert_eq!(
+            fields(inventory::receive(&db, &sys(), receipt(vec![line("SN1", 2)]), None).await),
+            ["lines[0].quantity"]
+        );
+        assert_eq!(
+            fields(inventory::receive(&db, &sys(), receipt(vec![line("", 1)]), None).await),
+            ["lines[0].lot"]
+        );
+        assert_eq!(
+            fields(
+                inventory::receive(
+                    &db,
+                    &sys(),
+                    receipt(vec![line("SN1", 1), line("SN1", 1)]),
+                    None
+                )
+                .await
+            ),
+            ["lines[1].lot"]
+        );
+        inventory::receive(
+            &db,
+            &sys(),
+            receipt(vec![line("SN1", 1), line("SN2", 1)]),
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            fields(inventory::receive(&db, &sys(), receipt(vec![line("SN2", 1)]), None).await),
+            ["lines[0].lot"]
+        );
+        // In transit it is still in stock; once shipped, the serial may come back (a return).
+        inventory::create_transfer(
+            &db,
+            &sys(),
+            TransferInput {
+                from: "EAST".into(),
+                to: "WEST".into(),
+                lines: vec![inventory::TransferLineInput {
+                    sku: "WATCH".into(),
+                    quantity: 1,
+                    location: None,
+                    lot: Some("SN2".into()),
+                }],
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            fields(inventory::receive(&db, &sys(), receipt(vec![line("SN2", 1)]), None).await),
+            ["lines[0].lot"]
+        );
+        let r = inventory::reserve(&db, &sys(), one("O-1", "WATCH", 1), None)
+            .await
+            .unwrap();
+        inventory::consume(&db, &sys(), &r.id).await.unwrap();
+        inventory::receive(&db, &sys(), receipt(vec![line("SN1", 1)]), None)
+            .await
+            .unwrap();
+        assert!(
+            catalog::get_product(&db, &sys(), "WATCH")
+                .await
+                .unwrap()
+                .track_serials
+        );
+        assert_no_drift(&db).await;
+    }
+);

@@ -61,6 +61,9 @@ pub struct ProductInput {
     pub tax_category: Option<String>,
     #[serde(default)]
     pub track_lots: Option<bool>,
+    /// Each unit has its own serial number (received as a lot of one).
+    #[serde(default)]
+    pub track_serials: Option<bool>,
     #[serde(default)]
     pub active: Option<bool>,
     #[serde(default)]
@@ -91,6 +94,7 @@ pub struct NewProduct {
     pub dimensions_mm: Option<Dimensions>,
     pub tax_category: String,
     pub track_lots: bool,
+    pub track_serials: bool,
     pub active: bool,
     pub prices: Vec<Price>,
     pub components: Vec<(Sku, i64)>,
@@ -237,7 +241,9 @@ impl NewProduct {
                 Err(m) => err(&format!("components[{i}].sku"), m),
             }
         }
-        let track_lots = input.track_lots.unwrap_or(false);
+        let track_serials = input.track_serials.unwrap_or(false);
+        // A serial is a lot of one: serial tracking implies lot tracking.
+        let track_lots = input.track_lots.unwrap_or(false) || track_serials;
         if track_lots && !input.components.is_empty() {
             err(
                 "track_lots",
@@ -259,6 +265,7 @@ impl NewProduct {
             dimensions_mm: input.dimensions_mm.clone(),
             tax_category: tax.to_string(),
             track_lots,
+            track_serials,
             active: input.active.unwrap_or(true),
             prices,
             components,
@@ -279,7 +286,7 @@ pub fn bundle_available(components: &[(i64, i64)]) -> i64 {
 
 /// The catalogue CSV columns, in export order. Import accepts them in any
 /// order; only `sku` and `name` are required.
-pub const CSV_COLUMNS: [&str; 16] = [
+pub const CSV_COLUMNS: [&str; 17] = [
     "sku",
     "name",
     "group",
@@ -295,12 +302,13 @@ pub const CSV_COLUMNS: [&str; 16] = [
     "cost",
     "price",
     "status",
+    "tracking",
     "components",
 ];
 
 /// Maps one CSV record (column name → cell) onto a product input. `options`
 /// are `size=M;colour=Navy`, `components` are `SKU*2;SKU2*1`, `status` is
-/// `active` or `archived`.
+/// `active` or `archived`, `tracking` is `none`, `lots` or `serials`.
 pub fn product_from_csv(cell: impl Fn(&str) -> String) -> Result<ProductInput, Vec<FieldError>> {
     let mut errors = Vec::new();
     let int = |col: &str, errors: &mut Vec<FieldError>| -> Option<i64> {
@@ -389,6 +397,13 @@ pub fn product_from_csv(cell: impl Fn(&str) -> String) -> Result<ProductInput, V
             price,
         }]
     };
+    let tracking = cell("tracking").trim().to_lowercase();
+    if !matches!(tracking.as_str(), "" | "none" | "lots" | "serials") {
+        errors.push(FieldError::new(
+            "tracking",
+            format!("`{tracking}` should be none, lots or serials"),
+        ));
+    }
     let opt = |col: &str| Some(cell(col)).filter(|v| !v.trim().is_empty());
     if !errors.is_empty() {
         return Err(errors);
@@ -403,7 +418,8 @@ pub fn product_from_csv(cell: impl Fn(&str) -> String) -> Result<ProductInput, V
         weight_g,
         dimensions_mm,
         tax_category: opt("tax_category"),
-        track_lots: None,
+        track_lots: Some(matches!(tracking.as_str(), "lots" | "serials")),
+        track_serials: Some(tracking == "serials"),
         active: Some(active),
         prices,
         components,
@@ -439,6 +455,12 @@ pub fn product_to_csv(p: &crate::views::Product) -> Vec<String> {
             .map(|x| x.price.amount().to_string())
             .unwrap_or_default(),
         if p.active { "active" } else { "archived" }.to_string(),
+        match (p.track_lots, p.track_serials) {
+            (_, true) => "serials",
+            (true, false) => "lots",
+            _ => "none",
+        }
+        .to_string(),
         p.components
             .iter()
             .map(|c| format!("{}*{}", c.sku, c.quantity))

@@ -142,6 +142,7 @@ pub struct Product {
     pub dimensions_mm: Option<crate::catalog::Dimensions>,
     pub tax_category: String,
     pub track_lots: bool,
+    pub track_serials: bool,
     pub active: bool,
     pub prices: Vec<crate::catalog::Price>,
     pub components: Vec<Component>,

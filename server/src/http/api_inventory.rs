@@ -13,7 +13,7 @@ use backend::{
     catalog::{self, ProductUpdate},
     inventory::{
         self, AdjustmentInput, CountFilter, CountInput, CountScan, LocationInput, ReceiptInput,
-        ReservationInput, TransferInput, TransferReceipt,
+        ReservationInput, TransferFilter, TransferInput, TransferReceipt,
     },
     orders,
 };
@@ -245,6 +245,14 @@ pub async fn consume(
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(inventory::consume(&s.db, &ctx, &id).await?))
+}
+
+pub async fn list_transfers(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Query(f): Query<TransferFilter>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(inventory::list_transfers(&s.db, &ctx, &f).await?))
 }
 
 pub async fn get_transfer(

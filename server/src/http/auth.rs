@@ -37,6 +37,7 @@ pub const ACCESS: &[(&str, Option<Permission>)] = &[
     ("/sfn/counts_page", Some(Permission::InventoryRead)),
     ("/sfn/count_detail", Some(Permission::InventoryRead)),
     ("/sfn/my_warehouses", Some(Permission::InventoryRead)),
+    ("/sfn/transfers_page", Some(Permission::InventoryRead)),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,10 @@ use axum::{
 };
 use backend::{
     catalog::{self, ProductUpdate},
-    inventory::{self, AdjustmentInput, CountInput, CountScan, ReceiptInput, ReceiptLineInput},
+    inventory::{
+        self, AdjustmentInput, CountInput, CountScan, ReceiptInput, ReceiptLineInput,
+        TransferInput, TransferLineInput, TransferReceipt,
+    },
     Ctx, Error,
 };
 use domain::catalog::{product_from_csv, PriceInput, ProductInput};
@@ -71,6 +74,8 @@ pub struct NewProductForm {
     #[serde(default)]
     track_lots: Option<String>,
     #[serde(default)]
+    track_serials: Option<String>,
+    #[serde(default)]
     components: String,
 }
 
@@ -106,6 +111,7 @@ pub async fn create_product(
     let result = match product_from_csv(cell) {
         Ok(mut input) => {
             input.track_lots = Some(form.track_lots.is_some());
+            input.track_serials = Some(form.track_serials.is_some());
             catalog::create_product(&state.db, &ctx, input, None).await
         }
         Err(fields) => Err(Error::Invalid(fields)),
@@ -214,6 +220,7 @@ pub async fn update_product(
         dimensions_mm: current.dimensions_mm.clone(),
         tax_category: Some(current.tax_category.clone()),
         track_lots: Some(current.track_lots),
+        track_serials: Some(current.track_serials),
         active: Some(form.active.is_some()),
         prices,
         components: current
@@ -410,6 +417,85 @@ pub async fn start_import(
             Redirect::to(&page).into_response()
         }
         Err(err) => to(&page, "error", &message(&ctx, err)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TransferForm {
+    from: String,
+    to: String,
+    sku: String,
+    quantity: String,
+    #[serde(default)]
+    location: String,
+}
+
+pub async fn create_transfer(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Form(form): Form<TransferForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let back = "/command/transfers";
+    let result = match quantity(&form.quantity) {
+        Ok(q) => {
+            let input = TransferInput {
+                from: form.from,
+                to: form.to,
+                lines: vec![TransferLineInput {
+                    sku: form.sku,
+                    quantity: q,
+                    location: Some(form.location),
+                    lot: None,
+                }],
+            };
+            inventory::create_transfer(&state.db, &ctx, input, None).await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(t) => to(
+            back,
+            "notice",
+            &format!(
+                "{} is on its way from {} to {}",
+                t.number, t.from_warehouse, t.to_warehouse
+            ),
+        ),
+        Err(err) => to(back, "error", &message(&ctx, err).replace("lines[0].", "")),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TransferReceiveForm {
+    #[serde(default)]
+    location: String,
+}
+
+pub async fn receive_transfer(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<TransferReceiveForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let back = "/command/transfers";
+    let input = TransferReceipt {
+        location: Some(form.location),
+    };
+    match inventory::receive_transfer(&state.db, &ctx, &id, input).await {
+        Ok(t) => to(
+            back,
+            "notice",
+            &format!("Received {} into {}", t.number, t.to_warehouse),
+        ),
+        Err(err) => to(back, "error", &message(&ctx, err)),
     }
 }
 

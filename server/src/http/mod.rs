@@ -67,7 +67,10 @@ pub fn router(state: AppState) -> Router {
         .route("/catalog/imports/{id}", get(inv::get_import))
         .route("/stock/receipts", post(inv::receive))
         .route("/stock/adjustments", post(inv::adjust))
-        .route("/stock/transfers", post(inv::create_transfer))
+        .route(
+            "/stock/transfers",
+            get(inv::list_transfers).post(inv::create_transfer),
+        )
         .route("/stock/transfers/{id}", get(inv::get_transfer))
         .route("/stock/transfers/{id}/receive", post(inv::receive_transfer))
         .route("/stock/{sku}", get(inv::stock))
@@ -119,6 +122,8 @@ pub fn router(state: AppState) -> Router {
             post(fi::upload_import).layer(DefaultBodyLimit::max(extract::IMPORT_LIMIT)),
         )
         .route("/command/catalog/import/{id}/start", post(fi::start_import))
+        .route("/command/transfers", post(fi::create_transfer))
+        .route("/command/transfers/{id}/receive", post(fi::receive_transfer))
         .route("/command/counts/{id}/approve", post(fi::approve_count))
         .route("/command/counts/{id}/reject", post(fi::reject_count))
         .route("/floor/count", post(fi::floor_open_count))
