@@ -22,7 +22,9 @@ async function newProduct(page: Page, fields: Record<string, string>) {
 test("a manager creates a product and a bundle, receives stock and sees ATP change", async ({ page }, info) => {
   const id = unique(info.project.name);
   const sku = `E2E-${id}`;
-  const payload = `0729${String(Date.now()).slice(-8)}`;
+  // Distinct per project as well as per run: two projects may start in the same millisecond.
+  const projectIndex = Object.keys(BINS).indexOf(info.project.name) + 1;
+  const payload = `07${projectIndex}${String(Date.now()).slice(-9)}`;
   const gtin = `${payload}${checkDigit(payload)}`;
   const wrong = `${payload}${(checkDigit(payload) + 1) % 10}`;
   await signIn(page, MANAGER);
