@@ -351,35 +351,19 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 /// Server-rendered page throughput: the signed-in dashboard (which reads the
 /// database) and the public portal page.
 async fn ssr(config: &Config, requests: usize, concurrency: usize) -> Result<(), String> {
-    let dir = std::env::temp_dir().join(format!("keel-bench-{}", std::process::id()));
-    let mut config = config.clone();
-    if !config.database_url.starts_with("postgres") {
-        config.database_url = format!("sqlite://{}/bench.db", dir.display());
-    }
-    let db = crate::open_db(&config).await.map_err(|e| e.to_string())?;
+    let (config, db, dir) = bench_db(config, "ssr").await?;
     let password = "benchmark password 1";
     backend::seed::seed(&db, password, 1)
         .await
         .map_err(|e| e.to_string())?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let router = crate::http::router(crate::app_state(&config, db.clone()));
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
+    let base = serve(&config, &db).await?;
 
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| e.to_string())?;
     let signin = client
-        .post(format!("http://{addr}/signin"))
+        .post(format!("{base}/signin"))
         .form(&[
             ("email", backend::seed::ADMIN_EMAIL),
             ("password", password),
@@ -400,67 +384,23 @@ async fn ssr(config: &Config, requests: usize, concurrency: usize) -> Result<(),
         "workload ssr: {requests} requests per page, concurrency {concurrency}, database {}",
         db.backend.as_str()
     );
-    println!(
-        "{:<22} {:>10} {:>9} {:>9} {:>9} {:>12}",
-        "page", "req/s", "p50 ms", "p99 ms", "max ms", "cpu ms/req"
-    );
+    header("page");
     for (label, path, auth) in [
         ("/command (signed in)", "/command", true),
         ("/portal (public)", "/portal", false),
     ] {
+        let (client, cookie, url) = (client.clone(), cookie.clone(), format!("{base}{path}"));
         // Warm caches and connections so the first requests don't skew the tail.
-        for _ in 0..20 {
-            let _ = client
-                .get(format!("http://{addr}{path}"))
-                .header("cookie", &cookie)
-                .send()
-                .await;
-        }
-        let cpu_before = cpu_time();
-        let started = Instant::now();
-        let per_worker = requests / concurrency;
-        let mut workers = Vec::new();
-        for _ in 0..concurrency {
-            let (client, cookie, url) = (
-                client.clone(),
-                cookie.clone(),
-                format!("http://{addr}{path}"),
-            );
-            workers.push(tokio::spawn(async move {
-                let mut latencies = Vec::with_capacity(per_worker);
-                for _ in 0..per_worker {
-                    let t = Instant::now();
-                    let mut req = client.get(&url);
-                    if auth {
-                        req = req.header("cookie", &cookie);
-                    }
-                    let res = req.send().await.map_err(|e| e.to_string())?;
-                    if res.status() != 200 {
-                        return Err(format!("{url} answered {}", res.status()));
-                    }
-                    res.bytes().await.map_err(|e| e.to_string())?;
-                    latencies.push(t.elapsed());
-                }
-                Ok::<_, String>(latencies)
-            }));
-        }
-        let mut all = Vec::new();
-        for w in workers {
-            all.extend(w.await.map_err(|e| e.to_string())??);
-        }
-        let elapsed = started.elapsed();
-        let cpu = cpu_time().saturating_sub(cpu_before);
-        all.sort();
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        println!(
-            "{:<22} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>12.3}",
-            label,
-            all.len() as f64 / elapsed.as_secs_f64(),
-            ms(percentile(&all, 0.5)),
-            ms(percentile(&all, 0.99)),
-            ms(*all.last().unwrap_or(&Duration::ZERO)),
-            ms(cpu) / all.len().max(1) as f64
-        );
+        let warm = (requests, concurrency, 20);
+        load(label, warm, &[200], move |_| {
+            let req = client.get(&url);
+            if auth {
+                req.header("cookie", &cookie)
+            } else {
+                req
+            }
+        })
+        .await?;
     }
     println!(
         "peak RSS: {:.1} MiB (server and load generator share the process)",

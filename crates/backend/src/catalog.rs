@@ -476,7 +476,15 @@ pub async fn list_products(db: &Db, ctx: &Ctx, filter: &ProductFilter) -> Result
         Some(_) => return Err(Error::invalid("kind", "use item or bundle")),
     };
     let rows = sqlx::query(
-        "select p.product_id, p.sku, p.name, p.kind, p.group_code, p.gtin, p.active from product p
+        // An item's totals come with the row (over the actor's active
+        // warehouses); only bundles need their components read separately.
+        "select p.product_id, p.sku, p.name, p.kind, p.group_code, p.gtin, p.active, t.on_hand, t.available
+         from product p
+         left join (select s.product_id, cast(sum(s.on_hand) as bigint) as on_hand,
+                           cast(sum(s.on_hand - s.reserved) as bigint) as available
+                    from stock_level s join warehouse w on w.warehouse_id = s.warehouse_id
+                    where w.active = 1 and ($6 is null or ',' || $6 || ',' like '%,' || w.code || ',%')
+                    group by s.product_id) t on t.product_id = p.product_id
          where ($1 is null or lower(p.sku) like $1 or lower(p.name) like $1 or p.gtin like $1)
            and ($2 is null or p.active = $2) and ($3 is null or p.kind = $3) and ($4 is null or p.sku > $4)
          order by p.sku limit $5",
@@ -486,22 +494,32 @@ pub async fn list_products(db: &Db, ctx: &Ctx, filter: &ProductFilter) -> Result
     .bind(kind)
     .bind(filter.cursor.as_deref().filter(|c| !c.is_empty()))
     .bind(limit + 1)
+    .bind(crate::inventory::scope_list(ctx))
     .fetch_all(&db.pool)
     .await?;
     let mut items = Vec::with_capacity(rows.len());
     let mut conn = db.pool.acquire().await?;
     for row in rows.iter().take(limit as usize) {
         let sku: String = row.try_get("sku")?;
-        let stock = crate::inventory::stock_of(&mut conn, ctx, &sku).await?;
+        let kind: String = row.try_get("kind")?;
+        let (on_hand, available) = if kind == "bundle" {
+            let stock = crate::inventory::stock_of(&mut conn, ctx, &sku).await?;
+            (stock.on_hand, stock.available)
+        } else {
+            (
+                row.try_get::<Option<i64>, _>("on_hand")?.unwrap_or(0),
+                row.try_get::<Option<i64>, _>("available")?.unwrap_or(0),
+            )
+        };
         items.push(ProductRow {
             sku,
             name: row.try_get("name")?,
-            kind: row.try_get("kind")?,
+            kind,
             group: row.try_get("group_code")?,
             gtin: row.try_get("gtin")?,
             active: row.try_get::<i16, _>("active")? == 1,
-            on_hand: stock.on_hand,
-            available: stock.available,
+            on_hand,
+            available,
         });
     }
     let next_cursor = (rows.len() as i64 > limit)

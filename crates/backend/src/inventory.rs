@@ -273,7 +273,7 @@ pub(crate) struct WarehouseRef {
 
 /// The actor's warehouse codes as `A,B,C` for the SQL scope filter
 /// (`',' || $n || ',' like '%,' || code || ',%'`), or `None` for all.
-fn scope_list(ctx: &Ctx) -> Option<String> {
+pub(crate) fn scope_list(ctx: &Ctx) -> Option<String> {
     let w = &ctx.actor.scope.warehouses;
     (!w.is_empty()).then(|| w.join(","))
 }
