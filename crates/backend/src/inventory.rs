@@ -2229,8 +2229,23 @@ pub struct CountScan {
 /// scanning a bin on the floor starts or resumes its count.
 pub async fn open_count(db: &Db, ctx: &Ctx, input: CountInput) -> Result<CycleCount> {
     ctx.require(Permission::InventoryWrite)?;
+    // An agent scoped to one warehouse may leave it out: the tablet form can
+    // be submitted by a wedge scanner before its warehouse field has loaded.
+    let warehouse = match (
+        input.warehouse.trim(),
+        ctx.actor.scope.warehouses.as_slice(),
+    ) {
+        ("", [only]) => only.clone(),
+        ("", _) => {
+            return Err(Error::invalid(
+                "warehouse",
+                "choose the warehouse the bin is in",
+            ))
+        }
+        (code, _) => code.to_string(),
+    };
     let mut uow = db.begin(ctx).await?;
-    let wh = warehouse_ref(&mut uow.tx, ctx, "warehouse", &input.warehouse).await?;
+    let wh = warehouse_ref(&mut uow.tx, ctx, "warehouse", &warehouse).await?;
     let code = rules::parse_location_code("location", &input.location)?;
     let location_id: String = sqlx::query_scalar(
         "select location_id from location where warehouse_id = $1 and code = $2",

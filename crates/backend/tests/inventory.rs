@@ -546,6 +546,22 @@ store_test!(
             c.id,
             "scanning the bin again resumes the open count"
         );
+        // The tablet may post before its warehouse field loads: an agent
+        // scoped to one warehouse counts there, anyone else must say which.
+        let bin_only = || CountInput {
+            warehouse: " ".into(),
+            location: "A-01-01".into(),
+        };
+        let mut agent = sys();
+        agent.actor.scope.warehouses = vec!["EAST".into()];
+        let resumed = inventory::open_count(&db, &agent, bin_only())
+            .await
+            .unwrap();
+        assert_eq!(resumed.id, c.id);
+        let err = inventory::open_count(&db, &admin, bin_only())
+            .await
+            .unwrap_err();
+        assert_eq!(err.fields()[0].field, "warehouse", "{err:?}");
         for _ in 0..9 {
             inventory::count_scan(
                 &db,

@@ -547,6 +547,7 @@ async fn decide(
 
 #[derive(Deserialize)]
 pub struct CountStartForm {
+    #[serde(default)]
     warehouse: String,
     location: String,
 }
