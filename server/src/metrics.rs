@@ -59,6 +59,7 @@ impl Metrics {
             "keel_http_request_duration_seconds_count {count}\n"
         ));
         out.push_str(&format!("# HELP keel_sign_in_failures_total Refused sign-ins.\n# TYPE keel_sign_in_failures_total counter\nkeel_sign_in_failures_total {}\n", self.sign_in_failures.load(Ordering::Relaxed)));
+        out.push_str(&format!("# HELP keel_orders_ingested_total Orders captured from any channel (replays excluded).\n# TYPE keel_orders_ingested_total counter\nkeel_orders_ingested_total {}\n", backend::ORDERS_CAPTURED.load(Ordering::Relaxed)));
         out.push_str(&format!("# HELP keel_reservations_refused_total Reservations refused for want of stock.\n# TYPE keel_reservations_refused_total counter\nkeel_reservations_refused_total {}\n", backend::REFUSED_RESERVATIONS.load(Ordering::Relaxed)));
         out.push_str(&format!("# HELP keel_event_seq Highest committed event sequence number.\n# TYPE keel_event_seq gauge\nkeel_event_seq {latest_event_seq}\n"));
         out.push_str(&format!("# HELP keel_db_pool_connections Open database connections.\n# TYPE keel_db_pool_connections gauge\nkeel_db_pool_connections{{state=\"open\"}} {pool_size}\nkeel_db_pool_connections{{state=\"idle\"}} {pool_idle}\n"));

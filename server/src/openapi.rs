@@ -63,6 +63,85 @@ fn product_update_body() -> Value {
            "properties": {"product": product_body(), "version": {"type": "integer", "description": "the version you read; a stale one gets 409 version_conflict"}}})
 }
 
+fn address_schema() -> Value {
+    json!({"type": "object", "properties": {
+        "name": {"type": "string"}, "line1": {"type": "string"}, "line2": {"type": "string"}, "city": {"type": "string"},
+        "region": {"type": "string"}, "postcode": {"type": "string"}, "country": {"type": "string", "description": "ISO 3166-1 alpha-2"},
+        "phone": {"type": "string"}}})
+}
+
+fn amount_schema(desc: &str) -> Value {
+    json!({"description": desc, "oneOf": [{"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$"}, {"$ref": "#/components/schemas/Money"}]})
+}
+
+fn channel_body() -> Value {
+    json!({"type": "object", "required": ["code", "kind", "currency"], "additionalProperties": false, "properties": {
+        "code": {"type": "string", "pattern": "^[A-Za-z0-9-]{2,16}$"}, "name": {"type": "string"},
+        "kind": {"enum": ["web", "shopify", "woocommerce", "marketplace", "b2b", "manual"]},
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+        "warehouses": {"type": "array", "items": {"type": "string"}, "description": "warehouse codes in priority order"},
+        "webhook_secret": {"type": "string", "minLength": 8, "description": "the secret storefront webhooks are signed with; never returned"},
+        "prices_include_tax": {"type": "boolean"}}})
+}
+
+fn order_body() -> Value {
+    json!({"type": "object", "required": ["channel", "external_id", "currency", "customer", "lines", "payment_status"], "additionalProperties": false,
+        "description": "Idempotent by channel plus external_id: a replay answers 200 with the original order. Problems that a person can fix (payment, fraud score, address, totals that don't add up, stock, unknown SKUs) capture the order on hold rather than refusing it.",
+        "properties": {
+        "channel": {"type": "string"}, "external_id": {"type": "string", "maxLength": 100}, "currency": {"type": "string"},
+        "customer": {"oneOf": [{"type": "string", "format": "email"}, {"type": "object", "required": ["email"], "properties": {"email": {"type": "string"}, "name": {"type": "string"}, "phone": {"type": "string"}}}]},
+        "lines": {"type": "array", "minItems": 1, "maxItems": 500, "items": {"type": "object", "required": ["sku", "quantity", "unit_price"], "properties": {
+            "sku": {"type": "string"}, "name": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1},
+            "unit_price": amount_schema("price per unit"), "discount": amount_schema("discount on the whole line")}}},
+        "shipping": {"type": "object", "properties": {"address": address_schema(), "price": amount_schema("shipping charged"), "method": {"type": "string"}}},
+        "billing_address": address_schema(),
+        "payment_status": {"enum": ["paid", "authorized", "pending", "failed"]},
+        "discount": amount_schema("order-level discount"),
+        "prices_include_tax": {"type": "boolean"},
+        "totals": {"type": "object", "description": "what the channel computed; compared with Keel's recomputation", "properties": {
+            "subtotal": amount_schema(""), "discount": amount_schema(""), "tax": amount_schema("tax the channel charged; used instead of Keel's regional rule"), "total": amount_schema("")}},
+        "placed_at": {"type": "string", "format": "date-time"}, "note": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}}}})
+}
+
+fn reason_body() -> Value {
+    json!({"type": "object", "required": ["reason"], "additionalProperties": false, "properties": {"reason": {"type": "string"}}})
+}
+
+fn hold_body() -> Value {
+    json!({"type": "object", "required": ["detail"], "additionalProperties": false, "properties": {"detail": {"type": "string", "description": "why the order is held"}}})
+}
+
+fn release_body() -> Value {
+    json!({"type": "object", "additionalProperties": false, "properties": {"note": {"type": "string"}}})
+}
+
+fn address_body() -> Value {
+    json!({"type": "object", "required": ["address"], "additionalProperties": false, "properties": {"address": address_schema(), "version": {"type": "integer"}}})
+}
+
+fn note_body() -> Value {
+    json!({"type": "object", "required": ["body"], "additionalProperties": false, "properties": {"body": {"type": "string", "maxLength": 2000}}})
+}
+
+fn tag_body() -> Value {
+    json!({"type": "object", "additionalProperties": false, "properties": {"add": {"type": "array", "items": {"type": "string"}}, "remove": {"type": "array", "items": {"type": "string"}}}})
+}
+
+fn bulk_body() -> Value {
+    json!({"type": "object", "required": ["ids", "action"], "properties": {"ids": {"type": "array", "maxItems": 200, "items": {"type": "string"}},
+        "action": {"enum": ["release_hold", "cancel", "tag"]}, "reason": {"type": "string", "description": "release_hold: the hold reason to release (all when absent); cancel: why"},
+        "note": {"type": "string"}, "tag": {"type": "string"}}})
+}
+
+fn view_body() -> Value {
+    json!({"type": "object", "required": ["name"], "additionalProperties": false, "properties": {"name": {"type": "string", "maxLength": 60},
+        "filter": {"type": "object", "description": "the GET /api/v1/orders filters"}}})
+}
+
+fn storefront_body() -> Value {
+    json!({"type": "object", "description": "the platform's order resource, signed over the raw body"})
+}
+
 fn csv_body() -> Value {
     json!({"type": "string", "description": "text/csv with a header line; columns: sku, name, group, options, gtin, unit, weight_g, length_mm, width_mm, height_mm, tax_category, currency, cost, price, status, components"})
 }
@@ -161,12 +240,124 @@ pub const ROUTES: &[RouteDoc] = &[
         success: 200,
     },
     RouteDoc {
+        method: "post",
+        path: "/api/v1/channels",
+        summary: "Create a sales channel (honours Idempotency-Key)",
+        permission: Some(Permission::ChannelsManage),
+        body: Some(channel_body),
+        success: 201,
+    },
+    RouteDoc {
         method: "get",
         path: "/api/v1/orders",
-        summary: "List orders, newest first (filters: status, channel)",
+        summary: "List orders, newest first, with the workbench filters",
         permission: Some(Permission::OrdersRead),
         body: None,
         success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/orders",
+        summary: "Capture an order: 201 new, 200 replay (idempotent by channel + external_id and Idempotency-Key)",
+        permission: Some(Permission::OrdersWrite),
+        body: Some(order_body),
+        success: 201,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/orders/bulk",
+        summary: "Release holds, cancel or tag many orders; one result per order",
+        permission: Some(Permission::OrdersWrite),
+        body: Some(bulk_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/orders/views",
+        summary: "Your saved workbench views",
+        permission: Some(Permission::OrdersRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/orders/views",
+        summary: "Save (or replace) a named workbench view",
+        permission: Some(Permission::OrdersRead),
+        body: Some(view_body),
+        success: 201,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/orders/{id}",
+        summary: "One order (by id or number): status, holds, lines, totals, reservation, fulfillments, timeline",
+        permission: Some(Permission::OrdersRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/orders/{id}/holds",
+        summary: "Hold an order by hand, saying why",
+        permission: Some(Permission::OrdersWrite),
+        body: Some(hold_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/orders/{id}/holds/{hold}/release",
+        summary: "Release one hold (a backorder hold only once its stock is reserved)",
+        permission: Some(Permission::OrdersWrite),
+        body: Some(release_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/orders/{id}/cancel",
+        summary: "Cancel the order and release its stock",
+        permission: Some(Permission::OrdersWrite),
+        body: Some(reason_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "put",
+        path: "/api/v1/orders/{id}/address",
+        summary: "Change the shipping address (optional version check)",
+        permission: Some(Permission::OrdersWrite),
+        body: Some(address_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/orders/{id}/notes",
+        summary: "Add a note to the order",
+        permission: Some(Permission::OrdersWrite),
+        body: Some(note_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/orders/{id}/tags",
+        summary: "Add and remove tags",
+        permission: Some(Permission::OrdersWrite),
+        body: Some(tag_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/webhooks/shopify/{channel}",
+        summary: "Shopify orders/create, verified by X-Shopify-Hmac-Sha256 (201 new, 200 redelivery, 401 bad signature or headers)",
+        permission: None,
+        body: Some(storefront_body),
+        success: 201,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/webhooks/woocommerce/{channel}",
+        summary: "WooCommerce order.created, verified by X-WC-Webhook-Signature (201 new, 200 redelivery, 401 bad signature or headers)",
+        permission: None,
+        body: Some(storefront_body),
+        success: 201,
     },
     RouteDoc {
         method: "get",
@@ -535,9 +726,25 @@ fn parameters(path: &str, method: &str) -> Value {
         params.push(q("cursor", "string", "next_cursor from the previous page"));
     }
     match path {
-        "/api/v1/orders" => {
-            params.push(q("status", "string", "order status"));
-            params.push(q("channel", "string", "channel code"));
+        "/api/v1/orders" if method == "get" => {
+            for (n, d) in [
+                (
+                    "status",
+                    "received, confirmed, in_fulfilment, shipped, delivered, closed or cancelled",
+                ),
+                ("hold", "a hold reason, or any"),
+                ("channel", "channel code"),
+                ("warehouse", "warehouse code holding the stock"),
+                ("from", "placed on or after (YYYY-MM-DD)"),
+                ("to", "placed on or before (YYYY-MM-DD)"),
+                ("min_total", "total at least (decimal)"),
+                ("max_total", "total at most (decimal)"),
+                ("customer", "customer email"),
+                ("tag", "tag"),
+                ("q", "order number, external id, email or name"),
+            ] {
+                params.push(q(n, "string", d));
+            }
         }
         "/api/v1/users" => {
             params.push(q("q", "string", "name or email contains"));
@@ -591,6 +798,8 @@ fn parameters(path: &str, method: &str) -> Value {
             | "/api/v1/stock/adjustments"
             | "/api/v1/stock/transfers"
             | "/api/v1/reservations"
+            | "/api/v1/channels"
+            | "/api/v1/orders"
     );
     if method == "post" && idempotent {
         params.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 255}}));
@@ -611,7 +820,8 @@ pub fn document() -> Value {
             ("413", "Body over 1 MiB"),
             ("422", "Invalid input; see error.fields"),
         ] {
-            if r.permission.is_some() || code == "400" {
+            let webhook = r.path.starts_with("/webhooks/");
+            if r.permission.is_some() || code == "400" || (webhook && code != "403") {
                 responses.insert(code.into(), json!({"description": why, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}));
             }
         }
@@ -625,6 +835,11 @@ pub fn document() -> Value {
             Some(p) => {
                 op["security"] = json!([{"bearer": []}, {"session": []}]);
                 op["x-keel-permission"] = json!(p.as_str());
+            }
+            None if r.path.starts_with("/webhooks/") => {
+                op["security"] = json!([]);
+                op["x-keel-authentication"] =
+                    json!("HMAC-SHA256 of the raw body under the channel's webhook secret");
             }
             None => op["security"] = json!([]),
         }

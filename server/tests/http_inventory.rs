@@ -190,7 +190,7 @@ async fn the_catalogue_and_stock_contract() {
         call(&app, "POST", "/api/v1/warehouses", &admin, Some(json!({"code": "EAST", "name": "East"})), &[]).await;
         call(&app, "POST", "/api/v1/warehouses", &admin, Some(json!({"code": "WEST", "name": "West"})), &[]).await;
         let channel = domain::orders::NewChannel::parse("WEB", "Web", "web", "USD", &["EAST".into(), "WEST".into()]).unwrap();
-        backend::orders::create_channel(&db, &Ctx::system("test"), channel).await.unwrap();
+        backend::orders::create_channel(&db, &Ctx::system("test"), channel, None).await.unwrap();
 
         // A wrong check digit is refused with the digit that was expected.
         let (status, body) = call(&app, "POST", "/api/v1/products", &admin, Some(json!({"sku": "A", "name": "A", "gtin": "4006381333932"})), &[]).await;

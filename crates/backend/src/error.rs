@@ -9,6 +9,9 @@ use domain::{governance::Permission, FieldError};
 pub enum Error {
     #[error("sign in first")]
     Unauthenticated,
+    /// A webhook whose signature or required headers don't check out.
+    #[error("{0}")]
+    BadSignature(String),
     #[error("your role lacks the {permission} permission")]
     Forbidden { permission: Permission },
     /// The actor's scope doesn't include this warehouse or channel.
@@ -47,7 +50,7 @@ impl Error {
     /// The HTTP status every door answers with for this error.
     pub fn status_code(&self) -> u16 {
         match self {
-            Error::Unauthenticated => 401,
+            Error::Unauthenticated | Error::BadSignature(_) => 401,
             Error::Forbidden { .. } | Error::OutOfScope { .. } => 403,
             Error::NotFound { .. } => 404,
             Error::Invalid(_) => 422,
@@ -61,6 +64,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::Unauthenticated => "unauthenticated",
+            Error::BadSignature(_) => "invalid_signature",
             Error::Forbidden { .. } | Error::OutOfScope { .. } => "forbidden",
             Error::NotFound { .. } => "not_found",
             Error::Invalid(_) => "invalid_input",

@@ -1552,6 +1552,22 @@ async fn reserve_once(
     if let Some(saved) = uow.claim_idempotency(idem).await? {
         return Ok(saved);
     }
+    let reservation = reserve_in(&mut uow, input, reference).await?;
+    uow.remember(&reservation).await?;
+    uow.commit().await?;
+    Ok(reservation)
+}
+
+/// Reserves inside the caller's unit of work (order capture reserves in the
+/// same transaction as the order). On refusal the caller must roll back what
+/// this wrote, by dropping the transaction or to a savepoint.
+pub(crate) async fn reserve_in(
+    uow: &mut Uow,
+    input: &ReservationInput,
+    reference: &str,
+) -> Result<Reservation> {
+    let ctx = uow.ctx.clone();
+    let ctx = &ctx;
     let (channel, warehouses, buffer) =
         match input.channel.as_deref().filter(|c| !c.trim().is_empty()) {
             Some(code) => {
@@ -1684,12 +1700,10 @@ async fn reserve_once(
         },
     )
     .await?;
-    uow.remember(&reservation).await?;
-    uow.commit().await?;
     Ok(reservation)
 }
 
-async fn load_reservation(conn: &mut AnyConnection, id: &str) -> Result<Reservation> {
+pub(crate) async fn load_reservation(conn: &mut AnyConnection, id: &str) -> Result<Reservation> {
     let row = sqlx::query(
         "select r.reservation_id, r.reference, c.code as channel, r.status, r.lines_json, r.created_at from reservation r
          left join channel c on c.channel_id = r.channel_id where r.reservation_id = $1",
@@ -1800,7 +1814,15 @@ pub async fn release(db: &Db, ctx: &Ctx, id: &str) -> Result<Reservation> {
 
 async fn release_once(db: &Db, ctx: &Ctx, id: &str) -> Result<Reservation> {
     let mut uow = db.begin(ctx).await?;
-    let before = close_reservation(&mut uow, id, "released").await?;
+    let after = release_in(&mut uow, id).await?;
+    uow.commit().await?;
+    Ok(after)
+}
+
+/// Releases inside the caller's unit of work (an order's cancellation).
+pub(crate) async fn release_in(uow: &mut Uow, id: &str) -> Result<Reservation> {
+    let uow = &mut *uow;
+    let before = close_reservation(uow, id, "released").await?;
     for (product_id, warehouse_id, _, sku, quantity) in allocations(&mut uow.tx, id).await? {
         let done = sqlx::query("update stock_level set reserved = reserved - $3 where product_id = $1 and warehouse_id = $2 and reserved >= $3")
             .bind(&product_id)
@@ -1830,7 +1852,6 @@ async fn release_once(db: &Db, ctx: &Ctx, id: &str) -> Result<Reservation> {
         },
     )
     .await?;
-    uow.commit().await?;
     Ok(after)
 }
 

@@ -7,6 +7,7 @@
 //! only crate that contains SQL.
 
 pub mod bench_data;
+pub mod capture;
 pub mod catalog;
 pub mod ctx;
 pub mod db;
@@ -17,12 +18,16 @@ pub mod orders;
 pub mod seed;
 mod seed_catalog;
 pub mod uow;
+pub mod webhooks;
 
 pub use ctx::{Actor, ActorKind, Clock, Ctx};
 pub use db::{Backend, Db};
 pub use domain::views::Page;
 pub use error::{Error, Result};
 pub use uow::{Change, Idempotency, Uow};
+
+/// Orders captured (not replays) since start-up, for `/metrics`.
+pub static ORDERS_CAPTURED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Reservations refused for want of stock since start-up, for `/metrics`.
 pub static REFUSED_RESERVATIONS: std::sync::atomic::AtomicU64 =

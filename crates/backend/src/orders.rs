@@ -4,27 +4,37 @@
 //! Invariant: a channel ships only from warehouses that exist; a portal visitor
 //! sees an order only with its number plus matching email or postcode.
 
-pub use domain::views::{Channel, OrderSummary};
+pub use domain::views::{Channel, Order, OrderSummary};
 use domain::{
+    capture::{parse_tag, Address, HoldReason, OrderStatus},
     events::Event,
     governance::Permission,
     orders::{normalize_postcode, NewChannel, PortalLookup, Proof},
+    views::{
+        CustomerRef, Fraud, Fulfillment, OrderHold, OrderLine, OrderNote, OrderTotals, Reservation,
+        ReservationLine, TimelineEntry,
+    },
     FieldError,
 };
-use serde::Deserialize;
-use sqlx::Row;
+use serde::{Deserialize, Serialize};
+use sqlx::{AnyConnection, Row};
 
 use crate::{
-    ctx::Ctx,
+    ctx::{ActorKind, Ctx},
     db::Db,
     error::{on_unique, Error, Result},
-    inventory::warehouse_codes,
+    inventory::{warehouse_codes, ReservationInput, ReservationLineInput},
     page_limit, rfc3339,
-    uow::Change,
+    uow::{Change, Idempotency, Uow},
     Page,
 };
 
-pub async fn create_channel(db: &Db, ctx: &Ctx, new: NewChannel) -> Result<Channel> {
+pub async fn create_channel(
+    db: &Db,
+    ctx: &Ctx,
+    new: NewChannel,
+    idem: Option<&Idempotency>,
+) -> Result<Channel> {
     ctx.require(Permission::ChannelsManage)?;
     let known = warehouse_codes(db).await?;
     let unknown: Vec<FieldError> = new
@@ -43,13 +53,16 @@ pub async fn create_channel(db: &Db, ctx: &Ctx, new: NewChannel) -> Result<Chann
         return Err(Error::Invalid(unknown));
     }
     let mut uow = db.begin(ctx).await?;
+    if let Some(saved) = uow.claim_idempotency(idem).await? {
+        return Ok(saved);
+    }
     let id = uuid::Uuid::now_v7().to_string();
     let now = uow.now();
     let warehouses_json =
         serde_json::to_string(&new.warehouses).map_err(|e| Error::Internal(e.to_string()))?;
     sqlx::query(
-        "insert into channel (channel_id, code, name, kind, currency, warehouses_json, active, version, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, 1, 1, $7, $7)",
+        "insert into channel (channel_id, code, name, kind, currency, warehouses_json, webhook_secret, prices_include_tax, active, version, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $8, $9, 1, 1, $7, $7)",
     )
     .bind(&id)
     .bind(&new.code)
@@ -58,6 +71,8 @@ pub async fn create_channel(db: &Db, ctx: &Ctx, new: NewChannel) -> Result<Chann
     .bind(new.currency.code())
     .bind(warehouses_json)
     .bind(now)
+    .bind(new.webhook_secret.clone())
+    .bind(i16::from(new.prices_include_tax))
     .execute(&mut *uow.tx)
     .await
     .map_err(|e| on_unique(e, "code", &format!("a channel with code {} already exists", new.code)))?;
@@ -69,6 +84,8 @@ pub async fn create_channel(db: &Db, ctx: &Ctx, new: NewChannel) -> Result<Chann
         currency: new.currency.code().into(),
         warehouses: new.warehouses,
         safety_buffer: 0,
+        has_webhook_secret: new.webhook_secret.is_some(),
+        prices_include_tax: new.prices_include_tax,
     };
     uow.record(
         Change {
@@ -86,6 +103,7 @@ pub async fn create_channel(db: &Db, ctx: &Ctx, new: NewChannel) -> Result<Chann
         },
     )
     .await?;
+    uow.remember(&channel).await?;
     uow.commit().await?;
     Ok(channel)
 }
@@ -93,7 +111,7 @@ pub async fn create_channel(db: &Db, ctx: &Ctx, new: NewChannel) -> Result<Chann
 pub async fn list_channels(db: &Db, ctx: &Ctx) -> Result<Vec<Channel>> {
     ctx.require(Permission::OrdersRead)?;
     let rows = sqlx::query(
-        "select channel_id, code, name, kind, currency, warehouses_json, safety_buffer from channel order by code",
+        "select channel_id, code, name, kind, currency, warehouses_json, safety_buffer, webhook_secret, prices_include_tax from channel order by code",
     )
     .fetch_all(&db.pool)
     .await?;
@@ -112,6 +130,10 @@ pub async fn list_channels(db: &Db, ctx: &Ctx) -> Result<Vec<Channel>> {
             currency: row.try_get("currency")?,
             warehouses: serde_json::from_str(&warehouses).unwrap_or_default(),
             safety_buffer: row.try_get("safety_buffer")?,
+            has_webhook_secret: row
+                .try_get::<Option<String>, _>("webhook_secret")?
+                .is_some(),
+            prices_include_tax: row.try_get::<i16, _>("prices_include_tax")? == 1,
         });
     }
     Ok(out)
@@ -170,13 +192,107 @@ pub async fn set_safety_buffer(db: &Db, ctx: &Ctx, code: &str, buffer: i64) -> R
         })
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The workbench's filters; every one is optional and they combine with AND.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OrderFilter {
     pub status: Option<String>,
+    /// A hold reason, or `any` for every held order.
+    pub hold: Option<String>,
     pub channel: Option<String>,
+    pub warehouse: Option<String>,
+    /// Placed on or after this day (YYYY-MM-DD, UTC).
+    pub from: Option<String>,
+    /// Placed on or before this day (YYYY-MM-DD, UTC).
+    pub to: Option<String>,
+    /// Order total at least / at most, in the order's currency.
+    pub min_total: Option<String>,
+    pub max_total: Option<String>,
+    /// The customer's email.
+    pub customer: Option<String>,
+    pub tag: Option<String>,
+    /// Order number, external id, email or name.
+    pub q: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
+
+fn nonblank(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+}
+
+fn day_start(field: &str, v: &str) -> Result<i64> {
+    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map(|d| {
+            d.and_hms_opt(0, 0, 0)
+                .unwrap_or_default()
+                .and_utc()
+                .timestamp_micros()
+        })
+        .map_err(|_| Error::invalid(field, format!("`{v}` is not a date like 2026-11-26")))
+}
+
+fn minor_of(field: &str, v: &str) -> Result<i64> {
+    // Filters compare across currencies by their minor units, which are
+    // cents for nearly every currency Keel's channels sell in.
+    let d: rust_decimal::Decimal = v
+        .parse()
+        .map_err(|_| Error::invalid(field, format!("`{v}` is not an amount like 250.00")))?;
+    (d * rust_decimal::Decimal::from(100))
+        .round()
+        .try_into()
+        .map_err(|_| Error::invalid(field, "is out of range"))
+}
+
+impl OrderFilter {
+    /// Checks every filter, naming the bad ones, before any query runs.
+    pub fn check(&self) -> Result<()> {
+        let mut errors = Vec::new();
+        if let Some(s) = nonblank(&self.status) {
+            if OrderStatus::parse(&s).is_none() {
+                errors.push(FieldError::new(
+                    "status",
+                    format!("`{s}` is not an order status"),
+                ));
+            }
+        }
+        if let Some(h) = nonblank(&self.hold) {
+            if h != "any" && HoldReason::parse(&h).is_none() {
+                errors.push(FieldError::new(
+                    "hold",
+                    format!("`{h}` is not a hold reason"),
+                ));
+            }
+        }
+        for (field, v) in [("from", &self.from), ("to", &self.to)] {
+            if let Some(v) = nonblank(v) {
+                if let Err(Error::Invalid(mut e)) = day_start(field, &v) {
+                    errors.append(&mut e);
+                }
+            }
+        }
+        for (field, v) in [
+            ("min_total", &self.min_total),
+            ("max_total", &self.max_total),
+        ] {
+            if let Some(v) = nonblank(v) {
+                if let Err(Error::Invalid(mut e)) = minor_of(field, &v) {
+                    errors.append(&mut e);
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(errors))
+        }
+    }
+}
+
+const SUMMARY_COLUMNS: &str = "o.order_id, o.number, c.code as channel_code, o.external_id, o.status, o.currency, o.total_minor, o.placed_at,
+    o.customer_name, o.customer_email, o.payment_status, o.warehouse_code, o.hold_count";
 
 fn order_from_row(row: &sqlx::any::AnyRow) -> Result<OrderSummary> {
     let currency: String = row.try_get("currency")?;
@@ -190,49 +306,1221 @@ fn order_from_row(row: &sqlx::any::AnyRow) -> Result<OrderSummary> {
         status: row.try_get("status")?,
         total: domain::Money::from_minor(row.try_get("total_minor")?, currency),
         placed_at: rfc3339(row.try_get("placed_at")?),
+        customer_name: row.try_get("customer_name")?,
+        customer_email: row.try_get("customer_email")?,
+        payment_status: row.try_get("payment_status")?,
+        holds: Vec::new(),
+        warehouse: row.try_get("warehouse_code")?,
+        tags: Vec::new(),
     })
 }
 
-/// Orders newest first, keyset-paginated on (placed_at, id).
+/// Orders newest first, keyset-paginated on (placed_at, id). Scope, filters
+/// and the page limit are all in the query, so a page costs the same however
+/// many orders lie outside it.
 pub async fn list_orders(db: &Db, ctx: &Ctx, filter: &OrderFilter) -> Result<Page<OrderSummary>> {
     ctx.require(Permission::OrdersRead)?;
+    filter.check()?;
     let limit = page_limit(filter.limit);
     let (cursor_at, cursor_id) = crate::parse_time_cursor(filter.cursor.as_deref())?;
-    let rows = sqlx::query(
-        "select o.order_id, o.number, c.code as channel_code, o.external_id, o.status, o.currency, o.total_minor, o.placed_at
-         from sales_order o join channel c on c.channel_id = o.channel_id
-         where ($1 is null or o.status = $1)
-           and ($2 is null or c.code = $2)
-           and ($3 is null or o.placed_at < $3 or (o.placed_at = $3 and o.order_id < $4))
-         order by o.placed_at desc, o.order_id desc limit $5",
-    )
-    .bind(filter.status.clone().filter(|s| !s.is_empty()))
-    .bind(filter.channel.clone().filter(|s| !s.is_empty()))
-    .bind(cursor_at)
-    .bind(cursor_id)
-    .bind(limit + 1)
-    .fetch_all(&db.pool)
-    .await?;
+    let mut sql = format!(
+        "select {SUMMARY_COLUMNS} from sales_order o join channel c on c.channel_id = o.channel_id where 1 = 1"
+    );
+    let mut args: Vec<Arg> = Vec::new();
+    let mut bind = |sql: &mut String, clause: &str, v: Arg| {
+        args.push(v);
+        sql.push_str(&clause.replace("$?", &format!("${}", args.len())));
+    };
+    if let Some(s) = nonblank(&filter.status) {
+        bind(&mut sql, " and o.status = $?", Arg::Text(s));
+    }
+    match nonblank(&filter.hold).as_deref() {
+        None => {}
+        Some("any") => sql.push_str(" and o.hold_count > 0"),
+        Some(h) => bind(
+            &mut sql,
+            " and o.order_id in (select h.order_id from order_hold h where h.reason = $? and h.active = 1)",
+            Arg::Text(h.to_string()),
+        ),
+    }
+    if let Some(c) = nonblank(&filter.channel) {
+        bind(&mut sql, " and c.code = $?", Arg::Text(c.to_uppercase()));
+    }
+    if let Some(w) = nonblank(&filter.warehouse) {
+        bind(
+            &mut sql,
+            " and o.warehouse_code = $?",
+            Arg::Text(w.to_uppercase()),
+        );
+    }
+    if let Some(f) = nonblank(&filter.from) {
+        bind(
+            &mut sql,
+            " and o.placed_at >= $?",
+            Arg::Int(day_start("from", &f)?),
+        );
+    }
+    if let Some(t) = nonblank(&filter.to) {
+        bind(
+            &mut sql,
+            " and o.placed_at < $?",
+            Arg::Int(day_start("to", &t)? + 86_400_000_000),
+        );
+    }
+    if let Some(v) = nonblank(&filter.min_total) {
+        bind(
+            &mut sql,
+            " and o.total_minor >= $?",
+            Arg::Int(minor_of("min_total", &v)?),
+        );
+    }
+    if let Some(v) = nonblank(&filter.max_total) {
+        bind(
+            &mut sql,
+            " and o.total_minor <= $?",
+            Arg::Int(minor_of("max_total", &v)?),
+        );
+    }
+    if let Some(e) = nonblank(&filter.customer) {
+        bind(
+            &mut sql,
+            " and o.customer_email = $?",
+            Arg::Text(e.to_lowercase()),
+        );
+    }
+    if let Some(t) = nonblank(&filter.tag) {
+        bind(
+            &mut sql,
+            " and o.order_id in (select t.order_id from order_tag t where t.tag = $?)",
+            Arg::Text(t.to_lowercase()),
+        );
+    }
+    if let Some(q) = nonblank(&filter.q) {
+        let q = q.trim_start_matches('#').to_lowercase();
+        if q.contains('@') {
+            bind(&mut sql, " and o.customer_email = $?", Arg::Text(q));
+        } else {
+            // Exact number or external id first; otherwise a name fragment.
+            args.push(Arg::Text(q.to_uppercase()));
+            let n = args.len();
+            args.push(Arg::Text(q.clone()));
+            let e = args.len();
+            args.push(Arg::Text(format!("%{q}%")));
+            let l = args.len();
+            sql.push_str(&format!(
+                " and (o.number = ${n} or o.external_id = ${e} or o.search_text like ${l})"
+            ));
+        }
+    }
+    let scope = &ctx.actor.scope;
+    if !scope.channels.is_empty() {
+        let mut marks = Vec::new();
+        for c in &scope.channels {
+            args.push(Arg::Text(c.clone()));
+            marks.push(format!("${}", args.len()));
+        }
+        sql.push_str(&format!(" and c.code in ({})", marks.join(", ")));
+    }
+    if let (Some(at), Some(id)) = (cursor_at, cursor_id) {
+        args.push(Arg::Int(at));
+        let a = args.len();
+        args.push(Arg::Text(id));
+        let i = args.len();
+        sql.push_str(&format!(
+            " and (o.placed_at < ${a} or (o.placed_at = ${a} and o.order_id < ${i}))"
+        ));
+    }
+    args.push(Arg::Int(limit + 1));
+    sql.push_str(&format!(
+        " order by o.placed_at desc, o.order_id desc limit ${}",
+        args.len()
+    ));
+    let mut query = sqlx::query(&sql);
+    for a in args {
+        query = match a {
+            Arg::Text(t) => query.bind(t),
+            Arg::Int(i) => query.bind(i),
+        };
+    }
+    let rows = query.fetch_all(&db.pool).await?;
     let mut items = Vec::new();
     let mut keys = Vec::new();
     for row in &rows {
         let summary = order_from_row(row)?;
-        if ctx.actor.scope.allows_channel(&summary.channel) {
-            keys.push(format!(
-                "{}_{}",
-                row.try_get::<i64, _>("placed_at")?,
-                summary.id
-            ));
-            items.push(summary);
+        keys.push((summary.id.clone(), row.try_get::<i64, _>("placed_at")?));
+        items.push(summary);
+    }
+    let next_cursor = crate::time_cursor_after(&keys, limit);
+    items.truncate(limit as usize);
+    decorate(db, &mut items).await?;
+    Ok(Page { items, next_cursor })
+}
+
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// Adds open hold reasons and tags to a page of orders, in two queries.
+async fn decorate(db: &Db, items: &mut [OrderSummary]) -> Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let marks: Vec<String> = (1..=items.len()).map(|i| format!("${i}")).collect();
+    let marks = marks.join(", ");
+    for (sql, is_hold) in [
+        (
+            format!("select order_id, reason from order_hold where active = 1 and order_id in ({marks}) order by placed_at"),
+            true,
+        ),
+        (
+            format!("select order_id, tag from order_tag where order_id in ({marks}) order by tag"),
+            false,
+        ),
+    ] {
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+        for o in items.iter() {
+            q = q.bind(o.id.clone());
+        }
+        for (id, v) in q.fetch_all(&db.pool).await? {
+            if let Some(o) = items.iter_mut().find(|o| o.id == id) {
+                if is_hold {
+                    o.holds.push(v);
+                } else {
+                    o.tags.push(v);
+                }
+            }
         }
     }
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        keys.get(limit as usize - 1).cloned()
-    } else {
-        None
+    Ok(())
+}
+
+/// Finds an order by id or by number, within the caller's channels.
+pub async fn get_order(db: &Db, ctx: &Ctx, key: &str) -> Result<Order> {
+    ctx.require(Permission::OrdersRead)?;
+    let id: Option<String> =
+        sqlx::query_scalar("select order_id from sales_order where order_id = $1 or number = $2")
+            .bind(key.trim())
+            .bind(key.trim().trim_start_matches('#').to_uppercase())
+            .fetch_optional(&db.pool)
+            .await?;
+    let id = id.ok_or_else(|| Error::NotFound {
+        entity: "order",
+        key: key.to_string(),
+    })?;
+    load(db, ctx, &id).await
+}
+
+fn money(minor: i64, currency: domain::Currency) -> domain::Money {
+    domain::Money::from_minor(minor, currency)
+}
+
+/// The whole order as the API and the order page show it.
+pub async fn load(db: &Db, ctx: &Ctx, id: &str) -> Result<Order> {
+    let mut conn = db.pool.acquire().await?;
+    let row = sqlx::query(
+        "select o.*, c.code as channel_code, c.warehouses_json, cu.orders_count from sales_order o
+         join channel c on c.channel_id = o.channel_id
+         left join customer cu on cu.customer_id = o.customer_id where o.order_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| Error::NotFound {
+        entity: "order",
+        key: id.to_string(),
+    })?;
+    let channel: String = row.try_get("channel_code")?;
+    if !ctx.actor.scope.allows_channel(&channel) {
+        return Err(Error::OutOfScope {
+            what: format!("channel {channel}"),
+        });
+    }
+    let currency_code: String = row.try_get("currency")?;
+    let currency =
+        domain::Currency::parse(&currency_code).map_err(|e| Error::Internal(e.to_string()))?;
+    let status: String = row.try_get("status")?;
+    let holds_rows = sqlx::query(
+        "select hold_id, reason, detail, active, placed_at, placed_by, released_at, released_by, release_note
+         from order_hold where order_id = $1 order by placed_at, hold_id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut hold_history = Vec::new();
+    for h in &holds_rows {
+        let reason: String = h.try_get("reason")?;
+        hold_history.push(OrderHold {
+            id: h.try_get("hold_id")?,
+            label: HoldReason::parse(&reason).map_or(reason.clone(), |r| r.label().to_string()),
+            reason,
+            detail: h.try_get("detail")?,
+            active: h.try_get::<i16, _>("active")? == 1,
+            placed_at: rfc3339(h.try_get("placed_at")?),
+            placed_by: h.try_get("placed_by")?,
+            released_at: h.try_get::<Option<i64>, _>("released_at")?.map(rfc3339),
+            released_by: h.try_get("released_by")?,
+            release_note: h.try_get("release_note")?,
+        });
+    }
+    let holds: Vec<OrderHold> = hold_history.iter().filter(|h| h.active).cloned().collect();
+    let reservation_id: Option<String> = row.try_get("reservation_id")?;
+    let reservation = match &reservation_id {
+        Some(r) => Some(crate::inventory::load_reservation(&mut conn, r).await?),
+        None => None,
     };
-    Ok(Page { items, next_cursor })
+    let backordered = holds.iter().any(|h| h.reason == "backorder");
+    let line_rows = sqlx::query(
+        "select line_no, sku, product_id, name, quantity, cancelled_quantity, unit_price_minor, discount_minor
+         from order_line where order_id = $1 order by line_no",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let live = reservation.as_ref().filter(|r| r.status == "active");
+    let mut lines = Vec::new();
+    for l in &line_rows {
+        let line_no: i64 = l.try_get("line_no")?;
+        let quantity: i64 = l.try_get("quantity")?;
+        let cancelled: i64 = l.try_get("cancelled_quantity")?;
+        let unit: i64 = l.try_get("unit_price_minor")?;
+        let discount: i64 = l.try_get("discount_minor")?;
+        let open = quantity - cancelled;
+        let reserved = live
+            .and_then(|r| r.lines.get(line_no as usize))
+            .map_or(0, |rl| rl.quantity);
+        lines.push(OrderLine {
+            line_no,
+            sku: l.try_get("sku")?,
+            name: l.try_get("name")?,
+            quantity,
+            cancelled_quantity: cancelled,
+            backordered_quantity: if backordered && status != "cancelled" {
+                (open - reserved).max(0)
+            } else {
+                0
+            },
+            unit_price: money(unit, currency),
+            discount: money(discount, currency),
+            total: money(unit * quantity - discount, currency),
+            known: l.try_get::<Option<String>, _>("product_id")?.is_some(),
+        });
+    }
+    let warehouses: Vec<String> =
+        serde_json::from_str(&row.try_get::<String, _>("warehouses_json")?).unwrap_or_default();
+    let fulfillments = live
+        .map(|r| planned_fulfillments(r, &channel, &warehouses))
+        .unwrap_or_default();
+    let tags: Vec<String> =
+        sqlx::query_scalar("select tag from order_tag where order_id = $1 order by tag")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let notes = sqlx::query_as::<_, (String, String, i64)>(
+        "select author, body, created_at from order_note where order_id = $1 order by created_at, note_id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|(author, body, at)| OrderNote {
+        author,
+        body,
+        created_at: rfc3339(at),
+    })
+    .collect();
+    let timeline = timeline(&mut conn, id, reservation_id.as_deref()).await?;
+    let prices_include_tax = row.try_get::<i16, _>("prices_include_tax")? == 1;
+    Ok(Order {
+        id: id.to_string(),
+        number: row.try_get("number")?,
+        channel,
+        external_id: row.try_get("external_id")?,
+        status,
+        payment_status: row.try_get("payment_status")?,
+        currency: currency_code,
+        customer: CustomerRef {
+            id: row.try_get("customer_id")?,
+            email: row.try_get("customer_email")?,
+            name: row.try_get("customer_name")?,
+            orders_count: row.try_get::<Option<i64>, _>("orders_count")?.unwrap_or(0),
+        },
+        ship_to: serde_json::from_str(&row.try_get::<String, _>("ship_to_json")?)
+            .unwrap_or_default(),
+        bill_to: row
+            .try_get::<Option<String>, _>("bill_to_json")?
+            .and_then(|b| serde_json::from_str(&b).ok()),
+        shipping_method: row.try_get("shipping_method")?,
+        lines,
+        totals: OrderTotals {
+            subtotal: money(row.try_get("subtotal_minor")?, currency),
+            discount: money(row.try_get("discount_minor")?, currency),
+            shipping: money(row.try_get("shipping_minor")?, currency),
+            tax: money(row.try_get("tax_minor")?, currency),
+            total: money(row.try_get("total_minor")?, currency),
+            prices_include_tax,
+        },
+        stated_totals: serde_json::from_str(&row.try_get::<String, _>("stated_json")?)
+            .unwrap_or_default(),
+        holds,
+        hold_history,
+        fraud: Fraud {
+            score: row.try_get("fraud_score")?,
+            reasons: serde_json::from_str(&row.try_get::<String, _>("fraud_reasons_json")?)
+                .unwrap_or_default(),
+        },
+        reservation,
+        fulfillments,
+        tags,
+        note: row.try_get("note")?,
+        notes,
+        manual_touches: row.try_get("manual_touches")?,
+        placed_at: rfc3339(row.try_get("placed_at")?),
+        version: row.try_get("version")?,
+        timeline,
+    })
+}
+
+/// Until sourcing (#5) plans shipments, the reservation says where each unit
+/// is held; the reason explains the choice from the channel's priority list.
+fn planned_fulfillments(r: &Reservation, channel: &str, priority: &[String]) -> Vec<Fulfillment> {
+    let mut by_wh: Vec<(String, Vec<ReservationLine>)> = Vec::new();
+    for line in &r.lines {
+        for a in &line.allocations {
+            let entry = match by_wh.iter_mut().position(|(w, _)| *w == a.warehouse) {
+                Some(i) => &mut by_wh[i],
+                None => {
+                    by_wh.push((a.warehouse.clone(), Vec::new()));
+                    by_wh.last_mut().expect("just pushed")
+                }
+            };
+            entry.1.push(ReservationLine {
+                sku: line.sku.clone(),
+                quantity: a.quantity,
+                allocations: vec![a.clone()],
+            });
+        }
+    }
+    by_wh.sort_by_key(|(w, _)| priority.iter().position(|p| p == w).unwrap_or(usize::MAX));
+    let first = by_wh.first().map(|(w, _)| w.clone());
+    by_wh
+        .into_iter()
+        .map(|(w, lines)| {
+            let rank = priority.iter().position(|p| *p == w);
+            let reason = match (rank, Some(&w) == first.as_ref()) {
+                (Some(0), _) => format!("{w}: first in {channel}'s warehouse priority, with the units in stock"),
+                (_, true) => format!(
+                    "{w}: the warehouses before it in {channel}'s priority had none of these units free"
+                ),
+                _ => format!(
+                    "{w}: next in {channel}'s priority; the warehouses before it could not cover {}",
+                    lines.iter().map(|l| l.sku.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            };
+            Fulfillment {
+                id: format!("{}-{w}", r.id),
+                warehouse: w,
+                status: "reserved".into(),
+                lines,
+                reason,
+            }
+        })
+        .collect()
+}
+
+/// The order's events and its reservation's, oldest first, with the actor.
+async fn timeline(
+    conn: &mut AnyConnection,
+    order_id: &str,
+    reservation_id: Option<&str>,
+) -> Result<Vec<TimelineEntry>> {
+    let rows = sqlx::query(
+        "select seq, event_type, actor_kind, actor_name, payload, occurred_at from event
+         where (entity = 'order' and entity_id = $1) or (entity = 'reservation' and entity_id = $2)
+         order by seq limit 500",
+    )
+    .bind(order_id)
+    .bind(reservation_id.unwrap_or(""))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let payload: serde_json::Value =
+                serde_json::from_str(&r.try_get::<String, _>("payload")?).unwrap_or_default();
+            let event: String = r.try_get("event_type")?;
+            Ok(TimelineEntry {
+                seq: r.try_get("seq")?,
+                at: rfc3339(r.try_get("occurred_at")?),
+                summary: summarize(&event, &payload),
+                event,
+                actor_kind: r.try_get("actor_kind")?,
+                actor: r.try_get("actor_name")?,
+            })
+        })
+        .collect()
+}
+
+/// One sentence per timeline event, from its payload.
+fn summarize(event: &str, p: &serde_json::Value) -> String {
+    let s = |k: &str| {
+        p.get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let list = |k: &str| {
+        p.get(k)
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    match event {
+        "order.captured" => format!(
+            "Captured from {} (external id {}), {} {}",
+            s("channel"),
+            s("external_id"),
+            s("total"),
+            s("currency")
+        ),
+        "order.confirmed" => "Confirmed: no holds".into(),
+        "order.held" => format!(
+            "Held: {} ({})",
+            HoldReason::parse(&s("reason")).map_or(s("reason"), |r| r.label().to_string()),
+            s("detail")
+        ),
+        "order.hold_released" => {
+            let label =
+                HoldReason::parse(&s("reason")).map_or(s("reason"), |r| r.label().to_string());
+            match s("note") {
+                n if n.is_empty() => format!("Released hold: {label}"),
+                n => format!("Released hold: {label}. Note: {n}"),
+            }
+        }
+        "order.cancelled" => format!("Cancelled: {}", s("reason")),
+        "order.address_changed" => "Changed the shipping address".into(),
+        "order.note_added" => "Added a note".into(),
+        "order.tagged" => match (list("added"), list("removed")) {
+            (a, r) if r.is_empty() => format!("Tagged {a}"),
+            (a, r) if a.is_empty() => format!("Removed tag {r}"),
+            (a, r) => format!("Tagged {a}; removed {r}"),
+        },
+        "inventory.reserved" => format!(
+            "Reserved {} units",
+            p.get("units").and_then(|v| v.as_i64()).unwrap_or(0)
+        ),
+        "inventory.released" => "Released the reserved stock".into(),
+        "inventory.shipped" => "Shipped the reserved stock".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether a change counts as a manual touch: a person did it by hand.
+fn manual(ctx: &Ctx) -> i64 {
+    i64::from(ctx.actor.kind == ActorKind::User)
+}
+
+/// The row an edit starts from, locked for the rest of the transaction.
+struct Editing {
+    number: String,
+    status: OrderStatus,
+    channel: String,
+    reservation_id: Option<String>,
+}
+
+async fn editing(uow: &mut Uow, id: &str, expected_version: Option<i64>) -> Result<Editing> {
+    // A no-op update takes the row lock on PostgreSQL (SQLite's write lock is
+    // already held), so concurrent edits of one order queue instead of racing.
+    sqlx::query("update sales_order set version = version where order_id = $1")
+        .bind(id)
+        .execute(&mut *uow.tx)
+        .await?;
+    let row = sqlx::query(
+        "select o.number, o.status, o.version, o.reservation_id, c.code from sales_order o join channel c on c.channel_id = o.channel_id where o.order_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *uow.tx)
+    .await?
+    .ok_or_else(|| Error::NotFound {
+        entity: "order",
+        key: id.to_string(),
+    })?;
+    let channel: String = row.try_get("code")?;
+    if !uow.ctx.actor.scope.allows_channel(&channel) {
+        return Err(Error::OutOfScope {
+            what: format!("channel {channel}"),
+        });
+    }
+    let version: i64 = row.try_get("version")?;
+    if let Some(v) = expected_version {
+        if v != version {
+            return Err(Error::Conflict {
+                code: "version_conflict",
+                message: format!(
+                    "the order changed since you loaded it (version {v}, now {version}); reload and try again"
+                ),
+            });
+        }
+    }
+    let status: String = row.try_get("status")?;
+    Ok(Editing {
+        number: row.try_get("number")?,
+        status: OrderStatus::parse(&status)
+            .ok_or_else(|| Error::Internal(format!("order {id} has unknown status {status}")))?,
+        channel,
+        reservation_id: row.try_get("reservation_id")?,
+    })
+}
+
+async fn touch(uow: &mut Uow, id: &str) -> Result<()> {
+    sqlx::query("update sales_order set version = version + 1, updated_at = $2, manual_touches = manual_touches + $3 where order_id = $1")
+        .bind(id)
+        .bind(uow.now())
+        .bind(manual(&uow.ctx))
+        .execute(&mut *uow.tx)
+        .await?;
+    Ok(())
+}
+
+/// Confirms a received order once its last hold is gone.
+async fn confirm_if_clear(uow: &mut Uow, id: &str, e: &Editing) -> Result<()> {
+    let open: i64 =
+        sqlx::query_scalar("select count(*) from order_hold where order_id = $1 and active = 1")
+            .bind(id)
+            .fetch_one(&mut *uow.tx)
+            .await?;
+    sqlx::query("update sales_order set hold_count = $2 where order_id = $1")
+        .bind(id)
+        .bind(open)
+        .execute(&mut *uow.tx)
+        .await?;
+    if open == 0 && e.status == OrderStatus::Received {
+        let next = e
+            .status
+            .transition(OrderStatus::Confirmed)
+            .map_err(transition_error)?;
+        sqlx::query("update sales_order set status = $2 where order_id = $1")
+            .bind(id)
+            .bind(next.as_str())
+            .execute(&mut *uow.tx)
+            .await?;
+        uow.record(
+            Change {
+                action: "order.confirm",
+                entity: "order",
+                entity_id: id,
+                before: Some(serde_json::json!({"status": "received"})),
+                after: Some(serde_json::json!({"status": "confirmed"})),
+            },
+            Event::OrderConfirmed {
+                order_id: id.to_string(),
+                number: e.number.clone(),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+fn transition_error(e: domain::capture::TransitionError) -> Error {
+    Error::Conflict {
+        code: "invalid_transition",
+        message: e.to_string(),
+    }
+}
+
+/// Releases one open hold. A backorder hold is released only by reserving the
+/// stock, so a released order always has its units.
+pub async fn release_hold(
+    db: &Db,
+    ctx: &Ctx,
+    id: &str,
+    hold_id: &str,
+    note: &str,
+) -> Result<Order> {
+    ctx.require(Permission::OrdersWrite)?;
+    let note: String = note.trim().chars().take(500).collect();
+    let mut uow = db.begin(ctx).await?;
+    let e = editing(&mut uow, id, None).await?;
+    if !e.status.is_editable() {
+        return Err(Error::Conflict {
+            code: "invalid_transition",
+            message: format!(
+                "order {} is {} and its holds can't change",
+                e.number, e.status
+            ),
+        });
+    }
+    let hold = sqlx::query_as::<_, (String, String, i16)>(
+        "select reason, detail, active from order_hold where hold_id = $1 and order_id = $2",
+    )
+    .bind(hold_id)
+    .bind(id)
+    .fetch_optional(&mut *uow.tx)
+    .await?
+    .ok_or_else(|| Error::NotFound {
+        entity: "hold",
+        key: hold_id.to_string(),
+    })?;
+    if hold.2 != 1 {
+        return Err(Error::Conflict {
+            code: "hold_not_active",
+            message: "this hold was already released".into(),
+        });
+    }
+    let reason = HoldReason::parse(&hold.0);
+    if reason == Some(HoldReason::Backorder) && e.reservation_id.is_none() {
+        let lines = open_lines(&mut uow, id).await?;
+        let input = ReservationInput {
+            reference: e.number.clone(),
+            channel: Some(e.channel.clone()),
+            lines,
+        };
+        match crate::capture::reserve_or_hold(&mut uow, &input, &e.number).await? {
+            Ok((rid, wh)) => {
+                sqlx::query("update sales_order set reservation_id = $2, warehouse_code = $3 where order_id = $1")
+                    .bind(id)
+                    .bind(rid)
+                    .bind(wh)
+                    .execute(&mut *uow.tx)
+                    .await?;
+            }
+            Err(h) => {
+                return Err(Error::Conflict {
+                    code: "insufficient_stock",
+                    message: format!("the hold stays: {}", h.detail),
+                })
+            }
+        }
+    }
+    if reason == Some(HoldReason::UnknownItem) {
+        return Err(Error::Conflict {
+            code: "hold_not_releasable",
+            message: "an order with items that are not in the catalogue can't ship; add the products or cancel the order".into(),
+        });
+    }
+    let by = ctx.actor.name.clone();
+    sqlx::query("update order_hold set active = 0, released_at = $2, released_by = $3, release_note = $4 where hold_id = $1")
+        .bind(hold_id)
+        .bind(uow.now())
+        .bind(&by)
+        .bind(&note)
+        .execute(&mut *uow.tx)
+        .await?;
+    touch(&mut uow, id).await?;
+    uow.record(
+        Change {
+            action: "order.release_hold",
+            entity: "order",
+            entity_id: id,
+            before: Some(serde_json::json!({"hold": hold_id, "reason": hold.0, "detail": hold.1, "active": true})),
+            after: Some(serde_json::json!({"hold": hold_id, "active": false, "note": note})),
+        },
+        Event::OrderHoldReleased {
+            order_id: id.to_string(),
+            number: e.number.clone(),
+            reason: hold.0.clone(),
+            note: note.clone(),
+        },
+    )
+    .await?;
+    confirm_if_clear(&mut uow, id, &e).await?;
+    uow.commit().await?;
+    load(db, ctx, id).await
+}
+
+async fn open_lines(uow: &mut Uow, id: &str) -> Result<Vec<ReservationLineInput>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "select sku, quantity - cancelled_quantity from order_line where order_id = $1 and quantity > cancelled_quantity order by line_no",
+    )
+    .bind(id)
+    .fetch_all(&mut *uow.tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(sku, quantity)| ReservationLineInput { sku, quantity })
+        .collect())
+}
+
+/// Puts an order on hold by hand, with the reason in words.
+pub async fn place_hold(db: &Db, ctx: &Ctx, id: &str, detail: &str) -> Result<Order> {
+    ctx.require(Permission::OrdersWrite)?;
+    let detail: String = detail.trim().chars().take(500).collect();
+    if detail.is_empty() {
+        return Err(Error::invalid("detail", "say why the order is held"));
+    }
+    let mut uow = db.begin(ctx).await?;
+    let e = editing(&mut uow, id, None).await?;
+    if !e.status.is_editable() {
+        return Err(Error::Conflict {
+            code: "invalid_transition",
+            message: format!("order {} is {} and can't be held", e.number, e.status),
+        });
+    }
+    let hold = domain::capture::Hold {
+        reason: HoldReason::Manual,
+        detail: detail.clone(),
+    };
+    crate::capture::insert_hold(&mut uow, id, &hold, &ctx.actor.name).await?;
+    sqlx::query("update sales_order set hold_count = hold_count + 1 where order_id = $1")
+        .bind(id)
+        .execute(&mut *uow.tx)
+        .await?;
+    touch(&mut uow, id).await?;
+    uow.record(
+        Change {
+            action: "order.hold",
+            entity: "order",
+            entity_id: id,
+            before: None,
+            after: Some(serde_json::json!({"reason": "manual", "detail": detail})),
+        },
+        Event::OrderHeld {
+            order_id: id.to_string(),
+            number: e.number.clone(),
+            reason: "manual".into(),
+            detail,
+        },
+    )
+    .await?;
+    uow.commit().await?;
+    load(db, ctx, id).await
+}
+
+/// Cancels the whole order and releases its stock.
+pub async fn cancel_order(db: &Db, ctx: &Ctx, id: &str, reason: &str) -> Result<Order> {
+    ctx.require(Permission::OrdersWrite)?;
+    let reason: String = reason.trim().chars().take(500).collect();
+    if reason.is_empty() {
+        return Err(Error::invalid("reason", "say why the order is cancelled"));
+    }
+    let mut uow = db.begin(ctx).await?;
+    let e = editing(&mut uow, id, None).await?;
+    let next = e
+        .status
+        .transition(OrderStatus::Cancelled)
+        .map_err(transition_error)?;
+    if let Some(r) = &e.reservation_id {
+        let status: String =
+            sqlx::query_scalar("select status from reservation where reservation_id = $1")
+                .bind(r)
+                .fetch_one(&mut *uow.tx)
+                .await?;
+        if status == "active" {
+            crate::inventory::release_in(&mut uow, r).await?;
+        }
+    }
+    let now = uow.now();
+    sqlx::query(
+        "update sales_order set status = $2, cancelled_at = $3, hold_count = 0 where order_id = $1",
+    )
+    .bind(id)
+    .bind(next.as_str())
+    .bind(now)
+    .execute(&mut *uow.tx)
+    .await?;
+    sqlx::query("update order_line set cancelled_quantity = quantity where order_id = $1")
+        .bind(id)
+        .execute(&mut *uow.tx)
+        .await?;
+    sqlx::query("update order_hold set active = 0, released_at = $2, released_by = $3, release_note = 'order cancelled' where order_id = $1 and active = 1")
+        .bind(id)
+        .bind(now)
+        .bind(&ctx.actor.name)
+        .execute(&mut *uow.tx)
+        .await?;
+    touch(&mut uow, id).await?;
+    uow.record(
+        Change {
+            action: "order.cancel",
+            entity: "order",
+            entity_id: id,
+            before: Some(serde_json::json!({"status": e.status.as_str()})),
+            after: Some(serde_json::json!({"status": "cancelled", "reason": reason})),
+        },
+        Event::OrderCancelled {
+            order_id: id.to_string(),
+            number: e.number.clone(),
+            reason,
+        },
+    )
+    .await?;
+    uow.commit().await?;
+    load(db, ctx, id).await
+}
+
+/// Replaces the shipping address. A valid new address releases an
+/// invalid-address hold, recorded as the system's rule.
+pub async fn change_address(
+    db: &Db,
+    ctx: &Ctx,
+    id: &str,
+    address: Address,
+    expected_version: Option<i64>,
+) -> Result<Order> {
+    ctx.require(Permission::OrdersWrite)?;
+    let address = address.normalized();
+    let problems = address.problems();
+    if !problems.is_empty() {
+        return Err(Error::invalid("address", problems.join("; ")));
+    }
+    let mut uow = db.begin(ctx).await?;
+    let e = editing(&mut uow, id, expected_version).await?;
+    if !e.status.is_editable() {
+        return Err(Error::Conflict {
+            code: "invalid_transition",
+            message: format!(
+                "order {} is {}; its address can't change",
+                e.number, e.status
+            ),
+        });
+    }
+    let before: String =
+        sqlx::query_scalar("select ship_to_json from sales_order where order_id = $1")
+            .bind(id)
+            .fetch_one(&mut *uow.tx)
+            .await?;
+    sqlx::query("update sales_order set ship_to_json = $2, ship_country = $3, ship_postcode = $4 where order_id = $1")
+        .bind(id)
+        .bind(serde_json::to_string(&address).unwrap_or_default())
+        .bind(&address.country)
+        .bind(&address.postcode)
+        .execute(&mut *uow.tx)
+        .await?;
+    touch(&mut uow, id).await?;
+    uow.record(
+        Change {
+            action: "order.change_address",
+            entity: "order",
+            entity_id: id,
+            before: serde_json::from_str(&before).ok(),
+            after: serde_json::to_value(&address).ok(),
+        },
+        Event::OrderAddressChanged {
+            order_id: id.to_string(),
+            number: e.number.clone(),
+        },
+    )
+    .await?;
+    let stale: Vec<String> = sqlx::query_scalar(
+        "select hold_id from order_hold where order_id = $1 and reason = 'invalid_address' and active = 1",
+    )
+    .bind(id)
+    .fetch_all(&mut *uow.tx)
+    .await?;
+    for hold_id in stale {
+        sqlx::query("update order_hold set active = 0, released_at = $2, released_by = $3, release_note = 'the new address is complete' where hold_id = $1")
+            .bind(&hold_id)
+            .bind(uow.now())
+            .bind(&ctx.actor.name)
+            .execute(&mut *uow.tx)
+            .await?;
+        uow.record(
+            Change {
+                action: "order.release_hold",
+                entity: "order",
+                entity_id: id,
+                before: Some(serde_json::json!({"hold": hold_id, "reason": "invalid_address", "active": true})),
+                after: Some(serde_json::json!({"hold": hold_id, "active": false})),
+            },
+            Event::OrderHoldReleased {
+                order_id: id.to_string(),
+                number: e.number.clone(),
+                reason: "invalid_address".into(),
+                note: "the new address is complete".into(),
+            },
+        )
+        .await?;
+    }
+    confirm_if_clear(&mut uow, id, &e).await?;
+    uow.commit().await?;
+    load(db, ctx, id).await
+}
+
+/// Adds a note for colleagues; it is part of the order's timeline.
+pub async fn add_note(db: &Db, ctx: &Ctx, id: &str, body: &str) -> Result<Order> {
+    ctx.require(Permission::OrdersWrite)?;
+    let body = body.trim();
+    if body.is_empty() || body.chars().count() > 2000 {
+        return Err(Error::invalid(
+            "body",
+            "write a note of 1 to 2,000 characters",
+        ));
+    }
+    let mut uow = db.begin(ctx).await?;
+    let e = editing(&mut uow, id, None).await?;
+    sqlx::query("insert into order_note (note_id, order_id, author, body, created_at) values ($1, $2, $3, $4, $5)")
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(id)
+        .bind(&ctx.actor.name)
+        .bind(body)
+        .bind(uow.now())
+        .execute(&mut *uow.tx)
+        .await?;
+    touch(&mut uow, id).await?;
+    uow.record(
+        Change {
+            action: "order.note",
+            entity: "order",
+            entity_id: id,
+            before: None,
+            after: Some(serde_json::json!({"note": body})),
+        },
+        Event::OrderNoteAdded {
+            order_id: id.to_string(),
+            number: e.number.clone(),
+        },
+    )
+    .await?;
+    uow.commit().await?;
+    load(db, ctx, id).await
+}
+
+/// Adds and removes tags; unchanged tags write nothing.
+pub async fn tag(db: &Db, ctx: &Ctx, id: &str, add: &[String], remove: &[String]) -> Result<Order> {
+    ctx.require(Permission::OrdersWrite)?;
+    let mut errors = Vec::new();
+    let mut parse = |field: &str, list: &[String]| {
+        let mut out = Vec::new();
+        for (i, t) in list.iter().enumerate() {
+            match parse_tag(&format!("{field}[{i}]"), t) {
+                Ok(t) if !out.contains(&t) => out.push(t),
+                Ok(_) => {}
+                Err(e) => errors.push(e),
+            }
+        }
+        out
+    };
+    let (add, remove) = (parse("add", add), parse("remove", remove));
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+    if add.is_empty() && remove.is_empty() {
+        return Err(Error::invalid("add", "name a tag to add or remove"));
+    }
+    let mut uow = db.begin(ctx).await?;
+    let e = editing(&mut uow, id, None).await?;
+    let mut added = Vec::new();
+    for t in &add {
+        let n = sqlx::query("insert into order_tag (order_id, tag) values ($1, $2) on conflict (order_id, tag) do nothing")
+            .bind(id)
+            .bind(t)
+            .execute(&mut *uow.tx)
+            .await?
+            .rows_affected();
+        if n == 1 {
+            added.push(t.clone());
+        }
+    }
+    let mut removed = Vec::new();
+    for t in &remove {
+        let n = sqlx::query("delete from order_tag where order_id = $1 and tag = $2")
+            .bind(id)
+            .bind(t)
+            .execute(&mut *uow.tx)
+            .await?
+            .rows_affected();
+        if n == 1 {
+            removed.push(t.clone());
+        }
+    }
+    if added.is_empty() && removed.is_empty() {
+        drop(uow);
+        return load(db, ctx, id).await;
+    }
+    touch(&mut uow, id).await?;
+    uow.record(
+        Change {
+            action: "order.tag",
+            entity: "order",
+            entity_id: id,
+            before: None,
+            after: Some(serde_json::json!({"added": added, "removed": removed})),
+        },
+        Event::OrderTagged {
+            order_id: id.to_string(),
+            number: e.number.clone(),
+            added,
+            removed,
+        },
+    )
+    .await?;
+    uow.commit().await?;
+    load(db, ctx, id).await
+}
+
+/// A bulk action's result for one order: done, or why not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkResult {
+    pub order_id: String,
+    pub number: String,
+    pub ok: bool,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum BulkAction {
+    /// Releases every open hold with this reason (all open holds when absent).
+    ReleaseHold {
+        #[serde(default)]
+        reason: Option<String>,
+        #[serde(default)]
+        note: String,
+    },
+    Cancel {
+        reason: String,
+    },
+    Tag {
+        tag: String,
+    },
+}
+
+/// Applies one action to many orders, each in its own transaction, so one
+/// failure never undoes the others. Every order gets its own result line.
+pub async fn bulk(
+    db: &Db,
+    ctx: &Ctx,
+    ids: &[String],
+    action: &BulkAction,
+) -> Result<Vec<BulkResult>> {
+    ctx.require(Permission::OrdersWrite)?;
+    if ids.is_empty() || ids.len() > 200 {
+        return Err(Error::invalid("ids", "choose 1 to 200 orders"));
+    }
+    let mut out = Vec::new();
+    for id in ids {
+        let result = match action {
+            BulkAction::ReleaseHold { reason, note } => match load(db, ctx, id).await {
+                Ok(o) => {
+                    let mut last = Ok(o.clone());
+                    let targets: Vec<_> = o
+                        .holds
+                        .iter()
+                        .filter(|h| {
+                            reason
+                                .as_deref()
+                                .is_none_or(|r| r.is_empty() || h.reason == r)
+                        })
+                        .collect();
+                    if targets.is_empty() {
+                        last = Err(Error::Conflict {
+                            code: "hold_not_active",
+                            message: "no matching open hold".into(),
+                        });
+                    }
+                    for h in targets {
+                        last = release_hold(db, ctx, id, &h.id, note).await;
+                        if last.is_err() {
+                            break;
+                        }
+                    }
+                    last
+                }
+                Err(e) => Err(e),
+            },
+            BulkAction::Cancel { reason } => cancel_order(db, ctx, id, reason).await,
+            BulkAction::Tag { tag: t } => tag(db, ctx, id, std::slice::from_ref(t), &[]).await,
+        };
+        out.push(match result {
+            Ok(o) => BulkResult {
+                order_id: id.clone(),
+                number: o.number,
+                ok: true,
+                message: format!("{}; now {}", "done", o.status.replace('_', " ")),
+            },
+            Err(e) => BulkResult {
+                order_id: id.clone(),
+                number: sqlx::query_scalar::<_, String>(
+                    "select number from sales_order where order_id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&db.pool)
+                .await?
+                .unwrap_or_else(|| id.clone()),
+                ok: false,
+                message: match e.fields().first() {
+                    Some(f) => format!("{}: {}", f.field, f.message),
+                    None => e.to_string(),
+                },
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// A person's named workbench filter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedView {
+    pub id: String,
+    pub name: String,
+    pub query: String,
+}
+
+pub async fn saved_views(db: &Db, ctx: &Ctx) -> Result<Vec<SavedView>> {
+    ctx.require(Permission::OrdersRead)?;
+    let Some(user) = ctx.actor.id.clone() else {
+        return Ok(Vec::new());
+    };
+    Ok(sqlx::query_as::<_, (String, String, String)>(
+        "select view_id, name, query from saved_view where user_id = $1 order by name",
+    )
+    .bind(user)
+    .fetch_all(&db.pool)
+    .await?
+    .into_iter()
+    .map(|(id, name, query)| SavedView { id, name, query })
+    .collect())
+}
+
+/// Saves (or replaces) a named view of the workbench for the signed-in person.
+pub async fn save_view(db: &Db, ctx: &Ctx, name: &str, filter: &OrderFilter) -> Result<SavedView> {
+    ctx.require(Permission::OrdersRead)?;
+    let user = ctx.actor.id.clone().ok_or(Error::Unauthenticated)?;
+    let name: String = name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 60 {
+        return Err(Error::invalid(
+            "name",
+            "name the view in 1 to 60 characters",
+        ));
+    }
+    filter.check()?;
+    let mut f = filter.clone();
+    f.cursor = None;
+    f.limit = None;
+    let query = serde_urlencoded::to_string(&f).map_err(|e| Error::Internal(e.to_string()))?;
+    let mut uow = db.begin(ctx).await?;
+    let id: String = sqlx::query_scalar(
+        "insert into saved_view (view_id, user_id, name, query, created_at) values ($1, $2, $3, $4, $5)
+         on conflict (user_id, name) do update set query = excluded.query returning view_id",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(&user)
+    .bind(&name)
+    .bind(&query)
+    .bind(uow.now())
+    .fetch_one(&mut *uow.tx)
+    .await?;
+    uow.record(
+        Change {
+            action: "saved_view.save",
+            entity: "saved_view",
+            entity_id: &id,
+            before: None,
+            after: Some(serde_json::json!({"name": name, "query": query})),
+        },
+        Event::ViewSaved {
+            view_id: id.clone(),
+            name: name.clone(),
+        },
+    )
+    .await?;
+    uow.commit().await?;
+    Ok(SavedView { id, name, query })
 }
 
 /// The returns portal's lookup: public, so it reveals nothing unless both the

@@ -111,7 +111,7 @@ pub async fn seed(db: &Db, password: &str, scale: u32) -> Result<SeedReport> {
     for (code, name, kind, currency, warehouses) in CHANNELS {
         let warehouses: Vec<String> = warehouses.iter().map(|w| w.to_string()).collect();
         let new = NewChannel::parse(code, name, kind, currency, &warehouses)?;
-        create_channel(db, &ctx, new).await?;
+        create_channel(db, &ctx, new, None).await?;
     }
     let mut staff: Vec<(String, String, String, Scope)> = STAFF
         .iter()

@@ -119,3 +119,112 @@ macro_rules! store_test {
         }
     };
 }
+
+/// Small builders the store and HTTP tests share: a warehouse with one bin,
+/// items and kits priced in USD, receipts into that bin, and the drift check.
+pub mod fixtures {
+    use domain::catalog::{ComponentInput, PriceInput, ProductInput};
+
+    use crate::{
+        catalog,
+        inventory::{self, LocationInput, ReceiptInput, ReceiptLineInput, WarehouseInput},
+        Ctx, Db,
+    };
+
+    pub fn sys() -> Ctx {
+        Ctx::system("test")
+    }
+
+    pub async fn warehouse(db: &Db, code: &str) {
+        inventory::create_warehouse(
+            db,
+            &sys(),
+            WarehouseInput {
+                code: code.into(),
+                name: format!("{code} DC"),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        inventory::create_location(
+            db,
+            &sys(),
+            code,
+            LocationInput {
+                code: "A-01-01".into(),
+                pick_sequence: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+
+    pub async fn item(db: &Db, sku: &str, cost: &str) {
+        catalog::create_product(
+            db,
+            &sys(),
+            ProductInput {
+                sku: sku.into(),
+                name: format!("Product {sku}"),
+                prices: vec![PriceInput {
+                    currency: "USD".into(),
+                    cost: cost.into(),
+                    price: "10.00".into(),
+                }],
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    }
+
+    pub async fn kit(db: &Db, sku: &str, parts: &[(&str, i64)]) {
+        catalog::create_product(
+            db,
+            &sys(),
+            ProductInput {
+                sku: sku.into(),
+                name: format!("Kit {sku}"),
+                components: parts
+                    .iter()
+                    .map(|(s, q)| ComponentInput {
+                        sku: (*s).into(),
+                        quantity: *q,
+                    })
+                    .collect(),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    }
+
+    pub async fn receive(db: &Db, wh: &str, sku: &str, qty: i64) {
+        inventory::receive(
+            db,
+            &sys(),
+            ReceiptInput {
+                warehouse: wh.into(),
+                reference: None,
+                lines: vec![ReceiptLineInput {
+                    sku: sku.into(),
+                    quantity: qty,
+                    location: Some("A-01-01".into()),
+                    lot: None,
+                    expires_on: None,
+                }],
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    }
+
+    pub async fn assert_no_drift(db: &Db) {
+        let drift = inventory::check(db).await.unwrap();
+        assert!(drift.is_empty(), "keel check found drift: {drift:#?}");
+    }
+}

@@ -8,113 +8,19 @@ use std::sync::Arc;
 use backend::{
     catalog,
     inventory::{
-        self, AdjustmentInput, CountInput, CountScan, LocationInput, ReceiptInput,
-        ReceiptLineInput, ReservationInput, ReservationLineInput, TransferInput, TransferReceipt,
-        WarehouseInput,
+        self, AdjustmentInput, CountInput, CountScan, ReceiptInput, ReceiptLineInput,
+        ReservationInput, ReservationLineInput, TransferInput, TransferReceipt,
     },
-    orders, store_test, Ctx, Db, Error,
+    orders, store_test, Db, Error,
 };
-use domain::{
-    catalog::{ComponentInput, PriceInput, ProductInput},
-    orders::NewChannel,
-};
+use domain::{catalog::ProductInput, orders::NewChannel};
 use proptest::{
     prelude::*,
     strategy::ValueTree,
     test_runner::{Config, TestRunner},
 };
 
-fn sys() -> Ctx {
-    Ctx::system("test")
-}
-
-async fn warehouse(db: &Db, code: &str) {
-    inventory::create_warehouse(
-        db,
-        &sys(),
-        WarehouseInput {
-            code: code.into(),
-            name: format!("{code} DC"),
-        },
-        None,
-    )
-    .await
-    .unwrap();
-    inventory::create_location(
-        db,
-        &sys(),
-        code,
-        LocationInput {
-            code: "A-01-01".into(),
-            pick_sequence: None,
-        },
-    )
-    .await
-    .unwrap();
-}
-
-async fn item(db: &Db, sku: &str, cost: &str) {
-    catalog::create_product(
-        db,
-        &sys(),
-        ProductInput {
-            sku: sku.into(),
-            name: format!("Product {sku}"),
-            prices: vec![PriceInput {
-                currency: "USD".into(),
-                cost: cost.into(),
-                price: "10.00".into(),
-            }],
-            ..Default::default()
-        },
-        None,
-    )
-    .await
-    .unwrap();
-}
-
-async fn kit(db: &Db, sku: &str, parts: &[(&str, i64)]) {
-    catalog::create_product(
-        db,
-        &sys(),
-        ProductInput {
-            sku: sku.into(),
-            name: format!("Kit {sku}"),
-            components: parts
-                .iter()
-                .map(|(s, q)| ComponentInput {
-                    sku: (*s).into(),
-                    quantity: *q,
-                })
-                .collect(),
-            ..Default::default()
-        },
-        None,
-    )
-    .await
-    .unwrap();
-}
-
-async fn receive(db: &Db, wh: &str, sku: &str, qty: i64) {
-    inventory::receive(
-        db,
-        &sys(),
-        ReceiptInput {
-            warehouse: wh.into(),
-            reference: None,
-            lines: vec![ReceiptLineInput {
-                sku: sku.into(),
-                quantity: qty,
-                location: Some("A-01-01".into()),
-                lot: None,
-                expires_on: None,
-            }],
-        },
-        None,
-    )
-    .await
-    .unwrap();
-}
+use backend::testing::fixtures::{assert_no_drift, item, kit, receive, sys, warehouse};
 
 fn one(reference: &str, sku: &str, quantity: i64) -> ReservationInput {
     ReservationInput {
@@ -125,11 +31,6 @@ fn one(reference: &str, sku: &str, quantity: i64) -> ReservationInput {
             quantity,
         }],
     }
-}
-
-async fn assert_no_drift(db: &Db) {
-    let drift = inventory::check(db).await.unwrap();
-    assert!(drift.is_empty(), "keel check found drift: {drift:#?}");
 }
 
 store_test!(
@@ -316,7 +217,9 @@ store_test!(
             &["WEST".into(), "EAST".into()],
         )
         .unwrap();
-        orders::create_channel(&db, &sys(), channel).await.unwrap();
+        orders::create_channel(&db, &sys(), channel, None)
+            .await
+            .unwrap();
         orders::set_safety_buffer(&db, &sys(), "MKT", 2)
             .await
             .unwrap();
@@ -938,7 +841,9 @@ store_test!(
         kit(&db, "P-KIT", &[("P-A", 2), ("P-B", 1)]).await;
         let channel =
             NewChannel::parse("WEB", "Web", "web", "USD", &["WEST".into(), "EAST".into()]).unwrap();
-        orders::create_channel(&db, &sys(), channel).await.unwrap();
+        orders::create_channel(&db, &sys(), channel, None)
+            .await
+            .unwrap();
         orders::set_safety_buffer(&db, &sys(), "WEB", 1)
             .await
             .unwrap();

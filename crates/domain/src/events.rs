@@ -156,6 +156,52 @@ pub enum Event {
         updated: i64,
         failed: i64,
     },
+    #[serde(rename = "saved_view.saved")]
+    ViewSaved { view_id: String, name: String },
+    #[serde(rename = "order.captured")]
+    OrderCaptured {
+        order_id: String,
+        number: String,
+        channel: String,
+        external_id: String,
+        total: String,
+        currency: String,
+        /// Reasons of the holds placed at capture (empty when confirmed).
+        holds: Vec<String>,
+    },
+    #[serde(rename = "order.confirmed")]
+    OrderConfirmed { order_id: String, number: String },
+    #[serde(rename = "order.held")]
+    OrderHeld {
+        order_id: String,
+        number: String,
+        reason: String,
+        detail: String,
+    },
+    #[serde(rename = "order.hold_released")]
+    OrderHoldReleased {
+        order_id: String,
+        number: String,
+        reason: String,
+        note: String,
+    },
+    #[serde(rename = "order.cancelled")]
+    OrderCancelled {
+        order_id: String,
+        number: String,
+        reason: String,
+    },
+    #[serde(rename = "order.address_changed")]
+    OrderAddressChanged { order_id: String, number: String },
+    #[serde(rename = "order.note_added")]
+    OrderNoteAdded { order_id: String, number: String },
+    #[serde(rename = "order.tagged")]
+    OrderTagged {
+        order_id: String,
+        number: String,
+        added: Vec<String>,
+        removed: Vec<String>,
+    },
 }
 
 impl Event {
@@ -188,6 +234,15 @@ impl Event {
             Event::CountPosted { .. } => "count.posted",
             Event::CountRejected { .. } => "count.rejected",
             Event::ImportFinished { .. } => "import.finished",
+            Event::ViewSaved { .. } => "saved_view.saved",
+            Event::OrderCaptured { .. } => "order.captured",
+            Event::OrderConfirmed { .. } => "order.confirmed",
+            Event::OrderHeld { .. } => "order.held",
+            Event::OrderHoldReleased { .. } => "order.hold_released",
+            Event::OrderCancelled { .. } => "order.cancelled",
+            Event::OrderAddressChanged { .. } => "order.address_changed",
+            Event::OrderNoteAdded { .. } => "order.note_added",
+            Event::OrderTagged { .. } => "order.tagged",
         }
     }
 
@@ -227,6 +282,15 @@ impl Event {
             | Event::CountPosted { count_id, .. }
             | Event::CountRejected { count_id, .. } => ("count", count_id),
             Event::ImportFinished { job_id, .. } => ("import", job_id),
+            Event::ViewSaved { view_id, .. } => ("saved_view", view_id),
+            Event::OrderCaptured { order_id, .. }
+            | Event::OrderConfirmed { order_id, .. }
+            | Event::OrderHeld { order_id, .. }
+            | Event::OrderHoldReleased { order_id, .. }
+            | Event::OrderCancelled { order_id, .. }
+            | Event::OrderAddressChanged { order_id, .. }
+            | Event::OrderNoteAdded { order_id, .. }
+            | Event::OrderTagged { order_id, .. } => ("order", order_id),
         }
     }
 

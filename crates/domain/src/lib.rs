@@ -4,7 +4,9 @@
 //! with exactly the code the server runs. Types that can be invalid have private
 //! fields and a fallible `parse`: once a value exists, it is valid.
 
+pub mod capture;
 pub mod catalog;
+pub mod channel_payloads;
 pub mod events;
 pub mod governance;
 pub mod gtin;

@@ -56,6 +56,64 @@ pub struct NewChannel {
     pub currency: Currency,
     /// Warehouse codes in priority order.
     pub warehouses: Vec<String>,
+    /// The shared secret storefront webhooks are signed with.
+    pub webhook_secret: Option<String>,
+    /// Whether the channel's prices already include tax.
+    pub prices_include_tax: bool,
+}
+
+/// `POST /api/v1/channels`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelInput {
+    pub code: String,
+    /// Defaults to the code.
+    #[serde(default)]
+    pub name: Option<String>,
+    pub kind: String,
+    pub currency: String,
+    #[serde(default)]
+    pub warehouses: Vec<String>,
+    #[serde(default)]
+    pub webhook_secret: Option<String>,
+    #[serde(default)]
+    pub prices_include_tax: bool,
+}
+
+impl ChannelInput {
+    pub fn parse(&self) -> Result<NewChannel, Vec<FieldError>> {
+        let name = self.name.clone().unwrap_or_else(|| self.code.clone());
+        let mut errors = Vec::new();
+        let secret = match self.webhook_secret.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(s) if s.len() < 8 || s.len() > 200 => {
+                errors.push(FieldError::new(
+                    "webhook_secret",
+                    "a webhook secret is 8 to 200 characters",
+                ));
+                None
+            }
+            Some(s) => Some(s.to_string()),
+        };
+        match NewChannel::parse(
+            &self.code,
+            &name,
+            &self.kind,
+            &self.currency,
+            &self.warehouses,
+        ) {
+            Ok(mut c) if errors.is_empty() => {
+                c.webhook_secret = secret;
+                c.prices_include_tax = self.prices_include_tax;
+                Ok(c)
+            }
+            Ok(_) => Err(errors),
+            Err(mut e) => {
+                e.append(&mut errors);
+                Err(e)
+            }
+        }
+    }
 }
 
 /// How a portal visitor proves the order is theirs.
@@ -172,6 +230,8 @@ impl NewChannel {
                 kind,
                 currency,
                 warehouses: codes,
+                webhook_secret: None,
+                prices_include_tax: false,
             }),
             _ => Err(errors),
         }

@@ -107,6 +107,11 @@ pub struct Channel {
     /// Units per SKU and warehouse held back from this channel.
     #[serde(default)]
     pub safety_buffer: i64,
+    /// Whether storefront webhooks can be verified (the secret is never shown).
+    #[serde(default)]
+    pub has_webhook_secret: bool,
+    #[serde(default)]
+    pub prices_include_tax: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -118,6 +123,135 @@ pub struct OrderSummary {
     pub status: String,
     pub total: crate::Money,
     pub placed_at: String,
+    #[serde(default)]
+    pub customer_name: String,
+    #[serde(default)]
+    pub customer_email: String,
+    #[serde(default)]
+    pub payment_status: String,
+    /// Reasons of the open holds (empty when none).
+    #[serde(default)]
+    pub holds: Vec<String>,
+    #[serde(default)]
+    pub warehouse: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub line_no: i64,
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+    pub cancelled_quantity: i64,
+    /// Units not reserved while the order waits for stock.
+    pub backordered_quantity: i64,
+    pub unit_price: crate::Money,
+    pub discount: crate::Money,
+    pub total: crate::Money,
+    /// False when the SKU is not in the catalogue.
+    pub known: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderTotals {
+    pub subtotal: crate::Money,
+    pub discount: crate::Money,
+    pub shipping: crate::Money,
+    pub tax: crate::Money,
+    pub total: crate::Money,
+    pub prices_include_tax: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderHold {
+    pub id: String,
+    pub reason: String,
+    pub label: String,
+    pub detail: String,
+    pub active: bool,
+    pub placed_at: String,
+    pub placed_by: String,
+    pub released_at: Option<String>,
+    pub released_by: Option<String>,
+    pub release_note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderNote {
+    pub author: String,
+    pub body: String,
+    pub created_at: String,
+}
+
+/// One line of an order's timeline: what happened, who did it, when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub seq: i64,
+    pub at: String,
+    pub event: String,
+    /// `user`, `token` (an integration), `system` (a rule or a channel).
+    pub actor_kind: String,
+    pub actor: String,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerRef {
+    pub id: Option<String>,
+    pub email: String,
+    pub name: String,
+    pub orders_count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fraud {
+    pub score: i64,
+    pub reasons: Vec<String>,
+}
+
+/// A sourcing decision (#5): which warehouse ships what, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fulfillment {
+    pub id: String,
+    pub warehouse: String,
+    pub status: String,
+    pub lines: Vec<ReservationLine>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: String,
+    pub number: String,
+    pub channel: String,
+    pub external_id: String,
+    pub status: String,
+    pub payment_status: String,
+    pub currency: String,
+    pub customer: CustomerRef,
+    pub ship_to: crate::capture::Address,
+    pub bill_to: Option<crate::capture::Address>,
+    pub shipping_method: String,
+    pub lines: Vec<OrderLine>,
+    pub totals: OrderTotals,
+    /// What the channel said, where it said it (amounts as sent).
+    pub stated_totals: serde_json::Value,
+    /// Open holds. An order with any is not released to the warehouse.
+    pub holds: Vec<OrderHold>,
+    /// Every hold ever placed, open or released.
+    pub hold_history: Vec<OrderHold>,
+    pub fraud: Fraud,
+    pub reservation: Option<Reservation>,
+    pub fulfillments: Vec<Fulfillment>,
+    pub tags: Vec<String>,
+    pub note: String,
+    pub notes: Vec<OrderNote>,
+    pub manual_touches: i64,
+    pub placed_at: String,
+    pub version: i64,
+    pub timeline: Vec<TimelineEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

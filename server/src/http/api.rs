@@ -15,7 +15,7 @@ use axum::{
 use backend::{
     governance::{self, AuditFilter, NewUser, UserFilter, UserUpdate},
     inventory::{self, WarehouseInput},
-    orders::{self, OrderFilter},
+    orders,
 };
 use domain::governance::{Permission, Scope};
 use futures::Stream;
@@ -74,14 +74,6 @@ pub async fn list_channels(
     Ok(Json(
         json!({"items": orders::list_channels(&s.db, &ctx).await?, "next_cursor": null}),
     ))
-}
-
-pub async fn list_orders(
-    State(s): State<AppState>,
-    Caller(ctx): Caller,
-    Query(f): Query<OrderFilter>,
-) -> ApiResult<impl IntoResponse> {
-    Ok(Json(orders::list_orders(&s.db, &ctx, &f).await?))
 }
 
 pub async fn list_users(

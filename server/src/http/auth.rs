@@ -24,6 +24,7 @@ pub const ACCESS: &[(&str, Option<Permission>)] = &[
     ("/command/products/new", Some(Permission::CatalogWrite)),
     ("/command/catalog", Some(Permission::CatalogWrite)),
     ("/floor", Some(Permission::FloorUse)),
+    ("/webhooks", None),
     ("/sfn/me", None),
     ("/sfn/portal_lookup", None),
     ("/sfn/recent_events", Some(Permission::EventsRead)),

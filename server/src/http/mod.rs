@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod api_inventory;
+pub mod api_orders;
 pub mod auth;
 pub mod error;
 pub mod extract;
@@ -31,6 +32,7 @@ use tower_http::{
 
 pub fn router(state: AppState) -> Router {
     use api_inventory as inv;
+    use api_orders as ao;
     use forms_inventory as fi;
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
@@ -44,7 +46,6 @@ pub fn router(state: AppState) -> Router {
             "/warehouses",
             get(api::list_warehouses).post(api::create_warehouse),
         )
-        .route("/channels", get(api::list_channels))
         .route("/channels/{code}/availability", get(inv::availability))
         .route("/channels/{code}/safety-buffer", put(inv::set_buffer))
         .route(
@@ -89,7 +90,20 @@ pub fn router(state: AppState) -> Router {
         .route("/counts/{id}/approve", post(inv::approve_count))
         .route("/counts/{id}/reject", post(inv::reject_count))
         .route("/inventory/accuracy", get(inv::accuracy))
-        .route("/orders", get(api::list_orders))
+        .route(
+            "/channels",
+            get(api::list_channels).post(ao::create_channel),
+        )
+        .route("/orders", get(ao::list_orders).post(ao::capture_order))
+        .route("/orders/bulk", post(ao::bulk))
+        .route("/orders/views", get(ao::list_views).post(ao::save_view))
+        .route("/orders/{id}", get(ao::get_order))
+        .route("/orders/{id}/holds", post(ao::place_hold))
+        .route("/orders/{id}/holds/{hold}/release", post(ao::release_hold))
+        .route("/orders/{id}/cancel", post(ao::cancel))
+        .route("/orders/{id}/address", put(ao::change_address))
+        .route("/orders/{id}/notes", post(ao::add_note))
+        .route("/orders/{id}/tags", post(ao::tag))
         .route("/users", get(api::list_users).post(api::create_user))
         .route("/users/{id}", get(api::get_user).patch(api::update_user))
         .route("/users/{id}/password", put(api::set_password))
@@ -109,6 +123,8 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .nest("/api/v1", api)
+        .route("/webhooks/shopify/{channel}", post(ao::shopify))
+        .route("/webhooks/woocommerce/{channel}", post(ao::woocommerce))
         .route("/signin", post(forms::sign_in))
         .route("/signout", post(forms::sign_out))
         .route("/command/users", post(forms::create_user))

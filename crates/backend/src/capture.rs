@@ -1,0 +1,597 @@
+//! Order capture: one use case behind the API, the storefront webhooks, the
+//! marketplace CSV import and the seeder.
+//!
+//! Invariants:
+//! - An order exists once per (channel, external id). A replay, concurrent or
+//!   late, returns the order first captured and writes nothing.
+//! - The order, its customer, its holds, its reservation, the audit rows and
+//!   the events commit together or not at all.
+//! - Stock is reserved with the conditional updates of `inventory`; when it
+//!   can't be, the order is still captured, held as a backorder.
+
+use domain::{
+    capture::{
+        self, CustomerHistory, Hold, HoldReason, NewOrder, OrderIn, OrderStatus, PaymentStatus,
+    },
+    events::Event,
+    governance::Permission,
+    Money,
+};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sqlx::{AnyConnection, Row};
+
+use crate::{
+    ctx::Ctx,
+    db::Db,
+    error::{Error, Result},
+    inventory::{self, ReservationInput, ReservationLineInput},
+    orders,
+    uow::{Change, Idempotency, Uow},
+};
+
+pub use domain::views::Order;
+
+/// What capture did: `created` is false for a replay of an order already held.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    pub order: Order,
+    pub created: bool,
+}
+
+/// A storefront delivery: the platform's delivery id, so a redelivery is
+/// answered without doing anything.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: String,
+    pub topic: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Remembered {
+    order_id: String,
+}
+
+enum Outcome {
+    Done(String, bool),
+    /// Another transaction captured the same (channel, external id) first.
+    Duplicate,
+}
+
+/// Captures an order. See the module invariants.
+#[tracing::instrument(skip_all, fields(channel = %input.channel, external_id = %input.external_id))]
+pub async fn capture(
+    db: &Db,
+    ctx: &Ctx,
+    input: OrderIn,
+    idem: Option<&Idempotency>,
+    delivery: Option<&Delivery>,
+) -> Result<Captured> {
+    ctx.require(Permission::OrdersWrite)?;
+    let order = NewOrder::parse(&input)?;
+    if !ctx.actor.scope.allows_channel(&order.channel) {
+        return Err(Error::OutOfScope {
+            what: format!("channel {}", order.channel),
+        });
+    }
+    let mut tries = 0u32;
+    loop {
+        let attempt = capture_once(db, ctx, &order, idem, delivery).await;
+        match attempt {
+            Ok(Outcome::Done(id, created)) => {
+                return Ok(Captured {
+                    order: orders::load(db, ctx, &id).await?,
+                    created,
+                })
+            }
+            // The loser of a race on the unique key finds the winner's order.
+            Ok(Outcome::Duplicate) if tries < 3 => tries += 1,
+            Err(e) if e.is_transient() && tries < 8 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(
+                    u64::from(tries) * 3 + rand::random::<u64>() % 10,
+                ))
+                .await;
+            }
+            Ok(Outcome::Duplicate) => {
+                return Err(Error::Conflict {
+                    code: "capture_conflict",
+                    message: "the order is being captured by another request; retry".into(),
+                })
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+struct ChannelRow {
+    id: String,
+    currency: String,
+    prices_include_tax: bool,
+}
+
+async fn channel_row(conn: &mut AnyConnection, code: &str) -> Result<ChannelRow> {
+    let row = sqlx::query(
+        "select channel_id, currency, prices_include_tax from channel where code = $1 and active = 1",
+    )
+    .bind(code)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| Error::invalid("channel", format!("there is no channel {code}")))?;
+    Ok(ChannelRow {
+        id: row.try_get("channel_id")?,
+        currency: row.try_get("currency")?,
+        prices_include_tax: row.try_get::<i16, _>("prices_include_tax")? == 1,
+    })
+}
+
+async fn existing(
+    conn: &mut AnyConnection,
+    channel_id: &str,
+    external_id: &str,
+) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "select order_id from sales_order where channel_id = $1 and external_id = $2",
+    )
+    .bind(channel_id)
+    .bind(external_id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// The tax rate for a destination: the region's rule, else the country's.
+async fn tax_rate(
+    conn: &mut AnyConnection,
+    country: &str,
+    region: &str,
+) -> Result<Option<Decimal>> {
+    let rate: Option<String> = sqlx::query_scalar(
+        "select rate from tax_rule where country = $1 and (region = $2 or region = '') order by length(region) desc limit 1",
+    )
+    .bind(country)
+    .bind(region)
+    .fetch_optional(&mut *conn)
+    .await?;
+    rate.map(|r| {
+        r.parse::<Decimal>().map_err(|_| {
+            Error::Internal(format!(
+                "tax rule rate `{r}` for {country} is not a decimal"
+            ))
+        })
+    })
+    .transpose()
+}
+
+async fn capture_once(
+    db: &Db,
+    ctx: &Ctx,
+    order: &NewOrder,
+    idem: Option<&Idempotency>,
+    delivery: Option<&Delivery>,
+) -> Result<Outcome> {
+    let mut uow = db.begin(ctx).await?;
+    if let Some(saved) = uow.claim_idempotency::<Remembered>(idem).await? {
+        return Ok(Outcome::Done(saved.order_id, false));
+    }
+    let channel = channel_row(&mut uow.tx, &order.channel).await?;
+    if channel.currency != order.currency.code() {
+        return Err(Error::invalid(
+            "currency",
+            format!(
+                "channel {} sells in {}, not {}",
+                order.channel, channel.currency, order.currency
+            ),
+        ));
+    }
+    if let Some(d) = delivery {
+        let seen: Option<Option<String>> = sqlx::query_scalar(
+            "select order_id from webhook_delivery where channel_id = $1 and delivery_id = $2",
+        )
+        .bind(&channel.id)
+        .bind(&d.id)
+        .fetch_optional(&mut *uow.tx)
+        .await?;
+        if let Some(Some(id)) = seen {
+            return Ok(Outcome::Done(id, false));
+        }
+    }
+    if let Some(id) = existing(&mut uow.tx, &channel.id, &order.external_id).await? {
+        // The same order again under a new delivery id: remember the delivery
+        // so its next redelivery short-cuts too.
+        remember_delivery(&mut uow, &channel.id, delivery, &id).await?;
+        uow.remember(&Remembered {
+            order_id: id.clone(),
+        })
+        .await?;
+        uow.commit().await?;
+        return Ok(Outcome::Done(id, false));
+    }
+    let now = uow.now();
+    let placed_at = order.placed_at.map(|t| t.timestamp_micros()).unwrap_or(now);
+    let id = uuid::Uuid::now_v7().to_string();
+
+    // The customer, unified by email. Their history feeds the fraud rules.
+    let email = order.customer.email.as_str().to_string();
+    let (previous_orders, orders_last_day): (i64, i64) = {
+        let prev: Option<i64> =
+            sqlx::query_scalar("select orders_count from customer where email = $1")
+                .bind(&email)
+                .fetch_optional(&mut *uow.tx)
+                .await?;
+        let day: i64 = sqlx::query_scalar(
+            "select count(*) from sales_order where customer_email = $1 and placed_at > $2 and placed_at <= $3",
+        )
+        .bind(&email)
+        .bind(placed_at - 86_400_000_000)
+        .bind(placed_at)
+        .fetch_one(&mut *uow.tx)
+        .await?;
+        (prev.unwrap_or(0), day)
+    };
+    let name = if order.customer.name.is_empty() {
+        order.ship_to.name.clone()
+    } else {
+        order.customer.name.clone()
+    };
+    let customer_id: String = sqlx::query_scalar(
+        "insert into customer (customer_id, email, name, phone, orders_count, first_order_at, last_order_at, version, created_at, updated_at)
+         values ($1, $2, $3, $4, 1, $5, $5, 1, $6, $6)
+         on conflict (email) do update set orders_count = customer.orders_count + 1,
+             name = case when excluded.name <> '' then excluded.name else customer.name end,
+             phone = case when excluded.phone <> '' then excluded.phone else customer.phone end,
+             last_order_at = case when excluded.last_order_at > customer.last_order_at then excluded.last_order_at else customer.last_order_at end,
+             version = customer.version + 1, updated_at = excluded.updated_at
+         returning customer_id",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(&email)
+    .bind(&name)
+    .bind(&order.customer.phone)
+    .bind(placed_at)
+    .bind(now)
+    .fetch_one(&mut *uow.tx)
+    .await?;
+    for a in std::iter::once(&order.ship_to).chain(order.bill_to.iter()) {
+        if a.line1.is_empty() {
+            continue;
+        }
+        sqlx::query(
+            "insert into customer_address (address_id, customer_id, fingerprint, address_json, created_at) values ($1, $2, $3, $4, $5)
+             on conflict (customer_id, fingerprint) do nothing",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(&customer_id)
+        .bind(a.fingerprint())
+        .bind(serde_json::to_string(a).unwrap_or_default())
+        .bind(now)
+        .execute(&mut *uow.tx)
+        .await?;
+    }
+
+    let rate = tax_rate(&mut uow.tx, &order.ship_to.country, &order.ship_to.region).await?;
+    let mut priced = order.clone();
+    priced.prices_include_tax |= channel.prices_include_tax;
+    let totals = capture::totals(&priced, rate);
+    let fraud = capture::fraud(
+        &priced,
+        totals.total,
+        CustomerHistory {
+            previous_orders,
+            orders_last_day,
+        },
+    );
+    let mut holds = capture::assess(&priced, &totals, &fraud);
+
+    // Lines: every SKU the catalogue knows is reserved; an unknown one holds
+    // the order, because refusing it would lose a sale the customer has made.
+    let mut product_ids = Vec::new();
+    let mut unknown = Vec::new();
+    for (i, l) in order.lines.iter().enumerate() {
+        let p = if l.sku.is_empty() {
+            None
+        } else {
+            inventory::find_product(&mut uow.tx, &l.sku).await?
+        };
+        if p.is_none() {
+            unknown.push(if l.sku.is_empty() {
+                format!("line {} ({}) has no SKU", i + 1, l.name)
+            } else {
+                format!("line {}: {} is not in the catalogue", i + 1, l.sku)
+            });
+        }
+        product_ids.push(p.map(|p| p.id));
+    }
+    if !unknown.is_empty() {
+        holds.push(Hold {
+            reason: HoldReason::UnknownItem,
+            detail: unknown.join("; "),
+        });
+    }
+
+    let number = next_order_number(&mut uow).await?;
+    let search = format!(
+        "{} {} {} {}",
+        number,
+        order.external_id,
+        email,
+        name.to_lowercase()
+    )
+    .to_lowercase();
+    let stated = serde_json::json!({
+        "subtotal": order.stated.subtotal.map(|m| m.amount().to_string()),
+        "discount": order.stated.discount.map(|m| m.amount().to_string()),
+        "tax": order.stated.tax.map(|m| m.amount().to_string()),
+        "total": order.stated.total.map(|m| m.amount().to_string()),
+    });
+    let inserted = sqlx::query(
+        "insert into sales_order (order_id, channel_id, number, external_id, customer_email, ship_postcode, status, currency, total_minor, placed_at,
+            version, created_at, updated_at, customer_id, customer_name, payment_status, subtotal_minor, discount_minor, shipping_minor, tax_minor,
+            prices_include_tax, stated_json, ship_to_json, bill_to_json, ship_country, shipping_method, fraud_score, fraud_reasons_json,
+            hold_count, manual_touches, note, search_text)
+         values ($1, $2, $3, $4, $5, $6, 'received', $7, $8, $9, 1, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, 0, 0, $26, $27)",
+    )
+    .bind(&id)
+    .bind(&channel.id)
+    .bind(&number)
+    .bind(&order.external_id)
+    .bind(&email)
+    .bind(&order.ship_to.postcode)
+    .bind(order.currency.code())
+    .bind(totals.total)
+    .bind(placed_at)
+    .bind(now)
+    .bind(&customer_id)
+    .bind(&name)
+    .bind(order.payment.as_str())
+    .bind(totals.subtotal)
+    .bind(totals.discount)
+    .bind(totals.shipping)
+    .bind(totals.tax)
+    .bind(i16::from(priced.prices_include_tax))
+    .bind(stated.to_string())
+    .bind(serde_json::to_string(&order.ship_to).unwrap_or_default())
+    .bind(order.bill_to.as_ref().map(|b| serde_json::to_string(b).unwrap_or_default()))
+    .bind(&order.ship_to.country)
+    .bind(&order.shipping_method)
+    .bind(fraud.score)
+    .bind(serde_json::to_string(&fraud.reasons).unwrap_or_default())
+    .bind(&order.note)
+    .bind(&search)
+    .execute(&mut *uow.tx)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(sqlx::Error::Database(d)) if d.is_unique_violation() => return Ok(Outcome::Duplicate),
+        Err(e) => return Err(e.into()),
+    }
+    for (i, l) in order.lines.iter().enumerate() {
+        sqlx::query(
+            "insert into order_line (order_id, line_no, sku, product_id, name, quantity, cancelled_quantity, unit_price_minor, discount_minor)
+             values ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
+        )
+        .bind(&id)
+        .bind(i as i64)
+        .bind(&l.sku)
+        .bind(product_ids[i].clone())
+        .bind(&l.name)
+        .bind(l.quantity)
+        .bind(l.unit_price.minor())
+        .bind(l.discount.minor())
+        .execute(&mut *uow.tx)
+        .await?;
+    }
+    for t in &order.tags {
+        sqlx::query("insert into order_tag (order_id, tag) values ($1, $2)")
+            .bind(&id)
+            .bind(t)
+            .execute(&mut *uow.tx)
+            .await?;
+    }
+
+    // Reserve unless the order can't ship as it stands (unknown items, or a
+    // payment that failed). A refusal rolls back to the savepoint and holds.
+    let reservable = unknown.is_empty() && order.payment != PaymentStatus::Failed;
+    let mut reservation_id = None;
+    if reservable {
+        let lines = order
+            .lines
+            .iter()
+            .map(|l| ReservationLineInput {
+                sku: l.sku.clone(),
+                quantity: l.quantity,
+            })
+            .collect();
+        let input = ReservationInput {
+            reference: number.clone(),
+            channel: Some(order.channel.clone()),
+            lines,
+        };
+        match reserve_or_hold(&mut uow, &input, &number).await? {
+            Ok(r) => reservation_id = Some(r),
+            Err(hold) => holds.push(hold),
+        }
+    }
+    let warehouse = match &reservation_id {
+        Some((_, w)) => w.clone(),
+        None => None,
+    };
+
+    let status = if holds.is_empty() {
+        OrderStatus::Confirmed
+    } else {
+        OrderStatus::Received
+    };
+    sqlx::query("update sales_order set status = $2, hold_count = $3, reservation_id = $4, warehouse_code = $5 where order_id = $1")
+        .bind(&id)
+        .bind(status.as_str())
+        .bind(holds.len() as i64)
+        .bind(reservation_id.as_ref().map(|r| r.0.clone()))
+        .bind(warehouse)
+        .execute(&mut *uow.tx)
+        .await?;
+    let by = ctx.actor.name.clone();
+    for h in &holds {
+        insert_hold(&mut uow, &id, h, &by).await?;
+    }
+    let total = Money::from_minor(totals.total, order.currency);
+    uow.record(
+        Change {
+            action: "order.capture",
+            entity: "order",
+            entity_id: &id,
+            before: None,
+            after: Some(serde_json::json!({
+                "number": number, "channel": order.channel, "external_id": order.external_id,
+                "status": status.as_str(), "total": total.amount().to_string(), "currency": order.currency.code(),
+                "holds": holds.iter().map(|h| h.reason.as_str()).collect::<Vec<_>>(),
+            })),
+        },
+        Event::OrderCaptured {
+            order_id: id.clone(),
+            number: number.clone(),
+            channel: order.channel.clone(),
+            external_id: order.external_id.clone(),
+            total: total.amount().to_string(),
+            currency: order.currency.code().into(),
+            holds: holds.iter().map(|h| h.reason.as_str().to_string()).collect(),
+        },
+    )
+    .await?;
+    for h in &holds {
+        uow.record(
+            Change {
+                action: "order.hold",
+                entity: "order",
+                entity_id: &id,
+                before: None,
+                after: Some(serde_json::json!({"reason": h.reason.as_str(), "detail": h.detail})),
+            },
+            Event::OrderHeld {
+                order_id: id.clone(),
+                number: number.clone(),
+                reason: h.reason.as_str().into(),
+                detail: h.detail.clone(),
+            },
+        )
+        .await?;
+    }
+    if status == OrderStatus::Confirmed {
+        uow.record(
+            Change {
+                action: "order.confirm",
+                entity: "order",
+                entity_id: &id,
+                before: Some(serde_json::json!({"status": "received"})),
+                after: Some(serde_json::json!({"status": "confirmed"})),
+            },
+            Event::OrderConfirmed {
+                order_id: id.clone(),
+                number: number.clone(),
+            },
+        )
+        .await?;
+    }
+    remember_delivery(&mut uow, &channel.id, delivery, &id).await?;
+    uow.remember(&Remembered {
+        order_id: id.clone(),
+    })
+    .await?;
+    uow.commit().await?;
+    crate::ORDERS_CAPTURED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Ok(Outcome::Done(id, true))
+}
+
+async fn remember_delivery(
+    uow: &mut Uow,
+    channel_id: &str,
+    delivery: Option<&Delivery>,
+    order_id: &str,
+) -> Result<()> {
+    if let Some(d) = delivery {
+        sqlx::query(
+            "insert into webhook_delivery (channel_id, delivery_id, topic, order_id, received_at) values ($1, $2, $3, $4, $5)
+             on conflict (channel_id, delivery_id) do nothing",
+        )
+        .bind(channel_id)
+        .bind(&d.id)
+        .bind(&d.topic)
+        .bind(order_id)
+        .bind(uow.now())
+        .execute(&mut *uow.tx)
+        .await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn next_order_number(uow: &mut Uow) -> Result<String> {
+    let n: i64 = sqlx::query_scalar(
+        "update sequence_counter set value = value + 1 where name = 'order' returning value",
+    )
+    .fetch_one(&mut *uow.tx)
+    .await?;
+    Ok(format!("SO-{n}"))
+}
+
+pub(crate) async fn insert_hold(uow: &mut Uow, order_id: &str, h: &Hold, by: &str) -> Result<()> {
+    sqlx::query(
+        "insert into order_hold (hold_id, order_id, reason, detail, active, placed_at, placed_by) values ($1, $2, $3, $4, 1, $5, $6)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(order_id)
+    .bind(h.reason.as_str())
+    .bind(&h.detail)
+    .bind(uow.now())
+    .bind(by)
+    .execute(&mut *uow.tx)
+    .await?;
+    Ok(())
+}
+
+/// Reserves inside a savepoint: on success the reservation id and the
+/// warehouse holding most of its units; for want of stock, the backorder hold
+/// (with the savepoint rolled back, so nothing of the attempt remains).
+pub(crate) async fn reserve_or_hold(
+    uow: &mut Uow,
+    input: &ReservationInput,
+    reference: &str,
+) -> Result<std::result::Result<(String, Option<String>), Hold>> {
+    sqlx::query("savepoint reserve_order")
+        .execute(&mut *uow.tx)
+        .await?;
+    match inventory::reserve_in(uow, input, reference).await {
+        Ok(r) => {
+            sqlx::query("release savepoint reserve_order")
+                .execute(&mut *uow.tx)
+                .await?;
+            let mut by_wh: Vec<(String, i64)> = Vec::new();
+            for a in r.lines.iter().flat_map(|l| &l.allocations) {
+                match by_wh.iter_mut().find(|(w, _)| *w == a.warehouse) {
+                    Some(e) => e.1 += a.quantity,
+                    None => by_wh.push((a.warehouse.clone(), a.quantity)),
+                }
+            }
+            by_wh.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            Ok(Ok((r.id, by_wh.first().map(|w| w.0.clone()))))
+        }
+        Err(Error::InsufficientStock {
+            sku,
+            requested,
+            available,
+            ..
+        }) => {
+            sqlx::query("rollback to savepoint reserve_order")
+                .execute(&mut *uow.tx)
+                .await?;
+            sqlx::query("release savepoint reserve_order")
+                .execute(&mut *uow.tx)
+                .await?;
+            Ok(Err(Hold {
+                reason: HoldReason::Backorder,
+                detail: format!(
+                    "not enough stock of {sku} for this channel: requested {requested}, available {available}"
+                ),
+            }))
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,692 @@
+//! Store tests for order capture and the order workbench, on SQLite and
+//! PostgreSQL: idempotent capture under concurrency (two instances sharing
+//! the database), holds and their release, backorders, cancellation, the
+//! storefront webhooks with the real fixtures, and the list filters.
+
+use backend::{
+    capture::{self, Delivery},
+    inventory,
+    orders::{self, BulkAction, OrderFilter},
+    store_test,
+    testing::fixtures::{assert_no_drift, item, receive, sys, warehouse},
+    webhooks::{self, Platform, Received},
+    Actor, ActorKind, Ctx, Db, Error, Idempotency,
+};
+use domain::{
+    capture::{Address, AmountIn, CustomerIn, LineIn, OrderIn, ShippingIn, StatedTotals},
+    governance::{Role, Scope},
+    orders::ChannelInput,
+};
+
+fn manager() -> Ctx {
+    Ctx::new(
+        Actor {
+            kind: ActorKind::User,
+            id: Some("user-maya".into()),
+            name: "Maya Patel".into(),
+            role: Some(Role::Manager),
+            scope: Scope::default(),
+        },
+        None,
+    )
+}
+
+async fn channel(db: &Db, code: &str, kind: &str, warehouses: &[&str], secret: Option<&str>) {
+    let input = ChannelInput {
+        code: code.into(),
+        name: None,
+        kind: kind.into(),
+        currency: "USD".into(),
+        warehouses: warehouses.iter().map(|w| w.to_string()).collect(),
+        webhook_secret: secret.map(String::from),
+        prices_include_tax: false,
+    };
+    orders::create_channel(db, &sys(), input.parse().unwrap(), None)
+        .await
+        .unwrap();
+}
+
+/// The demo shape: two warehouses, a web channel, and stock of A and B.
+async fn shop(db: &Db) {
+    warehouse(db, "EAST").await;
+    warehouse(db, "WEST").await;
+    channel(db, "WEB", "web", &["EAST", "WEST"], None).await;
+    item(db, "A", "4.00").await;
+    item(db, "B", "6.00").await;
+    receive(db, "EAST", "A", 5).await;
+    receive(db, "WEST", "B", 5).await;
+}
+
+fn order(external_id: &str, lines: &[(&str, i64)]) -> OrderIn {
+    OrderIn {
+        channel: "WEB".into(),
+        external_id: external_id.into(),
+        currency: "USD".into(),
+        customer: CustomerIn::Full {
+            email: "Ann@Example.com".into(),
+            name: "Ann Lee".into(),
+            phone: String::new(),
+        },
+        lines: lines
+            .iter()
+            .map(|(sku, q)| LineIn {
+                sku: sku.to_string(),
+                name: format!("Product {sku}"),
+                quantity: *q,
+                unit_price: AmountIn::Text("10.00".into()),
+                discount: None,
+            })
+            .collect(),
+        shipping: ShippingIn {
+            address: Some(Address {
+                name: "Ann Lee".into(),
+                line1: "1 Main St".into(),
+                city: "Austin".into(),
+                region: "TX".into(),
+                postcode: "78701".into(),
+                country: "US".into(),
+                ..Address::default()
+            }),
+            price: Some(AmountIn::Text("5.00".into())),
+            method: "Ground".into(),
+        },
+        billing_address: None,
+        payment_status: "paid".into(),
+        discount: None,
+        prices_include_tax: false,
+        totals: StatedTotals::default(),
+        placed_at: None,
+        note: String::new(),
+        tags: vec![],
+    }
+}
+
+async fn reserved(db: &Db, sku: &str) -> i64 {
+    inventory::stock(db, &sys(), sku).await.unwrap().reserved
+}
+
+async fn count(db: &Db, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&db.pool).await.unwrap()
+}
+
+store_test!(
+    a_clean_order_is_confirmed_with_its_stock_reserved_and_a_replay_changes_nothing,
+    |db: Db| async move {
+        shop(&db).await;
+        let c = capture::capture(&db, &sys(), order("W-1", &[("A", 2), ("B", 1)]), None, None)
+            .await
+            .unwrap();
+        assert!(c.created);
+        let o = c.order;
+        assert_eq!((o.status.as_str(), o.holds.len()), ("confirmed", 0));
+        assert_eq!(o.totals.subtotal.to_string(), "30.00 USD");
+        assert_eq!(o.totals.total.to_string(), "35.00 USD");
+        assert_eq!(o.customer.email, "ann@example.com");
+        assert_eq!(o.reservation.as_ref().unwrap().status, "active");
+        let warehouses: Vec<_> = o
+            .fulfillments
+            .iter()
+            .map(|f| f.warehouse.as_str())
+            .collect();
+        assert_eq!(warehouses, vec!["EAST", "WEST"]);
+        assert!(o.fulfillments[0]
+            .reason
+            .starts_with("EAST: first in WEB's warehouse priority"));
+        assert!(
+            o.fulfillments[1].reason.contains("could not cover B"),
+            "{}",
+            o.fulfillments[1].reason
+        );
+        assert_eq!((reserved(&db, "A").await, reserved(&db, "B").await), (2, 1));
+        let events: Vec<_> = o.timeline.iter().map(|t| t.event.as_str()).collect();
+        assert_eq!(
+            events,
+            vec!["inventory.reserved", "order.captured", "order.confirmed"]
+        );
+
+        // The same order again, by channel + external id or by Idempotency-Key.
+        let again = capture::capture(&db, &sys(), order("W-1", &[("A", 2), ("B", 1)]), None, None)
+            .await
+            .unwrap();
+        assert!(!again.created);
+        assert_eq!(again.order.id, o.id);
+        let idem = Idempotency::new("key-1", b"body").unwrap();
+        let first = capture::capture(&db, &sys(), order("W-2", &[("A", 1)]), Some(&idem), None)
+            .await
+            .unwrap();
+        let replay = capture::capture(&db, &sys(), order("W-2", &[("A", 1)]), Some(&idem), None)
+            .await
+            .unwrap();
+        assert_eq!((first.created, replay.created), (true, false));
+        assert_eq!(replay.order.id, first.order.id);
+        assert_eq!(reserved(&db, "A").await, 3);
+        assert_eq!(count(&db, "select count(*) from sales_order").await, 2);
+        assert_eq!(count(&db, "select count(*) from customer").await, 1);
+        assert_no_drift(&db).await;
+    }
+);
+
+store_test!(
+    concurrent_deliveries_of_one_order_through_two_instances_create_it_once,
+    |db: Db| async move {
+        shop(&db).await;
+        let other = db.another_instance().await.unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..24 {
+            let db = if i % 2 == 0 {
+                db.clone()
+            } else {
+                other.clone()
+            };
+            tasks.push(tokio::spawn(async move {
+                let delivery = Delivery {
+                    id: format!("delivery-{}", i % 3),
+                    topic: "orders/create".into(),
+                };
+                capture::capture(
+                    &db,
+                    &sys(),
+                    order("W-9", &[("A", 1), ("B", 1)]),
+                    None,
+                    Some(&delivery),
+                )
+                .await
+                .map(|c| (c.order.id, c.created))
+            }));
+        }
+        let mut ids = Vec::new();
+        let mut created = 0;
+        for t in tasks {
+            let (id, new) = t.await.unwrap().unwrap();
+            created += i32::from(new);
+            ids.push(id);
+        }
+        ids.dedup();
+        assert_eq!((ids.len(), created), (1, 1));
+        assert_eq!(count(&db, "select count(*) from sales_order").await, 1);
+        assert_eq!((reserved(&db, "A").await, reserved(&db, "B").await), (1, 1));
+        assert_eq!(count(&db, "select count(*) from webhook_delivery").await, 3);
+        assert_no_drift(&db).await;
+    }
+);
+
+store_test!(
+    a_held_order_waits_and_a_person_releases_it_with_the_timeline_saying_who,
+    |db: Db| async move {
+        shop(&db).await;
+        let mut pending = order("W-3", &[("A", 1)]);
+        pending.payment_status = "pending".into();
+        let o = capture::capture(&db, &sys(), pending, None, None)
+            .await
+            .unwrap()
+            .order;
+        assert_eq!(o.status, "received");
+        assert_eq!(o.holds.len(), 1);
+        assert_eq!(o.holds[0].reason, "payment_pending");
+        assert_eq!(o.holds[0].label, "Payment pending");
+        // A held order still keeps its stock, so it can't be sold twice.
+        assert_eq!(reserved(&db, "A").await, 1);
+        let held = orders::list_orders(
+            &db,
+            &sys(),
+            &OrderFilter {
+                hold: Some("payment_pending".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(held.items.len(), 1);
+        assert_eq!(held.items[0].holds, vec!["payment_pending"]);
+
+        let released = orders::release_hold(
+            &db,
+            &manager(),
+            &o.id,
+            &o.holds[0].id,
+            "paid by bank transfer",
+        )
+        .await
+        .unwrap();
+        assert_eq!(released.status, "confirmed");
+        assert!(released.holds.is_empty());
+        assert_eq!(released.manual_touches, 1);
+        let last: Vec<_> = released.timeline.iter().rev().take(2).collect();
+        assert_eq!(last[1].event, "order.hold_released");
+        assert_eq!(last[1].actor, "Maya Patel");
+        assert_eq!(last[1].actor_kind, "user");
+        assert_eq!(
+            last[1].summary,
+            "Released hold: Payment pending. Note: paid by bank transfer"
+        );
+        assert_eq!(last[0].event, "order.confirmed");
+        let again = orders::release_hold(&db, &manager(), &o.id, &o.holds[0].id, "").await;
+        assert!(
+            matches!(
+                again,
+                Err(Error::Conflict {
+                    code: "hold_not_active",
+                    ..
+                })
+            ),
+            "{again:?}"
+        );
+        let audit = count(&db, "select count(*) from audit_log where action = 'order.release_hold' and actor_name = 'Maya Patel'").await;
+        assert_eq!(audit, 1);
+    }
+);
+
+store_test!(
+    a_short_order_is_a_backorder_until_stock_arrives_and_reserving_releases_it,
+    |db: Db| async move {
+        shop(&db).await;
+        let o = capture::capture(&db, &sys(), order("W-4", &[("A", 3), ("B", 9)]), None, None)
+            .await
+            .unwrap()
+            .order;
+        assert_eq!(o.holds[0].reason, "backorder");
+        assert!(
+            o.holds[0]
+                .detail
+                .contains("not enough stock of B for this channel: requested 9, available 5"),
+            "{}",
+            o.holds[0].detail
+        );
+        assert!(o.reservation.is_none());
+        assert_eq!(o.lines[1].backordered_quantity, 9);
+        // Nothing of the refused attempt remains, not even line A's units.
+        assert_eq!((reserved(&db, "A").await, reserved(&db, "B").await), (0, 0));
+        let refused = orders::release_hold(&db, &manager(), &o.id, &o.holds[0].id, "").await;
+        assert!(
+            matches!(
+                refused,
+                Err(Error::Conflict {
+                    code: "insufficient_stock",
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+        receive(&db, "WEST", "B", 4).await;
+        let o = orders::release_hold(&db, &manager(), &o.id, &o.holds[0].id, "stock arrived")
+            .await
+            .unwrap();
+        assert_eq!(o.status, "confirmed");
+        assert_eq!((reserved(&db, "A").await, reserved(&db, "B").await), (3, 9));
+        assert_no_drift(&db).await;
+    }
+);
+
+store_test!(
+    cancelling_releases_the_stock_and_a_second_cancel_is_a_typed_error,
+    |db: Db| async move {
+        shop(&db).await;
+        let o = capture::capture(&db, &sys(), order("W-5", &[("A", 2)]), None, None)
+            .await
+            .unwrap()
+            .order;
+        assert_eq!(reserved(&db, "A").await, 2);
+        let bad = orders::cancel_order(&db, &manager(), &o.id, " ").await;
+        assert!(matches!(bad, Err(Error::Invalid(_))));
+        let c = orders::cancel_order(&db, &manager(), &o.id, "customer changed their mind")
+            .await
+            .unwrap();
+        assert_eq!(c.status, "cancelled");
+        assert_eq!(c.lines[0].cancelled_quantity, 2);
+        assert_eq!(reserved(&db, "A").await, 0);
+        let again = orders::cancel_order(&db, &manager(), &o.id, "twice")
+            .await
+            .unwrap_err();
+        assert_eq!(
+            again.to_string(),
+            "an order that is cancelled can't become cancelled"
+        );
+        assert_eq!(again.status_code(), 409);
+        assert_no_drift(&db).await;
+    }
+);
+
+store_test!(
+    a_bad_address_holds_and_correcting_it_releases_the_hold_by_rule,
+    |db: Db| async move {
+        shop(&db).await;
+        let mut o = order("W-6", &[("A", 1)]);
+        o.shipping.address.as_mut().unwrap().postcode = String::new();
+        let o = capture::capture(&db, &sys(), o, None, None)
+            .await
+            .unwrap()
+            .order;
+        assert_eq!(o.holds[0].reason, "invalid_address");
+        assert_eq!(
+            o.holds[0].detail,
+            "shipping address: the postcode is missing"
+        );
+        let mut fixed = o.ship_to.clone();
+        fixed.postcode = "78701".into();
+        let stale =
+            orders::change_address(&db, &manager(), &o.id, fixed.clone(), Some(o.version + 1))
+                .await;
+        assert!(matches!(
+            stale,
+            Err(Error::Conflict {
+                code: "version_conflict",
+                ..
+            })
+        ));
+        let done = orders::change_address(&db, &manager(), &o.id, fixed, Some(o.version))
+            .await
+            .unwrap();
+        assert_eq!((done.status.as_str(), done.holds.len()), ("confirmed", 0));
+        assert_eq!(done.manual_touches, 1);
+        let tagged = orders::tag(&db, &manager(), &o.id, &["VIP".into()], &[])
+            .await
+            .unwrap();
+        assert_eq!(tagged.tags, vec!["vip"]);
+        let noted = orders::add_note(&db, &manager(), &o.id, "call before delivery")
+            .await
+            .unwrap();
+        assert_eq!(noted.notes[0].author, "Maya Patel");
+        assert_eq!(noted.manual_touches, 3);
+    }
+);
+
+store_test!(
+    storefront_webhooks_verify_the_signature_and_capture_once,
+    |db: Db| async move {
+        warehouse(&db, "EAST").await;
+        channel(&db, "SHOP", "shopify", &["EAST"], Some("shpss_test_secret")).await;
+        for sku in ["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"] {
+            item(&db, sku, "100.00").await;
+            receive(&db, "EAST", sku, 3).await;
+        }
+        let body = br#"{"id": 820982911946154508, "email": "jon@doe.ca", "currency": "USD", "financial_status": "paid",
+            "created_at": "2026-11-20T10:00:00-05:00", "total_line_items_price": "398.00", "total_price": "409.94", "total_tax": "11.94", "total_discounts": "0.00",
+            "line_items": [{"sku": "IPOD2008GREEN", "name": "IPod Nano", "quantity": 1, "price": "199.00"},
+                           {"sku": "IPOD2008RED", "name": "IPod Nano", "quantity": 1, "price": "199.00"},
+                           {"sku": "IPOD2008BLACK", "name": "IPod Nano", "quantity": 1, "price": "199.00"}],
+            "shipping_lines": [{"title": "Free Shipping", "price": "0.00"}],
+            "shipping_address": {"first_name": "Jon", "last_name": "Doe", "address1": "123 Elm St", "city": "Ottawa", "province_code": "ON", "zip": "K2P 1L4", "country_code": "CA"}}"#;
+        let signature = webhooks::sign(b"shpss_test_secret", body);
+        let headers = |sig: String, id: &'static str| {
+            move |name: &str| -> Option<String> {
+                match name {
+                    "X-Shopify-Hmac-Sha256" => Some(sig.clone()),
+                    "X-Shopify-Topic" => Some("orders/create".into()),
+                    "X-Shopify-Shop-Domain" => Some("keel-demo.myshopify.com".into()),
+                    "X-Shopify-API-Version" => Some("2024-10".into()),
+                    "X-Shopify-Webhook-Id" => Some(id.into()),
+                    _ => None,
+                }
+            }
+        };
+        let wrong = webhooks::sign(b"not the secret", body);
+        let err = webhooks::receive(&db, Platform::Shopify, "shop", &headers(wrong, "d-1"), body)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::BadSignature(_)));
+        assert_eq!(err.status_code(), 401);
+        let mut altered = body.to_vec();
+        altered[10] = b'1';
+        let err = webhooks::receive(
+            &db,
+            Platform::Shopify,
+            "shop",
+            &headers(signature.clone(), "d-1"),
+            &altered,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, Error::BadSignature(_)));
+        let no_id = |name: &str| {
+            if name == "X-Shopify-Webhook-Id" {
+                None
+            } else {
+                headers(signature.clone(), "d-1")(name)
+            }
+        };
+        let err = webhooks::receive(&db, Platform::Shopify, "SHOP", &no_id, body)
+            .await
+            .unwrap_err();
+        assert_eq!(err.to_string(), "missing header: X-Shopify-Webhook-Id");
+        assert_eq!(count(&db, "select count(*) from sales_order").await, 0);
+        assert_eq!(count(&db, "select count(*) from webhook_delivery").await, 0);
+
+        let Received::Order(first) = webhooks::receive(
+            &db,
+            Platform::Shopify,
+            "SHOP",
+            &headers(signature.clone(), "d-1"),
+            body,
+        )
+        .await
+        .unwrap() else {
+            panic!("an order delivery")
+        };
+        assert!(first.created);
+        // 3 × 199.00 is 597.00, not the 398.00 the payload states: held, not corrected.
+        assert_eq!(first.order.status, "received");
+        assert_eq!(first.order.holds[0].reason, "totals_mismatch");
+        assert_eq!(first.order.holds[0].label, "Totals don't add up");
+        assert_eq!(first.order.totals.subtotal.to_string(), "597.00 USD");
+        assert_eq!(first.order.timeline[1].actor, "channel SHOP");
+        for id in ["d-1", "d-2"] {
+            let Received::Order(again) = webhooks::receive(
+                &db,
+                Platform::Shopify,
+                "SHOP",
+                &headers(signature.clone(), id),
+                body,
+            )
+            .await
+            .unwrap() else {
+                panic!("an order delivery")
+            };
+            assert!(!again.created);
+            assert_eq!(again.order.id, first.order.id);
+        }
+        assert_eq!(reserved(&db, "IPOD2008RED").await, 1);
+        let other_topic = |name: &str| {
+            if name == "X-Shopify-Topic" {
+                Some("products/create".into())
+            } else {
+                headers(signature.clone(), "d-3")(name)
+            }
+        };
+        assert!(matches!(
+            webhooks::receive(&db, Platform::Shopify, "SHOP", &other_topic, body)
+                .await
+                .unwrap(),
+            Received::Ignored { .. }
+        ));
+        assert_eq!(count(&db, "select count(*) from sales_order").await, 1);
+        assert_no_drift(&db).await;
+    }
+);
+
+store_test!(
+    the_workbench_filters_search_and_pages_through_orders,
+    |db: Db| async move {
+        shop(&db).await;
+        channel(&db, "AMZ", "marketplace", &["WEST"], None).await;
+        for i in 0..7 {
+            let mut o = order(&format!("E-{i}"), &[("A", 1)]);
+            if i % 2 == 1 {
+                o.channel = "AMZ".into();
+                o.lines[0].sku = "B".into();
+            }
+            if i == 3 {
+                o.payment_status = "failed".into();
+            }
+            o.customer = CustomerIn::Full {
+                email: format!("c{i}@example.com"),
+                name: format!("Customer Number{i}"),
+                phone: String::new(),
+            };
+            o.placed_at = Some(format!("2026-11-0{}T12:00:00Z", i + 1));
+            o.tags = if i < 2 { vec!["promo".into()] } else { vec![] };
+            capture::capture(&db, &sys(), o, None, None).await.unwrap();
+        }
+        let list = |f: OrderFilter| {
+            let db = db.clone();
+            async move { orders::list_orders(&db, &sys(), &f).await.unwrap() }
+        };
+        let all = list(OrderFilter::default()).await;
+        assert_eq!(all.items.len(), 7);
+        assert_eq!(all.items[0].external_id, "E-6", "newest first");
+        let amz = list(OrderFilter {
+            channel: Some("amz".into()),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(amz.items.len(), 3);
+        let held = list(OrderFilter {
+            hold: Some("any".into()),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(
+            held.items
+                .iter()
+                .map(|o| o.external_id.as_str())
+                .collect::<Vec<_>>(),
+            vec!["E-3"]
+        );
+        assert_eq!(held.items[0].holds, vec!["payment_failed"]);
+        let by_date = list(OrderFilter {
+            from: Some("2026-11-02".into()),
+            to: Some("2026-11-03".into()),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(by_date.items.len(), 2);
+        let promo = list(OrderFilter {
+            tag: Some("PROMO".into()),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(promo.items.len(), 2);
+        let west = list(OrderFilter {
+            warehouse: Some("west".into()),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(west.items.len(), 2, "E-3 failed payment reserves nothing");
+        let by_name = list(OrderFilter {
+            q: Some("number4".into()),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(by_name.items[0].external_id, "E-4");
+        let by_email = list(OrderFilter {
+            q: Some("C5@example.com".into()),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(by_email.items[0].external_id, "E-5");
+        let by_number = list(OrderFilter {
+            q: Some(format!("#{}", all.items[2].number.to_lowercase())),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(by_number.items[0].id, all.items[2].id);
+        let value = list(OrderFilter {
+            min_total: Some("15.00".into()),
+            max_total: Some("15.00".into()),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(value.items.len(), 7);
+
+        let first = list(OrderFilter {
+            limit: Some(3),
+            ..Default::default()
+        })
+        .await;
+        let second = list(OrderFilter {
+            limit: Some(3),
+            cursor: first.next_cursor.clone(),
+            ..Default::default()
+        })
+        .await;
+        let third = list(OrderFilter {
+            limit: Some(3),
+            cursor: second.next_cursor.clone(),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(
+            (first.items.len(), second.items.len(), third.items.len()),
+            (3, 3, 1)
+        );
+        assert!(third.next_cursor.is_none());
+        assert_eq!(second.items[0].external_id, "E-3");
+
+        let bad = orders::list_orders(
+            &db,
+            &sys(),
+            &OrderFilter {
+                status: Some("lost".into()),
+                hold: Some("why".into()),
+                from: Some("yesterday".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+        let fields: Vec<_> = bad.fields().into_iter().map(|f| f.field).collect();
+        assert_eq!(fields, vec!["status", "hold", "from"]);
+
+        // A person scoped to AMZ sees only its orders.
+        let mut scoped = manager();
+        scoped.actor.scope.channels = vec!["AMZ".into()];
+        let mine = orders::list_orders(&db, &scoped, &OrderFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(mine.items.len(), 3);
+        let web_order = &all.items[0].id;
+        assert!(matches!(
+            orders::get_order(&db, &scoped, web_order).await,
+            Err(Error::OutOfScope { .. })
+        ));
+
+        // Bulk: tag three, one of which is unknown.
+        let ids = vec![
+            all.items[0].id.clone(),
+            all.items[1].id.clone(),
+            "nope".into(),
+        ];
+        let results = orders::bulk(
+            &db,
+            &manager(),
+            &ids,
+            &BulkAction::Tag {
+                tag: "checked".into(),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            results.iter().map(|r| r.ok).collect::<Vec<_>>(),
+            vec![true, true, false]
+        );
+        assert_eq!(results[2].message, "order nope was not found");
+
+        let view = orders::save_view(
+            &db,
+            &manager(),
+            "Held AMZ",
+            &OrderFilter {
+                hold: Some("any".into()),
+                channel: Some("AMZ".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(view.query, "hold=any&channel=AMZ");
+        assert_eq!(
+            orders::saved_views(&db, &manager()).await.unwrap(),
+            vec![view]
+        );
+    }
+);

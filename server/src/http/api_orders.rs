@@ -1,0 +1,308 @@
+//! `/api/v1` order routes and the storefront webhooks: parse, call one use
+//! case, shape the reply.
+
+use app::ssr::AppState;
+use axum::{
+    body::Bytes,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+    response::IntoResponse,
+    Json,
+};
+use backend::{
+    capture,
+    orders::{self, BulkAction, OrderFilter},
+    webhooks::{self, Platform, Received},
+};
+use domain::{
+    capture::{Address, OrderIn},
+    governance::Permission,
+    orders::ChannelInput,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{
+    error::ApiError,
+    extract::{idempotency, Caller, JsonBody},
+};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+pub async fn create_channel(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    body: JsonBody<ChannelInput>,
+) -> ApiResult<impl IntoResponse> {
+    ctx.require(Permission::ChannelsManage)?;
+    let idem = idempotency(&headers, &body.raw)?;
+    let new = body.value.parse().map_err(backend::Error::Invalid)?;
+    let channel = orders::create_channel(&s.db, &ctx, new, idem.as_ref()).await?;
+    Ok((StatusCode::CREATED, Json(channel)))
+}
+
+/// 201 with the new order; 200 with the original for a replay.
+pub async fn capture_order(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    body: JsonBody<OrderIn>,
+) -> ApiResult<impl IntoResponse> {
+    ctx.require(Permission::OrdersWrite)?;
+    let idem = idempotency(&headers, &body.raw)?;
+    let c = capture::capture(&s.db, &ctx, body.value, idem.as_ref(), None).await?;
+    let status = if c.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(c.order)))
+}
+
+pub async fn list_orders(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    axum::extract::Query(f): axum::extract::Query<OrderFilter>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(orders::list_orders(&s.db, &ctx, &f).await?))
+}
+
+pub async fn get_order(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(orders::get_order(&s.db, &ctx, &id).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    #[serde(default)]
+    pub note: String,
+}
+
+/// An optional JSON body: empty means the default.
+fn optional<T: Default + serde::de::DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            format!("the body is not valid: {e}"),
+        )
+    })
+}
+
+pub async fn release_hold(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path((id, hold)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult<impl IntoResponse> {
+    let b: NoteBody = optional(&body)?;
+    Ok(Json(
+        orders::release_hold(&s.db, &ctx, &id, &hold, &b.note).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldBody {
+    pub detail: String,
+}
+
+pub async fn place_hold(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    body: JsonBody<HoldBody>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        orders::place_hold(&s.db, &ctx, &id, &body.value.detail).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelBody {
+    pub reason: String,
+}
+
+pub async fn cancel(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    body: JsonBody<CancelBody>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        orders::cancel_order(&s.db, &ctx, &id, &body.value.reason).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressBody {
+    pub address: Address,
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+pub async fn change_address(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    body: JsonBody<AddressBody>,
+) -> ApiResult<impl IntoResponse> {
+    let b = body.value;
+    Ok(Json(
+        orders::change_address(&s.db, &ctx, &id, b.address, b.version).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteInput {
+    pub body: String,
+}
+
+pub async fn add_note(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    body: JsonBody<NoteInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        orders::add_note(&s.db, &ctx, &id, &body.value.body).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagBody {
+    #[serde(default)]
+    pub add: Vec<String>,
+    #[serde(default)]
+    pub remove: Vec<String>,
+}
+
+pub async fn tag(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    body: JsonBody<TagBody>,
+) -> ApiResult<impl IntoResponse> {
+    let b = body.value;
+    Ok(Json(
+        orders::tag(&s.db, &ctx, &id, &b.add, &b.remove).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkBody {
+    pub ids: Vec<String>,
+    #[serde(flatten)]
+    pub action: BulkAction,
+}
+
+pub async fn bulk(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    body: JsonBody<BulkBody>,
+) -> ApiResult<impl IntoResponse> {
+    let b = body.value;
+    let results = orders::bulk(&s.db, &ctx, &b.ids, &b.action).await?;
+    Ok(Json(json!({"results": results})))
+}
+
+pub async fn list_views(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        json!({"items": orders::saved_views(&s.db, &ctx).await?, "next_cursor": null}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViewBody {
+    pub name: String,
+    #[serde(default)]
+    pub filter: OrderFilter,
+}
+
+pub async fn save_view(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    body: JsonBody<ViewBody>,
+) -> ApiResult<impl IntoResponse> {
+    let b = body.value;
+    Ok((
+        StatusCode::CREATED,
+        Json(orders::save_view(&s.db, &ctx, &b.name, &b.filter).await?),
+    ))
+}
+
+async fn webhook(
+    s: AppState,
+    platform: Platform,
+    channel: String,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<axum::response::Response> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    match webhooks::receive(&s.db, platform, &channel, &header, &body).await {
+        Ok(Received::Order(c)) => {
+            let status = if c.created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            let o = c.order;
+            Ok((
+                status,
+                Json(json!({"order_id": o.id, "number": o.number, "status": o.status,
+                            "holds": o.holds.iter().map(|h| json!({"reason": h.reason, "detail": h.detail})).collect::<Vec<_>>(),
+                            "replay": !c.created})),
+            )
+                .into_response())
+        }
+        Ok(Received::Ignored { topic }) => Ok((
+            StatusCode::OK,
+            Json(json!({"ignored": true, "topic": topic})),
+        )
+            .into_response()),
+        Err(e) => {
+            tracing::warn!(channel, error = %e, "storefront webhook refused");
+            Err(e.into())
+        }
+    }
+}
+
+pub async fn shopify(
+    State(s): State<AppState>,
+    Path(channel): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<axum::response::Response> {
+    webhook(s, Platform::Shopify, channel, headers, body).await
+}
+
+pub async fn woocommerce(
+    State(s): State<AppState>,
+    Path(channel): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<axum::response::Response> {
+    webhook(s, Platform::WooCommerce, channel, headers, body).await
+}
