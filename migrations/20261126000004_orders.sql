@@ -16,7 +16,12 @@ create table customer (
     updated_at bigint not null,
     constraint customer_email_key unique (email)
 );
-create index customer_name_idx on customer (name);
+-- Lower-cased search keys: the name as written and from its last word
+-- ("lee ann"), so a prefix of either name finds the customer by index range.
+alter table customer add column name_key text not null default '';
+alter table customer add column last_key text not null default '';
+create index customer_name_key_idx on customer (name_key);
+create index customer_last_key_idx on customer (last_key);
 
 create table customer_address (
     address_id text primary key,
@@ -50,13 +55,14 @@ alter table sales_order add column reservation_id text;
 -- The warehouse holding most of the order's reserved units, for filtering.
 alter table sales_order add column warehouse_code text;
 alter table sales_order add column note text not null default '';
-alter table sales_order add column search_text text not null default '';
 alter table sales_order add column cancelled_at bigint;
 
-create index sales_order_held_idx on sales_order (hold_count, placed_at, order_id);
+-- Only held orders, newest first: the workbench's "held" filters walk it.
+create index sales_order_held_idx on sales_order (placed_at, order_id) where hold_count > 0;
 create index sales_order_channel_idx on sales_order (channel_id, placed_at, order_id);
 create index sales_order_customer_idx on sales_order (customer_id, placed_at);
 create index sales_order_email_idx on sales_order (customer_email, placed_at);
+create index sales_order_external_idx on sales_order (external_id);
 create index sales_order_warehouse_idx on sales_order (warehouse_code, placed_at, order_id);
 create index sales_order_total_idx on sales_order (total_minor, placed_at);
 

@@ -72,7 +72,11 @@ pub async fn overview() -> Result<(Vec<Warehouse>, Vec<OrderSummary>), ServerFnE
     let warehouses = backend::inventory::list_warehouses(&db, &ctx, Some(50), None)
         .await
         .map_err(crate::ssr::fail)?;
-    let orders = backend::orders::list_orders(&db, &ctx, &Default::default())
+    let recent = domain::views::OrderFilter {
+        limit: Some(10),
+        ..Default::default()
+    };
+    let orders = backend::orders::list_orders(&db, &ctx, &recent)
         .await
         .map_err(crate::ssr::fail)?;
     Ok((warehouses.items, orders.items))
@@ -90,7 +94,7 @@ pub async fn scan(code: String) -> Result<Scanned, ServerFnError> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Lookup {
     Invalid(Vec<domain::FieldError>),
-    Found(OrderSummary),
+    Found(Box<OrderSummary>),
     NoMatch,
 }
 
@@ -108,7 +112,7 @@ pub async fn portal_lookup(order: String, contact: String) -> Result<Lookup, Ser
             .await
             .map_err(crate::ssr::fail)?
         {
-            Some(order) => Lookup::Found(order),
+            Some(order) => Lookup::Found(Box::new(order)),
             None => Lookup::NoMatch,
         },
     )
@@ -274,4 +278,71 @@ pub async fn my_warehouses() -> Result<Vec<String>, ServerFnError> {
             .map(|w| w.code)
             .collect(),
     )
+}
+
+/// The order workbench: a page of orders plus what its filters offer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrdersView {
+    pub page: Page<OrderSummary>,
+    pub channels: Vec<String>,
+    pub warehouses: Vec<String>,
+    pub views: Vec<domain::views::SavedView>,
+    pub can_edit: bool,
+}
+
+#[server(prefix = "/sfn", endpoint = "orders_page")]
+pub async fn orders_page(filter: domain::views::OrderFilter) -> Result<OrdersView, ServerFnError> {
+    use domain::governance::Permission;
+    let (db, ctx) = crate::ssr::context().await?;
+    let fail = crate::ssr::fail;
+    let page = backend::orders::list_orders(&db, &ctx, &filter)
+        .await
+        .map_err(fail)?;
+    let channels = backend::orders::list_channels(&db, &ctx)
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .map(|c| c.code)
+        .collect();
+    let warehouses = backend::inventory::warehouse_codes(&db)
+        .await
+        .map_err(fail)?;
+    let views = backend::orders::saved_views(&db, &ctx)
+        .await
+        .map_err(fail)?;
+    Ok(OrdersView {
+        page,
+        channels,
+        warehouses,
+        views,
+        can_edit: ctx.actor.may(Permission::OrdersWrite),
+    })
+}
+
+/// The orders a bulk action is about to touch, for its confirmation.
+#[server(prefix = "/sfn", endpoint = "orders_by_id")]
+pub async fn orders_by_id(ids: Vec<String>) -> Result<Vec<OrderSummary>, ServerFnError> {
+    let (db, ctx) = crate::ssr::context().await?;
+    backend::orders::summaries(&db, &ctx, &ids)
+        .await
+        .map_err(crate::ssr::fail)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderView {
+    pub order: domain::views::Order,
+    pub can_edit: bool,
+}
+
+#[server(prefix = "/sfn", endpoint = "order_detail")]
+pub async fn order_detail(id: String) -> Result<OrderView, ServerFnError> {
+    use domain::governance::Permission;
+    let (db, ctx) = crate::ssr::context().await?;
+    let order = backend::orders::get_order(&db, &ctx, &id)
+        .await
+        .map_err(crate::ssr::fail)?;
+    Ok(OrderView {
+        order,
+        can_edit: ctx.actor.may(Permission::OrdersWrite),
+    })
 }

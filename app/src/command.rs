@@ -36,7 +36,16 @@ pub fn Dashboard() -> impl IntoView {
                                         view! { <Empty message="No orders yet. Orders appear here as channels send them." /> }.into_any()
                                     } else {
                                         view! {
-                                            <ul>{orders.into_iter().map(|o| view! { <li>{o.number} " · " {o.status} " · " {o.total.to_string()}</li> }).collect_view()}</ul>
+                                            <h3 id="recent-orders" class="mb-2 mt-4 font-semibold">"Recent orders"</h3>
+                                            <ul aria-labelledby="recent-orders" class="divide-y text-sm">{orders.into_iter().map(|o| view! {
+                                                <li class="flex flex-wrap justify-between gap-2 py-1">
+                                                    <a class="font-mono text-indigo-700 underline" href=format!("/command/orders/{}", crate::command::urlencode(&o.id))>{o.number.clone()}</a>
+                                                    <span>{o.channel.clone()} " · " {o.customer_name.clone()}</span>
+                                                    <span>{o.status.replace('_', " ")}{(!o.holds.is_empty()).then_some(" · held")}</span>
+                                                    <span class="tabular-nums">{o.total.to_string()}</span>
+                                                </li>
+                                            }).collect_view()}</ul>
+                                            <a href="/command/orders" class="mt-2 inline-block text-indigo-700 underline">"All orders"</a>
                                         }.into_any()
                                     }}
                                 }.into_any(),

@@ -16,7 +16,9 @@ test("a manager signs in, sees the dashboard and signs out", async ({ page }) =>
   await signIn(page, MANAGER);
   await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
   await expect(page.getByText("East Coast DC, Allentown PA")).toBeVisible();
-  await expect(page.getByText("No orders yet.")).toBeVisible();
+  const recent = page.getByRole("list", { name: "Recent orders" });
+  await expect(recent.getByRole("listitem")).toHaveCount(10);
+  await expect(recent.getByRole("link").first()).toHaveText(/^SO-\d+$/);
   await expect(page.getByRole("list", { name: "Event feed" }).getByText("user.signed_in").first()).toBeVisible();
   await expect(page.getByRole("link", { name: "Audit log" })).toBeVisible();
   await expect(page.getByRole("link", { name: "Users" })).toHaveCount(0);

@@ -14,6 +14,8 @@ pub struct Plan {
     /// SKUs and ledger rows to generate for the ATP workload.
     pub skus: usize,
     pub movements: usize,
+    /// Orders to generate for the order-list workload.
+    pub orders: usize,
 }
 
 pub async fn run(config: &Config, workload: &str, plan: Plan) -> Result<(), String> {
@@ -22,8 +24,10 @@ pub async fn run(config: &Config, workload: &str, plan: Plan) -> Result<(), Stri
         "ssr" => ssr(config, plan.requests, concurrency).await,
         "reservations" => reservations(config, plan.requests, concurrency).await,
         "atp" => atp(config, &plan).await,
+        "ingest" => ingest(config, plan.requests).await,
+        "orders" => order_list(config, &plan).await,
         other => Err(format!(
-            "unknown workload `{other}`; available: ssr, reservations, atp"
+            "unknown workload `{other}`; available: ssr, reservations, atp, ingest, orders"
         )),
     }
 }
@@ -218,13 +222,7 @@ async fn reservations(config: &Config, requests: usize, concurrency: usize) -> R
         .await
         .map_err(|e| e.to_string())?;
     println!("keel check after the runs: {} drift rows", drift.len());
-    println!(
-        "peak RSS: {:.1} MiB (server and load generator share the process)",
-        peak_rss_mib()
-    );
-    db.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
+    finish(db, &dir).await
 }
 
 /// ATP reads for random SKUs over HTTP, first with a tenth of the history and
@@ -305,9 +303,147 @@ async fn atp(config: &Config, plan: &Plan) -> Result<(), String> {
         drift.len(),
         t.elapsed().as_secs_f64()
     );
-    println!("peak RSS: {:.1} MiB", peak_rss_mib());
+    finish(db, &dir).await
+}
+
+/// Order capture with reservation over HTTP (`POST /api/v1/orders`, one to
+/// three lines each), at concurrency 1, 8 and 32, then every order of the
+/// first run delivered again (each must answer 200 with nothing new written).
+async fn ingest(config: &Config, requests: usize) -> Result<(), String> {
+    let (config, db, dir) = bench_db(config, "ingest").await?;
+    // 2,000 SKUs with 12 units in each of three warehouses: enough for every run.
+    let skus = backend::bench_data::synthesize(&db, 2000, 2000 * 3 * 8)
+        .await
+        .map_err(|e| e.to_string())?;
+    let base = serve(&config, &db).await?;
+    let token = bench_token(&db).await?;
+    let client = reqwest::Client::new();
+    println!(
+        "workload ingest: {requests} orders per run, 1 to 3 lines each, database {}",
+        db.backend.as_str()
+    );
+    header("run");
+    let order = move |run: usize, i: usize| {
+        let lines: Vec<serde_json::Value> = (0..1 + i % 3)
+            .map(|l| {
+                let sku = &skus[(i * 7919 + l * 104_729 + run * 31) % skus.len()];
+                serde_json::json!({"sku": sku, "quantity": 1, "unit_price": "19.99"})
+            })
+            .collect();
+        client
+            .post(format!("{base}/api/v1/orders"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({
+                "channel": backend::bench_data::CHANNEL, "external_id": format!("R{run}-{i}"), "currency": "USD",
+                "customer": {"email": format!("shopper{}@bench.example", i % 5000), "name": "Bench Shopper"},
+                "lines": lines,
+                "shipping": {"address": {"name": "Bench Shopper", "line1": "1 Loop Rd", "city": "Reno", "region": "NV", "postcode": "89501", "country": "US"}, "price": "5.00"},
+                "payment_status": "paid"}))
+    };
+    for (run, c) in [1usize, 8, 32].into_iter().enumerate() {
+        let o = order.clone();
+        load(
+            &format!("capture, concurrency {c}"),
+            (requests, c, 0),
+            &[201],
+            move |i| o(run, i),
+        )
+        .await?;
+    }
+    let o = order;
+    load(
+        "redelivery of run 1, concurrency 8",
+        (requests, 8, 0),
+        &[200],
+        move |i| o(0, i),
+    )
+    .await?;
+    let orders: i64 = sqlx::query_scalar("select count(*) from sales_order")
+        .fetch_one(&db.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    let reservations: i64 = sqlx::query_scalar("select count(*) from reservation")
+        .fetch_one(&db.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    let drift = backend::inventory::check(&db)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "orders {orders} (expected {}), reservations {reservations}, keel check: {} drift rows",
+        requests * 3,
+        drift.len()
+    );
+    finish(db, &dir).await
+}
+
+/// The order workbench list over HTTP with its common filters, first with a
+/// tenth of the orders and then with all of them.
+async fn order_list(config: &Config, plan: &Plan) -> Result<(), String> {
+    let (config, db, dir) = bench_db(config, "orders").await?;
+    backend::bench_data::synthesize(&db, 1000, 0)
+        .await
+        .map_err(|e| e.to_string())?;
+    let base = serve(&config, &db).await?;
+    let token = bench_token(&db).await?;
+    let client = reqwest::Client::new();
+    let c = plan.concurrency.max(1);
+    let today = chrono::Utc::now().date_naive();
+    let month_ago = (today - chrono::Duration::days(30)).to_string();
+    let filters: Vec<(&str, String)> = vec![
+        ("newest first, no filter", String::new()),
+        ("status=confirmed", "status=confirmed".into()),
+        ("held, any reason", "hold=any".into()),
+        ("held for fraud review", "hold=fraud_review".into()),
+        (
+            "channel + last 30 days",
+            format!("channel=BENCHAMZ&from={month_ago}"),
+        ),
+        (
+            "warehouse + min total",
+            "warehouse=BENCH-W&min_total=400".into(),
+        ),
+        ("tag", "tag=promo".into()),
+        ("customer email", "customer=c777@bench.example".into()),
+        ("search: name fragment", "q=customer4242".into()),
+    ];
+    let mut generated = 0;
+    for target in [plan.orders / 10, plan.orders] {
+        let t = Instant::now();
+        backend::bench_data::synthesize_orders(&db, target - generated)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "generated {} orders (now {target}) in {:.1} s; {} reads per filter, concurrency {c}, database {}",
+            target - generated,
+            t.elapsed().as_secs_f64(),
+            plan.requests,
+            db.backend.as_str()
+        );
+        generated = target;
+        header(&format!("filter at {target} orders"));
+        for (label, query) in &filters {
+            let (client, base, token, query) =
+                (client.clone(), base.clone(), token.clone(), query.clone());
+            load(label, (plan.requests, c, 50), &[200], move |_| {
+                client
+                    .get(format!("{base}/api/v1/orders?limit=50&{query}"))
+                    .bearer_auth(&token)
+            })
+            .await?;
+        }
+    }
+    finish(db, &dir).await
+}
+
+/// Prints the peak RSS and removes the throwaway database.
+async fn finish(db: backend::Db, dir: &std::path::Path) -> Result<(), String> {
+    println!(
+        "peak RSS: {:.1} MiB (server and load generator share the process)",
+        peak_rss_mib()
+    );
     db.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(dir);
     Ok(())
 }
 
@@ -402,11 +538,5 @@ async fn ssr(config: &Config, requests: usize, concurrency: usize) -> Result<(),
         })
         .await?;
     }
-    println!(
-        "peak RSS: {:.1} MiB (server and load generator share the process)",
-        peak_rss_mib()
-    );
-    db.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
+    finish(db, &dir).await
 }

@@ -40,7 +40,7 @@ enum Command {
     },
     /// Run a benchmark workload and print its figures.
     Bench {
-        /// Workload: ssr, reservations or atp.
+        /// Workload: ssr, reservations, atp, ingest or orders.
         workload: String,
         /// Requests to send (per run).
         #[arg(long, default_value_t = 2000)]
@@ -54,6 +54,9 @@ enum Command {
         /// Ledger rows to generate (atp).
         #[arg(long, default_value_t = 1_000_000)]
         movements: usize,
+        /// Orders to generate (orders).
+        #[arg(long, default_value_t = 1_000_000)]
+        orders: usize,
     },
 }
 
@@ -111,12 +114,14 @@ async fn main() {
             concurrency,
             skus,
             movements,
+            orders,
         } => {
             let plan = server::bench::Plan {
                 requests,
                 concurrency,
                 skus,
                 movements,
+                orders,
             };
             server::bench::run(&config, &workload, plan).await
         }
@@ -155,12 +160,16 @@ async fn seed(config: &Config, scale: u32, password: Option<String>) -> Result<(
         return Ok(());
     }
     println!(
-        "Seeded Northwind Outfitters: {} warehouses, {} channels, {} staff, {} products, {} units of opening stock.",
+        "Seeded Northwind Outfitters: {} warehouses, {} channels, {} staff, {} products, {} units of opening stock, \
+         {} orders of history and {} open orders today ({} held).",
         report.warehouses,
         report.channels,
         report.staff.len(),
         report.products,
-        report.units
+        report.units,
+        report.history_orders,
+        report.open_orders,
+        report.held_orders
     );
     println!("Staff accounts (all share this password; change them on the Users page):");
     for (email, role) in &report.staff {

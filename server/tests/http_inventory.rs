@@ -4,66 +4,15 @@
 
 use std::sync::Arc;
 
-use axum::{body::Body, http::Request, Router};
+mod common;
+use common::{app, call, token};
+
 use backend::{
-    governance,
     testing::{with_db, Target},
     Ctx, Db,
 };
-use domain::governance::{Role, Scope};
-use http_body_util::BodyExt;
+use domain::governance::Role;
 use serde_json::{json, Value};
-use server::Config;
-use tower::ServiceExt;
-
-fn app(db: &Db) -> Router {
-    server::http::router(server::app_state(&Config::default(), db.clone()))
-}
-
-async fn token(db: &Db, role: Role) -> String {
-    governance::create_token(
-        db,
-        &Ctx::system("test"),
-        "t",
-        role.as_str(),
-        Scope::default(),
-    )
-    .await
-    .unwrap()
-    .secret
-}
-
-async fn call(
-    app: &Router,
-    method: &str,
-    path: &str,
-    bearer: &str,
-    body: Option<Value>,
-    headers: &[(&str, &str)],
-) -> (u16, Value) {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("authorization", format!("Bearer {bearer}"));
-    if body.is_some() {
-        req = req.header("content-type", "application/json");
-    }
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let res = app
-        .clone()
-        .oneshot(req.body(Body::from(body)).unwrap())
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
 
 async fn serve(db: Db) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -17,7 +17,10 @@ enum Cell {
 }
 
 async fn insert_rows(db: &Db, table_cols: &str, width: usize, rows: &[Vec<Cell>]) -> Result<()> {
-    for chunk in rows.chunks(CHUNK) {
+    // sqlx's SQLite driver looks each `$N` up by name when binding, which is
+    // quadratic in the parameters of one statement: keep statements near a
+    // thousand parameters.
+    for chunk in rows.chunks((1000 / width).clamp(1, CHUNK)) {
         let mut sql = format!("insert into {table_cols} values ");
         for (r, _) in chunk.iter().enumerate() {
             if r > 0 {
@@ -204,4 +207,168 @@ pub async fn grow_history(db: &Db, movements: usize) -> Result<()> {
         }
     }
     db.after_bulk_load().await
+}
+
+/// Channels the synthetic orders are spread over (the first is `CHANNEL`).
+const ORDER_CHANNELS: [&str; 3] = [CHANNEL, "BENCHAMZ", "BENCHB2B"];
+
+/// Writes `orders` finished and open orders over the past year, with
+/// customers, lines, tags and holds in realistic proportions, in bulk. For
+/// the order-list benchmark only: no reservations or events are written.
+/// Needs `synthesize` first (for the channel and warehouses).
+pub async fn synthesize_orders(db: &Db, orders: usize) -> Result<()> {
+    let now = chrono::Utc::now().timestamp_micros();
+    let mut channel_ids = Vec::new();
+    for code in ORDER_CHANNELS {
+        let existing: Option<String> =
+            sqlx::query_scalar("select channel_id from channel where code = $1")
+                .bind(code)
+                .fetch_optional(&db.pool)
+                .await?;
+        let id = match existing {
+            Some(id) => id,
+            None => {
+                let id = uuid::Uuid::now_v7().to_string();
+                sqlx::query("insert into channel (channel_id, code, name, kind, currency, warehouses_json, safety_buffer, active, version, created_at, updated_at) values ($1, $2, $2, 'marketplace', 'USD', $3, 0, 1, 1, $4, $4)")
+                    .bind(&id)
+                    .bind(code)
+                    .bind(serde_json::to_string(&WAREHOUSES).unwrap_or_default())
+                    .bind(now)
+                    .execute(&db.pool)
+                    .await?;
+                id
+            }
+        };
+        channel_ids.push(id);
+    }
+    let customers = (orders / 10).max(1);
+    // Customers of an earlier call keep their emails; these follow them.
+    let first_customer: i64 = sqlx::query_scalar("select count(*) from customer")
+        .fetch_one(&db.pool)
+        .await?;
+    let customer_ids: Vec<String> = (0..customers)
+        .map(|_| uuid::Uuid::now_v7().to_string())
+        .collect();
+    let rows: Vec<Vec<Cell>> = customer_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            vec![
+                Cell::T(id.clone()),
+                Cell::T(format!("c{}@bench.example", first_customer + i as i64)),
+                Cell::T(format!("Bench Customer{}", first_customer + i as i64)),
+                Cell::I(10),
+                Cell::I(now),
+                Cell::I(now),
+                Cell::I(now),
+                Cell::T(format!("bench customer{}", first_customer + i as i64)),
+                Cell::T(format!("customer{} bench", first_customer + i as i64)),
+            ]
+        })
+        .collect();
+    insert_rows(
+        db,
+        "customer (customer_id, email, name, orders_count, last_order_at, created_at, updated_at, name_key, last_key)",
+        9,
+        &rows,
+    )
+    .await?;
+    let year = 365 * 86_400_000_000_i64;
+    let mut order_rows = Vec::with_capacity(CHUNK * 4);
+    let mut line_rows = Vec::with_capacity(CHUNK * 4);
+    let mut hold_rows = Vec::new();
+    let mut tag_rows = Vec::new();
+    let start_number: i64 = sqlx::query_scalar(
+        "update sequence_counter set value = value + $1 where name = 'order' returning value - $1",
+    )
+    .bind(orders as i64)
+    .fetch_one(&db.pool)
+    .await?;
+    for i in 0..orders {
+        let id = uuid::Uuid::now_v7().to_string();
+        // A fixed scramble of i spreads customers, channels and states evenly.
+        let k = (i as u64).wrapping_mul(2654435761) as usize;
+        let c = k % customers;
+        let placed = now - year + (i as i64) * (year / orders as i64);
+        let status = match k % 100 {
+            0..=2 => "cancelled",
+            3..=6 => "received",
+            7..=14 => "confirmed",
+            15..=19 => "delivered",
+            _ => "closed",
+        };
+        let held = status == "received";
+        let total = 1_000 + (k % 50_000) as i64;
+        order_rows.push(vec![
+            Cell::T(id.clone()),
+            Cell::T(channel_ids[k % channel_ids.len()].clone()),
+            Cell::T(format!("SO-{}", start_number + 1 + i as i64)),
+            Cell::T(format!("X{:09}", start_number + 1 + i as i64)),
+            Cell::T(format!("c{}@bench.example", first_customer + c as i64)),
+            Cell::T("12345".into()),
+            Cell::T(status.into()),
+            Cell::T("USD".into()),
+            Cell::I(total),
+            Cell::I(placed),
+            Cell::I(placed),
+            Cell::I(placed),
+            Cell::T(customer_ids[c].clone()),
+            Cell::T(format!("Bench Customer{}", first_customer + c as i64)),
+            Cell::I(i64::from(held)),
+            Cell::T(WAREHOUSES[k % WAREHOUSES.len()].into()),
+            Cell::I(total),
+        ]);
+        line_rows.push(vec![
+            Cell::T(id.clone()),
+            Cell::I(0),
+            Cell::T(format!("BENCH-{:06}", k % 1000)),
+            Cell::T("Bench product".into()),
+            Cell::I(1),
+            Cell::I(total),
+        ]);
+        if held {
+            let reason = [
+                "payment_pending",
+                "fraud_review",
+                "backorder",
+                "invalid_address",
+            ][k / 100 % 4];
+            hold_rows.push(vec![
+                Cell::T(uuid::Uuid::now_v7().to_string()),
+                Cell::T(id.clone()),
+                Cell::T(reason.into()),
+                Cell::T("bench".into()),
+                Cell::I(placed),
+                Cell::T("bench".into()),
+            ]);
+        }
+        if k.is_multiple_of(50) {
+            tag_rows.push(vec![Cell::T(id), Cell::T("promo".into())]);
+        }
+        if order_rows.len() == CHUNK * 4 || i + 1 == orders {
+            // 17 columns × 500 rows stays under PostgreSQL's parameter limit.
+            insert_rows(db, "sales_order (order_id, channel_id, number, external_id, customer_email, ship_postcode, status, currency, total_minor, placed_at, created_at, updated_at, customer_id, customer_name, hold_count, warehouse_code, subtotal_minor)", 17, &order_rows).await?;
+            insert_rows(
+                db,
+                "order_line (order_id, line_no, sku, name, quantity, unit_price_minor)",
+                6,
+                &line_rows,
+            )
+            .await?;
+            insert_rows(
+                db,
+                "order_hold (hold_id, order_id, reason, detail, placed_at, placed_by)",
+                6,
+                &hold_rows,
+            )
+            .await?;
+            insert_rows(db, "order_tag (order_id, tag)", 2, &tag_rows).await?;
+            order_rows.clear();
+            line_rows.clear();
+            hold_rows.clear();
+            tag_rows.clear();
+        }
+    }
+    db.after_bulk_load().await?;
+    Ok(())
 }

@@ -11,7 +11,8 @@
 
 use domain::{
     capture::{
-        self, CustomerHistory, Hold, HoldReason, NewOrder, OrderIn, OrderStatus, PaymentStatus,
+        self, CustomerHistory, FraudAssessment, Hold, HoldReason, NewOrder, OrderIn, OrderStatus,
+        PaymentStatus, Totals,
     },
     events::Event,
     governance::Permission,
@@ -211,62 +212,9 @@ async fn capture_once(
     let id = uuid::Uuid::now_v7().to_string();
 
     // The customer, unified by email. Their history feeds the fraud rules.
-    let email = order.customer.email.as_str().to_string();
-    let (previous_orders, orders_last_day): (i64, i64) = {
-        let prev: Option<i64> =
-            sqlx::query_scalar("select orders_count from customer where email = $1")
-                .bind(&email)
-                .fetch_optional(&mut *uow.tx)
-                .await?;
-        let day: i64 = sqlx::query_scalar(
-            "select count(*) from sales_order where customer_email = $1 and placed_at > $2 and placed_at <= $3",
-        )
-        .bind(&email)
-        .bind(placed_at - 86_400_000_000)
-        .bind(placed_at)
-        .fetch_one(&mut *uow.tx)
-        .await?;
-        (prev.unwrap_or(0), day)
-    };
-    let name = if order.customer.name.is_empty() {
-        order.ship_to.name.clone()
-    } else {
-        order.customer.name.clone()
-    };
-    let customer_id: String = sqlx::query_scalar(
-        "insert into customer (customer_id, email, name, phone, orders_count, first_order_at, last_order_at, version, created_at, updated_at)
-         values ($1, $2, $3, $4, 1, $5, $5, 1, $6, $6)
-         on conflict (email) do update set orders_count = customer.orders_count + 1,
-             name = case when excluded.name <> '' then excluded.name else customer.name end,
-             phone = case when excluded.phone <> '' then excluded.phone else customer.phone end,
-             last_order_at = case when excluded.last_order_at > customer.last_order_at then excluded.last_order_at else customer.last_order_at end,
-             version = customer.version + 1, updated_at = excluded.updated_at
-         returning customer_id",
-    )
-    .bind(uuid::Uuid::now_v7().to_string())
-    .bind(&email)
-    .bind(&name)
-    .bind(&order.customer.phone)
-    .bind(placed_at)
-    .bind(now)
-    .fetch_one(&mut *uow.tx)
-    .await?;
-    for a in std::iter::once(&order.ship_to).chain(order.bill_to.iter()) {
-        if a.line1.is_empty() {
-            continue;
-        }
-        sqlx::query(
-            "insert into customer_address (address_id, customer_id, fingerprint, address_json, created_at) values ($1, $2, $3, $4, $5)
-             on conflict (customer_id, fingerprint) do nothing",
-        )
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(&customer_id)
-        .bind(a.fingerprint())
-        .bind(serde_json::to_string(a).unwrap_or_default())
-        .bind(now)
-        .execute(&mut *uow.tx)
-        .await?;
-    }
+    let customer = upsert_customer(&mut uow, order, placed_at).await?;
+    let (customer_id, name) = (customer.id.clone(), customer.name.clone());
+    let (previous_orders, orders_last_day) = (customer.previous_orders, customer.orders_last_day);
 
     let rate = tax_rate(&mut uow.tx, &order.ship_to.country, &order.ship_to.region).await?;
     let mut priced = order.clone();
@@ -309,83 +257,25 @@ async fn capture_once(
     }
 
     let number = next_order_number(&mut uow).await?;
-    let search = format!(
-        "{} {} {} {}",
-        number,
-        order.external_id,
-        email,
-        name.to_lowercase()
+    let inserted = insert_order(
+        &mut uow,
+        &NewRow {
+            id: &id,
+            channel_id: &channel.id,
+            number: &number,
+            order: &priced,
+            status: OrderStatus::Received,
+            placed_at,
+            customer_id: &customer_id,
+            name: &name,
+            totals: &totals,
+            fraud: &fraud,
+            product_ids: &product_ids,
+        },
     )
-    .to_lowercase();
-    let stated = serde_json::json!({
-        "subtotal": order.stated.subtotal.map(|m| m.amount().to_string()),
-        "discount": order.stated.discount.map(|m| m.amount().to_string()),
-        "tax": order.stated.tax.map(|m| m.amount().to_string()),
-        "total": order.stated.total.map(|m| m.amount().to_string()),
-    });
-    let inserted = sqlx::query(
-        "insert into sales_order (order_id, channel_id, number, external_id, customer_email, ship_postcode, status, currency, total_minor, placed_at,
-            version, created_at, updated_at, customer_id, customer_name, payment_status, subtotal_minor, discount_minor, shipping_minor, tax_minor,
-            prices_include_tax, stated_json, ship_to_json, bill_to_json, ship_country, shipping_method, fraud_score, fraud_reasons_json,
-            hold_count, manual_touches, note, search_text)
-         values ($1, $2, $3, $4, $5, $6, 'received', $7, $8, $9, 1, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, 0, 0, $26, $27)",
-    )
-    .bind(&id)
-    .bind(&channel.id)
-    .bind(&number)
-    .bind(&order.external_id)
-    .bind(&email)
-    .bind(&order.ship_to.postcode)
-    .bind(order.currency.code())
-    .bind(totals.total)
-    .bind(placed_at)
-    .bind(now)
-    .bind(&customer_id)
-    .bind(&name)
-    .bind(order.payment.as_str())
-    .bind(totals.subtotal)
-    .bind(totals.discount)
-    .bind(totals.shipping)
-    .bind(totals.tax)
-    .bind(i16::from(priced.prices_include_tax))
-    .bind(stated.to_string())
-    .bind(serde_json::to_string(&order.ship_to).unwrap_or_default())
-    .bind(order.bill_to.as_ref().map(|b| serde_json::to_string(b).unwrap_or_default()))
-    .bind(&order.ship_to.country)
-    .bind(&order.shipping_method)
-    .bind(fraud.score)
-    .bind(serde_json::to_string(&fraud.reasons).unwrap_or_default())
-    .bind(&order.note)
-    .bind(&search)
-    .execute(&mut *uow.tx)
-    .await;
-    match inserted {
-        Ok(_) => {}
-        Err(sqlx::Error::Database(d)) if d.is_unique_violation() => return Ok(Outcome::Duplicate),
-        Err(e) => return Err(e.into()),
-    }
-    for (i, l) in order.lines.iter().enumerate() {
-        sqlx::query(
-            "insert into order_line (order_id, line_no, sku, product_id, name, quantity, cancelled_quantity, unit_price_minor, discount_minor)
-             values ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
-        )
-        .bind(&id)
-        .bind(i as i64)
-        .bind(&l.sku)
-        .bind(product_ids[i].clone())
-        .bind(&l.name)
-        .bind(l.quantity)
-        .bind(l.unit_price.minor())
-        .bind(l.discount.minor())
-        .execute(&mut *uow.tx)
-        .await?;
-    }
-    for t in &order.tags {
-        sqlx::query("insert into order_tag (order_id, tag) values ($1, $2)")
-            .bind(&id)
-            .bind(t)
-            .execute(&mut *uow.tx)
-            .await?;
+    .await?;
+    if !inserted {
+        return Ok(Outcome::Duplicate);
     }
 
     // Reserve unless the order can't ship as it stands (unknown items, or a
@@ -499,6 +389,306 @@ async fn capture_once(
     uow.commit().await?;
     crate::ORDERS_CAPTURED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(Outcome::Done(id, true))
+}
+
+/// What the fraud rules need to know about the customer, and who they are.
+struct CustomerFacts {
+    id: String,
+    name: String,
+    previous_orders: i64,
+    orders_last_day: i64,
+}
+
+/// Creates or updates the customer for the order's email and files its
+/// addresses in their address book.
+async fn upsert_customer(uow: &mut Uow, order: &NewOrder, placed_at: i64) -> Result<CustomerFacts> {
+    let now = uow.now();
+    let email = order.customer.email.as_str().to_string();
+    let prev: Option<i64> =
+        sqlx::query_scalar("select orders_count from customer where email = $1")
+            .bind(&email)
+            .fetch_optional(&mut *uow.tx)
+            .await?;
+    let orders_last_day: i64 = sqlx::query_scalar(
+        "select count(*) from sales_order where customer_email = $1 and placed_at > $2 and placed_at <= $3",
+    )
+    .bind(&email)
+    .bind(placed_at - 86_400_000_000)
+    .bind(placed_at)
+    .fetch_one(&mut *uow.tx)
+    .await?;
+    let name = if order.customer.name.is_empty() {
+        order.ship_to.name.clone()
+    } else {
+        order.customer.name.clone()
+    };
+    let keys = capture::name_keys(&name);
+    let id: String = sqlx::query_scalar(
+        "insert into customer (customer_id, email, name, phone, orders_count, first_order_at, last_order_at, version, created_at, updated_at, name_key, last_key)
+         values ($1, $2, $3, $4, 1, $5, $5, 1, $6, $6, $7, $8)
+         on conflict (email) do update set orders_count = customer.orders_count + 1,
+             name = case when excluded.name <> '' then excluded.name else customer.name end,
+             name_key = case when excluded.name <> '' then excluded.name_key else customer.name_key end,
+             last_key = case when excluded.name <> '' then excluded.last_key else customer.last_key end,
+             phone = case when excluded.phone <> '' then excluded.phone else customer.phone end,
+             last_order_at = case when excluded.last_order_at > customer.last_order_at then excluded.last_order_at else customer.last_order_at end,
+             version = customer.version + 1, updated_at = excluded.updated_at
+         returning customer_id",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(&email)
+    .bind(&name)
+    .bind(&order.customer.phone)
+    .bind(placed_at)
+    .bind(now)
+    .bind(&keys.0)
+    .bind(&keys.1)
+    .fetch_one(&mut *uow.tx)
+    .await?;
+    for a in std::iter::once(&order.ship_to).chain(order.bill_to.iter()) {
+        if a.line1.is_empty() {
+            continue;
+        }
+        sqlx::query(
+            "insert into customer_address (address_id, customer_id, fingerprint, address_json, created_at) values ($1, $2, $3, $4, $5)
+             on conflict (customer_id, fingerprint) do nothing",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(&id)
+        .bind(a.fingerprint())
+        .bind(serde_json::to_string(a).unwrap_or_default())
+        .bind(now)
+        .execute(&mut *uow.tx)
+        .await?;
+    }
+    Ok(CustomerFacts {
+        id,
+        name,
+        previous_orders: prev.unwrap_or(0),
+        orders_last_day,
+    })
+}
+
+/// Everything an order row needs, computed before it is written.
+struct NewRow<'a> {
+    id: &'a str,
+    channel_id: &'a str,
+    number: &'a str,
+    order: &'a NewOrder,
+    status: OrderStatus,
+    placed_at: i64,
+    customer_id: &'a str,
+    name: &'a str,
+    totals: &'a Totals,
+    fraud: &'a FraudAssessment,
+    product_ids: &'a [Option<String>],
+}
+
+/// Writes the order, its lines and its tags. False when the (channel,
+/// external id) is already taken by a concurrent capture.
+async fn insert_order(uow: &mut Uow, r: &NewRow<'_>) -> Result<bool> {
+    let now = uow.now();
+    let order = r.order;
+    let stated = serde_json::json!({
+        "subtotal": order.stated.subtotal.map(|m| m.amount().to_string()),
+        "discount": order.stated.discount.map(|m| m.amount().to_string()),
+        "tax": order.stated.tax.map(|m| m.amount().to_string()),
+        "total": order.stated.total.map(|m| m.amount().to_string()),
+    });
+    let cancelled = r.status == OrderStatus::Cancelled;
+    let inserted = sqlx::query(
+        "insert into sales_order (order_id, channel_id, number, external_id, customer_email, ship_postcode, status, currency, total_minor, placed_at,
+            version, created_at, updated_at, customer_id, customer_name, payment_status, subtotal_minor, discount_minor, shipping_minor, tax_minor,
+            prices_include_tax, stated_json, ship_to_json, bill_to_json, ship_country, shipping_method, fraud_score, fraud_reasons_json,
+            hold_count, manual_touches, note, cancelled_at)
+         values ($1, $2, $3, $4, $5, $6, $27, $7, $8, $9, 1, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, 0, 0, $26, $28)",
+    )
+    .bind(r.id)
+    .bind(r.channel_id)
+    .bind(r.number)
+    .bind(&order.external_id)
+    .bind(order.customer.email.as_str())
+    .bind(&order.ship_to.postcode)
+    .bind(order.currency.code())
+    .bind(r.totals.total)
+    .bind(r.placed_at)
+    .bind(now)
+    .bind(r.customer_id)
+    .bind(r.name)
+    .bind(order.payment.as_str())
+    .bind(r.totals.subtotal)
+    .bind(r.totals.discount)
+    .bind(r.totals.shipping)
+    .bind(r.totals.tax)
+    .bind(i16::from(order.prices_include_tax))
+    .bind(stated.to_string())
+    .bind(serde_json::to_string(&order.ship_to).unwrap_or_default())
+    .bind(order.bill_to.as_ref().map(|b| serde_json::to_string(b).unwrap_or_default()))
+    .bind(&order.ship_to.country)
+    .bind(&order.shipping_method)
+    .bind(r.fraud.score)
+    .bind(serde_json::to_string(&r.fraud.reasons).unwrap_or_default())
+    .bind(&order.note)
+    .bind(r.status.as_str())
+    .bind(cancelled.then_some(r.placed_at))
+    .execute(&mut *uow.tx)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(sqlx::Error::Database(d)) if d.is_unique_violation() => return Ok(false),
+        Err(e) => return Err(e.into()),
+    }
+    for (i, l) in order.lines.iter().enumerate() {
+        sqlx::query(
+            "insert into order_line (order_id, line_no, sku, product_id, name, quantity, cancelled_quantity, unit_price_minor, discount_minor)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(r.id)
+        .bind(i as i64)
+        .bind(&l.sku)
+        .bind(r.product_ids.get(i).cloned().flatten())
+        .bind(&l.name)
+        .bind(l.quantity)
+        .bind(if cancelled { l.quantity } else { 0 })
+        .bind(l.unit_price.minor())
+        .bind(l.discount.minor())
+        .execute(&mut *uow.tx)
+        .await?;
+    }
+    for t in &order.tags {
+        sqlx::query("insert into order_tag (order_id, tag) values ($1, $2)")
+            .bind(r.id)
+            .bind(t)
+            .execute(&mut *uow.tx)
+            .await?;
+    }
+    Ok(true)
+}
+
+/// Imports finished orders (a migration from an earlier system, or the demo
+/// history): delivered, closed or cancelled orders whose stock already left,
+/// so nothing is reserved or moved. Batches of 500 orders commit together,
+/// each with one audit row and one `orders.imported` event; an order already
+/// present (same channel and external id) is skipped.
+pub async fn import_history(db: &Db, ctx: &Ctx, orders: &[(OrderIn, &str)]) -> Result<usize> {
+    ctx.require(Permission::OrdersWrite)?;
+    let mut parsed = Vec::with_capacity(orders.len());
+    for (i, (input, status)) in orders.iter().enumerate() {
+        let status = OrderStatus::parse(status)
+            .filter(|s| {
+                matches!(
+                    s,
+                    OrderStatus::Delivered | OrderStatus::Closed | OrderStatus::Cancelled
+                )
+            })
+            .ok_or_else(|| {
+                Error::invalid(
+                    &format!("orders[{i}].status"),
+                    "history is delivered, closed or cancelled",
+                )
+            })?;
+        let order = NewOrder::parse(input).map_err(|e| {
+            Error::Invalid(
+                e.into_iter()
+                    .map(|f| domain::FieldError::new(format!("orders[{i}].{}", f.field), f.message))
+                    .collect(),
+            )
+        })?;
+        parsed.push((order, status));
+    }
+    let mut channels: std::collections::HashMap<String, ChannelRow> = Default::default();
+    let mut products: std::collections::HashMap<String, Option<String>> = Default::default();
+    let mut rates: std::collections::HashMap<(String, String), Option<Decimal>> =
+        Default::default();
+    let mut imported = 0;
+    for batch in parsed.chunks(500) {
+        let mut uow = db.begin(ctx).await?;
+        let mut numbers = Vec::new();
+        for (order, status) in batch {
+            if !channels.contains_key(&order.channel) {
+                let c = channel_row(&mut uow.tx, &order.channel).await?;
+                channels.insert(order.channel.clone(), c);
+            }
+            let channel = &channels[&order.channel];
+            if existing(&mut uow.tx, &channel.id, &order.external_id)
+                .await?
+                .is_some()
+            {
+                continue;
+            }
+            let placed_at = order
+                .placed_at
+                .map(|t| t.timestamp_micros())
+                .unwrap_or_else(|| uow.now());
+            let customer = upsert_customer(&mut uow, order, placed_at).await?;
+            let key = (order.ship_to.country.clone(), order.ship_to.region.clone());
+            if !rates.contains_key(&key) {
+                let r = tax_rate(&mut uow.tx, &key.0, &key.1).await?;
+                rates.insert(key.clone(), r);
+            }
+            let mut priced = order.clone();
+            priced.prices_include_tax |= channel.prices_include_tax;
+            let totals = capture::totals(&priced, rates[&key]);
+            let mut product_ids = Vec::new();
+            for l in &order.lines {
+                if !products.contains_key(&l.sku) {
+                    let p = inventory::find_product(&mut uow.tx, &l.sku)
+                        .await?
+                        .map(|p| p.id);
+                    products.insert(l.sku.clone(), p);
+                }
+                product_ids.push(products[&l.sku].clone());
+            }
+            let id = uuid::Uuid::now_v7().to_string();
+            let number = next_order_number(&mut uow).await?;
+            insert_order(
+                &mut uow,
+                &NewRow {
+                    id: &id,
+                    channel_id: &channel.id,
+                    number: &number,
+                    order: &priced,
+                    status: *status,
+                    placed_at,
+                    customer_id: &customer.id,
+                    name: &customer.name,
+                    totals: &totals,
+                    fraud: &FraudAssessment {
+                        score: 0,
+                        reasons: Vec::new(),
+                    },
+                    product_ids: &product_ids,
+                },
+            )
+            .await?;
+            numbers.push(number);
+        }
+        if numbers.is_empty() {
+            continue;
+        }
+        let first = numbers.first().cloned().unwrap_or_default();
+        let last = numbers.last().cloned().unwrap_or_default();
+        uow.record(
+            Change {
+                action: "order.import_history",
+                entity: "order_import",
+                entity_id: &first,
+                before: None,
+                after: Some(
+                    serde_json::json!({"orders": numbers.len(), "first": first, "last": last}),
+                ),
+            },
+            Event::OrdersImported {
+                count: numbers.len() as i64,
+                first: first.clone(),
+                last: last.clone(),
+            },
+        )
+        .await?;
+        uow.commit().await?;
+        imported += numbers.len();
+    }
+    Ok(imported)
 }
 
 async fn remember_delivery(

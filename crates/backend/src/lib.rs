@@ -17,6 +17,7 @@ pub mod inventory;
 pub mod orders;
 pub mod seed;
 mod seed_catalog;
+mod seed_orders;
 pub mod uow;
 pub mod webhooks;
 

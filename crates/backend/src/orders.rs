@@ -4,7 +4,9 @@
 //! Invariant: a channel ships only from warehouses that exist; a portal visitor
 //! sees an order only with its number plus matching email or postcode.
 
-pub use domain::views::{Channel, Order, OrderSummary};
+pub use domain::views::{
+    BulkAction, BulkResult, Channel, Order, OrderFilter, OrderSummary, SavedView,
+};
 use domain::{
     capture::{parse_tag, Address, HoldReason, OrderStatus},
     events::Event,
@@ -16,7 +18,6 @@ use domain::{
     },
     FieldError,
 };
-use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 
 use crate::{
@@ -192,30 +193,6 @@ pub async fn set_safety_buffer(db: &Db, ctx: &Ctx, code: &str, buffer: i64) -> R
         })
 }
 
-/// The workbench's filters; every one is optional and they combine with AND.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct OrderFilter {
-    pub status: Option<String>,
-    /// A hold reason, or `any` for every held order.
-    pub hold: Option<String>,
-    pub channel: Option<String>,
-    pub warehouse: Option<String>,
-    /// Placed on or after this day (YYYY-MM-DD, UTC).
-    pub from: Option<String>,
-    /// Placed on or before this day (YYYY-MM-DD, UTC).
-    pub to: Option<String>,
-    /// Order total at least / at most, in the order's currency.
-    pub min_total: Option<String>,
-    pub max_total: Option<String>,
-    /// The customer's email.
-    pub customer: Option<String>,
-    pub tag: Option<String>,
-    /// Order number, external id, email or name.
-    pub q: Option<String>,
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
 fn nonblank(v: &Option<String>) -> Option<String> {
     v.as_deref()
         .map(str::trim)
@@ -246,11 +223,11 @@ fn minor_of(field: &str, v: &str) -> Result<i64> {
         .map_err(|_| Error::invalid(field, "is out of range"))
 }
 
-impl OrderFilter {
-    /// Checks every filter, naming the bad ones, before any query runs.
-    pub fn check(&self) -> Result<()> {
+/// Checks every filter, naming the bad ones, before any query runs.
+pub fn check_filter(f: &OrderFilter) -> Result<()> {
+    {
         let mut errors = Vec::new();
-        if let Some(s) = nonblank(&self.status) {
+        if let Some(s) = nonblank(&f.status) {
             if OrderStatus::parse(&s).is_none() {
                 errors.push(FieldError::new(
                     "status",
@@ -258,7 +235,7 @@ impl OrderFilter {
                 ));
             }
         }
-        if let Some(h) = nonblank(&self.hold) {
+        if let Some(h) = nonblank(&f.hold) {
             if h != "any" && HoldReason::parse(&h).is_none() {
                 errors.push(FieldError::new(
                     "hold",
@@ -266,17 +243,14 @@ impl OrderFilter {
                 ));
             }
         }
-        for (field, v) in [("from", &self.from), ("to", &self.to)] {
+        for (field, v) in [("from", &f.from), ("to", &f.to)] {
             if let Some(v) = nonblank(v) {
                 if let Err(Error::Invalid(mut e)) = day_start(field, &v) {
                     errors.append(&mut e);
                 }
             }
         }
-        for (field, v) in [
-            ("min_total", &self.min_total),
-            ("max_total", &self.max_total),
-        ] {
+        for (field, v) in [("min_total", &f.min_total), ("max_total", &f.max_total)] {
             if let Some(v) = nonblank(v) {
                 if let Err(Error::Invalid(mut e)) = minor_of(field, &v) {
                     errors.append(&mut e);
@@ -320,7 +294,7 @@ fn order_from_row(row: &sqlx::any::AnyRow) -> Result<OrderSummary> {
 /// many orders lie outside it.
 pub async fn list_orders(db: &Db, ctx: &Ctx, filter: &OrderFilter) -> Result<Page<OrderSummary>> {
     ctx.require(Permission::OrdersRead)?;
-    filter.check()?;
+    check_filter(filter)?;
     let limit = page_limit(filter.limit);
     let (cursor_at, cursor_id) = crate::parse_time_cursor(filter.cursor.as_deref())?;
     let mut sql = format!(
@@ -336,15 +310,29 @@ pub async fn list_orders(db: &Db, ctx: &Ctx, filter: &OrderFilter) -> Result<Pag
     }
     match nonblank(&filter.hold).as_deref() {
         None => {}
+        // Held orders are a few percent of all: `hold_count > 0` matches the
+        // partial index of held orders by time, and a reason is then checked
+        // per held order by index, so a page stops after about `limit` rows.
         Some("any") => sql.push_str(" and o.hold_count > 0"),
         Some(h) => bind(
             &mut sql,
-            " and o.order_id in (select h.order_id from order_hold h where h.reason = $? and h.active = 1)",
+            " and o.hold_count > 0 and exists (select 1 from order_hold h where h.order_id = o.order_id and h.active = 1 and h.reason = $?)",
             Arg::Text(h.to_string()),
         ),
     }
+    // Channels are few: resolving codes to ids here lets the order indexes
+    // that lead with channel_id do the work.
+    let channels: Vec<(String, String)> = sqlx::query_as("select channel_id, code from channel")
+        .fetch_all(&db.pool)
+        .await?;
+    let id_of = |code: &str| {
+        channels
+            .iter()
+            .find(|(_, c)| c.eq_ignore_ascii_case(code))
+            .map_or_else(String::new, |(id, _)| id.clone())
+    };
     if let Some(c) = nonblank(&filter.channel) {
-        bind(&mut sql, " and c.code = $?", Arg::Text(c.to_uppercase()));
+        bind(&mut sql, " and o.channel_id = $?", Arg::Text(id_of(&c)));
     }
     if let Some(w) = nonblank(&filter.warehouse) {
         bind(
@@ -391,7 +379,7 @@ pub async fn list_orders(db: &Db, ctx: &Ctx, filter: &OrderFilter) -> Result<Pag
     if let Some(t) = nonblank(&filter.tag) {
         bind(
             &mut sql,
-            " and o.order_id in (select t.order_id from order_tag t where t.tag = $?)",
+            " and exists (select 1 from order_tag t where t.order_id = o.order_id and t.tag = $?)",
             Arg::Text(t.to_lowercase()),
         );
     }
@@ -400,26 +388,51 @@ pub async fn list_orders(db: &Db, ctx: &Ctx, filter: &OrderFilter) -> Result<Pag
         if q.contains('@') {
             bind(&mut sql, " and o.customer_email = $?", Arg::Text(q));
         } else {
-            // Exact number or external id first; otherwise a name fragment.
+            // An order number or external id, or the start of a customer's
+            // first or last name or email: customers are far fewer than
+            // orders, so they are matched first and their orders found by index.
+            let key = q.split_whitespace().collect::<Vec<_>>().join(" ");
+            let bound = domain::capture::prefix_bound(&key);
+            // Index ranges on either name key or the email, re-checked with
+            // LIKE because a database collation may order strings otherwise.
+            let like = format!("{}%", key.replace(['%', '_'], ""));
+            let customers: Vec<String> = sqlx::query_scalar(
+                "select customer_id from customer
+                 where ((name_key >= $1 and name_key < $2 and name_key like $3)
+                     or (last_key >= $1 and last_key < $2 and last_key like $3)
+                     or (email >= $1 and email < $2 and email like $3))
+                 order by last_order_at desc limit 200",
+            )
+            .bind(&key)
+            .bind(&bound)
+            .bind(&like)
+            .fetch_all(&db.pool)
+            .await?;
             args.push(Arg::Text(q.to_uppercase()));
             let n = args.len();
             args.push(Arg::Text(q.clone()));
             let e = args.len();
-            args.push(Arg::Text(format!("%{q}%")));
-            let l = args.len();
-            sql.push_str(&format!(
-                " and (o.number = ${n} or o.external_id = ${e} or o.search_text like ${l})"
-            ));
+            let mut clause = format!(" and (o.number = ${n} or o.external_id = ${e}");
+            if !customers.is_empty() {
+                let mut marks = Vec::new();
+                for c in customers {
+                    args.push(Arg::Text(c));
+                    marks.push(format!("${}", args.len()));
+                }
+                clause.push_str(&format!(" or o.customer_id in ({})", marks.join(", ")));
+            }
+            clause.push(')');
+            sql.push_str(&clause);
         }
     }
     let scope = &ctx.actor.scope;
     if !scope.channels.is_empty() {
         let mut marks = Vec::new();
         for c in &scope.channels {
-            args.push(Arg::Text(c.clone()));
+            args.push(Arg::Text(id_of(c)));
             marks.push(format!("${}", args.len()));
         }
-        sql.push_str(&format!(" and c.code in ({})", marks.join(", ")));
+        sql.push_str(&format!(" and o.channel_id in ({})", marks.join(", ")));
     }
     if let (Some(at), Some(id)) = (cursor_at, cursor_id) {
         args.push(Arg::Int(at));
@@ -493,6 +506,34 @@ async fn decorate(db: &Db, items: &mut [OrderSummary]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Summaries of the named orders, in the order given (unknown or
+/// out-of-scope ids are left out), for confirming a bulk action.
+pub async fn summaries(db: &Db, ctx: &Ctx, ids: &[String]) -> Result<Vec<OrderSummary>> {
+    ctx.require(Permission::OrdersRead)?;
+    if ids.is_empty() || ids.len() > 200 {
+        return Err(Error::invalid("ids", "choose 1 to 200 orders"));
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "select {SUMMARY_COLUMNS} from sales_order o join channel c on c.channel_id = o.channel_id where o.order_id in ({})",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(id.clone());
+    }
+    let mut items = Vec::new();
+    for row in q.fetch_all(&db.pool).await? {
+        let s = order_from_row(&row)?;
+        if ctx.actor.scope.allows_channel(&s.channel) {
+            items.push(s);
+        }
+    }
+    items.sort_by_key(|s| ids.iter().position(|i| *i == s.id));
+    decorate(db, &mut items).await?;
+    Ok(items)
 }
 
 /// Finds an order by id or by number, within the caller's channels.
@@ -735,9 +776,10 @@ async fn timeline(
     reservation_id: Option<&str>,
 ) -> Result<Vec<TimelineEntry>> {
     let rows = sqlx::query(
-        "select seq, event_type, actor_kind, actor_name, payload, occurred_at from event
-         where (entity = 'order' and entity_id = $1) or (entity = 'reservation' and entity_id = $2)
-         order by seq limit 500",
+        "select e.seq, e.event_type, e.actor_kind, coalesce(u.name, e.actor_name) as actor_name, e.payload, e.occurred_at from event e
+         left join app_user u on e.actor_kind = 'user' and u.user_id = e.actor_id
+         where (e.entity = 'order' and e.entity_id = $1) or (e.entity = 'reservation' and e.entity_id = $2)
+         order by e.seq limit 500",
     )
     .bind(order_id)
     .bind(reservation_id.unwrap_or(""))
@@ -1353,33 +1395,6 @@ pub async fn tag(db: &Db, ctx: &Ctx, id: &str, add: &[String], remove: &[String]
     load(db, ctx, id).await
 }
 
-/// A bulk action's result for one order: done, or why not.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BulkResult {
-    pub order_id: String,
-    pub number: String,
-    pub ok: bool,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum BulkAction {
-    /// Releases every open hold with this reason (all open holds when absent).
-    ReleaseHold {
-        #[serde(default)]
-        reason: Option<String>,
-        #[serde(default)]
-        note: String,
-    },
-    Cancel {
-        reason: String,
-    },
-    Tag {
-        tag: String,
-    },
-}
-
 /// Applies one action to many orders, each in its own transaction, so one
 /// failure never undoes the others. Every order gets its own result line.
 pub async fn bulk(
@@ -1453,14 +1468,6 @@ pub async fn bulk(
     Ok(out)
 }
 
-/// A person's named workbench filter.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SavedView {
-    pub id: String,
-    pub name: String,
-    pub query: String,
-}
-
 pub async fn saved_views(db: &Db, ctx: &Ctx) -> Result<Vec<SavedView>> {
     ctx.require(Permission::OrdersRead)?;
     let Some(user) = ctx.actor.id.clone() else {
@@ -1488,7 +1495,7 @@ pub async fn save_view(db: &Db, ctx: &Ctx, name: &str, filter: &OrderFilter) -> 
             "name the view in 1 to 60 characters",
         ));
     }
-    filter.check()?;
+    check_filter(filter)?;
     let mut f = filter.clone();
     f.cursor = None;
     f.limit = None;

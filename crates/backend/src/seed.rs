@@ -27,6 +27,11 @@ pub struct SeedReport {
     pub products: usize,
     /// Units of opening stock received across the warehouses.
     pub units: i64,
+    /// Finished orders of the past year, imported as history.
+    pub history_orders: usize,
+    /// Today's open orders, captured with stock reserved, and how many are held.
+    pub open_orders: usize,
+    pub held_orders: usize,
 }
 
 const WAREHOUSES: &[(&str, &str)] = &[
@@ -80,7 +85,8 @@ const STAFF: &[(&str, &str, &str, &[&str])] = &[
 ];
 
 /// Seeds the demo retailer. `password` is used for every staff account; `scale`
-/// sizes the floor team (two agents per warehouse at scale 1).
+/// sizes the floor team (two agents per warehouse at scale 1) and
+/// the order volume (about 20 orders a day at scale 1).
 pub async fn seed(db: &Db, password: &str, scale: u32) -> Result<SeedReport> {
     let ctx = Ctx::system("seed");
     let already: i64 = sqlx::query_scalar("select cast(count(*) as bigint) from app_user")
@@ -94,6 +100,9 @@ pub async fn seed(db: &Db, password: &str, scale: u32) -> Result<SeedReport> {
             channels: 0,
             products: 0,
             units: 0,
+            history_orders: 0,
+            open_orders: 0,
+            held_orders: 0,
         });
     }
     for (code, name) in WAREHOUSES {
@@ -176,6 +185,7 @@ pub async fn seed(db: &Db, password: &str, scale: u32) -> Result<SeedReport> {
         .unwrap_or_default()
         .date_naive();
     let catalog = crate::seed_catalog::seed_catalog(db, &ctx, &codes, today).await?;
+    let orders = crate::seed_orders::seed_orders(db, &ctx, scale, ctx.now()).await?;
     Ok(SeedReport {
         created: true,
         staff: created,
@@ -183,5 +193,8 @@ pub async fn seed(db: &Db, password: &str, scale: u32) -> Result<SeedReport> {
         channels: CHANNELS.len(),
         products: catalog.products,
         units: catalog.units,
+        history_orders: orders.history,
+        open_orders: orders.open,
+        held_orders: orders.held,
     })
 }

@@ -97,7 +97,7 @@ pub fn verify(secret: &[u8], body: &[u8], signature_b64: &str) -> bool {
 /// What a webhook delivery did.
 #[derive(Debug)]
 pub enum Received {
-    Order(Captured),
+    Order(Box<Captured>),
     /// A genuine delivery of a topic Keel doesn't act on; acknowledged so the
     /// platform doesn't retry it.
     Ignored {
@@ -175,7 +175,7 @@ pub async fn receive(
     };
     capture::capture(db, &ctx, input, None, Some(&delivery))
         .await
-        .map(Received::Order)
+        .map(|c| Received::Order(Box::new(c)))
 }
 
 #[cfg(test)]

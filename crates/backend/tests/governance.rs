@@ -617,12 +617,32 @@ store_test!(
             channels.iter().map(|c| c.code.as_str()).collect::<Vec<_>>(),
             vec!["AMAZON", "B2B", "WALMART", "WEB"]
         );
-        assert!(
-            backend::orders::list_orders(&db, &admin(), &Default::default())
-                .await
-                .unwrap()
-                .items
-                .is_empty()
+        // A year of history and today's open orders, a few held for each reason.
+        assert!(first.history_orders > 5_000, "{}", first.history_orders);
+        assert_eq!((first.open_orders, first.held_orders), (36, 7));
+        let held = backend::orders::list_orders(
+            &db,
+            &admin(),
+            &backend::orders::OrderFilter {
+                hold: Some("any".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let mut reasons: Vec<String> = held.items.into_iter().flat_map(|o| o.holds).collect();
+        reasons.sort();
+        assert_eq!(
+            reasons,
+            vec![
+                "backorder",
+                "fraud_review",
+                "invalid_address",
+                "payment_failed",
+                "payment_pending",
+                "payment_pending",
+                "totals_mismatch"
+            ]
         );
     }
 );

@@ -89,6 +89,7 @@ fn order(external_id: &str, lines: &[(&str, i64)]) -> OrderIn {
             }),
             price: Some(AmountIn::Text("5.00".into())),
             method: "Ground".into(),
+            flat: Address::default(),
         },
         billing_address: None,
         payment_status: "paid".into(),

@@ -299,6 +299,31 @@ impl Address {
     }
 }
 
+/// A customer's search keys: the name lower-cased with single spaces, and
+/// the same starting from the last word, so "lee" and "ann" both prefix one.
+pub fn name_keys(name: &str) -> (String, String) {
+    let words: Vec<String> = name.split_whitespace().map(str::to_lowercase).collect();
+    let key = words.join(" ");
+    let last = match words.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{last} {}", rest.join(" ")),
+        _ => key.clone(),
+    };
+    (key, last)
+}
+
+/// The smallest string above every string that starts with `prefix` (in
+/// code-point order), so `[prefix, bound)` is an index range.
+pub fn prefix_bound(prefix: &str) -> String {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(c) = chars.pop() {
+        if let Some(next) = char::from_u32(c as u32 + 1) {
+            chars.push(next);
+            return chars.into_iter().collect();
+        }
+    }
+    String::from(char::MAX)
+}
+
 /// An amount as integrators send it: a decimal string, or the API's money
 /// object. A JSON number is refused, because it has already been through a
 /// float on the sender's side.
@@ -367,6 +392,8 @@ pub struct LineIn {
     pub discount: Option<AmountIn>,
 }
 
+/// How the order ships: the address (nested as `address`, or given flat
+/// beside `price` and `method`), what shipping costs, and the method.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShippingIn {
     #[serde(default)]
@@ -375,6 +402,8 @@ pub struct ShippingIn {
     pub price: Option<AmountIn>,
     #[serde(default, alias = "title")]
     pub method: String,
+    #[serde(flatten, default)]
+    pub flat: Address,
 }
 
 /// What the channel says the totals are. Any of them may be absent; those
@@ -606,7 +635,7 @@ impl NewOrder {
             .shipping
             .address
             .clone()
-            .unwrap_or_default()
+            .unwrap_or_else(|| input.shipping.flat.clone())
             .normalized();
         match (channel, email, payment) {
             (Some(channel), Some(email), Some(payment)) if errors.is_empty() => Ok(Self {
@@ -897,6 +926,7 @@ mod tests {
                 }),
                 price: Some(AmountIn::Text("5.00".into())),
                 method: "Ground".into(),
+                flat: Address::default(),
             },
             billing_address: None,
             payment_status: "paid".into(),
@@ -1078,6 +1108,36 @@ mod tests {
             },
         );
         assert_eq!(returning.score, 65, "{:?}", returning.reasons);
+    }
+
+    #[test]
+    fn a_flat_shipping_address_is_read_like_a_nested_one() {
+        let input: OrderIn = serde_json::from_value(serde_json::json!({
+            "channel": "WEB", "external_id": "F-1", "currency": "USD", "customer": "ann@example.com",
+            "lines": [{"sku": "A", "quantity": 1, "unit_price": {"amount": "2.50", "currency": "USD"}}],
+            "shipping": {"name": "Ann Lee", "address1": "1 Main St", "city": "Austin", "zip": "78701", "country_code": "us", "amount": "4.00"},
+            "payment_status": "paid"
+        }))
+        .unwrap();
+        let o = NewOrder::parse(&input).unwrap();
+        assert_eq!(o.ship_to.line1, "1 Main St");
+        assert_eq!(o.ship_to.country, "US");
+        assert_eq!(
+            (o.shipping.minor(), o.lines[0].unit_price.minor()),
+            (400, 250)
+        );
+        assert!(o.ship_to.problems().is_empty());
+    }
+
+    #[test]
+    fn names_are_searchable_from_either_end() {
+        assert_eq!(
+            name_keys(" Ann  Marie LEE "),
+            ("ann marie lee".into(), "lee ann marie".into())
+        );
+        assert_eq!(name_keys("Cher"), ("cher".into(), "cher".into()));
+        assert_eq!(prefix_bound("lee"), "lef");
+        assert!("lee ann".as_bytes() < prefix_bound("lee").as_bytes());
     }
 
     #[test]

@@ -148,6 +148,7 @@ pub fn shopify_order(channel: &str, v: &Value) -> Result<OrderIn, Unreadable> {
             address: address("shipping_address"),
             price: Some(AmountIn::Text(shipping.to_string())),
             method,
+            flat: Address::default(),
         },
         billing_address: address("billing_address"),
         payment_status: payment.into(),
@@ -251,6 +252,7 @@ pub fn woocommerce_order(channel: &str, v: &Value) -> Result<OrderIn, Unreadable
                 .and_then(|s| s.first())
                 .map(|s| text(s, "method_title"))
                 .unwrap_or_default(),
+            flat: Address::default(),
         },
         billing_address: Some(address(&billing)),
         payment_status: payment.into(),

@@ -156,6 +156,14 @@ pub enum Event {
         updated: i64,
         failed: i64,
     },
+    #[serde(rename = "orders.imported")]
+    OrdersImported {
+        count: i64,
+        first: String,
+        last: String,
+    },
+    #[serde(rename = "tax_rules.set")]
+    TaxRulesSet { country: String, rules: i64 },
     #[serde(rename = "saved_view.saved")]
     ViewSaved { view_id: String, name: String },
     #[serde(rename = "order.captured")]
@@ -234,6 +242,8 @@ impl Event {
             Event::CountPosted { .. } => "count.posted",
             Event::CountRejected { .. } => "count.rejected",
             Event::ImportFinished { .. } => "import.finished",
+            Event::OrdersImported { .. } => "orders.imported",
+            Event::TaxRulesSet { .. } => "tax_rules.set",
             Event::ViewSaved { .. } => "saved_view.saved",
             Event::OrderCaptured { .. } => "order.captured",
             Event::OrderConfirmed { .. } => "order.confirmed",
@@ -283,6 +293,8 @@ impl Event {
             | Event::CountRejected { count_id, .. } => ("count", count_id),
             Event::ImportFinished { job_id, .. } => ("import", job_id),
             Event::ViewSaved { view_id, .. } => ("saved_view", view_id),
+            Event::OrdersImported { first, .. } => ("order_import", first),
+            Event::TaxRulesSet { country, .. } => ("tax_rule", country),
             Event::OrderCaptured { order_id, .. }
             | Event::OrderConfirmed { order_id, .. }
             | Event::OrderHeld { order_id, .. }

@@ -498,3 +498,62 @@ pub struct ImportPreview {
     /// The first rows as they will be read, for a person to eyeball.
     pub sample: Vec<ProductRow>,
 }
+
+/// The workbench's filters; every one is optional and they combine with AND.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OrderFilter {
+    pub status: Option<String>,
+    /// A hold reason, or `any` for every held order.
+    pub hold: Option<String>,
+    pub channel: Option<String>,
+    pub warehouse: Option<String>,
+    /// Placed on or after this day (YYYY-MM-DD, UTC).
+    pub from: Option<String>,
+    /// Placed on or before this day (YYYY-MM-DD, UTC).
+    pub to: Option<String>,
+    /// Order total at least / at most, in the order's currency.
+    pub min_total: Option<String>,
+    pub max_total: Option<String>,
+    /// The customer's email.
+    pub customer: Option<String>,
+    pub tag: Option<String>,
+    /// Order number, external id, email or name.
+    pub q: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// A bulk action's result for one order: done, or why not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkResult {
+    pub order_id: String,
+    pub number: String,
+    pub ok: bool,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum BulkAction {
+    /// Releases every open hold with this reason (all open holds when absent).
+    ReleaseHold {
+        #[serde(default)]
+        reason: Option<String>,
+        #[serde(default)]
+        note: String,
+    },
+    Cancel {
+        reason: String,
+    },
+    Tag {
+        tag: String,
+    },
+}
+
+/// A person's named workbench filter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedView {
+    pub id: String,
+    pub name: String,
+    pub query: String,
+}

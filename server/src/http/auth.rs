@@ -39,6 +39,10 @@ pub const ACCESS: &[(&str, Option<Permission>)] = &[
     ("/sfn/count_detail", Some(Permission::InventoryRead)),
     ("/sfn/my_warehouses", Some(Permission::InventoryRead)),
     ("/sfn/transfers_page", Some(Permission::InventoryRead)),
+    ("/sfn/orders_page", Some(Permission::OrdersRead)),
+    ("/sfn/orders_by_id", Some(Permission::OrdersRead)),
+    ("/sfn/order_detail", Some(Permission::OrdersRead)),
+    ("/command/orders", Some(Permission::OrdersRead)),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

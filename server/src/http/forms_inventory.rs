@@ -27,7 +27,7 @@ use super::{
 
 /// One line for a notice or error banner: field errors joined, internal
 /// causes logged and replaced by a plain apology.
-fn message(ctx: &Ctx, err: Error) -> String {
+pub(super) fn message(ctx: &Ctx, err: Error) -> String {
     let fields = err.fields();
     if fields.is_empty() {
         form_error(ctx, err)
@@ -40,7 +40,7 @@ fn message(ctx: &Ctx, err: Error) -> String {
     }
 }
 
-fn to(path: &str, key: &str, text: &str) -> Response {
+pub(super) fn to(path: &str, key: &str, text: &str) -> Response {
     let sep = if path.contains('?') { '&' } else { '?' };
     Redirect::to(&format!("{path}{sep}{key}={}", urlencode(text))).into_response()
 }

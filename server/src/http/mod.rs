@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod forms;
 pub mod forms_inventory;
+pub mod forms_orders;
 
 use std::time::Instant;
 
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
     use api_inventory as inv;
     use api_orders as ao;
     use forms_inventory as fi;
+    use forms_orders as fo;
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let api = Router::new()
@@ -142,6 +144,14 @@ pub fn router(state: AppState) -> Router {
         .route("/command/transfers/{id}/receive", post(fi::receive_transfer))
         .route("/command/counts/{id}/approve", post(fi::approve_count))
         .route("/command/counts/{id}/reject", post(fi::reject_count))
+        .route("/command/orders/bulk", post(fo::bulk))
+        .route("/command/orders/views", post(fo::save_view))
+        .route("/command/orders/{id}/holds/{hold}/release", post(fo::release_hold))
+        .route("/command/orders/{id}/hold", post(fo::place_hold))
+        .route("/command/orders/{id}/cancel", post(fo::cancel))
+        .route("/command/orders/{id}/note", post(fo::add_note))
+        .route("/command/orders/{id}/tags", post(fo::tag))
+        .route("/command/orders/{id}/address", post(fo::change_address))
         .route("/floor/count", post(fi::floor_open_count))
         .route("/floor/count/{id}/scan", post(fi::floor_count_scan))
         .route("/floor/count/{id}/submit", post(fi::floor_submit_count))

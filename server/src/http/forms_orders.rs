@@ -1,0 +1,295 @@
+//! HTML form handlers for the order workbench and the order page:
+//! post/redirect/get with a notice or an error in the query string, so each
+//! works the same with JavaScript off.
+
+use app::{command::urlencode, ssr::AppState};
+use axum::{
+    body::Bytes,
+    extract::{Path, State},
+    http::HeaderMap,
+    response::{IntoResponse, Response},
+    Form,
+};
+use backend::orders::{self, BulkAction, OrderFilter};
+use domain::capture::Address;
+use serde::Deserialize;
+
+use super::{
+    extract::Caller,
+    forms::{forbidden_origin, same_origin},
+    forms_inventory::{message, to},
+};
+
+fn order_path(id: &str) -> String {
+    format!("/command/orders/{}", urlencode(id))
+}
+
+/// Redirects to the order page with a notice, or with the error.
+fn back(
+    ctx: &backend::Ctx,
+    id: &str,
+    result: backend::Result<backend::orders::Order>,
+    done: impl FnOnce(&backend::orders::Order) -> String,
+) -> Response {
+    match result {
+        Ok(o) => to(&order_path(id), "notice", &done(&o)),
+        Err(e) => to(&order_path(id), "error", &message(ctx, e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReleaseForm {
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn release_hold(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path((id, hold)): Path<(String, String)>,
+    Form(form): Form<ReleaseForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let r = orders::release_hold(&state.db, &ctx, &id, &hold, &form.note).await;
+    back(&ctx, &id, r, |o| {
+        let released = o
+            .hold_history
+            .iter()
+            .find(|h| h.id == hold)
+            .map_or("the hold".to_string(), |h| h.label.clone());
+        format!(
+            "Released {released} on {}; it is now {}",
+            o.number,
+            o.status.replace('_', " ")
+        )
+    })
+}
+
+#[derive(Deserialize)]
+pub struct HoldForm {
+    #[serde(default)]
+    detail: String,
+}
+
+pub async fn place_hold(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<HoldForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let r = orders::place_hold(&state.db, &ctx, &id, &form.detail).await;
+    back(&ctx, &id, r, |o| format!("{} is on hold", o.number))
+}
+
+#[derive(Deserialize)]
+pub struct CancelForm {
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<CancelForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let r = orders::cancel_order(&state.db, &ctx, &id, &form.reason).await;
+    back(&ctx, &id, r, |o| {
+        format!("Cancelled {}; its stock is released", o.number)
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NoteForm {
+    #[serde(default)]
+    body: String,
+}
+
+pub async fn add_note(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<NoteForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let r = orders::add_note(&state.db, &ctx, &id, &form.body).await;
+    back(&ctx, &id, r, |_| "Note added".to_string())
+}
+
+#[derive(Deserialize)]
+pub struct TagForm {
+    #[serde(default)]
+    add: String,
+    #[serde(default)]
+    remove: String,
+}
+
+fn list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+pub async fn tag(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<TagForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let r = orders::tag(&state.db, &ctx, &id, &list(&form.add), &list(&form.remove)).await;
+    back(&ctx, &id, r, |o| {
+        if o.tags.is_empty() {
+            "Tags updated; none left".to_string()
+        } else {
+            format!("Tags: {}", o.tags.join(", "))
+        }
+    })
+}
+
+#[derive(Deserialize)]
+pub struct AddressForm {
+    #[serde(flatten)]
+    address: Address,
+    #[serde(default)]
+    version: Option<i64>,
+}
+
+pub async fn change_address(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<AddressForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let r = orders::change_address(&state.db, &ctx, &id, form.address, form.version).await;
+    back(&ctx, &id, r, |_| "Shipping address changed".to_string())
+}
+
+/// The workbench's bulk form: repeated `ids`, the action, and the list's
+/// query string to return to.
+pub async fn bulk(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let ids: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "ids")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let query = get("back");
+    let list_path = if query.is_empty() {
+        "/command/orders".to_string()
+    } else {
+        format!("/command/orders?{query}")
+    };
+    let action = match get("action").as_str() {
+        "release_hold" => BulkAction::ReleaseHold {
+            reason: Some(get("reason")).filter(|r| !r.is_empty()),
+            note: get("note"),
+        },
+        "cancel" => BulkAction::Cancel {
+            reason: get("reason"),
+        },
+        "tag" => BulkAction::Tag { tag: get("tag") },
+        _ => {
+            return to(
+                &list_path,
+                "error",
+                "choose an action: release hold, cancel or tag",
+            )
+        }
+    };
+    if ids.is_empty() {
+        return to(&list_path, "error", "select at least one order first");
+    }
+    // A bulk change is confirmed on its own page first, listing the orders.
+    if get("confirm") != "yes" {
+        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        return axum::response::Redirect::to(&format!("/command/orders/confirm?{query}"))
+            .into_response();
+    }
+    match orders::bulk(&state.db, &ctx, &ids, &action).await {
+        Ok(results) => {
+            let ok = results.iter().filter(|r| r.ok).count();
+            let lines: Vec<String> = results
+                .iter()
+                .map(|r| format!("{}: {}", r.number, r.message))
+                .collect();
+            to(
+                &list_path,
+                "notice",
+                &format!("{ok} of {} done. {}", results.len(), lines.join("; ")),
+            )
+        }
+        Err(e) => to(&list_path, "error", &message(&ctx, e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ViewForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    query: String,
+}
+
+pub async fn save_view(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Form(form): Form<ViewForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let filter: OrderFilter = serde_urlencoded::from_str(&form.query).unwrap_or_default();
+    let list_path = if form.query.is_empty() {
+        "/command/orders".to_string()
+    } else {
+        format!("/command/orders?{}", form.query)
+    };
+    match orders::save_view(&state.db, &ctx, &form.name, &filter).await {
+        Ok(v) => to(
+            &list_path,
+            "notice",
+            &format!("Saved the view “{}”", v.name),
+        ),
+        Err(e) => to(&list_path, "error", &message(&ctx, e)),
+    }
+}
