@@ -1,7 +1,8 @@
 -- Why: order capture from every channel into one process (#4): customers
 -- unified by email, order lines, totals as the channel stated them and as
 -- Keel recomputed them, holds with reasons, notes, tags, saved views, webhook
--- deliveries (for redelivery de-duplication) and regional tax rules.
+-- deliveries (for redelivery de-duplication), regional tax rules, and whether
+-- a channel's prices include tax.
 
 create table customer (
     customer_id text primary key,
@@ -143,8 +144,6 @@ create table saved_view (
     constraint saved_view_name_key unique (user_id, name)
 );
 
--- Per-channel CSV column mapping for marketplace order reports.
-alter table channel add column order_csv_mapping text;
 alter table channel add column prices_include_tax smallint not null default 0;
 
 insert into sequence_counter (name, value) values ('order', 100000);

@@ -5,13 +5,13 @@ import { MANAGER, signIn } from "./helpers";
 const unique = (project: string) => `${project.replace(/[^a-z]/g, "").slice(0, 8).toUpperCase()}${Date.now() % 100000}`;
 
 /** Captures an order through the public API with the signed-in session. */
-async function captureOrder(page: Page, externalId: string, payment: string) {
+async function captureOrder(page: Page, externalId: string, payment: string, email = `${externalId.toLowerCase()}@example.com`) {
   const res = await page.request.post("/api/v1/orders", {
     data: {
       channel: "WEB",
       external_id: externalId,
       currency: "USD",
-      customer: { email: `${externalId.toLowerCase()}@example.com`, name: "Robin Tester" },
+      customer: { email, name: "Robin Tester" },
       lines: [{ sku: "SOCK-WOOL-GREY-M", quantity: 1, unit_price: "18.00" }],
       shipping: {
         address: { name: "Robin Tester", line1: "12 Pine Rd", city: "Denver", region: "CO", postcode: "80202", country: "US" },
@@ -59,10 +59,13 @@ test("a manager filters to held orders, sees why one is held, releases it, and t
 test("a bulk tag is confirmed first and reports a result for each order", async ({ page }, info) => {
   await signIn(page, MANAGER, "/command");
   const tag = `bulk${unique(info.project.name).toLowerCase()}`;
-  const a = await captureOrder(page, `B1-${tag}`, "paid");
-  const b = await captureOrder(page, `B2-${tag}`, "paid");
+  // One customer with two orders: searching the email finds exactly both.
+  const email = `${tag}@example.com`;
+  const a = await captureOrder(page, `B1-${tag}`, "paid", email);
+  const b = await captureOrder(page, `B2-${tag}`, "paid", email);
 
-  await page.goto(`/command/orders?q=${tag}`);
+  await page.goto(`/command/orders?q=${encodeURIComponent(email)}`);
+  await expect(page.getByRole("row").filter({ hasText: /SO-\d+/ })).toHaveCount(2);
   await page.getByRole("checkbox", { name: `Select ${a.number}` }).check();
   await page.getByRole("checkbox", { name: `Select ${b.number}` }).check();
   await page.getByLabel("With the selected orders").selectOption("tag");
