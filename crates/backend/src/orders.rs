@@ -225,43 +225,41 @@ fn minor_of(field: &str, v: &str) -> Result<i64> {
 
 /// Checks every filter, naming the bad ones, before any query runs.
 pub fn check_filter(f: &OrderFilter) -> Result<()> {
-    {
-        let mut errors = Vec::new();
-        if let Some(s) = nonblank(&f.status) {
-            if OrderStatus::parse(&s).is_none() {
-                errors.push(FieldError::new(
-                    "status",
-                    format!("`{s}` is not an order status"),
-                ));
+    let mut errors = Vec::new();
+    if let Some(s) = nonblank(&f.status) {
+        if OrderStatus::parse(&s).is_none() {
+            errors.push(FieldError::new(
+                "status",
+                format!("`{s}` is not an order status"),
+            ));
+        }
+    }
+    if let Some(h) = nonblank(&f.hold) {
+        if h != "any" && HoldReason::parse(&h).is_none() {
+            errors.push(FieldError::new(
+                "hold",
+                format!("`{h}` is not a hold reason"),
+            ));
+        }
+    }
+    for (field, v) in [("from", &f.from), ("to", &f.to)] {
+        if let Some(v) = nonblank(v) {
+            if let Err(Error::Invalid(mut e)) = day_start(field, &v) {
+                errors.append(&mut e);
             }
         }
-        if let Some(h) = nonblank(&f.hold) {
-            if h != "any" && HoldReason::parse(&h).is_none() {
-                errors.push(FieldError::new(
-                    "hold",
-                    format!("`{h}` is not a hold reason"),
-                ));
+    }
+    for (field, v) in [("min_total", &f.min_total), ("max_total", &f.max_total)] {
+        if let Some(v) = nonblank(v) {
+            if let Err(Error::Invalid(mut e)) = minor_of(field, &v) {
+                errors.append(&mut e);
             }
         }
-        for (field, v) in [("from", &f.from), ("to", &f.to)] {
-            if let Some(v) = nonblank(v) {
-                if let Err(Error::Invalid(mut e)) = day_start(field, &v) {
-                    errors.append(&mut e);
-                }
-            }
-        }
-        for (field, v) in [("min_total", &f.min_total), ("max_total", &f.max_total)] {
-            if let Some(v) = nonblank(v) {
-                if let Err(Error::Invalid(mut e)) = minor_of(field, &v) {
-                    errors.append(&mut e);
-                }
-            }
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Invalid(errors))
-        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(errors))
     }
 }
 
@@ -1015,6 +1013,12 @@ pub async fn release_hold(
         });
     }
     let reason = HoldReason::parse(&hold.0);
+    if reason == Some(HoldReason::UnknownItem) {
+        return Err(Error::Conflict {
+            code: "hold_not_releasable",
+            message: "an order with items that are not in the catalogue can't ship; add the products or cancel the order".into(),
+        });
+    }
     if reason == Some(HoldReason::Backorder) && e.reservation_id.is_none() {
         let lines = open_lines(&mut uow, id).await?;
         let input = ReservationInput {
@@ -1038,12 +1042,6 @@ pub async fn release_hold(
                 })
             }
         }
-    }
-    if reason == Some(HoldReason::UnknownItem) {
-        return Err(Error::Conflict {
-            code: "hold_not_releasable",
-            message: "an order with items that are not in the catalogue can't ship; add the products or cancel the order".into(),
-        });
     }
     let by = ctx.actor.name.clone();
     sqlx::query("update order_hold set active = 0, released_at = $2, released_by = $3, release_note = $4 where hold_id = $1")
@@ -1446,7 +1444,7 @@ pub async fn bulk(
                 order_id: id.clone(),
                 number: o.number,
                 ok: true,
-                message: format!("{}; now {}", "done", o.status.replace('_', " ")),
+                message: format!("done; now {}", o.status.replace('_', " ")),
             },
             Err(e) => BulkResult {
                 order_id: id.clone(),

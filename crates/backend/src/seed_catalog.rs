@@ -416,16 +416,21 @@ const KITS: &[Kit] = &[
     ),
 ];
 
-/// A deterministic generator for stock quantities.
-struct Lcg(u64);
+/// A deterministic generator, so every seeded database is the same. The
+/// order seeder draws from it too.
+pub(crate) struct Lcg(pub(crate) u64);
 
 impl Lcg {
-    fn next(&mut self, below: u64) -> i64 {
+    pub(crate) fn next(&mut self, below: u64) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % below) as i64
+        (self.0 >> 33) % below.max(1)
+    }
+
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.next(items.len() as u64) as usize]
     }
 }
 
@@ -553,7 +558,7 @@ pub async fn seed_catalog(
             let mut lines = Vec::new();
             for (i, (sku, lots)) in skus.iter().enumerate() {
                 let bin = format!("{zone}-{:02}-{:02}", i / 6 % 4 + 1, i % 6 + 1);
-                let qty = 4 + rng.next(57);
+                let qty = 4 + rng.next(57) as i64;
                 if *lots {
                     let months = CONSUMABLES
                         .iter()

@@ -16,24 +16,7 @@ use domain::{
     events::Event,
 };
 
-use crate::{capture, ctx::Ctx, db::Db, error::Result, uow::Change};
-
-/// A deterministic generator, so every seeded database is the same.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % below.max(1)
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.next(items.len() as u64) as usize]
-    }
-}
+use crate::{capture, ctx::Ctx, db::Db, error::Result, seed_catalog::Lcg, uow::Change};
 
 const FIRST: &[&str] = &[
     "Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "James", "Isabella", "Lucas",
@@ -144,7 +127,7 @@ struct Customer {
     address: Address,
 }
 
-fn customers(rng: &mut Rng, n: usize) -> Vec<Customer> {
+fn customers(rng: &mut Lcg, n: usize) -> Vec<Customer> {
     (0..n)
         .map(|i| {
             let (first, last) = (*rng.pick(FIRST), *rng.pick(LAST));
@@ -190,7 +173,7 @@ async fn sellables(db: &Db) -> Result<Vec<Sellable>> {
     .await?)
 }
 
-fn line(rng: &mut Rng, items: &[Sellable], units: u64) -> LineIn {
+fn line(rng: &mut Lcg, items: &[Sellable], units: u64) -> LineIn {
     let (sku, name, price) = rng.pick(items).clone();
     LineIn {
         sku,
@@ -202,7 +185,7 @@ fn line(rng: &mut Rng, items: &[Sellable], units: u64) -> LineIn {
 }
 
 fn order_for(
-    rng: &mut Rng,
+    rng: &mut Lcg,
     items: &[Sellable],
     people: &[Customer],
     channel: &str,
@@ -276,7 +259,7 @@ pub async fn seed_orders(db: &Db, ctx: &Ctx, scale: u32, now_micros: i64) -> Res
     uow.commit().await?;
 
     let items = sellables(db).await?;
-    let mut rng = Rng(0x0de5_eed0);
+    let mut rng = Lcg(0x0de5_eed0);
     let people = customers(&mut rng, 2500 * scale.max(1) as usize);
     let now = chrono::DateTime::from_timestamp_micros(now_micros).unwrap_or_default();
     let today = now.date_naive();
