@@ -14,8 +14,9 @@ pub struct Plan {
     /// SKUs and ledger rows to generate for the ATP workload.
     pub skus: usize,
     pub movements: usize,
-    /// Orders to generate for the order-list workload.
-    pub orders: usize,
+    /// Orders: to generate for the order-list workload (default 1,000,000),
+    /// or to deliver for the replay and crash workloads (default 10,000).
+    pub orders: Option<usize>,
 }
 
 pub async fn run(config: &Config, workload: &str, plan: Plan) -> Result<(), String> {
@@ -26,15 +27,21 @@ pub async fn run(config: &Config, workload: &str, plan: Plan) -> Result<(), Stri
         "atp" => atp(config, &plan).await,
         "ingest" => ingest(config, plan.requests).await,
         "orders" => order_list(config, &plan).await,
+        "replay" => {
+            crate::bench_replay::replay(config, plan.orders.unwrap_or(10_000), concurrency).await
+        }
+        "crash" => {
+            crate::bench_replay::crash(config, plan.orders.unwrap_or(10_000), concurrency).await
+        }
         other => Err(format!(
-            "unknown workload `{other}`; available: ssr, reservations, atp, ingest, orders"
+            "unknown workload `{other}`; available: ssr, reservations, atp, ingest, orders, replay, crash"
         )),
     }
 }
 
 /// A throwaway database: SQLite in a temp dir, or the PostgreSQL database in
 /// `KEEL_DATABASE_URL` (which should be empty).
-async fn bench_db(
+pub(crate) async fn bench_db(
     config: &Config,
     name: &str,
 ) -> Result<(Config, backend::Db, std::path::PathBuf), String> {
@@ -48,7 +55,7 @@ async fn bench_db(
 }
 
 /// Serves the router on a free loopback port and returns its base URL.
-async fn serve(config: &Config, db: &backend::Db) -> Result<String, String> {
+pub(crate) async fn serve(config: &Config, db: &backend::Db) -> Result<String, String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| e.to_string())?;
@@ -134,7 +141,7 @@ fn header(first: &str) {
     );
 }
 
-async fn bench_token(db: &backend::Db) -> Result<String, String> {
+pub(crate) async fn bench_token(db: &backend::Db) -> Result<String, String> {
     backend::governance::create_token(
         db,
         &backend::Ctx::system("bench"),
@@ -408,7 +415,8 @@ async fn order_list(config: &Config, plan: &Plan) -> Result<(), String> {
         ("search: name fragment", "q=customer4242".into()),
     ];
     let mut generated = 0;
-    for target in [plan.orders / 10, plan.orders] {
+    let orders = plan.orders.unwrap_or(1_000_000);
+    for target in [orders / 10, orders] {
         let t = Instant::now();
         backend::bench_data::synthesize_orders(&db, target - generated)
             .await
@@ -437,7 +445,7 @@ async fn order_list(config: &Config, plan: &Plan) -> Result<(), String> {
 }
 
 /// Prints the peak RSS and removes the throwaway database.
-async fn finish(db: backend::Db, dir: &std::path::Path) -> Result<(), String> {
+pub(crate) async fn finish(db: backend::Db, dir: &std::path::Path) -> Result<(), String> {
     println!(
         "peak RSS: {:.1} MiB (server and load generator share the process)",
         peak_rss_mib()

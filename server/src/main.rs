@@ -40,7 +40,7 @@ enum Command {
     },
     /// Run a benchmark workload and print its figures.
     Bench {
-        /// Workload: ssr, reservations, atp, ingest or orders.
+        /// Workload: ssr, reservations, atp, ingest, orders, replay or crash.
         workload: String,
         /// Requests to send (per run).
         #[arg(long, default_value_t = 2000)]
@@ -54,9 +54,10 @@ enum Command {
         /// Ledger rows to generate (atp).
         #[arg(long, default_value_t = 1_000_000)]
         movements: usize,
-        /// Orders to generate (orders).
-        #[arg(long, default_value_t = 1_000_000)]
-        orders: usize,
+        /// Orders to generate (orders; default 1,000,000) or to deliver
+        /// (replay and crash; default 10,000).
+        #[arg(long)]
+        orders: Option<usize>,
     },
 }
 

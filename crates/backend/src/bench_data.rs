@@ -4,7 +4,7 @@
 
 use crate::{db::Db, error::Result};
 
-const WAREHOUSES: [&str; 3] = ["BENCH-E", "BENCH-C", "BENCH-W"];
+pub const WAREHOUSES: [&str; 3] = ["BENCH-E", "BENCH-C", "BENCH-W"];
 pub const CHANNEL: &str = "BENCHWEB";
 
 /// Rows per multi-row INSERT: well under PostgreSQL's 65,535 parameters.
@@ -21,20 +21,11 @@ async fn insert_rows(db: &Db, table_cols: &str, width: usize, rows: &[Vec<Cell>]
     // quadratic in the parameters of one statement: keep statements near a
     // thousand parameters.
     for chunk in rows.chunks((1000 / width).clamp(1, CHUNK)) {
-        let mut sql = format!("insert into {table_cols} values ");
-        for (r, _) in chunk.iter().enumerate() {
-            if r > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
-            for c in 0..width {
-                if c > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("${}", r * width + c + 1));
-            }
-            sql.push(')');
-        }
+        let sql = crate::sql::values_rows(
+            &format!("insert into {table_cols} values "),
+            width,
+            chunk.len(),
+        );
         let mut q = sqlx::query(&sql);
         for row in chunk {
             for v in row {

@@ -26,8 +26,7 @@ use crate::{
     ctx::Ctx,
     db::Db,
     error::{Error, Result},
-    inventory::{self, ReservationInput, ReservationLineInput},
-    orders,
+    inventory, orders,
     uow::{Change, Idempotency, Uow},
 };
 
@@ -75,9 +74,10 @@ pub async fn capture(
             what: format!("channel {}", order.channel),
         });
     }
+    let known = known(db, &order).await?;
     let mut tries = 0u32;
     loop {
-        let attempt = capture_once(db, ctx, &order, idem, delivery).await;
+        let attempt = capture_once(db, ctx, &order, &known, idem, delivery).await;
         match attempt {
             Ok(Outcome::Done(id, created)) => {
                 return Ok(Captured {
@@ -105,76 +105,51 @@ pub async fn capture(
     }
 }
 
-struct ChannelRow {
+/// What capture needs to know of the channel: its row, and the tax rate for
+/// the order's destination (the region's rule, else the country's). Reference
+/// data, read before the write turn so it doesn't lengthen it.
+struct Channel {
     id: String,
     currency: String,
     prices_include_tax: bool,
+    warehouses: Vec<String>,
+    buffer: i64,
+    rate: Option<Decimal>,
 }
 
-async fn channel_row(conn: &mut AnyConnection, code: &str) -> Result<ChannelRow> {
+async fn channel_facts(conn: &mut AnyConnection, order: &NewOrder) -> Result<Channel> {
     let row = sqlx::query(
-        "select channel_id, currency, prices_include_tax from channel where code = $1 and active = 1",
+        "select c.channel_id, c.currency, c.prices_include_tax, c.warehouses_json, c.safety_buffer,
+            (select t.rate from tax_rule t where t.country = $2 and (t.region = $3 or t.region = '')
+              order by length(t.region) desc limit 1) as rate
+         from channel c where c.code = $1 and c.active = 1",
     )
-    .bind(code)
+    .bind(&order.channel)
+    .bind(&order.ship_to.country)
+    .bind(&order.ship_to.region)
     .fetch_optional(&mut *conn)
     .await?
-    .ok_or_else(|| Error::invalid("channel", format!("there is no channel {code}")))?;
-    Ok(ChannelRow {
+    .ok_or_else(|| Error::invalid("channel", format!("there is no channel {}", order.channel)))?;
+    let rate = row
+        .try_get::<Option<String>, _>("rate")?
+        .map(|r| {
+            r.parse::<Decimal>().map_err(|_| {
+                Error::Internal(format!(
+                    "tax rule rate `{r}` for {} is not a decimal",
+                    order.ship_to.country
+                ))
+            })
+        })
+        .transpose()?;
+    let channel = Channel {
         id: row.try_get("channel_id")?,
         currency: row.try_get("currency")?,
         prices_include_tax: row.try_get::<i16, _>("prices_include_tax")? == 1,
-    })
-}
-
-async fn existing(
-    conn: &mut AnyConnection,
-    channel_id: &str,
-    external_id: &str,
-) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "select order_id from sales_order where channel_id = $1 and external_id = $2",
-    )
-    .bind(channel_id)
-    .bind(external_id)
-    .fetch_optional(&mut *conn)
-    .await?)
-}
-
-/// The tax rate for a destination: the region's rule, else the country's.
-async fn tax_rate(
-    conn: &mut AnyConnection,
-    country: &str,
-    region: &str,
-) -> Result<Option<Decimal>> {
-    let rate: Option<String> = sqlx::query_scalar(
-        "select rate from tax_rule where country = $1 and (region = $2 or region = '') order by length(region) desc limit 1",
-    )
-    .bind(country)
-    .bind(region)
-    .fetch_optional(&mut *conn)
-    .await?;
-    rate.map(|r| {
-        r.parse::<Decimal>().map_err(|_| {
-            Error::Internal(format!(
-                "tax rule rate `{r}` for {country} is not a decimal"
-            ))
-        })
-    })
-    .transpose()
-}
-
-async fn capture_once(
-    db: &Db,
-    ctx: &Ctx,
-    order: &NewOrder,
-    idem: Option<&Idempotency>,
-    delivery: Option<&Delivery>,
-) -> Result<Outcome> {
-    let mut uow = db.begin(ctx).await?;
-    if let Some(saved) = uow.claim_idempotency::<Remembered>(idem).await? {
-        return Ok(Outcome::Done(saved.order_id, false));
-    }
-    let channel = channel_row(&mut uow.tx, &order.channel).await?;
+        warehouses: serde_json::from_str(&row.try_get::<String, _>("warehouses_json")?)
+            .unwrap_or_default(),
+        buffer: row.try_get("safety_buffer")?,
+        rate,
+    };
     if channel.currency != order.currency.code() {
         return Err(Error::invalid(
             "currency",
@@ -184,19 +159,109 @@ async fn capture_once(
             ),
         ));
     }
-    if let Some(d) = delivery {
-        let seen: Option<Option<String>> = sqlx::query_scalar(
-            "select order_id from webhook_delivery where channel_id = $1 and delivery_id = $2",
-        )
-        .bind(&channel.id)
-        .bind(&d.id)
-        .fetch_optional(&mut *uow.tx)
-        .await?;
-        if let Some(Some(id)) = seen {
-            return Ok(Outcome::Done(id, false));
-        }
+    Ok(channel)
+}
+
+/// The order already captured under this delivery id, and the order already
+/// captured under this external id: read inside the write turn, where the
+/// answer can't change before the commit.
+async fn seen(
+    conn: &mut AnyConnection,
+    channel_id: &str,
+    external_id: &str,
+    delivery: Option<&Delivery>,
+) -> Result<(Option<String>, Option<String>)> {
+    Ok(sqlx::query_as(
+        "select (select d.order_id from webhook_delivery d where d.channel_id = $1 and d.delivery_id = $3),
+                (select o.order_id from sales_order o where o.channel_id = $1 and o.external_id = $2)",
+    )
+    .bind(channel_id)
+    .bind(external_id)
+    .bind(delivery.map(|d| d.id.as_str()).unwrap_or(""))
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// Everything capture reads before its write turn.
+struct Known {
+    channel: Channel,
+    catalogue: std::collections::HashMap<String, inventory::ProductRef>,
+    from: inventory::ReserveFrom,
+}
+
+async fn known(db: &Db, order: &NewOrder) -> Result<Known> {
+    let mut conn = db.pool.acquire().await?;
+    let channel = channel_facts(&mut conn, order).await?;
+    let catalogue = products(&mut conn, order).await?;
+    let from = inventory::reserve_from(
+        &mut conn,
+        (channel.id.clone(), order.channel.clone()),
+        &channel.warehouses,
+        channel.buffer,
+    )
+    .await?;
+    Ok(Known {
+        channel,
+        catalogue,
+        from,
+    })
+}
+
+/// The catalogue's products for the order's SKUs, in one query.
+async fn products(
+    conn: &mut AnyConnection,
+    order: &NewOrder,
+) -> Result<std::collections::HashMap<String, inventory::ProductRef>> {
+    let mut skus: Vec<&str> = order
+        .lines
+        .iter()
+        .map(|l| l.sku.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    skus.sort_unstable();
+    skus.dedup();
+    if skus.is_empty() {
+        return Ok(Default::default());
     }
-    if let Some(id) = existing(&mut uow.tx, &channel.id, &order.external_id).await? {
+    let sql = format!(
+        "select product_id, sku, kind, track_lots from product where sku in ({})",
+        crate::sql::params(1, skus.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for s in &skus {
+        q = q.bind(*s);
+    }
+    q.fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            let p = inventory::ProductRef::from_row(r)?;
+            Ok((p.sku.clone(), p))
+        })
+        .collect()
+}
+
+async fn capture_once(
+    db: &Db,
+    ctx: &Ctx,
+    order: &NewOrder,
+    known: &Known,
+    idem: Option<&Idempotency>,
+    delivery: Option<&Delivery>,
+) -> Result<Outcome> {
+    let mut uow = db.begin(ctx).await?;
+    if let Some(saved) = uow.claim_idempotency::<Remembered>(idem).await? {
+        let saved = uow.replay(saved).await?;
+        return Ok(Outcome::Done(saved.order_id, false));
+    }
+    let channel = &known.channel;
+    let (delivered, existing) =
+        seen(&mut uow.tx, &channel.id, &order.external_id, delivery).await?;
+    if let Some(id) = delivered {
+        uow.commit().await?;
+        return Ok(Outcome::Done(id, false));
+    }
+    if let Some(id) = existing {
         // The same order again under a new delivery id: remember the delivery
         // so its next redelivery short-cuts too.
         remember_delivery(&mut uow, &channel.id, delivery, &id).await?;
@@ -213,42 +278,39 @@ async fn capture_once(
 
     // The customer, unified by email. Their history feeds the fraud rules.
     let customer = upsert_customer(&mut uow, order, placed_at).await?;
-    let (customer_id, name) = (customer.id.clone(), customer.name.clone());
-    let (previous_orders, orders_last_day) = (customer.previous_orders, customer.orders_last_day);
 
-    let rate = tax_rate(&mut uow.tx, &order.ship_to.country, &order.ship_to.region).await?;
     let mut priced = order.clone();
     priced.prices_include_tax |= channel.prices_include_tax;
-    let totals = capture::totals(&priced, rate);
+    let totals = capture::totals(&priced, channel.rate);
     let fraud = capture::fraud(
         &priced,
         totals.total,
         CustomerHistory {
-            previous_orders,
-            orders_last_day,
+            previous_orders: customer.previous_orders,
+            orders_last_day: customer.orders_last_day,
         },
     );
     let mut holds = capture::assess(&priced, &totals, &fraud);
 
     // Lines: every SKU the catalogue knows is reserved; an unknown one holds
     // the order, because refusing it would lose a sale the customer has made.
-    let mut product_ids = Vec::new();
+    let catalogue = &known.catalogue;
+    let mut found = Vec::new();
     let mut unknown = Vec::new();
     for (i, l) in order.lines.iter().enumerate() {
-        let p = if l.sku.is_empty() {
-            None
-        } else {
-            inventory::find_product(&mut uow.tx, &l.sku).await?
-        };
-        if p.is_none() {
-            unknown.push(if l.sku.is_empty() {
-                format!("line {} ({}) has no SKU", i + 1, l.name)
-            } else {
-                format!("line {}: {} is not in the catalogue", i + 1, l.sku)
-            });
+        match catalogue.get(l.sku.trim()) {
+            Some(p) => found.push((p.clone(), l.quantity)),
+            None if l.sku.trim().is_empty() => {
+                unknown.push(format!("line {} ({}) has no SKU", i + 1, l.name))
+            }
+            None => unknown.push(format!("line {}: {} is not in the catalogue", i + 1, l.sku)),
         }
-        product_ids.push(p.map(|p| p.id));
     }
+    let product_ids: Vec<Option<String>> = order
+        .lines
+        .iter()
+        .map(|l| catalogue.get(l.sku.trim()).map(|p| p.id.clone()))
+        .collect();
     if !unknown.is_empty() {
         holds.push(Hold {
             reason: HoldReason::UnknownItem,
@@ -257,6 +319,21 @@ async fn capture_once(
     }
 
     let number = next_order_number(&mut uow).await?;
+
+    // Reserve unless the order can't ship as it stands (unknown items, or a
+    // payment that failed). A refusal rolls back to the savepoint and holds.
+    let mut reserved = None;
+    if unknown.is_empty() && order.payment != PaymentStatus::Failed {
+        match reserve_or_hold(&mut uow, &known.from, &found, &number).await? {
+            Ok(r) => reserved = Some(r),
+            Err(hold) => holds.push(hold),
+        }
+    }
+    let status = if holds.is_empty() {
+        OrderStatus::Confirmed
+    } else {
+        OrderStatus::Received
+    };
     let inserted = insert_order(
         &mut uow,
         &NewRow {
@@ -264,61 +341,22 @@ async fn capture_once(
             channel_id: &channel.id,
             number: &number,
             order: &priced,
-            status: OrderStatus::Received,
+            status,
             placed_at,
-            customer_id: &customer_id,
-            name: &name,
+            customer_id: &customer.id,
+            name: &customer.name,
             totals: &totals,
             fraud: &fraud,
             product_ids: &product_ids,
+            holds: holds.len() as i64,
+            reservation: reserved.as_ref().map(|r| (r.0.as_str(), r.1.as_deref())),
         },
     )
     .await?;
     if !inserted {
+        // Dropping the unit of work undoes the reservation too.
         return Ok(Outcome::Duplicate);
     }
-
-    // Reserve unless the order can't ship as it stands (unknown items, or a
-    // payment that failed). A refusal rolls back to the savepoint and holds.
-    let reservable = unknown.is_empty() && order.payment != PaymentStatus::Failed;
-    let mut reservation_id = None;
-    if reservable {
-        let lines = order
-            .lines
-            .iter()
-            .map(|l| ReservationLineInput {
-                sku: l.sku.clone(),
-                quantity: l.quantity,
-            })
-            .collect();
-        let input = ReservationInput {
-            reference: number.clone(),
-            channel: Some(order.channel.clone()),
-            lines,
-        };
-        match reserve_or_hold(&mut uow, &input, &number).await? {
-            Ok(r) => reservation_id = Some(r),
-            Err(hold) => holds.push(hold),
-        }
-    }
-    let warehouse = match &reservation_id {
-        Some((_, w)) => w.clone(),
-        None => None,
-    };
-
-    let status = if holds.is_empty() {
-        OrderStatus::Confirmed
-    } else {
-        OrderStatus::Received
-    };
-    sqlx::query("update sales_order set status = $2, hold_count = $3, reservation_id = $4, warehouse_code = $5 where order_id = $1")
-        .bind(&id)
-        .bind(status.as_str())
-        .bind(holds.len() as i64)
-        .bind(reservation_id.as_ref().map(|r| r.0.clone()))
-        .bind(warehouse)
-        .execute(&mut *uow.tx)
-        .await?;
     let by = ctx.actor.name.clone();
     for h in &holds {
         insert_hold(&mut uow, &id, h, &by).await?;
@@ -404,26 +442,15 @@ struct CustomerFacts {
 async fn upsert_customer(uow: &mut Uow, order: &NewOrder, placed_at: i64) -> Result<CustomerFacts> {
     let now = uow.now();
     let email = order.customer.email.as_str().to_string();
-    let prev: Option<i64> =
-        sqlx::query_scalar("select orders_count from customer where email = $1")
-            .bind(&email)
-            .fetch_optional(&mut *uow.tx)
-            .await?;
-    let orders_last_day: i64 = sqlx::query_scalar(
-        "select count(*) from sales_order where customer_email = $1 and placed_at > $2 and placed_at <= $3",
-    )
-    .bind(&email)
-    .bind(placed_at - 86_400_000_000)
-    .bind(placed_at)
-    .fetch_one(&mut *uow.tx)
-    .await?;
     let name = if order.customer.name.is_empty() {
         order.ship_to.name.clone()
     } else {
         order.customer.name.clone()
     };
     let keys = capture::name_keys(&name);
-    let id: String = sqlx::query_scalar(
+    // The count returned includes this order; the orders of the day before it
+    // (this one not yet written) feed the velocity rule.
+    let (id, orders_count, orders_last_day): (String, i64, i64) = sqlx::query_as(
         "insert into customer (customer_id, email, name, phone, orders_count, first_order_at, last_order_at, version, created_at, updated_at, name_key, last_key)
          values ($1, $2, $3, $4, 1, $5, $5, 1, $6, $6, $7, $8)
          on conflict (email) do update set orders_count = customer.orders_count + 1,
@@ -433,7 +460,8 @@ async fn upsert_customer(uow: &mut Uow, order: &NewOrder, placed_at: i64) -> Res
              phone = case when excluded.phone <> '' then excluded.phone else customer.phone end,
              last_order_at = case when excluded.last_order_at > customer.last_order_at then excluded.last_order_at else customer.last_order_at end,
              version = customer.version + 1, updated_at = excluded.updated_at
-         returning customer_id",
+         returning customer_id, orders_count,
+             (select count(*) from sales_order o where o.customer_email = $2 and o.placed_at > $9 and o.placed_at <= $5)",
     )
     .bind(uuid::Uuid::now_v7().to_string())
     .bind(&email)
@@ -443,28 +471,34 @@ async fn upsert_customer(uow: &mut Uow, order: &NewOrder, placed_at: i64) -> Res
     .bind(now)
     .bind(&keys.0)
     .bind(&keys.1)
+    .bind(placed_at - 86_400_000_000)
     .fetch_one(&mut *uow.tx)
     .await?;
-    for a in std::iter::once(&order.ship_to).chain(order.bill_to.iter()) {
-        if a.line1.is_empty() {
-            continue;
+    let book: Vec<&domain::capture::Address> = std::iter::once(&order.ship_to)
+        .chain(order.bill_to.iter())
+        .filter(|a| !a.line1.is_empty())
+        .collect();
+    if !book.is_empty() {
+        let sql = crate::sql::values_rows(
+            "insert into customer_address (address_id, customer_id, fingerprint, address_json, created_at) values ",
+            5,
+            book.len(),
+        ) + " on conflict (customer_id, fingerprint) do nothing";
+        let mut q = sqlx::query(&sql);
+        for a in book {
+            q = q
+                .bind(uuid::Uuid::now_v7().to_string())
+                .bind(&id)
+                .bind(a.fingerprint())
+                .bind(serde_json::to_string(a).unwrap_or_default())
+                .bind(now);
         }
-        sqlx::query(
-            "insert into customer_address (address_id, customer_id, fingerprint, address_json, created_at) values ($1, $2, $3, $4, $5)
-             on conflict (customer_id, fingerprint) do nothing",
-        )
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(&id)
-        .bind(a.fingerprint())
-        .bind(serde_json::to_string(a).unwrap_or_default())
-        .bind(now)
-        .execute(&mut *uow.tx)
-        .await?;
+        q.execute(&mut *uow.tx).await?;
     }
     Ok(CustomerFacts {
         id,
         name,
-        previous_orders: prev.unwrap_or(0),
+        previous_orders: orders_count - 1,
         orders_last_day,
     })
 }
@@ -482,6 +516,10 @@ struct NewRow<'a> {
     totals: &'a Totals,
     fraud: &'a FraudAssessment,
     product_ids: &'a [Option<String>],
+    /// Active holds, counted on the row for the held-orders index.
+    holds: i64,
+    /// The reservation and the warehouse holding most of its units.
+    reservation: Option<(&'a str, Option<&'a str>)>,
 }
 
 /// Writes the order, its lines and its tags. False when the (channel,
@@ -500,8 +538,8 @@ async fn insert_order(uow: &mut Uow, r: &NewRow<'_>) -> Result<bool> {
         "insert into sales_order (order_id, channel_id, number, external_id, customer_email, ship_postcode, status, currency, total_minor, placed_at,
             version, created_at, updated_at, customer_id, customer_name, payment_status, subtotal_minor, discount_minor, shipping_minor, tax_minor,
             prices_include_tax, stated_json, ship_to_json, bill_to_json, ship_country, shipping_method, fraud_score, fraud_reasons_json,
-            hold_count, manual_touches, note, cancelled_at)
-         values ($1, $2, $3, $4, $5, $6, $27, $7, $8, $9, 1, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, 0, 0, $26, $28)",
+            hold_count, manual_touches, note, cancelled_at, reservation_id, warehouse_code)
+         values ($1, $2, $3, $4, $5, $6, $27, $7, $8, $9, 1, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $29, 0, $26, $28, $30, $31)",
     )
     .bind(r.id)
     .bind(r.channel_id)
@@ -531,6 +569,9 @@ async fn insert_order(uow: &mut Uow, r: &NewRow<'_>) -> Result<bool> {
     .bind(&order.note)
     .bind(r.status.as_str())
     .bind(cancelled.then_some(r.placed_at))
+    .bind(r.holds)
+    .bind(r.reservation.map(|(id, _)| id))
+    .bind(r.reservation.and_then(|(_, w)| w))
     .execute(&mut *uow.tx)
     .await;
     match inserted {
@@ -538,22 +579,27 @@ async fn insert_order(uow: &mut Uow, r: &NewRow<'_>) -> Result<bool> {
         Err(sqlx::Error::Database(d)) if d.is_unique_violation() => return Ok(false),
         Err(e) => return Err(e.into()),
     }
-    for (i, l) in order.lines.iter().enumerate() {
-        sqlx::query(
-            "insert into order_line (order_id, line_no, sku, product_id, name, quantity, cancelled_quantity, unit_price_minor, discount_minor)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(r.id)
-        .bind(i as i64)
-        .bind(&l.sku)
-        .bind(r.product_ids.get(i).cloned().flatten())
-        .bind(&l.name)
-        .bind(l.quantity)
-        .bind(if cancelled { l.quantity } else { 0 })
-        .bind(l.unit_price.minor())
-        .bind(l.discount.minor())
-        .execute(&mut *uow.tx)
-        .await?;
+    for (c, chunk) in order.lines.chunks(32).enumerate() {
+        let sql = crate::sql::values_rows(
+            "insert into order_line (order_id, line_no, sku, product_id, name, quantity, cancelled_quantity, unit_price_minor, discount_minor) values ",
+            9,
+            chunk.len(),
+        );
+        let mut q = sqlx::query(&sql);
+        for (j, l) in chunk.iter().enumerate() {
+            let i = c * 32 + j;
+            q = q
+                .bind(r.id)
+                .bind(i as i64)
+                .bind(&l.sku)
+                .bind(r.product_ids.get(i).cloned().flatten())
+                .bind(&l.name)
+                .bind(l.quantity)
+                .bind(if cancelled { l.quantity } else { 0 })
+                .bind(l.unit_price.minor())
+                .bind(l.discount.minor());
+        }
+        q.execute(&mut *uow.tx).await?;
     }
     for t in &order.tags {
         sqlx::query("insert into order_tag (order_id, tag) values ($1, $2)")
@@ -596,22 +642,16 @@ pub async fn import_history(db: &Db, ctx: &Ctx, orders: &[(OrderIn, &str)]) -> R
         })?;
         parsed.push((order, status));
     }
-    let mut channels: std::collections::HashMap<String, ChannelRow> = Default::default();
     let mut products: std::collections::HashMap<String, Option<String>> = Default::default();
-    let mut rates: std::collections::HashMap<(String, String), Option<Decimal>> =
-        Default::default();
     let mut imported = 0;
     for batch in parsed.chunks(500) {
         let mut uow = db.begin(ctx).await?;
         let mut numbers = Vec::new();
         for (order, status) in batch {
-            if !channels.contains_key(&order.channel) {
-                let c = channel_row(&mut uow.tx, &order.channel).await?;
-                channels.insert(order.channel.clone(), c);
-            }
-            let channel = &channels[&order.channel];
-            if existing(&mut uow.tx, &channel.id, &order.external_id)
+            let channel = channel_facts(&mut uow.tx, order).await?;
+            if seen(&mut uow.tx, &channel.id, &order.external_id, None)
                 .await?
+                .1
                 .is_some()
             {
                 continue;
@@ -621,14 +661,9 @@ pub async fn import_history(db: &Db, ctx: &Ctx, orders: &[(OrderIn, &str)]) -> R
                 .map(|t| t.timestamp_micros())
                 .unwrap_or_else(|| uow.now());
             let customer = upsert_customer(&mut uow, order, placed_at).await?;
-            let key = (order.ship_to.country.clone(), order.ship_to.region.clone());
-            if !rates.contains_key(&key) {
-                let r = tax_rate(&mut uow.tx, &key.0, &key.1).await?;
-                rates.insert(key.clone(), r);
-            }
             let mut priced = order.clone();
             priced.prices_include_tax |= channel.prices_include_tax;
-            let totals = capture::totals(&priced, rates[&key]);
+            let totals = capture::totals(&priced, channel.rate);
             let mut product_ids = Vec::new();
             for l in &order.lines {
                 if !products.contains_key(&l.sku) {
@@ -658,6 +693,8 @@ pub async fn import_history(db: &Db, ctx: &Ctx, orders: &[(OrderIn, &str)]) -> R
                         reasons: Vec::new(),
                     },
                     product_ids: &product_ids,
+                    holds: 0,
+                    reservation: None,
                 },
             )
             .await?;
@@ -737,22 +774,17 @@ pub(crate) async fn insert_hold(uow: &mut Uow, order_id: &str, h: &Hold, by: &st
     Ok(())
 }
 
-/// Reserves inside a savepoint: on success the reservation id and the
-/// warehouse holding most of its units; for want of stock, the backorder hold
-/// (with the savepoint rolled back, so nothing of the attempt remains).
+/// Reserves: on success the reservation id and the warehouse holding most of
+/// its units; for want of stock, the backorder hold (the refused attempt gives
+/// back what it took, so nothing of it remains).
 pub(crate) async fn reserve_or_hold(
     uow: &mut Uow,
-    input: &ReservationInput,
+    from: &inventory::ReserveFrom,
+    lines: &[(inventory::ProductRef, i64)],
     reference: &str,
 ) -> Result<std::result::Result<(String, Option<String>), Hold>> {
-    sqlx::query("savepoint reserve_order")
-        .execute(&mut *uow.tx)
-        .await?;
-    match inventory::reserve_in(uow, input, reference).await {
+    match inventory::reserve_resolved(uow, from, lines, reference).await {
         Ok(r) => {
-            sqlx::query("release savepoint reserve_order")
-                .execute(&mut *uow.tx)
-                .await?;
             let mut by_wh: Vec<(String, i64)> = Vec::new();
             for a in r.lines.iter().flat_map(|l| &l.allocations) {
                 match by_wh.iter_mut().find(|(w, _)| *w == a.warehouse) {
@@ -768,20 +800,12 @@ pub(crate) async fn reserve_or_hold(
             requested,
             available,
             ..
-        }) => {
-            sqlx::query("rollback to savepoint reserve_order")
-                .execute(&mut *uow.tx)
-                .await?;
-            sqlx::query("release savepoint reserve_order")
-                .execute(&mut *uow.tx)
-                .await?;
-            Ok(Err(Hold {
+        }) => Ok(Err(Hold {
                 reason: HoldReason::Backorder,
                 detail: format!(
-                    "not enough stock of {sku} for this channel: requested {requested}, available {available}"
-                ),
-            }))
-        }
+                "not enough stock of {sku} for this channel: requested {requested}, available {available}"
+            ),
+        })),
         Err(e) => Err(e),
     }
 }

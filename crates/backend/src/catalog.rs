@@ -54,7 +54,7 @@ pub async fn create_product(
     let new = NewProduct::parse(&input)?;
     let mut uow = db.begin(ctx).await?;
     if let Some(saved) = uow.claim_idempotency(idem).await? {
-        return Ok(saved);
+        return uow.replay(saved).await;
     }
     if product_id(&mut uow, new.sku.as_str()).await?.is_some() {
         return Err(Error::invalid(
@@ -699,6 +699,7 @@ pub async fn stage_import(db: &Db, ctx: &Ctx, text: &str) -> Result<ImportJob> {
     let rows = parse_csv(text)?;
     let id = uuid::Uuid::now_v7().to_string();
     let errors = row_errors(&rows);
+    let mut tx = db.write_tx().await?;
     sqlx::query(
         "insert into import_job (job_id, kind, status, source_text, total_rows, processed_rows, failed_rows, errors_json, created_by, created_at)
          values ($1, 'catalog', 'staged', $2, $3, 0, $4, $5, $6, $7)",
@@ -710,8 +711,9 @@ pub async fn stage_import(db: &Db, ctx: &Ctx, text: &str) -> Result<ImportJob> {
     .bind(serde_json::to_string(&errors.iter().take(500).collect::<Vec<_>>()).unwrap_or_default())
     .bind(&ctx.actor.name)
     .bind(ctx.now())
-    .execute(&db.pool)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     get_import(db, ctx, &id).await
 }
 
@@ -733,11 +735,13 @@ pub async fn staged_preview(db: &Db, ctx: &Ctx, id: &str) -> Result<Option<Impor
 /// Claims a staged import to run (once: a second claim is a conflict).
 pub async fn begin_import(db: &Db, ctx: &Ctx, id: &str) -> Result<PreparedImport> {
     ctx.require(Permission::CatalogWrite)?;
+    let mut tx = db.write_tx().await?;
     let claimed = sqlx::query("update import_job set status = 'running', processed_rows = failed_rows where job_id = $1 and status = 'staged'")
         .bind(id)
-        .execute(&db.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
+    tx.commit().await?;
     if claimed != 1 {
         let job = get_import(db, ctx, id).await?;
         return Err(Error::Conflict {
@@ -778,11 +782,13 @@ impl PreparedImport {
         let (db, ctx, id) = (self.db, self.ctx, self.job.id);
         if let Err(e) = run_import(&db, &ctx, &id, self.rows).await {
             tracing::error!(error = %e, job = %id, "catalogue import failed");
+            let mut tx = db.write_tx().await?;
             sqlx::query("update import_job set status = 'failed', source_text = null, finished_at = $2 where job_id = $1")
                 .bind(&id)
                 .bind(ctx.now())
-                .execute(&db.pool)
+                .execute(&mut *tx)
                 .await?;
+            tx.commit().await?;
         }
         get_import(&db, &ctx, &id).await
     }
@@ -924,7 +930,7 @@ async fn record_row_failure(
     row: &(i64, NewProduct),
     message: &str,
 ) -> Result<()> {
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.write_tx().await?;
     let stored: String = sqlx::query_scalar("select errors_json from import_job where job_id = $1")
         .bind(job_id)
         .fetch_one(&mut *tx)

@@ -11,7 +11,10 @@ use sqlx::{
 };
 use tokio::sync::watch;
 
-use crate::error::{Error, Result};
+use crate::{
+    error::{Error, Result},
+    writer::{WriteTx, Writer},
+};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
@@ -66,10 +69,11 @@ pub struct Db {
     /// process bump it after commit; on PostgreSQL a LISTEN task bumps it for
     /// writes made by other instances.
     latest_event: Arc<watch::Sender<i64>>,
-    /// SQLite admits one writer at a time. Writers of this process queue here,
-    /// in order, instead of in SQLite's busy handler, which retries on a
-    /// sleep schedule of up to 100 ms and makes a long tail under load.
-    write_gate: Arc<tokio::sync::Mutex<()>>,
+    /// SQLite admits one writer at a time. Writers of this process queue for
+    /// one dedicated connection, in order, instead of in SQLite's busy
+    /// handler (which retries on a sleep schedule of up to 100 ms and makes a
+    /// long tail under load), and share commits (see `writer`).
+    writer: Option<Arc<Writer>>,
 }
 
 impl Db {
@@ -104,11 +108,11 @@ impl Db {
             .await?;
         let (tx, _) = watch::channel(0);
         let db = Db {
-            pool,
             backend,
             url: url.into(),
             latest_event: Arc::new(tx),
-            write_gate: Arc::new(tokio::sync::Mutex::new(())),
+            writer: (backend == Backend::Sqlite).then(|| Writer::new(pool.clone())),
+            pool,
         };
         Ok(db)
     }
@@ -123,15 +127,13 @@ impl Db {
         Ok(())
     }
 
-    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, which takes
-    /// the write lock up front: a deferred transaction that reads and then writes
-    /// can fail with SQLITE_BUSY when another writer got in between, whatever the
-    /// busy timeout. PostgreSQL's default `BEGIN` is its portable twin.
-    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        })
+    /// Starts a write transaction: on SQLite a turn on the writer connection
+    /// (see `writer`), on PostgreSQL a pooled transaction.
+    pub async fn write_tx(&self) -> Result<WriteTx> {
+        match &self.writer {
+            Some(writer) => writer.begin().await,
+            None => Ok(WriteTx::postgres(self.pool.begin().await?)),
+        }
     }
 
     /// Makes a freshly bulk-loaded database fast to read: statistics for the
@@ -145,15 +147,6 @@ impl Db {
         }
         sqlx::query("ANALYZE").execute(&self.pool).await?;
         Ok(())
-    }
-
-    /// Waits for this process's turn to write (SQLite only; PostgreSQL has
-    /// row locks and needs no gate). Hold the guard until the commit.
-    pub async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
-        match self.backend {
-            Backend::Sqlite => Some(self.write_gate.clone().lock_owned().await),
-            Backend::Postgres => None,
-        }
     }
 
     pub async fn ping(&self) -> Result<()> {

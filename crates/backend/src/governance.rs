@@ -169,7 +169,7 @@ pub async fn create_user(
     let hash = hash_password(input.password).await?;
     let mut uow = db.begin(ctx).await?;
     if let Some(saved) = uow.claim_idempotency(idem).await? {
-        return Ok(saved);
+        return uow.replay(saved).await;
     }
     let id = domain::Id::<User>::new().to_string();
     let now = uow.now();
@@ -454,7 +454,7 @@ pub async fn sign_in(
         }
     };
 
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.write_tx().await?;
     sqlx::query("insert into sign_in_attempt (attempt_id, email, remote, succeeded, created_at) values ($1, $2, $3, $4, $5)")
         .bind(uuid::Uuid::now_v7().to_string())
         .bind(email.as_str())

@@ -54,7 +54,7 @@ pub async fn create_warehouse(
     let new = NewWarehouse::parse(&input.code, &input.name)?;
     let mut uow = db.begin(ctx).await?;
     if let Some(saved) = uow.claim_idempotency(idem).await? {
-        return Ok(saved);
+        return uow.replay(saved).await;
     }
     let id = uuid::Uuid::now_v7().to_string();
     let now = uow.now();
@@ -211,6 +211,17 @@ impl ProductRef {
     fn is_bundle(&self) -> bool {
         self.kind == "bundle"
     }
+
+    /// From a row with `product_id, sku, kind, track_lots`.
+    pub(crate) fn from_row(r: &sqlx::any::AnyRow) -> Result<ProductRef> {
+        Ok(ProductRef {
+            id: r.try_get("product_id")?,
+            sku: r.try_get("sku")?,
+            kind: r.try_get("kind")?,
+            track_lots: r.try_get::<i16, _>("track_lots")? >= 1,
+            track_serials: r.try_get::<i16, _>("track_lots")? == 2,
+        })
+    }
 }
 
 pub(crate) async fn find_product(
@@ -221,16 +232,7 @@ pub(crate) async fn find_product(
         .bind(sku.trim())
         .fetch_optional(&mut *conn)
         .await?;
-    row.map(|r| {
-        Ok(ProductRef {
-            id: r.try_get("product_id")?,
-            sku: r.try_get("sku")?,
-            kind: r.try_get("kind")?,
-            track_lots: r.try_get::<i16, _>("track_lots")? >= 1,
-            track_serials: r.try_get::<i16, _>("track_lots")? == 2,
-        })
-    })
-    .transpose()
+    row.as_ref().map(ProductRef::from_row).transpose()
 }
 
 /// A product named in a request line: it must exist and, unless `bundles`,
@@ -768,7 +770,7 @@ pub async fn receive(
     check_lines(&input.lines)?;
     let mut uow = db.begin(ctx).await?;
     if let Some(saved) = uow.claim_idempotency(idem).await? {
-        return Ok(saved);
+        return uow.replay(saved).await;
     }
     let wh = warehouse_ref(&mut uow.tx, ctx, "warehouse", &input.warehouse).await?;
     let reference = reference("reference", input.reference.as_deref())?;
@@ -932,7 +934,7 @@ pub async fn adjust(
     ctx.require(Permission::InventoryWrite)?;
     let mut uow = db.begin(ctx).await?;
     if let Some(saved) = uow.claim_idempotency(idem).await? {
-        return Ok(saved);
+        return uow.replay(saved).await;
     }
     let wh = warehouse_ref(&mut uow.tx, ctx, "warehouse", &input.warehouse).await?;
     let mut errors = Vec::new();
@@ -1550,7 +1552,7 @@ async fn reserve_once(
 ) -> Result<Reservation> {
     let mut uow = db.begin(ctx).await?;
     if let Some(saved) = uow.claim_idempotency(idem).await? {
-        return Ok(saved);
+        return uow.replay(saved).await;
     }
     let reservation = reserve_in(&mut uow, input, reference).await?;
     uow.remember(&reservation).await?;
@@ -1566,54 +1568,110 @@ pub(crate) async fn reserve_in(
     input: &ReservationInput,
     reference: &str,
 ) -> Result<Reservation> {
+    let (from, lines) = resolve_reservation(uow, input).await?;
+    reserve_resolved(uow, &from, &lines, reference).await
+}
+
+/// Looks up a reservation request's channel and products, naming every line
+/// that can't be reserved.
+pub(crate) async fn resolve_reservation(
+    uow: &mut Uow,
+    input: &ReservationInput,
+) -> Result<(ReserveFrom, Vec<(ProductRef, i64)>)> {
     let ctx = uow.ctx.clone();
     let ctx = &ctx;
-    let (channel, warehouses, buffer) =
-        match input.channel.as_deref().filter(|c| !c.trim().is_empty()) {
-            Some(code) => {
-                let ch = channel_ref(&mut uow.tx, ctx, "channel", code).await?;
-                (Some((ch.id, ch.code)), ch.warehouses, ch.buffer)
+    let target = match input.channel.as_deref().filter(|c| !c.trim().is_empty()) {
+        Some(code) => {
+            let ch = channel_ref(&mut uow.tx, ctx, "channel", code).await?;
+            ReserveFrom {
+                channel: Some((ch.id, ch.code)),
+                warehouses: ch.warehouses,
+                buffer: ch.buffer,
             }
-            None => (None, all_warehouses(&mut uow.tx).await?, 0),
-        };
-    let mut products = Vec::new();
+        }
+        None => ReserveFrom {
+            channel: None,
+            warehouses: all_warehouses(&mut uow.tx).await?,
+            buffer: 0,
+        },
+    };
+    let mut lines = Vec::new();
     let mut errors = Vec::new();
     for (i, line) in input.lines.iter().enumerate() {
         match line_product(&mut uow.tx, &format!("lines[{i}].sku"), &line.sku, true).await {
-            Ok(p) => products.push(p),
+            Ok(p) => lines.push((p, line.quantity)),
             Err(e) => errors.push(e),
         }
     }
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
+    Ok((target, lines))
+}
+
+/// Where a reservation takes stock from: the channel (id and code), its
+/// warehouses in priority order, and its safety buffer.
+pub(crate) struct ReserveFrom {
+    pub channel: Option<(String, String)>,
+    pub warehouses: Vec<WarehouseRef>,
+    pub buffer: i64,
+}
+
+/// The channel's reservation target, for a caller that has already read the
+/// channel row (its warehouse codes in priority order, and its buffer).
+pub(crate) async fn reserve_from(
+    conn: &mut AnyConnection,
+    channel: (String, String),
+    warehouse_codes: &[String],
+    buffer: i64,
+) -> Result<ReserveFrom> {
+    let active = all_warehouses(conn).await?;
+    Ok(ReserveFrom {
+        channel: Some(channel),
+        warehouses: warehouse_codes
+            .iter()
+            .filter_map(|c| active.iter().find(|w| &w.code == c).cloned())
+            .collect(),
+        buffer,
+    })
+}
+
+/// Reserves `lines` (products already looked up, with quantities) and
+/// records it. Stock moves only through conditional updates, so concurrent
+/// reservations never take more than is spare.
+pub(crate) async fn reserve_resolved(
+    uow: &mut Uow,
+    from: &ReserveFrom,
+    lines: &[(ProductRef, i64)],
+    reference: &str,
+) -> Result<Reservation> {
     let id = uuid::Uuid::now_v7().to_string();
     let now = uow.now();
     let lines_json = serde_json::to_string(
-        &input
-            .lines
+        &lines
             .iter()
-            .zip(&products)
-            .map(|(l, p)| serde_json::json!({"sku": p.sku, "quantity": l.quantity}))
+            .map(|(p, q)| serde_json::json!({"sku": p.sku, "quantity": q}))
             .collect::<Vec<_>>(),
     )
     .unwrap_or_default();
-    sqlx::query("insert into reservation (reservation_id, reference, channel_id, status, lines_json, version, created_at, updated_at) values ($1, $2, $3, 'active', $4, 1, $5, $5)")
-        .bind(&id)
-        .bind(reference)
-        .bind(channel.as_ref().map(|c| c.0.clone()))
-        .bind(&lines_json)
-        .bind(now)
-        .execute(&mut *uow.tx)
-        .await?;
-    for (i, (line, product)) in input.lines.iter().zip(&products).enumerate() {
+    // (line, product id, sku, warehouse) → units, in the order taken.
+    let mut taken: Vec<(usize, String, String, WarehouseRef, i64)> = Vec::new();
+    for (i, (product, quantity)) in lines.iter().enumerate() {
         let parts = if product.is_bundle() {
             crate::catalog::components_of(&mut uow.tx, &product.id).await?
         } else {
             vec![(product.id.clone(), product.sku.clone(), 1)]
         };
-        let mut left = line.quantity;
-        for wh in &warehouses {
+        let mut left = *quantity;
+        for wh in &from.warehouses {
+            // The common case first: one stocked product, all of it from the
+            // first warehouse, in one conditional update without a read.
+            if let [(pid, sku, 1)] = parts.as_slice() {
+                if left > 0 && hold_units(&mut uow.tx, pid, &wh.id, left, from.buffer).await? {
+                    taken.push((i, pid.clone(), sku.clone(), wh.clone(), left));
+                    left = 0;
+                }
+            }
             // A failed conditional update means someone took the units between
             // our read and our write; re-read and try again with what is left.
             for _ in 0..64 {
@@ -1622,7 +1680,7 @@ pub(crate) async fn reserve_in(
                 }
                 let mut per = Vec::new();
                 for (pid, _, q) in &parts {
-                    per.push((*q, spare(&mut uow.tx, pid, &wh.id, buffer).await?));
+                    per.push((*q, spare(&mut uow.tx, pid, &wh.id, from.buffer).await?));
                 }
                 let n = left.min(bundle_available(&per));
                 if n == 0 {
@@ -1630,60 +1688,101 @@ pub(crate) async fn reserve_in(
                 }
                 let mut held = Vec::new();
                 for (pid, _, q) in &parts {
-                    let ok = sqlx::query("update stock_level set reserved = reserved + $3 where product_id = $1 and warehouse_id = $2 and on_hand - reserved - $4 >= $3")
-                        .bind(pid)
-                        .bind(&wh.id)
-                        .bind(q * n)
-                        .bind(buffer)
-                        .execute(&mut *uow.tx)
-                        .await?
-                        .rows_affected()
-                        == 1;
-                    if !ok {
+                    if !hold_units(&mut uow.tx, pid, &wh.id, q * n, from.buffer).await? {
                         break;
                     }
                     held.push((pid, q * n));
                 }
                 if held.len() < parts.len() {
                     for (pid, units) in held {
-                        sqlx::query("update stock_level set reserved = reserved - $3 where product_id = $1 and warehouse_id = $2")
-                            .bind(pid)
-                            .bind(&wh.id)
-                            .bind(units)
-                            .execute(&mut *uow.tx)
-                            .await?;
+                        give_back(&mut uow.tx, pid, &wh.id, units).await?;
                     }
                     continue;
                 }
                 for (pid, sku, q) in &parts {
-                    sqlx::query(
-                        "insert into reservation_alloc (reservation_id, line_no, sku, product_id, warehouse_id, quantity) values ($1, $2, $3, $4, $5, $6)
-                         on conflict (reservation_id, line_no, product_id, warehouse_id) do update set quantity = reservation_alloc.quantity + excluded.quantity",
-                    )
-                    .bind(&id)
-                    .bind(i as i64)
-                    .bind(sku)
-                    .bind(pid)
-                    .bind(&wh.id)
-                    .bind(q * n)
-                    .execute(&mut *uow.tx)
-                    .await?;
+                    taken.push((i, pid.clone(), sku.clone(), wh.clone(), q * n));
                 }
                 left -= n;
             }
         }
         if left > 0 {
             crate::REFUSED_RESERVATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            // Dropping the transaction undoes the lines already held.
+            // Give back what earlier lines took, so a caller that carries on
+            // (capture holds the order as a backorder) keeps nothing of the
+            // attempt; nothing else was written yet.
+            for (_, pid, _, wh, units) in &taken {
+                give_back(&mut uow.tx, pid, &wh.id, *units).await?;
+            }
             return Err(Error::InsufficientStock {
                 line: i,
                 sku: product.sku.clone(),
-                requested: line.quantity,
-                available: line.quantity - left,
+                requested: *quantity,
+                available: quantity - left,
             });
         }
     }
-    let reservation = load_reservation(&mut uow.tx, &id).await?;
+    sqlx::query("insert into reservation (reservation_id, reference, channel_id, status, lines_json, version, created_at, updated_at) values ($1, $2, $3, 'active', $4, 1, $5, $5)")
+        .bind(&id)
+        .bind(reference)
+        .bind(from.channel.as_ref().map(|c| c.0.clone()))
+        .bind(&lines_json)
+        .bind(now)
+        .execute(&mut *uow.tx)
+        .await?;
+    // One allocation row per (line, product, warehouse).
+    let mut allocs: Vec<(usize, String, String, WarehouseRef, i64)> = Vec::new();
+    for t in taken {
+        match allocs
+            .iter_mut()
+            .find(|a| a.0 == t.0 && a.1 == t.1 && a.3.id == t.3.id)
+        {
+            Some(a) => a.4 += t.4,
+            None => allocs.push(t),
+        }
+    }
+    for chunk in allocs.chunks(64) {
+        let sql = crate::sql::values_rows(
+            "insert into reservation_alloc (reservation_id, line_no, sku, product_id, warehouse_id, quantity) values ",
+            6,
+            chunk.len(),
+        );
+        let mut q = sqlx::query(&sql);
+        for (line, pid, sku, wh, units) in chunk {
+            q = q
+                .bind(&id)
+                .bind(*line as i64)
+                .bind(sku)
+                .bind(pid)
+                .bind(&wh.id)
+                .bind(*units);
+        }
+        q.execute(&mut *uow.tx).await?;
+    }
+    allocs.sort_by(|a, b| (a.0, &a.3.code, &a.2).cmp(&(b.0, &b.3.code, &b.2)));
+    let reservation = Reservation {
+        id: id.clone(),
+        reference: reference.to_string(),
+        channel: from.channel.as_ref().map(|c| c.1.clone()),
+        status: "active".into(),
+        lines: lines
+            .iter()
+            .enumerate()
+            .map(|(i, (p, q))| ReservationLine {
+                sku: p.sku.clone(),
+                quantity: *q,
+                allocations: allocs
+                    .iter()
+                    .filter(|a| a.0 == i)
+                    .map(|a| Allocation {
+                        sku: a.2.clone(),
+                        warehouse: a.3.code.clone(),
+                        quantity: a.4,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        created_at: rfc3339(now),
+    };
     uow.record(
         Change {
             action: "reservation.create",
@@ -1695,12 +1794,48 @@ pub(crate) async fn reserve_in(
         Event::InventoryReserved {
             reservation_id: id.clone(),
             reference: reference.to_string(),
-            channel: channel.map(|c| c.1),
-            units: input.lines.iter().map(|l| l.quantity).sum(),
+            channel: from.channel.as_ref().map(|c| c.1.clone()),
+            units: lines.iter().map(|l| l.1).sum(),
         },
     )
     .await?;
     Ok(reservation)
+}
+
+/// Returns units that `hold_units` took.
+async fn give_back(
+    conn: &mut AnyConnection,
+    product_id: &str,
+    warehouse_id: &str,
+    units: i64,
+) -> Result<()> {
+    sqlx::query("update stock_level set reserved = reserved - $3 where product_id = $1 and warehouse_id = $2")
+        .bind(product_id)
+        .bind(warehouse_id)
+        .bind(units)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Reserves `units` of a product in a warehouse if that many are spare after
+/// `buffer`; false (and nothing changed) otherwise.
+async fn hold_units(
+    conn: &mut AnyConnection,
+    product_id: &str,
+    warehouse_id: &str,
+    units: i64,
+    buffer: i64,
+) -> Result<bool> {
+    Ok(sqlx::query("update stock_level set reserved = reserved + $3 where product_id = $1 and warehouse_id = $2 and on_hand - reserved - $4 >= $3")
+        .bind(product_id)
+        .bind(warehouse_id)
+        .bind(units)
+        .bind(buffer)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+        == 1)
 }
 
 pub(crate) async fn load_reservation(conn: &mut AnyConnection, id: &str) -> Result<Reservation> {
@@ -1979,7 +2114,7 @@ async fn create_transfer_once(
 ) -> Result<Transfer> {
     let mut uow = db.begin(ctx).await?;
     if let Some(saved) = uow.claim_idempotency(idem).await? {
-        return Ok(saved);
+        return uow.replay(saved).await;
     }
     let from = warehouse_ref(&mut uow.tx, ctx, "from", &input.from).await?;
     let to = warehouse_ref(&mut uow.tx, ctx, "to", &input.to).await?;

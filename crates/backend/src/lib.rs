@@ -18,8 +18,10 @@ pub mod orders;
 pub mod seed;
 mod seed_catalog;
 mod seed_orders;
+mod sql;
 pub mod uow;
 pub mod webhooks;
+pub mod writer;
 
 pub use ctx::{Actor, ActorKind, Clock, Ctx};
 pub use db::{Backend, Db};

@@ -55,7 +55,7 @@ pub async fn create_channel(
     }
     let mut uow = db.begin(ctx).await?;
     if let Some(saved) = uow.claim_idempotency(idem).await? {
-        return Ok(saved);
+        return uow.replay(saved).await;
     }
     let id = uuid::Uuid::now_v7().to_string();
     let now = uow.now();
@@ -1026,7 +1026,8 @@ pub async fn release_hold(
             channel: Some(e.channel.clone()),
             lines,
         };
-        match crate::capture::reserve_or_hold(&mut uow, &input, &e.number).await? {
+        let (from, lines) = crate::inventory::resolve_reservation(&mut uow, &input).await?;
+        match crate::capture::reserve_or_hold(&mut uow, &from, &lines, &e.number).await? {
             Ok((rid, wh)) => {
                 sqlx::query("update sales_order set reservation_id = $2, warehouse_code = $3 where order_id = $1")
                     .bind(id)

@@ -4,12 +4,13 @@
 use domain::events::Event;
 use serde::{de::DeserializeOwned, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::{Any, Transaction};
 
 use crate::{
     ctx::Ctx,
     db::{Backend, Db},
     error::{Error, Result},
+    sql,
+    writer::WriteTx,
 };
 
 /// What changed, for the audit log: the entity, and its state before and after.
@@ -44,29 +45,55 @@ impl Idempotency {
     }
 }
 
+/// Recorded changes are written once this many have gathered (or at commit).
+const FLUSH_AT: usize = 64;
+/// Rows per multi-row insert: sqlx binds SQLite parameters in time quadratic
+/// in their number, so statements stay short.
+const ROWS_PER_INSERT: usize = 16;
+
+const AUDIT_SQL: &str = "insert into audit_log (audit_id, occurred_at, actor_kind, actor_id, actor_name, request_id, action, entity, entity_id, before_json, after_json) values ";
+const EVENT_SQL: &str = "insert into event (seq, event_id, event_type, version, entity, entity_id, actor_kind, actor_id, actor_name, request_id, payload, occurred_at) values ";
+
+struct Pending {
+    at: i64,
+    action: String,
+    entity: String,
+    entity_id: String,
+    before: Option<String>,
+    after: Option<String>,
+    actor_kind: &'static str,
+    actor_id: Option<String>,
+    actor_name: String,
+    event_type: &'static str,
+    event_version: i32,
+    event_entity: String,
+    event_entity_id: String,
+    payload: String,
+}
+
 pub struct Uow {
-    pub tx: Transaction<'static, Any>,
+    pub tx: WriteTx,
     pub ctx: Ctx,
     pub backend: Backend,
     db: Db,
     last_seq: Option<i64>,
     idempotency: Option<(String, Idempotency)>,
-    /// Dropped after the transaction ends (fields drop in declaration order).
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// Audit rows and events recorded but not yet written: they are written
+    /// together, a few statements for many changes, before the commit.
+    pending: Vec<Pending>,
 }
 
 impl Db {
     /// Opens the unit of work for one use case.
     pub async fn begin(&self, ctx: &Ctx) -> Result<Uow> {
-        let turn = self.write_turn().await;
         Ok(Uow {
-            _turn: turn,
-            tx: self.begin_write().await?,
+            tx: self.write_tx().await?,
             ctx: ctx.clone(),
             backend: self.backend,
             db: self.clone(),
             last_seq: None,
             idempotency: None,
+            pending: Vec::new(),
         })
     }
 }
@@ -76,59 +103,93 @@ impl Uow {
         self.ctx.now()
     }
 
-    /// Writes the audit row and the event for one change. Every state change in
-    /// Keel passes through here, inside its own transaction.
-    pub async fn record(&mut self, change: Change<'_>, event: Event) -> Result<i64> {
-        let now = self.now();
+    /// Records the audit row and the event for one change. Every state change
+    /// in Keel passes through here, inside its own transaction. They are
+    /// written with the others of the unit of work before it commits (or once
+    /// enough have gathered), so the event numbers are taken last and
+    /// PostgreSQL holds the sequence row's lock only until the commit.
+    pub async fn record(&mut self, change: Change<'_>, event: Event) -> Result<()> {
         let actor = &self.ctx.actor;
         let to_text = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string());
-        sqlx::query(
-            "insert into audit_log (audit_id, occurred_at, actor_kind, actor_id, actor_name, request_id, action, entity, entity_id, before_json, after_json)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(now)
-        .bind(actor.kind.as_str())
-        .bind(actor.id.clone())
-        .bind(actor.name.clone())
-        .bind(self.ctx.request_id.clone())
-        .bind(change.action)
-        .bind(change.entity)
-        .bind(change.entity_id)
-        .bind(to_text(&change.before))
-        .bind(to_text(&change.after))
-        .execute(&mut *self.tx)
-        .await?;
+        let (entity, entity_id) = event.entity();
+        self.pending.push(Pending {
+            at: self.ctx.now(),
+            action: change.action.to_string(),
+            entity: change.entity.to_string(),
+            entity_id: change.entity_id.to_string(),
+            before: to_text(&change.before),
+            after: to_text(&change.after),
+            actor_kind: actor.kind.as_str(),
+            actor_id: actor.id.clone(),
+            actor_name: actor.name.clone(),
+            event_type: event.type_name(),
+            event_version: event.version() as i32,
+            event_entity: entity.to_string(),
+            event_entity_id: entity_id.to_string(),
+            payload: event.to_json().to_string(),
+        });
+        if self.pending.len() >= FLUSH_AT {
+            self.flush().await?;
+        }
+        Ok(())
+    }
 
-        // Taking the next number is the last write of the transaction's
-        // bookkeeping: the row lock it takes on PostgreSQL is held only until commit.
-        let seq: i64 = sqlx::query_scalar(
-            "update sequence_counter set value = value + 1 where name = 'event' returning value",
+    /// Writes the recorded audit rows and events: multi-row inserts, and one
+    /// update of the event counter for all of them.
+    async fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let n = pending.len() as i64;
+        let last: i64 = sqlx::query_scalar(
+            "update sequence_counter set value = value + $1 where name = 'event' returning value",
         )
+        .bind(n)
         .fetch_one(&mut *self.tx)
         .await?;
-        let (entity, entity_id) = event.entity();
-        sqlx::query(
-            "insert into event (seq, event_id, event_type, version, entity, entity_id, actor_kind, actor_id, actor_name, request_id, payload, occurred_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(seq)
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(event.type_name())
-        .bind(event.version() as i32)
-        .bind(entity)
-        .bind(entity_id)
-        .bind(actor.kind.as_str())
-        .bind(actor.id.clone())
-        .bind(actor.name.clone())
-        .bind(self.ctx.request_id.clone())
-        .bind(event.to_json().to_string())
-        .bind(now)
-        .execute(&mut *self.tx)
-        .await?;
-        self.notify_other_instances(seq).await?;
-        self.last_seq = Some(seq);
-        Ok(seq)
+        let first = last - n + 1;
+        let request_id = self.ctx.request_id.clone();
+        for (c, chunk) in pending.chunks(ROWS_PER_INSERT).enumerate() {
+            let sql = sql::values_rows(AUDIT_SQL, 11, chunk.len());
+            let mut q = sqlx::query(&sql);
+            for p in chunk {
+                q = q
+                    .bind(uuid::Uuid::now_v7().to_string())
+                    .bind(p.at)
+                    .bind(p.actor_kind)
+                    .bind(p.actor_id.clone())
+                    .bind(p.actor_name.clone())
+                    .bind(request_id.clone())
+                    .bind(p.action.clone())
+                    .bind(p.entity.clone())
+                    .bind(p.entity_id.clone())
+                    .bind(p.before.clone())
+                    .bind(p.after.clone());
+            }
+            q.execute(&mut *self.tx).await?;
+            let sql = sql::values_rows(EVENT_SQL, 12, chunk.len());
+            let mut q = sqlx::query(&sql);
+            for (i, p) in chunk.iter().enumerate() {
+                q = q
+                    .bind(first + (c * ROWS_PER_INSERT + i) as i64)
+                    .bind(uuid::Uuid::now_v7().to_string())
+                    .bind(p.event_type)
+                    .bind(p.event_version)
+                    .bind(p.event_entity.clone())
+                    .bind(p.event_entity_id.clone())
+                    .bind(p.actor_kind)
+                    .bind(p.actor_id.clone())
+                    .bind(p.actor_name.clone())
+                    .bind(request_id.clone())
+                    .bind(p.payload.clone())
+                    .bind(p.at);
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        self.notify_other_instances(last).await?;
+        self.last_seq = Some(last);
+        Ok(())
     }
 
     /// PostgreSQL delivers a NOTIFY only when the transaction commits, so other
@@ -193,6 +254,15 @@ impl Uow {
             .map_err(|e| Error::Internal(format!("saved idempotent response is unreadable: {e}")))
     }
 
+    /// Ends a unit of work that found its request already done, and returns
+    /// the saved response. Ending it by commit, not by dropping it, matters on
+    /// SQLite: the first request may still be in an uncommitted write batch,
+    /// and `commit` returns only once that batch has committed.
+    pub async fn replay<T>(self, saved: T) -> Result<T> {
+        self.commit().await?;
+        Ok(saved)
+    }
+
     /// Saves the response under the claimed key, in the same transaction as the effect.
     pub async fn remember<T: Serialize>(&mut self, response: &T) -> Result<()> {
         if let Some((scope, idem)) = self.idempotency.take() {
@@ -210,16 +280,12 @@ impl Uow {
         Ok(())
     }
 
-    pub async fn commit(self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
+        self.flush().await?;
         let Uow {
-            tx,
-            db,
-            last_seq,
-            _turn,
-            ..
+            tx, db, last_seq, ..
         } = self;
         tx.commit().await?;
-        drop(_turn);
         if let Some(seq) = last_seq {
             db.note_event_committed(seq);
         }
