@@ -535,6 +535,54 @@ fn lines_section(o: &Order) -> AnyView {
     )
 }
 
+/// Cancels units of one line: the line, how many, and why. Only lines with
+/// open units are offered.
+fn cancel_line_form(o: &Order, base: &str) -> AnyView {
+    let open: Vec<_> = o
+        .lines
+        .iter()
+        .filter(|l| l.quantity > l.cancelled_quantity)
+        .map(|l| {
+            (
+                l.line_no,
+                format!(
+                    "{} · {} ({} open)",
+                    l.sku,
+                    l.name,
+                    l.quantity - l.cancelled_quantity
+                ),
+            )
+        })
+        .collect();
+    if open.is_empty() {
+        return ().into_any();
+    }
+    view! {
+        <details class="mt-4">
+            <summary class="cursor-pointer text-sm font-medium">"Cancel units of a line"</summary>
+            <form method="post" action=format!("{base}/lines/cancel") class="mt-2 grid grid-cols-2 gap-2">
+                <div class="col-span-2">
+                    <label for="cl-line" class="block text-xs font-medium">"Line"</label>
+                    <select id="cl-line" name="line" class=INPUT>
+                        {open.into_iter().map(|(n, label)| view! { <option value=n.to_string()>{label}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div>
+                    <label for="cl-qty" class="block text-xs font-medium">"Units to cancel"</label>
+                    <input id="cl-qty" name="quantity" type="number" min="1" value="1" required inputmode="numeric" class=INPUT />
+                </div>
+                <div>
+                    <label for="cl-reason" class="block text-xs font-medium">"Because…"</label>
+                    <input id="cl-reason" name="reason" required class=INPUT />
+                </div>
+                <p class="col-span-2 text-xs text-slate-500">"The line's stock is released; the totals stay as the channel charged them."</p>
+                <button type="submit" class=format!("{QUIET} col-span-2")>"Cancel units"</button>
+            </form>
+        </details>
+    }
+    .into_any()
+}
+
 fn stock_section(o: &Order) -> AnyView {
     let body = match &o.reservation {
         None => view! { <p class="text-sm">"No stock is reserved for this order."</p> }.into_any(),
@@ -655,6 +703,7 @@ fn actions_section(o: &Order, can_edit: bool) -> AnyView {
                     <button type="submit" class=format!("{QUIET} col-span-2")>"Save address"</button>
                 </form>
             </details>
+            {cancel_line_form(o, &base)}
             <form method="post" action=format!("{base}/cancel") class="mt-4 space-y-1 border-t pt-4">
                 <label for="o-cancel" class="block text-sm font-medium">"Cancel the order because…"</label>
                 <input id="o-cancel" name="reason" required class=INPUT />

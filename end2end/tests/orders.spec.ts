@@ -5,14 +5,14 @@ import { MANAGER, signIn } from "./helpers";
 const unique = (project: string) => `${project.replace(/[^a-z]/g, "").slice(0, 8).toUpperCase()}${Date.now() % 100000}`;
 
 /** Captures an order through the public API with the signed-in session. */
-async function captureOrder(page: Page, externalId: string, payment: string, email = `${externalId.toLowerCase()}@example.com`) {
+async function captureOrder(page: Page, externalId: string, payment: string, email = `${externalId.toLowerCase()}@example.com`, quantity = 1) {
   const res = await page.request.post("/api/v1/orders", {
     data: {
       channel: "WEB",
       external_id: externalId,
       currency: "USD",
       customer: { email, name: "Robin Tester" },
-      lines: [{ sku: "SOCK-WOOL-GREY-M", quantity: 1, unit_price: "18.00" }],
+      lines: [{ sku: "SOCK-WOOL-GREY-M", quantity, unit_price: "18.00" }],
       shipping: {
         address: { name: "Robin Tester", line1: "12 Pine Rd", city: "Denver", region: "CO", postcode: "80202", country: "US" },
         price: "6.95",
@@ -54,6 +54,27 @@ test("a manager filters to held orders, sees why one is held, releases it, and t
     .filter({ hasText: "Released hold: Payment pending. Note: Bank transfer arrived" });
   await expect(entry).toContainText("Maya Patel (user)");
   await expect(page.getByText("Manual touches: 1")).toBeVisible();
+});
+
+test("a manager cancels one unit of a line and the timeline records it", async ({ page }, info) => {
+  await signIn(page, MANAGER, "/command");
+  const ext = `E2E-CL-${unique(info.project.name)}`;
+  const order = await captureOrder(page, ext, "paid", undefined, 2);
+  expect(order.status).toBe("confirmed");
+
+  await page.goto(`/command/orders/${order.id}`);
+  await page.getByText("Cancel units of a line").click();
+  await page.getByLabel("Line", { exact: true }).selectOption({ index: 0 });
+  await page.getByLabel("Units to cancel").fill("1");
+  await page.getByLabel("Because…", { exact: true }).fill("customer asked");
+  await page.getByRole("button", { name: "Cancel units" }).click();
+
+  await expect(page.getByRole("status")).toHaveText(`Cancelled units of SOCK-WOOL-GREY-M on ${order.number}; 1 of 2 still open`);
+  const entry = page
+    .getByRole("region", { name: "Timeline" })
+    .getByRole("listitem")
+    .filter({ hasText: "Cancelled 1 × SOCK-WOOL-GREY-M: customer asked" });
+  await expect(entry).toContainText("Maya Patel (user)");
 });
 
 test("a bulk tag is confirmed first and reports a result for each order", async ({ page }, info) => {

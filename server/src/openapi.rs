@@ -103,6 +103,12 @@ fn order_body() -> Value {
         "placed_at": {"type": "string", "format": "date-time"}, "note": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}}}})
 }
 
+fn cancel_line_body() -> Value {
+    json!({"type": "object", "required": ["quantity", "reason"], "additionalProperties": false, "properties": {
+        "quantity": {"type": "integer", "minimum": 1, "description": "units to cancel, at most the line's open units"},
+        "reason": {"type": "string", "description": "why, for the timeline"}}})
+}
+
 fn reason_body() -> Value {
     json!({"type": "object", "required": ["reason"], "additionalProperties": false, "properties": {"reason": {"type": "string"}}})
 }
@@ -317,6 +323,14 @@ pub const ROUTES: &[RouteDoc] = &[
         summary: "Cancel the order and release its stock",
         permission: Some(Permission::OrdersWrite),
         body: Some(reason_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/orders/{id}/lines/{line}/cancel",
+        summary: "Cancel units of one line (line = the line's line_no); its stock is released and the rest reserved again; the last open units cancel the order",
+        permission: Some(Permission::OrdersWrite),
+        body: Some(cancel_line_body),
         success: 200,
     },
     RouteDoc {

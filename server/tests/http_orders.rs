@@ -106,6 +106,13 @@ async fn an_order_is_captured_once_and_shows_status_and_holds() {
         let hold = got["holds"][0]["id"].as_str().unwrap();
         let (s, released) = call(&app, "POST", &format!("/api/v1/orders/{id}/holds/{hold}/release"), &admin, Some(json!({"note": "paid"})), &[]).await;
         assert_eq!((s, &released["status"]), (200, &json!("confirmed")), "{released}");
+        // One unit of the line: 200 with the line's cancelled units; more
+        // than is open: 422 naming the quantity, nothing written.
+        let (s, bad) = call(&app, "POST", &format!("/api/v1/orders/{id}/lines/0/cancel"), &admin, Some(json!({"quantity": 5, "reason": "too many"})), &[]).await;
+        assert_eq!((s, &bad["error"]["fields"]["quantity"]), (422, &json!("only 2 units of this line are still open")), "{bad}");
+        let (s, cut) = call(&app, "POST", &format!("/api/v1/orders/{id}/lines/0/cancel"), &admin, Some(json!({"quantity": 1, "reason": "customer asked"})), &[]).await;
+        assert_eq!((s, &cut["lines"][0]["cancelled_quantity"], &cut["status"]), (200, &json!(1), &json!("confirmed")), "{cut}");
+        assert_eq!(cut["reservation"]["lines"][0]["quantity"], 1);
         let (s, bad) = call(&app, "POST", &format!("/api/v1/orders/{id}/cancel"), &admin, Some(json!({"reason": ""})), &[]).await;
         assert_eq!((s, &bad["error"]["fields"]["reason"]), (422, &json!("say why the order is cancelled")));
         let support = token(&db, Role::Warehouse).await;

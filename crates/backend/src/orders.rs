@@ -668,7 +668,9 @@ pub async fn load(db: &Db, ctx: &Ctx, id: &str) -> Result<Order> {
         created_at: rfc3339(at),
     })
     .collect();
-    let timeline = timeline(&mut conn, id, reservation_id.as_deref()).await?;
+    let number: String = row.try_get("number")?;
+    let channel_id: String = row.try_get("channel_id")?;
+    let timeline = timeline(&mut conn, id, &number, &channel_id).await?;
     let prices_include_tax = row.try_get::<i16, _>("prices_include_tax")? == 1;
     Ok(Order {
         id: id.to_string(),
@@ -767,22 +769,40 @@ fn planned_fulfillments(r: &Reservation, channel: &str, priority: &[String]) -> 
         .collect()
 }
 
-/// The order's events and its reservation's, oldest first, with the actor.
+/// The order's events and those of every reservation made for it (a line
+/// cancellation replaces the reservation), oldest first, with the actor.
 async fn timeline(
     conn: &mut AnyConnection,
     order_id: &str,
-    reservation_id: Option<&str>,
+    number: &str,
+    channel_id: &str,
 ) -> Result<Vec<TimelineEntry>> {
-    let rows = sqlx::query(
-        "select e.seq, e.event_type, e.actor_kind, coalesce(u.name, e.actor_name) as actor_name, e.payload, e.occurred_at from event e
-         left join app_user u on e.actor_kind = 'user' and u.user_id = e.actor_id
-         where (e.entity = 'order' and e.entity_id = $1) or (e.entity = 'reservation' and e.entity_id = $2)
-         order by e.seq limit 500",
+    let reservations: Vec<String> = sqlx::query_scalar(
+        "select reservation_id from reservation where reference = $1 and channel_id = $2",
     )
-    .bind(order_id)
-    .bind(reservation_id.unwrap_or(""))
+    .bind(number)
+    .bind(channel_id)
     .fetch_all(&mut *conn)
     .await?;
+    let sql = format!(
+        "select e.seq, e.event_type, e.actor_kind, coalesce(u.name, e.actor_name) as actor_name, e.payload, e.occurred_at from event e
+         left join app_user u on e.actor_kind = 'user' and u.user_id = e.actor_id
+         where (e.entity = 'order' and e.entity_id = $1) or (e.entity = 'reservation' and e.entity_id in ({}))
+         order by e.seq limit 500",
+        if reservations.is_empty() {
+            "''".to_string()
+        } else {
+            (2..2 + reservations.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    );
+    let mut q = sqlx::query(&sql).bind(order_id);
+    for r in &reservations {
+        q = q.bind(r);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
     rows.iter()
         .map(|r| {
             let payload: serde_json::Value =
@@ -842,6 +862,12 @@ fn summarize(event: &str, p: &serde_json::Value) -> String {
             }
         }
         "order.cancelled" => format!("Cancelled: {}", s("reason")),
+        "order.line_cancelled" => format!(
+            "Cancelled {} × {}: {}",
+            p.get("quantity").and_then(|v| v.as_i64()).unwrap_or(0),
+            s("sku"),
+            s("reason")
+        ),
         "order.address_changed" => "Changed the shipping address".into(),
         "order.note_added" => "Added a note".into(),
         "order.tagged" => match (list("added"), list("removed")) {
@@ -1020,28 +1046,11 @@ pub async fn release_hold(
         });
     }
     if reason == Some(HoldReason::Backorder) && e.reservation_id.is_none() {
-        let lines = open_lines(&mut uow, id).await?;
-        let input = ReservationInput {
-            reference: e.number.clone(),
-            channel: Some(e.channel.clone()),
-            lines,
-        };
-        let (from, lines) = crate::inventory::resolve_reservation(&mut uow, &input).await?;
-        match crate::capture::reserve_or_hold(&mut uow, &from, &lines, &e.number).await? {
-            Ok((rid, wh)) => {
-                sqlx::query("update sales_order set reservation_id = $2, warehouse_code = $3 where order_id = $1")
-                    .bind(id)
-                    .bind(rid)
-                    .bind(wh)
-                    .execute(&mut *uow.tx)
-                    .await?;
-            }
-            Err(h) => {
-                return Err(Error::Conflict {
-                    code: "insufficient_stock",
-                    message: format!("the hold stays: {}", h.detail),
-                })
-            }
+        if let Err(h) = reserve_open_lines(&mut uow, id, &e).await? {
+            return Err(Error::Conflict {
+                code: "insufficient_stock",
+                message: format!("the hold stays: {}", h.detail),
+            });
         }
     }
     let by = ctx.actor.name.clone();
@@ -1074,9 +1083,69 @@ pub async fn release_hold(
     load(db, ctx, id).await
 }
 
+/// Puts a hold on the order: the row, the count, the audit row and the event.
+async fn add_hold(
+    uow: &mut Uow,
+    id: &str,
+    number: &str,
+    hold: &domain::capture::Hold,
+) -> Result<()> {
+    let by = uow.ctx.actor.name.clone();
+    crate::capture::insert_hold(uow, id, hold, &by).await?;
+    sqlx::query("update sales_order set hold_count = hold_count + 1 where order_id = $1")
+        .bind(id)
+        .execute(&mut *uow.tx)
+        .await?;
+    uow.record(
+        Change {
+            action: "order.hold",
+            entity: "order",
+            entity_id: id,
+            before: None,
+            after: Some(serde_json::json!({"reason": hold.reason.as_str(), "detail": hold.detail})),
+        },
+        Event::OrderHeld {
+            order_id: id.to_string(),
+            number: number.to_string(),
+            reason: hold.reason.as_str().into(),
+            detail: hold.detail.clone(),
+        },
+    )
+    .await
+}
+
+/// Reserves the order's open units and points the order at the reservation;
+/// for want of stock, the backorder hold (and nothing reserved).
+async fn reserve_open_lines(
+    uow: &mut Uow,
+    id: &str,
+    e: &Editing,
+) -> Result<std::result::Result<(), domain::capture::Hold>> {
+    let input = ReservationInput {
+        reference: e.number.clone(),
+        channel: Some(e.channel.clone()),
+        lines: open_lines(uow, id).await?,
+    };
+    let (from, lines) = crate::inventory::resolve_reservation(uow, &input).await?;
+    match crate::capture::reserve_or_hold(uow, &from, &lines, &e.number).await? {
+        Ok((rid, wh)) => {
+            sqlx::query("update sales_order set reservation_id = $2, warehouse_code = $3 where order_id = $1")
+                .bind(id)
+                .bind(rid)
+                .bind(wh)
+                .execute(&mut *uow.tx)
+                .await?;
+            Ok(Ok(()))
+        }
+        Err(hold) => Ok(Err(hold)),
+    }
+}
+
+/// The open units of every line, in line order. Fully cancelled lines stay in
+/// (with nothing to reserve) so that reservation line i is order line i.
 async fn open_lines(uow: &mut Uow, id: &str) -> Result<Vec<ReservationLineInput>> {
     let rows: Vec<(String, i64)> = sqlx::query_as(
-        "select sku, quantity - cancelled_quantity from order_line where order_id = $1 and quantity > cancelled_quantity order by line_no",
+        "select sku, quantity - cancelled_quantity from order_line where order_id = $1 order by line_no",
     )
     .bind(id)
     .fetch_all(&mut *uow.tx)
@@ -1106,28 +1175,8 @@ pub async fn place_hold(db: &Db, ctx: &Ctx, id: &str, detail: &str) -> Result<Or
         reason: HoldReason::Manual,
         detail: detail.clone(),
     };
-    crate::capture::insert_hold(&mut uow, id, &hold, &ctx.actor.name).await?;
-    sqlx::query("update sales_order set hold_count = hold_count + 1 where order_id = $1")
-        .bind(id)
-        .execute(&mut *uow.tx)
-        .await?;
+    add_hold(&mut uow, id, &e.number, &hold).await?;
     touch(&mut uow, id).await?;
-    uow.record(
-        Change {
-            action: "order.hold",
-            entity: "order",
-            entity_id: id,
-            before: None,
-            after: Some(serde_json::json!({"reason": "manual", "detail": detail})),
-        },
-        Event::OrderHeld {
-            order_id: id.to_string(),
-            number: e.number.clone(),
-            reason: "manual".into(),
-            detail,
-        },
-    )
-    .await?;
     uow.commit().await?;
     load(db, ctx, id).await
 }
@@ -1135,26 +1184,30 @@ pub async fn place_hold(db: &Db, ctx: &Ctx, id: &str, detail: &str) -> Result<Or
 /// Cancels the whole order and releases its stock.
 pub async fn cancel_order(db: &Db, ctx: &Ctx, id: &str, reason: &str) -> Result<Order> {
     ctx.require(Permission::OrdersWrite)?;
+    let reason = cancel_reason(reason)?;
+    let mut uow = db.begin(ctx).await?;
+    let e = editing(&mut uow, id, None).await?;
+    cancel_in(&mut uow, id, &e, reason).await?;
+    uow.commit().await?;
+    load(db, ctx, id).await
+}
+
+fn cancel_reason(reason: &str) -> Result<String> {
     let reason: String = reason.trim().chars().take(500).collect();
     if reason.is_empty() {
         return Err(Error::invalid("reason", "say why the order is cancelled"));
     }
-    let mut uow = db.begin(ctx).await?;
-    let e = editing(&mut uow, id, None).await?;
+    Ok(reason)
+}
+
+/// Cancels the order being edited: releases its stock, cancels every line
+/// and ends its holds.
+async fn cancel_in(uow: &mut Uow, id: &str, e: &Editing, reason: String) -> Result<()> {
     let next = e
         .status
         .transition(OrderStatus::Cancelled)
         .map_err(transition_error)?;
-    if let Some(r) = &e.reservation_id {
-        let status: String =
-            sqlx::query_scalar("select status from reservation where reservation_id = $1")
-                .bind(r)
-                .fetch_one(&mut *uow.tx)
-                .await?;
-        if status == "active" {
-            crate::inventory::release_in(&mut uow, r).await?;
-        }
-    }
+    release_active(uow, e).await?;
     let now = uow.now();
     sqlx::query(
         "update sales_order set status = $2, cancelled_at = $3, hold_count = 0 where order_id = $1",
@@ -1168,13 +1221,14 @@ pub async fn cancel_order(db: &Db, ctx: &Ctx, id: &str, reason: &str) -> Result<
         .bind(id)
         .execute(&mut *uow.tx)
         .await?;
+    let by = uow.ctx.actor.name.clone();
     sqlx::query("update order_hold set active = 0, released_at = $2, released_by = $3, release_note = 'order cancelled' where order_id = $1 and active = 1")
         .bind(id)
         .bind(now)
-        .bind(&ctx.actor.name)
+        .bind(by)
         .execute(&mut *uow.tx)
         .await?;
-    touch(&mut uow, id).await?;
+    touch(uow, id).await?;
     uow.record(
         Change {
             action: "order.cancel",
@@ -1186,6 +1240,106 @@ pub async fn cancel_order(db: &Db, ctx: &Ctx, id: &str, reason: &str) -> Result<
         Event::OrderCancelled {
             order_id: id.to_string(),
             number: e.number.clone(),
+            reason,
+        },
+    )
+    .await
+}
+
+/// Releases the order's reservation if it still holds stock.
+async fn release_active(uow: &mut Uow, e: &Editing) -> Result<bool> {
+    let Some(r) = &e.reservation_id else {
+        return Ok(false);
+    };
+    let status: String =
+        sqlx::query_scalar("select status from reservation where reservation_id = $1")
+            .bind(r)
+            .fetch_one(&mut *uow.tx)
+            .await?;
+    if status != "active" {
+        return Ok(false);
+    }
+    crate::inventory::release_in(uow, r).await?;
+    Ok(true)
+}
+
+/// Cancels `quantity` units of one line (`line_no` as the order shows it).
+/// The order's stock is released and its open units reserved again, in the
+/// same transaction, so the reservation always matches the open lines;
+/// should that stock be gone meanwhile, the order is held as a backorder.
+/// Cancelling the last open units cancels the order. The captured totals
+/// stay as the channel charged them; the cancelled units are on the lines.
+pub async fn cancel_line(
+    db: &Db,
+    ctx: &Ctx,
+    id: &str,
+    line_no: i64,
+    quantity: i64,
+    reason: &str,
+) -> Result<Order> {
+    ctx.require(Permission::OrdersWrite)?;
+    let reason = cancel_reason(reason)?;
+    let mut uow = db.begin(ctx).await?;
+    let e = editing(&mut uow, id, None).await?;
+    let lines: Vec<(i64, String, i64)> = sqlx::query_as(
+        "select line_no, sku, quantity - cancelled_quantity from order_line where order_id = $1 order by line_no",
+    )
+    .bind(id)
+    .fetch_all(&mut *uow.tx)
+    .await?;
+    let Some(index) = lines.iter().position(|l| l.0 == line_no) else {
+        return Err(Error::NotFound {
+            entity: "order line",
+            key: format!("{} line {line_no}", e.number),
+        });
+    };
+    let open: Vec<i64> = lines.iter().map(|l| l.2).collect();
+    let cancel =
+        domain::capture::cancel_line(e.status, &open, index, quantity).map_err(
+            |err| match err {
+                domain::capture::LineCancelError::NotEditable(_) => Error::Conflict {
+                    code: "invalid_transition",
+                    message: err.to_string(),
+                },
+                _ => Error::invalid("quantity", err.to_string()),
+            },
+        )?;
+    let sku = lines[index].1.clone();
+    if cancel.order_open == 0 {
+        cancel_in(&mut uow, id, &e, reason).await?;
+        uow.commit().await?;
+        return load(db, ctx, id).await;
+    }
+    sqlx::query("update order_line set cancelled_quantity = cancelled_quantity + $3 where order_id = $1 and line_no = $2")
+        .bind(id)
+        .bind(line_no)
+        .bind(quantity)
+        .execute(&mut *uow.tx)
+        .await?;
+    if release_active(&mut uow, &e).await? {
+        if let Err(hold) = reserve_open_lines(&mut uow, id, &e).await? {
+            sqlx::query("update sales_order set reservation_id = null, warehouse_code = null where order_id = $1")
+                .bind(id)
+                .execute(&mut *uow.tx)
+                .await?;
+            add_hold(&mut uow, id, &e.number, &hold).await?;
+        }
+    }
+    touch(&mut uow, id).await?;
+    uow.record(
+        Change {
+            action: "order.cancel_line",
+            entity: "order",
+            entity_id: id,
+            before: Some(serde_json::json!({"line_no": line_no, "sku": sku, "open": open[index]})),
+            after: Some(serde_json::json!({"line_no": line_no, "sku": sku, "open": cancel.line_open, "reason": reason})),
+        },
+        Event::OrderLineCancelled {
+            order_id: id.to_string(),
+            number: e.number.clone(),
+            line_no,
+            sku,
+            quantity,
             reason,
         },
     )

@@ -691,3 +691,108 @@ store_test!(
         );
     }
 );
+
+store_test!(
+    cancelling_units_of_a_line_releases_their_stock_and_the_last_units_cancel_the_order,
+    |db: Db| async move {
+        shop(&db).await;
+        let o = capture::capture(
+            &db,
+            &sys(),
+            order("W-20", &[("A", 3), ("B", 2)]),
+            None,
+            None,
+        )
+        .await
+        .unwrap()
+        .order;
+        assert_eq!((reserved(&db, "A").await, reserved(&db, "B").await), (3, 2));
+        let first_reservation = o.reservation.clone().unwrap().id;
+
+        // Refused: too many, none, no reason, no such line. Nothing changes.
+        let too_many = orders::cancel_line(&db, &manager(), &o.id, 1, 3, "customer asked").await;
+        assert!(
+            matches!(&too_many, Err(Error::Invalid(f)) if f[0].field == "quantity" && f[0].message == "only 2 units of this line are still open"),
+            "{too_many:?}"
+        );
+        assert!(orders::cancel_line(&db, &manager(), &o.id, 1, 0, "x")
+            .await
+            .is_err());
+        assert!(orders::cancel_line(&db, &manager(), &o.id, 1, 1, " ")
+            .await
+            .is_err());
+        assert!(matches!(
+            orders::cancel_line(&db, &manager(), &o.id, 7, 1, "x").await,
+            Err(Error::NotFound { .. })
+        ));
+        assert_eq!((reserved(&db, "A").await, reserved(&db, "B").await), (3, 2));
+
+        // Two of three A: their units go back, B stays reserved.
+        let o = orders::cancel_line(&db, &manager(), &o.id, 0, 2, "customer asked")
+            .await
+            .unwrap();
+        assert_eq!(o.status, "confirmed");
+        assert_eq!(
+            (o.lines[0].cancelled_quantity, o.lines[1].cancelled_quantity),
+            (2, 0)
+        );
+        assert_eq!((reserved(&db, "A").await, reserved(&db, "B").await), (1, 2));
+        let r = o.reservation.clone().unwrap();
+        assert_ne!(r.id, first_reservation);
+        assert_eq!(
+            r.lines
+                .iter()
+                .map(|l| (l.sku.as_str(), l.quantity))
+                .collect::<Vec<_>>(),
+            vec![("A", 1), ("B", 2)]
+        );
+        // The captured totals stay as the channel charged them.
+        assert_eq!(o.totals.total.to_string(), "55.00 USD");
+        let last = o.timeline.last().unwrap();
+        assert_eq!(
+            (
+                last.event.as_str(),
+                last.actor.as_str(),
+                last.summary.as_str()
+            ),
+            (
+                "order.line_cancelled",
+                "Maya Patel",
+                "Cancelled 2 × A: customer asked"
+            )
+        );
+        // The first reservation's events stay on the timeline.
+        assert!(o.timeline.iter().any(|t| t.event == "inventory.released"));
+        assert_eq!(
+            o.timeline
+                .iter()
+                .filter(|t| t.event == "inventory.reserved")
+                .count(),
+            2
+        );
+        assert_eq!(o.manual_touches, 1);
+
+        // B entirely, then the last A: the order is cancelled, nothing reserved.
+        let o = orders::cancel_line(&db, &manager(), &o.id, 1, 2, "out of season")
+            .await
+            .unwrap();
+        assert_eq!(o.reservation.as_ref().unwrap().lines[1].quantity, 0);
+        let o = orders::cancel_line(&db, &manager(), &o.id, 0, 1, "customer asked")
+            .await
+            .unwrap();
+        assert_eq!(o.status, "cancelled");
+        assert_eq!((reserved(&db, "A").await, reserved(&db, "B").await), (0, 0));
+        let refused = orders::cancel_line(&db, &manager(), &o.id, 0, 1, "again").await;
+        assert!(
+            matches!(
+                &refused,
+                Err(Error::Conflict {
+                    code: "invalid_transition",
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+        assert_no_drift(&db).await;
+    }
+);

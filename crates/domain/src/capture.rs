@@ -99,6 +99,50 @@ impl OrderStatus {
     }
 }
 
+/// Why units of an order line can't be cancelled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineCancelError {
+    #[error("order is {0}; its lines can't be cancelled once the warehouse has started")]
+    NotEditable(OrderStatus),
+    #[error("cancel at least one unit")]
+    Nothing,
+    #[error("only {open} units of this line are still open")]
+    TooMany { open: i64 },
+}
+
+/// What cancelling `requested` units of a line leaves: the units still open
+/// on that line, and whether any unit is open on the order at all (when none
+/// is, the cancellation is the whole order's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineCancel {
+    pub line_open: i64,
+    pub order_open: i64,
+}
+
+/// Checks a cancellation of `requested` units of line `line` against the
+/// order's status and every line's open units (ordered minus cancelled).
+pub fn cancel_line(
+    status: OrderStatus,
+    open: &[i64],
+    line: usize,
+    requested: i64,
+) -> Result<LineCancel, LineCancelError> {
+    if !status.is_editable() {
+        return Err(LineCancelError::NotEditable(status));
+    }
+    let line_open = open.get(line).copied().unwrap_or(0);
+    if requested < 1 {
+        return Err(LineCancelError::Nothing);
+    }
+    if requested > line_open {
+        return Err(LineCancelError::TooMany { open: line_open });
+    }
+    Ok(LineCancel {
+        line_open: line_open - requested,
+        order_open: open.iter().sum::<i64>() - requested,
+    })
+}
+
 impl fmt::Display for OrderStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.as_str().replace('_', " "))
@@ -896,6 +940,50 @@ pub fn assess(order: &NewOrder, totals: &Totals, fraud: &FraudAssessment) -> Vec
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_line_cancels_only_open_units_before_the_warehouse_starts() {
+        use OrderStatus::*;
+        assert_eq!(
+            cancel_line(Confirmed, &[3, 2], 0, 1),
+            Ok(LineCancel {
+                line_open: 2,
+                order_open: 4
+            })
+        );
+        assert_eq!(
+            cancel_line(Received, &[3, 2], 1, 2).map(|c| c.line_open),
+            Ok(0)
+        );
+        // The last open units: the order as a whole is cancelled.
+        assert_eq!(
+            cancel_line(Confirmed, &[0, 2], 1, 2).map(|c| c.order_open),
+            Ok(0)
+        );
+        assert_eq!(
+            cancel_line(Confirmed, &[3, 2], 1, 3),
+            Err(LineCancelError::TooMany { open: 2 })
+        );
+        assert_eq!(
+            cancel_line(Confirmed, &[3], 0, 0),
+            Err(LineCancelError::Nothing)
+        );
+        assert_eq!(
+            cancel_line(Confirmed, &[3], 4, 1),
+            Err(LineCancelError::TooMany { open: 0 })
+        );
+        for status in [InFulfilment, Shipped, Delivered, Closed, Cancelled] {
+            assert_eq!(
+                cancel_line(status, &[3], 0, 1),
+                Err(LineCancelError::NotEditable(status))
+            );
+        }
+        assert_eq!(
+            LineCancelError::NotEditable(InFulfilment).to_string(),
+            "order is in fulfilment; its lines can't be cancelled once the warehouse has started"
+        );
+    }
+
     use super::*;
 
     fn order(lines: &[(&str, i64, &str)]) -> OrderIn {

@@ -199,6 +199,15 @@ pub enum Event {
         number: String,
         reason: String,
     },
+    #[serde(rename = "order.line_cancelled")]
+    OrderLineCancelled {
+        order_id: String,
+        number: String,
+        line_no: i64,
+        sku: String,
+        quantity: i64,
+        reason: String,
+    },
     #[serde(rename = "order.address_changed")]
     OrderAddressChanged { order_id: String, number: String },
     #[serde(rename = "order.note_added")]
@@ -250,6 +259,7 @@ impl Event {
             Event::OrderHeld { .. } => "order.held",
             Event::OrderHoldReleased { .. } => "order.hold_released",
             Event::OrderCancelled { .. } => "order.cancelled",
+            Event::OrderLineCancelled { .. } => "order.line_cancelled",
             Event::OrderAddressChanged { .. } => "order.address_changed",
             Event::OrderNoteAdded { .. } => "order.note_added",
             Event::OrderTagged { .. } => "order.tagged",
@@ -300,6 +310,7 @@ impl Event {
             | Event::OrderHeld { order_id, .. }
             | Event::OrderHoldReleased { order_id, .. }
             | Event::OrderCancelled { order_id, .. }
+            | Event::OrderLineCancelled { order_id, .. }
             | Event::OrderAddressChanged { order_id, .. }
             | Event::OrderNoteAdded { order_id, .. }
             | Event::OrderTagged { order_id, .. } => ("order", order_id),

@@ -145,6 +145,25 @@ pub async fn cancel(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct CancelLineBody {
+    pub quantity: i64,
+    pub reason: String,
+}
+
+pub async fn cancel_line(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path((id, line)): Path<(String, i64)>,
+    body: JsonBody<CancelLineBody>,
+) -> ApiResult<impl IntoResponse> {
+    let b = body.value;
+    Ok(Json(
+        orders::cancel_line(&s.db, &ctx, &id, line, b.quantity, &b.reason).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AddressBody {
     pub address: Address,
     #[serde(default)]

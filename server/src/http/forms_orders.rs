@@ -111,6 +111,48 @@ pub async fn cancel(
 }
 
 #[derive(Deserialize)]
+pub struct CancelLineForm {
+    #[serde(default)]
+    line: String,
+    #[serde(default)]
+    quantity: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn cancel_line(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<CancelLineForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let line = form.line.trim().parse::<i64>().unwrap_or(-1);
+    let r = match form.quantity.trim().parse::<i64>() {
+        Ok(q) => orders::cancel_line(&state.db, &ctx, &id, line, q, &form.reason).await,
+        Err(_) => Err(backend::Error::invalid(
+            "quantity",
+            "enter the number of units to cancel",
+        )),
+    };
+    back(&ctx, &id, r, |o| {
+        match o.lines.iter().find(|l| l.line_no == line) {
+            Some(l) if o.status != "cancelled" => format!(
+                "Cancelled units of {} on {}; {} of {} still open",
+                l.sku,
+                o.number,
+                l.quantity - l.cancelled_quantity,
+                l.quantity
+            ),
+            _ => format!("Cancelled {}; its stock is released", o.number),
+        }
+    })
+}
+
+#[derive(Deserialize)]
 pub struct NoteForm {
     #[serde(default)]
     body: String,
