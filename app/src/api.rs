@@ -346,3 +346,40 @@ pub async fn order_detail(id: String) -> Result<OrderView, ServerFnError> {
         can_edit: ctx.actor.may(Permission::OrdersWrite),
     })
 }
+
+/// The channels an order report can be imported into.
+#[server(prefix = "/sfn", endpoint = "report_channels")]
+pub async fn report_channels() -> Result<Vec<String>, ServerFnError> {
+    let (db, ctx) = crate::ssr::context().await?;
+    Ok(backend::orders::list_channels(&db, &ctx)
+        .await
+        .map_err(crate::ssr::fail)?
+        .into_iter()
+        .filter(|c| ctx.actor.scope.allows_channel(&c.code))
+        .map(|c| c.code)
+        .collect())
+}
+
+/// An order report import as its page shows it: the job, and while it is
+/// staged the mapping and the preview of what it will do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportImportView {
+    pub job: domain::views::ImportJob,
+    pub preview: Option<domain::views::ReportPreview>,
+}
+
+#[server(prefix = "/sfn", endpoint = "report_import_status")]
+pub async fn report_import_status(id: String) -> Result<ReportImportView, ServerFnError> {
+    let (db, ctx) = crate::ssr::context().await?;
+    let job = backend::order_import::get_job(&db, &ctx, &id)
+        .await
+        .map_err(crate::ssr::fail)?;
+    let preview = if job.status == "staged" {
+        backend::order_import::staged_preview(&db, &ctx, &id)
+            .await
+            .map_err(crate::ssr::fail)?
+    } else {
+        None
+    };
+    Ok(ReportImportView { job, preview })
+}

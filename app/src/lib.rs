@@ -21,6 +21,7 @@ pub mod catalog;
 pub mod command;
 pub mod components;
 pub mod floor;
+pub mod order_import;
 pub mod orders;
 pub mod portal;
 pub mod signin;
@@ -61,6 +62,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/command/users") view=command::Users ssr=SsrMode::Async />
                 <Route path=path!("/command/orders") view=orders::Orders ssr=SsrMode::Async />
                 <Route path=path!("/command/orders/confirm") view=orders::BulkConfirm ssr=SsrMode::Async />
+                <Route path=path!("/command/orders/import") view=order_import::OrderImport ssr=SsrMode::Async />
+                <Route path=path!("/command/orders/import/:id") view=order_import::OrderImportJob ssr=SsrMode::Async />
                 <Route path=path!("/command/orders/:id") view=orders::OrderPage ssr=SsrMode::Async />
                 <Route path=path!("/command/products") view=catalog::Products ssr=SsrMode::Async />
                 <Route path=path!("/command/products/new") view=catalog::NewProduct ssr=SsrMode::Async />

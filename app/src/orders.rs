@@ -253,6 +253,7 @@ pub fn Orders() -> impl IntoView {
                                 format!("/command/orders?{q}{sep}cursor={}", urlencode(&c))
                             });
                             view! {
+                                {v.can_edit.then(|| view! { <p class="mb-2 text-right"><a href="/command/orders/import" class="text-indigo-700 underline">"Import a marketplace order report"</a></p> })}
                                 {saved_views(&v, q.clone())}
                                 {filters_form(&get, v.channels.clone(), v.warehouses.clone())}
                                 {orders_table(v, q, next_href)}

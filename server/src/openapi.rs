@@ -463,6 +463,22 @@ pub const ROUTES: &[RouteDoc] = &[
     },
     RouteDoc {
         method: "post",
+        path: "/api/v1/channels/{code}/order-reports",
+        summary: "Import a marketplace order report (body: text/csv, one row per order line; ?dry_run=true previews with the mapping and row problems); the channel's saved column mapping, or one guessed from the header line; 202 with the job",
+        permission: Some(Permission::OrdersWrite),
+        body: Some(csv_body),
+        success: 202,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/order-reports/{id}",
+        summary: "An order report import's progress: orders created, already present, failed, and problems by line",
+        permission: Some(Permission::OrdersRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
         path: "/api/v1/stock/receipts",
         summary: "Receive stock into bins (honours Idempotency-Key)",
         permission: Some(Permission::InventoryWrite),
@@ -797,7 +813,7 @@ fn parameters(path: &str, method: &str) -> Value {
         "/api/v1/channels/{code}/availability" => params.push(
             json!({"name": "sku", "in": "query", "required": true, "schema": {"type": "string"}}),
         ),
-        "/api/v1/catalog/imports" => {
+        "/api/v1/catalog/imports" | "/api/v1/channels/{code}/order-reports" => {
             params.push(q("dry_run", "boolean", "preview only; nothing is written"))
         }
         "/api/v1/inventory/accuracy" => params.push(q("days", "integer", "1 to 366, default 30")),

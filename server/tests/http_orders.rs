@@ -205,3 +205,67 @@ async fn storefront_webhooks_need_the_signature_and_redeliveries_are_no_ops() {
     })
     .await;
 }
+
+/// Posts a CSV body with a bearer token.
+async fn post_csv(db: &Db, path: &str, bearer: &str, body: &[u8]) -> (u16, Value) {
+    let req = Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("authorization", format!("Bearer {bearer}"))
+        .header("content-type", "text/csv")
+        .body(Body::from(body.to_vec()))
+        .unwrap();
+    let res = app(db).oneshot(req).await.unwrap();
+    let status = res.status().as_u16();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn a_marketplace_report_is_previewed_then_imported_and_its_job_reports_the_outcome() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        let admin = token(&db, Role::Admin).await;
+        fixtures::warehouse(&db, "EAST").await;
+        fixtures::item(&db, "MUG", "3.00").await;
+        fixtures::receive(&db, "EAST", "MUG", 10).await;
+        let channel = json!({"code": "AMZ", "kind": "marketplace", "currency": "USD", "warehouses": ["EAST"]});
+        let (s, _) = call(&app, "POST", "/api/v1/channels", &admin, Some(channel), &[]).await;
+        assert_eq!(s, 201);
+        let report = b"order-id,buyer-email,sku,quantity,item-price,ship-address-1,ship-city,ship-state,ship-postal-code,ship-country\n\
+A-1,ann@example.com,MUG,2,25.00,1 Main St,Austin,TX,78701,US\n\
+A-2,bo@example.com,MUG,x,12.50,2 Oak Ave,Reno,NV,89501,US\n";
+
+        let (s, bad) = post_csv(&db, "/api/v1/channels/AMZ/order-reports?dry_run=true", &admin, b"\xff\xfe").await;
+        assert_eq!((s, &bad["error"]["fields"]["file"]), (422, &json!("save the CSV as UTF-8")));
+        let (s, preview) = post_csv(&db, "/api/v1/channels/AMZ/order-reports?dry_run=true", &admin, report).await;
+        assert_eq!(s, 200, "{preview}");
+        assert_eq!((&preview["orders"], &preview["mapping"]["line_price"]), (&json!(1), &json!("item-price")));
+        assert_eq!(preview["problems"][0], json!({"line": 3, "sku": "A-2", "message": "quantity `x` is not a whole number of units"}));
+        assert_eq!(orders(&db).await, 0);
+
+        let mut committed = db.subscribe_events();
+        let (s, job) = post_csv(&db, "/api/v1/channels/AMZ/order-reports", &admin, report).await;
+        assert_eq!(s, 202, "{job}");
+        let id = job["id"].as_str().unwrap().to_string();
+        // The import runs in the background: wait on committed events, not time.
+        let done = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            loop {
+                let (_, job) = call(&app, "GET", &format!("/api/v1/order-reports/{id}"), &admin, None, &[]).await;
+                if job["status"] == "done" {
+                    return job;
+                }
+                committed.changed().await.unwrap();
+            }
+        })
+        .await
+        .expect("the import finishes");
+        assert_eq!((&done["created_rows"], &done["failed_rows"]), (&json!(1), &json!(0)), "{done}");
+        assert_eq!(done["errors"][0]["line"], 3);
+        assert_eq!(orders(&db).await, 1);
+    })
+    .await;
+}

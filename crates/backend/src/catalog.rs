@@ -782,13 +782,7 @@ impl PreparedImport {
         let (db, ctx, id) = (self.db, self.ctx, self.job.id);
         if let Err(e) = run_import(&db, &ctx, &id, self.rows).await {
             tracing::error!(error = %e, job = %id, "catalogue import failed");
-            let mut tx = db.write_tx().await?;
-            sqlx::query("update import_job set status = 'failed', source_text = null, finished_at = $2 where job_id = $1")
-                .bind(&id)
-                .bind(ctx.now())
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
+            fail_job(&db, &id, ctx.now()).await?;
         }
         get_import(&db, &ctx, &id).await
     }
@@ -957,8 +951,25 @@ async fn record_row_failure(
 
 pub async fn get_import(db: &Db, ctx: &Ctx, id: &str) -> Result<ImportJob> {
     ctx.require(Permission::CatalogWrite)?;
-    let row = sqlx::query("select job_id, status, total_rows, processed_rows, created_rows, updated_rows, unchanged_rows, failed_rows, errors_json, created_at, finished_at from import_job where job_id = $1")
+    import_job(db, id, "catalog").await
+}
+
+/// Marks a job that stopped on an error as failed, and drops its file.
+pub(crate) async fn fail_job(db: &Db, id: &str, now: i64) -> Result<()> {
+    let mut tx = db.write_tx().await?;
+    sqlx::query("update import_job set status = 'failed', source_text = null, finished_at = $2 where job_id = $1")
         .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}
+
+/// An import job of `kind` (`catalog`, `orders`) as its page shows it.
+pub(crate) async fn import_job(db: &Db, id: &str, kind: &str) -> Result<ImportJob> {
+    let row = sqlx::query("select job_id, status, total_rows, processed_rows, created_rows, updated_rows, unchanged_rows, failed_rows, errors_json, created_at, finished_at from import_job where job_id = $1 and kind = $2")
+        .bind(id)
+        .bind(kind)
         .fetch_optional(&db.pool)
         .await?
         .ok_or_else(|| Error::NotFound {

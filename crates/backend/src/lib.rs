@@ -14,6 +14,7 @@ pub mod db;
 pub mod error;
 pub mod governance;
 pub mod inventory;
+pub mod order_import;
 pub mod orders;
 pub mod seed;
 mod seed_catalog;

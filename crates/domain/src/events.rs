@@ -59,6 +59,12 @@ pub enum Event {
         code: String,
         safety_buffer: i64,
     },
+    #[serde(rename = "channel.report_mapping_set")]
+    ChannelReportMappingSet {
+        channel_id: String,
+        code: String,
+        fields: i64,
+    },
     #[serde(rename = "product.created")]
     ProductCreated {
         product_id: String,
@@ -235,6 +241,7 @@ impl Event {
             Event::WarehouseCreated { .. } => "warehouse.created",
             Event::ChannelCreated { .. } => "channel.created",
             Event::ChannelBufferChanged { .. } => "channel.buffer_changed",
+            Event::ChannelReportMappingSet { .. } => "channel.report_mapping_set",
             Event::ProductCreated { .. } => "product.created",
             Event::ProductUpdated { .. } => "product.updated",
             Event::LocationCreated { .. } => "location.created",
@@ -284,7 +291,8 @@ impl Event {
             }
             Event::WarehouseCreated { warehouse_id, .. } => ("warehouse", warehouse_id),
             Event::ChannelCreated { channel_id, .. }
-            | Event::ChannelBufferChanged { channel_id, .. } => ("channel", channel_id),
+            | Event::ChannelBufferChanged { channel_id, .. }
+            | Event::ChannelReportMappingSet { channel_id, .. } => ("channel", channel_id),
             Event::ProductCreated { product_id, .. } | Event::ProductUpdated { product_id, .. } => {
                 ("product", product_id)
             }

@@ -13,6 +13,7 @@ pub mod gtin;
 pub mod id;
 pub mod inventory;
 pub mod money;
+pub mod order_report;
 pub mod orders;
 pub mod text;
 pub mod views;

@@ -557,3 +557,38 @@ pub struct SavedView {
     pub name: String,
     pub query: String,
 }
+
+/// One order field of a report mapping, for the mapping form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportField {
+    pub key: String,
+    pub label: String,
+    pub required: bool,
+    /// The report column it reads, or empty.
+    pub column: String,
+}
+
+/// An order as a report preview lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportOrderRow {
+    pub external_id: String,
+    /// The file's lines it comes from, as "2, 4".
+    pub file_lines: String,
+    pub email: String,
+    pub lines: i64,
+    pub units: i64,
+}
+
+/// What importing a staged order report would do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportPreview {
+    pub channel: String,
+    pub headers: Vec<String>,
+    pub fields: Vec<ReportField>,
+    pub mapping_saved: bool,
+    pub mapping_errors: Vec<crate::FieldError>,
+    pub orders: i64,
+    /// The first orders, as they will be read.
+    pub sample: Vec<ReportOrderRow>,
+    pub problems: Vec<RowError>,
+}

@@ -136,20 +136,25 @@ pub async fn import_catalog(
     body: Bytes,
 ) -> ApiResult<axum::response::Response> {
     ctx.require(Permission::CatalogWrite)?;
-    let text = std::str::from_utf8(&body).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_input",
-            format!("the file is not UTF-8 text (byte {})", e.valid_up_to()),
-        )
-        .field("file", "save the CSV as UTF-8")
-    })?;
+    let text = csv_text(&body)?;
     if q.dry_run {
         let preview = catalog::preview_import(&s.db, &ctx, text).await?;
         return Ok(Json(preview).into_response());
     }
     let job = catalog::prepare_import(&s.db, &ctx, text).await?.spawn();
     Ok((StatusCode::ACCEPTED, Json(job)).into_response())
+}
+
+/// An uploaded CSV body as text, or 422 naming the file.
+pub fn csv_text(body: &[u8]) -> Result<&str, ApiError> {
+    std::str::from_utf8(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            format!("the file is not UTF-8 text (byte {})", e.valid_up_to()),
+        )
+        .field("file", "save the CSV as UTF-8")
+    })
 }
 
 pub async fn get_import(

@@ -4,13 +4,13 @@
 use app::ssr::AppState;
 use axum::{
     body::Bytes,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::{HeaderMap, StatusCode},
     response::IntoResponse,
     Json,
 };
 use backend::{
-    capture,
+    capture, order_import,
     orders::{self, BulkAction, OrderFilter},
     webhooks::{self, Platform, Received},
 };
@@ -324,4 +324,66 @@ pub async fn woocommerce(
     body: Bytes,
 ) -> ApiResult<axum::response::Response> {
     webhook(s, Platform::WooCommerce, channel, headers, body).await
+}
+
+#[derive(Deserialize)]
+pub struct ReportQuery {
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// The body is the marketplace's order report (CSV). `?dry_run=true` answers
+/// with the preview and writes nothing; otherwise the report is staged with
+/// the channel's saved mapping (or one guessed from its header line), the
+/// import starts, and 202 returns its job.
+pub async fn import_report(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(channel): Path<String>,
+    Query(q): Query<ReportQuery>,
+    body: Bytes,
+) -> ApiResult<axum::response::Response> {
+    let text = super::api_inventory::csv_text(&body)?;
+    if q.dry_run {
+        let p = order_import::preview(&s.db, &ctx, &channel, text, None).await?;
+        return Ok(Json(report_preview_json(&p)).into_response());
+    }
+    let p = order_import::preview(&s.db, &ctx, &channel, text, None).await?;
+    if !p.mapping_errors.is_empty() {
+        return Err(backend::Error::Invalid(
+            p.mapping_errors
+                .into_iter()
+                .map(|e| domain::FieldError::new(format!("mapping.{}", e.field), e.message))
+                .collect(),
+        )
+        .into());
+    }
+    let (job, _) = order_import::stage(&s.db, &ctx, &channel, text, None).await?;
+    let job = order_import::begin(&s.db, &ctx, &job.id).await?.spawn();
+    Ok((StatusCode::ACCEPTED, Json(job)).into_response())
+}
+
+fn report_preview_json(p: &order_import::ReportPreview) -> serde_json::Value {
+    json!({
+        "headers": p.headers,
+        "mapping": p.mapping,
+        "mapping_saved": p.mapping_saved,
+        "mapping_errors": p.mapping_errors.iter().map(|e| (e.field.clone(), json!(e.message))).collect::<serde_json::Map<_, _>>(),
+        "orders": p.orders.len(),
+        "sample": p.orders.iter().take(10).map(|o| json!({
+            "external_id": o.order.external_id,
+            "file_lines": o.lines,
+            "lines": o.order.lines.len(),
+            "units": o.order.lines.iter().map(|l| l.quantity).sum::<i64>(),
+        })).collect::<Vec<_>>(),
+        "problems": p.problems,
+    })
+}
+
+pub async fn get_report_import(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(order_import::get_job(&s.db, &ctx, &id).await?))
 }

@@ -43,6 +43,9 @@ pub const ACCESS: &[(&str, Option<Permission>)] = &[
     ("/sfn/orders_by_id", Some(Permission::OrdersRead)),
     ("/sfn/order_detail", Some(Permission::OrdersRead)),
     ("/command/orders", Some(Permission::OrdersRead)),
+    ("/command/orders/import", Some(Permission::OrdersWrite)),
+    ("/sfn/report_channels", Some(Permission::OrdersWrite)),
+    ("/sfn/report_import_status", Some(Permission::OrdersWrite)),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

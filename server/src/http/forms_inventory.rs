@@ -371,33 +371,44 @@ pub async fn upload_import(
         return forbidden_origin();
     }
     let back = "/command/catalog/import";
-    let mut text = None;
+    let (_, text) = match read_upload(&mut multipart).await {
+        Ok(upload) => upload,
+        Err(problem) => return to(back, "error", &problem),
+    };
+    match catalog::stage_import(&state.db, &ctx, &text).await {
+        Ok(job) => Redirect::to(&format!("{back}/{}", job.id)).into_response(),
+        Err(err) => to(back, "error", &message(&ctx, err)),
+    }
+}
+
+/// Reads an upload form: its text fields by name, and the `file` field as
+/// UTF-8 text; the error is the sentence to show beside the form.
+pub async fn read_upload(
+    multipart: &mut Multipart,
+) -> Result<(std::collections::HashMap<String, String>, String), String> {
+    let (mut fields, mut text) = (std::collections::HashMap::new(), None);
     loop {
         match multipart.next_field().await {
             Ok(Some(field)) if field.name() == Some("file") => match field.bytes().await {
                 Ok(bytes) => match String::from_utf8(bytes.to_vec()) {
                     Ok(t) => text = Some(t),
                     Err(_) => {
-                        return to(
-                            back,
-                            "error",
-                            "the file is not UTF-8 text; save the CSV as UTF-8",
-                        )
+                        return Err("the file is not UTF-8 text; save the CSV as UTF-8".into())
                     }
                 },
-                Err(e) => return to(back, "error", &format!("the upload failed: {e}")),
+                Err(e) => return Err(format!("the upload failed: {e}")),
             },
-            Ok(Some(_)) => {}
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_string();
+                fields.insert(name, field.text().await.unwrap_or_default());
+            }
             Ok(None) => break,
-            Err(e) => return to(back, "error", &format!("the upload failed: {e}")),
+            Err(e) => return Err(format!("the upload failed: {e}")),
         }
     }
-    let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
-        return to(back, "error", "choose a CSV file to upload");
-    };
-    match catalog::stage_import(&state.db, &ctx, &text).await {
-        Ok(job) => Redirect::to(&format!("{back}/{}", job.id)).into_response(),
-        Err(err) => to(back, "error", &message(&ctx, err)),
+    match text.filter(|t| !t.trim().is_empty()) {
+        Some(t) => Ok((fields, t)),
+        None => Err("choose a CSV file to upload".into()),
     }
 }
 
@@ -411,12 +422,16 @@ pub async fn start_import(
         return forbidden_origin();
     }
     let page = format!("/command/catalog/import/{}", urlencode(&id));
-    match catalog::begin_import(&state.db, &ctx, &id).await {
-        Ok(prepared) => {
-            prepared.spawn();
-            Redirect::to(&page).into_response()
-        }
-        Err(err) => to(&page, "error", &message(&ctx, err)),
+    let r = catalog::begin_import(&state.db, &ctx, &id).await;
+    started(&ctx, &page, r.map(|prepared| drop(prepared.spawn())))
+}
+
+/// Where a start button lands: the job's page, with the reason when the job
+/// didn't start.
+pub fn started(ctx: &backend::Ctx, page: &str, r: backend::Result<()>) -> Response {
+    match r {
+        Ok(()) => Redirect::to(page).into_response(),
+        Err(err) => to(page, "error", &message(ctx, err)),
     }
 }
 

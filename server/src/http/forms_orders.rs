@@ -5,19 +5,22 @@
 use app::{command::urlencode, ssr::AppState};
 use axum::{
     body::Bytes,
-    extract::{Path, State},
+    extract::{Multipart, Path, State},
     http::HeaderMap,
-    response::{IntoResponse, Response},
+    response::{IntoResponse, Redirect, Response},
     Form,
 };
-use backend::orders::{self, BulkAction, OrderFilter};
+use backend::{
+    order_import,
+    orders::{self, BulkAction, OrderFilter},
+};
 use domain::capture::Address;
 use serde::Deserialize;
 
 use super::{
     extract::Caller,
     forms::{forbidden_origin, same_origin},
-    forms_inventory::{message, to},
+    forms_inventory::{message, read_upload, started, to},
 };
 
 fn order_path(id: &str) -> String {
@@ -334,4 +337,66 @@ pub async fn save_view(
         ),
         Err(e) => to(&list_path, "error", &message(&ctx, e)),
     }
+}
+
+/// The upload: the report is staged with the channel's saved columns (or
+/// ones guessed from its header line) and its page shows the preview.
+pub async fn upload_report(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let back = "/command/orders/import";
+    let (fields, text) = match read_upload(&mut multipart).await {
+        Ok(upload) => upload,
+        Err(problem) => return to(back, "error", &problem),
+    };
+    let channel = fields.get("channel").cloned().unwrap_or_default();
+    match order_import::stage(&state.db, &ctx, &channel, &text, None).await {
+        Ok((job, _)) => Redirect::to(&format!("{back}/{}", urlencode(&job.id))).into_response(),
+        Err(err) => to(back, "error", &message(&ctx, err)),
+    }
+}
+
+/// The mapping form: one select per order field, named by the field.
+pub async fn remap_report(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<std::collections::BTreeMap<String, String>>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let page = format!("/command/orders/import/{}", urlencode(&id));
+    let mapping = form
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .collect();
+    match order_import::remap(&state.db, &ctx, &id, mapping).await {
+        Ok(p) if p.mapping_errors.is_empty() => {
+            to(&page, "notice", "Columns saved for this channel")
+        }
+        Ok(_) => Redirect::to(&page).into_response(),
+        Err(err) => to(&page, "error", &message(&ctx, err)),
+    }
+}
+
+pub async fn start_report(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let page = format!("/command/orders/import/{}", urlencode(&id));
+    let r = order_import::begin(&state.db, &ctx, &id).await;
+    started(&ctx, &page, r.map(|prepared| drop(prepared.spawn())))
 }

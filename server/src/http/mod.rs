@@ -103,6 +103,11 @@ pub fn router(state: AppState) -> Router {
         .route("/orders/{id}/holds", post(ao::place_hold))
         .route("/orders/{id}/holds/{hold}/release", post(ao::release_hold))
         .route("/orders/{id}/cancel", post(ao::cancel))
+        .route(
+            "/channels/{code}/order-reports",
+            post(ao::import_report).layer(DefaultBodyLimit::max(extract::IMPORT_LIMIT)),
+        )
+        .route("/order-reports/{id}", get(ao::get_report_import))
         .route("/orders/{id}/lines/{line}/cancel", post(ao::cancel_line))
         .route("/orders/{id}/address", put(ao::change_address))
         .route("/orders/{id}/notes", post(ao::add_note))
@@ -150,6 +155,12 @@ pub fn router(state: AppState) -> Router {
         .route("/command/orders/{id}/holds/{hold}/release", post(fo::release_hold))
         .route("/command/orders/{id}/hold", post(fo::place_hold))
         .route("/command/orders/{id}/cancel", post(fo::cancel))
+        .route(
+            "/command/orders/import",
+            post(fo::upload_report).layer(DefaultBodyLimit::max(extract::IMPORT_LIMIT)),
+        )
+        .route("/command/orders/import/{id}/mapping", post(fo::remap_report))
+        .route("/command/orders/import/{id}/start", post(fo::start_report))
         .route("/command/orders/{id}/lines/cancel", post(fo::cancel_line))
         .route("/command/orders/{id}/note", post(fo::add_note))
         .route("/command/orders/{id}/tags", post(fo::tag))
