@@ -355,7 +355,6 @@ pub async fn report_channels() -> Result<Vec<String>, ServerFnError> {
         .await
         .map_err(crate::ssr::fail)?
         .into_iter()
-        .filter(|c| ctx.actor.scope.allows_channel(&c.code))
         .map(|c| c.code)
         .collect())
 }

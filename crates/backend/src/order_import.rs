@@ -127,10 +127,20 @@ pub async fn preview(
 ) -> Result<ReportPreview> {
     ctx.require(Permission::OrdersWrite)?;
     let ch = channel(db, ctx, channel_code).await?;
+    preview_for(&ch, channel_code, text, mapping)
+}
+
+/// The preview for a channel already read.
+fn preview_for(
+    ch: &ChannelFacts,
+    channel_code: &str,
+    text: &str,
+    mapping: Option<Mapping>,
+) -> Result<ReportPreview> {
     let (headers, rows) = read(text)?;
     let mapping_saved = mapping.is_none() && ch.mapping.is_some();
     let mapping = mapping
-        .or(ch.mapping)
+        .or_else(|| ch.mapping.clone())
         .unwrap_or_else(|| order_report::guess(&headers));
     let mapping_errors = order_report::check(&mapping, &headers)
         .err()
@@ -195,15 +205,64 @@ pub async fn stage(
     text: &str,
     mapping: Option<Mapping>,
 ) -> Result<(ImportJob, ReportPreview)> {
-    let p = preview(db, ctx, channel_code, text, mapping).await?;
+    ctx.require(Permission::OrdersWrite)?;
     let ch = channel(db, ctx, channel_code).await?;
+    let p = preview_for(&ch, channel_code, text, mapping)?;
+    let id = create_job(db, ctx, &ch, channel_code, text, &p, "staged").await?;
+    Ok((get_job(db, ctx, &id).await?, p))
+}
+
+/// Imports a report at once (the API): refused, with nothing written, while
+/// its mapping has errors; otherwise claimed to run like a started import.
+pub async fn import_now(
+    db: &Db,
+    ctx: &Ctx,
+    channel_code: &str,
+    text: &str,
+) -> Result<PreparedReport> {
+    ctx.require(Permission::OrdersWrite)?;
+    let ch = channel(db, ctx, channel_code).await?;
+    let p = preview_for(&ch, channel_code, text, None)?;
+    ready(&p)?;
+    let id = create_job(db, ctx, &ch, channel_code, text, &p, "running").await?;
+    Ok(PreparedReport {
+        db: db.clone(),
+        ctx: ctx.clone(),
+        job: get_job(db, ctx, &id).await?,
+        orders: p.orders,
+    })
+}
+
+/// Refuses a preview whose mapping has errors, naming each field.
+fn ready(p: &ReportPreview) -> Result<()> {
+    if p.mapping_errors.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Invalid(
+        p.mapping_errors
+            .iter()
+            .map(|e| FieldError::new(format!("mapping.{}", e.field), e.message.clone()))
+            .collect(),
+    ))
+}
+
+/// Writes the job (and the channel's mapping, when complete and new).
+async fn create_job(
+    db: &Db,
+    ctx: &Ctx,
+    ch: &ChannelFacts,
+    channel_code: &str,
+    text: &str,
+    p: &ReportPreview,
+    status: &str,
+) -> Result<String> {
     let code = channel_code.trim().to_uppercase();
     let id = uuid::Uuid::now_v7().to_string();
     let mut uow = db.begin(ctx).await?;
-    save_mapping(&mut uow, &ch, &code, &p).await?;
+    save_mapping(&mut uow, ch, &code, p).await?;
     sqlx::query(
         "insert into import_job (job_id, kind, status, source_text, total_rows, processed_rows, failed_rows, errors_json, created_by, created_at, options_json)
-         values ($1, 'orders', 'staged', $2, $3, 0, 0, $4, $5, $6, $7)",
+         values ($1, 'orders', $8, $2, $3, 0, 0, $4, $5, $6, $7)",
     )
     .bind(&id)
     .bind(text)
@@ -218,10 +277,11 @@ pub async fn stage(
         })
         .unwrap_or_default(),
     )
+    .bind(status)
     .execute(&mut *uow.tx)
     .await?;
     uow.commit().await?;
-    Ok((get_job(db, ctx, &id).await?, p))
+    Ok(id)
 }
 
 /// Saves a complete mapping as the channel's when it differs from the saved one.
@@ -260,8 +320,8 @@ async fn save_mapping(
 pub async fn remap(db: &Db, ctx: &Ctx, id: &str, mapping: Mapping) -> Result<ReportPreview> {
     ctx.require(Permission::OrdersWrite)?;
     let (text, options) = staged(db, id).await?;
-    let p = preview(db, ctx, &options.channel, &text, Some(mapping)).await?;
     let ch = channel(db, ctx, &options.channel).await?;
+    let p = preview_for(&ch, &options.channel, &text, Some(mapping))?;
     let mut uow = db.begin(ctx).await?;
     save_mapping(&mut uow, &ch, &options.channel, &p).await?;
     let updated = sqlx::query("update import_job set total_rows = $2, errors_json = $3, options_json = $4 where job_id = $1 and status = 'staged'")
@@ -378,36 +438,30 @@ pub struct PreparedReport {
 /// Claims a staged import to run (once: a second claim is a conflict).
 pub async fn begin(db: &Db, ctx: &Ctx, id: &str) -> Result<PreparedReport> {
     ctx.require(Permission::OrdersWrite)?;
-    if let Ok((text, options)) = staged(db, id).await {
-        let p = preview(db, ctx, &options.channel, &text, Some(options.mapping)).await?;
-        if !p.mapping_errors.is_empty() {
-            return Err(Error::Invalid(
-                p.mapping_errors
-                    .iter()
-                    .map(|e| FieldError::new(format!("mapping.{}", e.field), e.message.clone()))
-                    .collect(),
-            ));
-        }
-    }
+    let already = |status: String| Error::Conflict {
+        code: "import_already_started",
+        message: format!("this import is already {status}"),
+    };
+    let (text, options) = match staged(db, id).await {
+        Ok(staged) => staged,
+        Err(Error::Conflict { .. }) => return Err(already(get_job(db, ctx, id).await?.status)),
+        Err(e) => return Err(e),
+    };
+    let ch = channel(db, ctx, &options.channel).await?;
+    let p = preview_for(&ch, &options.channel, &text, Some(options.mapping))?;
+    ready(&p)?;
     let mut tx = db.write_tx().await?;
-    let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
-        "update import_job set status = 'running' where job_id = $1 and kind = 'orders' and status = 'staged'
-         returning source_text, options_json",
+    let claimed = sqlx::query(
+        "update import_job set status = 'running' where job_id = $1 and kind = 'orders' and status = 'staged'",
     )
     .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?;
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     tx.commit().await?;
-    let Some((Some(text), Some(options))) = row else {
-        let job = get_job(db, ctx, id).await?;
-        return Err(Error::Conflict {
-            code: "import_already_started",
-            message: format!("this import is already {}", job.status),
-        });
-    };
-    let options: Options = serde_json::from_str(&options)
-        .map_err(|e| Error::Internal(format!("import options are unreadable: {e}")))?;
-    let p = preview(db, ctx, &options.channel, &text, Some(options.mapping)).await?;
+    if claimed != 1 {
+        return Err(already(get_job(db, ctx, id).await?.status));
+    }
     Ok(PreparedReport {
         db: db.clone(),
         ctx: ctx.clone(),

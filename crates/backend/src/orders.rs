@@ -792,10 +792,7 @@ async fn timeline(
         if reservations.is_empty() {
             "''".to_string()
         } else {
-            (2..2 + reservations.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            crate::sql::params(2, reservations.len())
         }
     );
     let mut q = sqlx::query(&sql).bind(order_id);

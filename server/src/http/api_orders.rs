@@ -348,18 +348,9 @@ pub async fn import_report(
         let p = order_import::preview(&s.db, &ctx, &channel, text, None).await?;
         return Ok(Json(report_preview_json(&p)).into_response());
     }
-    let p = order_import::preview(&s.db, &ctx, &channel, text, None).await?;
-    if !p.mapping_errors.is_empty() {
-        return Err(backend::Error::Invalid(
-            p.mapping_errors
-                .into_iter()
-                .map(|e| domain::FieldError::new(format!("mapping.{}", e.field), e.message))
-                .collect(),
-        )
-        .into());
-    }
-    let (job, _) = order_import::stage(&s.db, &ctx, &channel, text, None).await?;
-    let job = order_import::begin(&s.db, &ctx, &job.id).await?.spawn();
+    let job = order_import::import_now(&s.db, &ctx, &channel, text)
+        .await?
+        .spawn();
     Ok((StatusCode::ACCEPTED, Json(job)).into_response())
 }
 
