@@ -31,6 +31,7 @@ use crate::{
 };
 
 pub use domain::views::Order;
+use domain::views::{CustomerRef, Fraud, OrderHold, OrderTotals, Reservation};
 
 /// What capture did: `created` is false for a replay of an order already held.
 #[derive(Debug, Clone)]
@@ -53,7 +54,10 @@ struct Remembered {
 }
 
 enum Outcome {
-    Done(String, bool),
+    /// A new order, as the views show it.
+    Created(Box<Order>),
+    /// An order captured before (a replay or a redelivery).
+    Known(String),
     /// Another transaction captured the same (channel, external id) first.
     Duplicate,
 }
@@ -79,10 +83,16 @@ pub async fn capture(
     loop {
         let attempt = capture_once(db, ctx, &order, &known, idem, delivery).await;
         match attempt {
-            Ok(Outcome::Done(id, created)) => {
+            Ok(Outcome::Created(order)) => {
+                return Ok(Captured {
+                    order: *order,
+                    created: true,
+                })
+            }
+            Ok(Outcome::Known(id)) => {
                 return Ok(Captured {
                     order: orders::load(db, ctx, &id).await?,
-                    created,
+                    created: false,
                 })
             }
             // The loser of a race on the unique key finds the winner's order.
@@ -252,14 +262,14 @@ async fn capture_once(
     let mut uow = db.begin(ctx).await?;
     if let Some(saved) = uow.claim_idempotency::<Remembered>(idem).await? {
         let saved = uow.replay(saved).await?;
-        return Ok(Outcome::Done(saved.order_id, false));
+        return Ok(Outcome::Known(saved.order_id));
     }
     let channel = &known.channel;
     let (delivered, existing) =
         seen(&mut uow.tx, &channel.id, &order.external_id, delivery).await?;
     if let Some(id) = delivered {
         uow.commit().await?;
-        return Ok(Outcome::Done(id, false));
+        return Ok(Outcome::Known(id));
     }
     if let Some(id) = existing {
         // The same order again under a new delivery id: remember the delivery
@@ -270,7 +280,7 @@ async fn capture_once(
         })
         .await?;
         uow.commit().await?;
-        return Ok(Outcome::Done(id, false));
+        return Ok(Outcome::Known(id));
     }
     let now = uow.now();
     let placed_at = order.placed_at.map(|t| t.timestamp_micros()).unwrap_or(now);
@@ -349,7 +359,7 @@ async fn capture_once(
             fraud: &fraud,
             product_ids: &product_ids,
             holds: holds.len() as i64,
-            reservation: reserved.as_ref().map(|r| (r.0.as_str(), r.1.as_deref())),
+            reservation: reserved.as_ref().map(|r| (r.0.id.as_str(), r.1.as_deref())),
         },
     )
     .await?;
@@ -358,8 +368,9 @@ async fn capture_once(
         return Ok(Outcome::Duplicate);
     }
     let by = ctx.actor.name.clone();
+    let mut hold_views = Vec::with_capacity(holds.len());
     for h in &holds {
-        insert_hold(&mut uow, &id, h, &by).await?;
+        hold_views.push(insert_hold(&mut uow, &id, h, &by).await?);
     }
     let total = Money::from_minor(totals.total, order.currency);
     uow.record(
@@ -424,9 +435,113 @@ async fn capture_once(
         order_id: id.clone(),
     })
     .await?;
-    uow.commit().await?;
+    let written = uow.commit_written().await?;
     crate::ORDERS_CAPTURED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    Ok(Outcome::Done(id, true))
+    let reservation = reserved.map(|r| r.0);
+    // The answer is built from what was just written rather than read back:
+    // the same view `orders::load` gives (a store test holds them equal).
+    let timeline = written
+        .iter()
+        .filter(|w| {
+            (w.entity == "order" && w.entity_id == id)
+                || (w.entity == "reservation"
+                    && reservation.as_ref().is_some_and(|r| r.id == w.entity_id))
+        })
+        .map(|w| {
+            orders::timeline_entry(
+                w.seq,
+                w.at,
+                w.event_type,
+                w.actor_kind,
+                &w.actor_name,
+                &w.payload,
+            )
+        })
+        .collect();
+    let currency = order.currency;
+    let short = holds.iter().any(|h| h.reason == HoldReason::Backorder);
+    let lines = order
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            orders::order_line(
+                orders::LineFacts {
+                    line_no: i as i64,
+                    sku: l.sku.clone(),
+                    name: l.name.clone(),
+                    quantity: l.quantity,
+                    cancelled: 0,
+                    unit_minor: l.unit_price.minor(),
+                    discount_minor: l.discount.minor(),
+                    known: product_ids[i].is_some(),
+                },
+                reservation.as_ref(),
+                short,
+                currency,
+            )
+        })
+        .collect();
+    let money = |minor| orders::money(minor, currency);
+    let fulfillments = reservation
+        .as_ref()
+        .map(|r| orders::planned_fulfillments(r, &order.channel, &channel.warehouses))
+        .unwrap_or_default();
+    let mut tags = priced.tags.clone();
+    tags.sort();
+    Ok(Outcome::Created(Box::new(Order {
+        id,
+        number,
+        channel: order.channel.clone(),
+        external_id: order.external_id.clone(),
+        status: status.as_str().to_string(),
+        payment_status: order.payment.as_str().to_string(),
+        currency: currency.code().to_string(),
+        customer: CustomerRef {
+            id: Some(customer.id),
+            email: order.customer.email.as_str().to_string(),
+            name: customer.name,
+            orders_count: customer.previous_orders + 1,
+        },
+        ship_to: order.ship_to.clone(),
+        bill_to: order.bill_to.clone(),
+        shipping_method: order.shipping_method.clone(),
+        lines,
+        totals: OrderTotals {
+            subtotal: money(totals.subtotal),
+            discount: money(totals.discount),
+            shipping: money(totals.shipping),
+            tax: money(totals.tax),
+            total: money(totals.total),
+            prices_include_tax: priced.prices_include_tax,
+        },
+        stated_totals: stated_json(order),
+        holds: hold_views.clone(),
+        hold_history: hold_views,
+        fraud: Fraud {
+            score: fraud.score,
+            reasons: fraud.reasons,
+        },
+        reservation,
+        fulfillments,
+        tags,
+        note: order.note.clone(),
+        notes: Vec::new(),
+        manual_touches: 0,
+        placed_at: crate::rfc3339(placed_at),
+        version: 1,
+        timeline,
+    })))
+}
+
+/// The totals the channel stated, as stored and shown.
+fn stated_json(order: &NewOrder) -> serde_json::Value {
+    serde_json::json!({
+        "subtotal": order.stated.subtotal.map(|m| m.amount().to_string()),
+        "discount": order.stated.discount.map(|m| m.amount().to_string()),
+        "tax": order.stated.tax.map(|m| m.amount().to_string()),
+        "total": order.stated.total.map(|m| m.amount().to_string()),
+    })
 }
 
 /// What the fraud rules need to know about the customer, and who they are.
@@ -527,12 +642,7 @@ struct NewRow<'a> {
 async fn insert_order(uow: &mut Uow, r: &NewRow<'_>) -> Result<bool> {
     let now = uow.now();
     let order = r.order;
-    let stated = serde_json::json!({
-        "subtotal": order.stated.subtotal.map(|m| m.amount().to_string()),
-        "discount": order.stated.discount.map(|m| m.amount().to_string()),
-        "tax": order.stated.tax.map(|m| m.amount().to_string()),
-        "total": order.stated.total.map(|m| m.amount().to_string()),
-    });
+    let stated = stated_json(order);
     let cancelled = r.status == OrderStatus::Cancelled;
     let inserted = sqlx::query(
         "insert into sales_order (order_id, channel_id, number, external_id, customer_email, ship_postcode, status, currency, total_minor, placed_at,
@@ -759,22 +869,41 @@ pub(crate) async fn next_order_number(uow: &mut Uow) -> Result<String> {
     Ok(format!("SO-{n}"))
 }
 
-pub(crate) async fn insert_hold(uow: &mut Uow, order_id: &str, h: &Hold, by: &str) -> Result<()> {
+/// Places a hold; returns it as the order views show it.
+pub(crate) async fn insert_hold(
+    uow: &mut Uow,
+    order_id: &str,
+    h: &Hold,
+    by: &str,
+) -> Result<OrderHold> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let at = uow.now();
     sqlx::query(
         "insert into order_hold (hold_id, order_id, reason, detail, active, placed_at, placed_by) values ($1, $2, $3, $4, 1, $5, $6)",
     )
-    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(&id)
     .bind(order_id)
     .bind(h.reason.as_str())
     .bind(&h.detail)
-    .bind(uow.now())
+    .bind(at)
     .bind(by)
     .execute(&mut *uow.tx)
     .await?;
-    Ok(())
+    Ok(OrderHold {
+        id,
+        reason: h.reason.as_str().to_string(),
+        label: h.reason.label().to_string(),
+        detail: h.detail.clone(),
+        active: true,
+        placed_at: crate::rfc3339(at),
+        placed_by: by.to_string(),
+        released_at: None,
+        released_by: None,
+        release_note: None,
+    })
 }
 
-/// Reserves: on success the reservation id and the warehouse holding most of
+/// Reserves: on success the reservation and the warehouse holding most of
 /// its units; for want of stock, the backorder hold (the refused attempt gives
 /// back what it took, so nothing of it remains).
 pub(crate) async fn reserve_or_hold(
@@ -782,7 +911,7 @@ pub(crate) async fn reserve_or_hold(
     from: &inventory::ReserveFrom,
     lines: &[(inventory::ProductRef, i64)],
     reference: &str,
-) -> Result<std::result::Result<(String, Option<String>), Hold>> {
+) -> Result<std::result::Result<(Reservation, Option<String>), Hold>> {
     match inventory::reserve_resolved(uow, from, lines, reference).await {
         Ok(r) => {
             let mut by_wh: Vec<(String, i64)> = Vec::new();
@@ -793,7 +922,8 @@ pub(crate) async fn reserve_or_hold(
                 }
             }
             by_wh.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-            Ok(Ok((r.id, by_wh.first().map(|w| w.0.clone()))))
+            let wh = by_wh.first().map(|w| w.0.clone());
+            Ok(Ok((r, wh)))
         }
         Err(Error::InsufficientStock {
             sku,

@@ -550,8 +550,66 @@ pub async fn get_order(db: &Db, ctx: &Ctx, key: &str) -> Result<Order> {
     load(db, ctx, &id).await
 }
 
-fn money(minor: i64, currency: domain::Currency) -> domain::Money {
+pub(crate) fn money(minor: i64, currency: domain::Currency) -> domain::Money {
     domain::Money::from_minor(minor, currency)
+}
+
+/// An order line as stored.
+pub(crate) struct LineFacts {
+    pub line_no: i64,
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+    pub cancelled: i64,
+    pub unit_minor: i64,
+    pub discount_minor: i64,
+    pub known: bool,
+}
+
+/// A line as the views show it. Reservation line i is order line i; on a
+/// backordered order (`short`) the open units not reserved are backordered.
+pub(crate) fn order_line(
+    l: LineFacts,
+    live: Option<&Reservation>,
+    short: bool,
+    currency: domain::Currency,
+) -> OrderLine {
+    let open = l.quantity - l.cancelled;
+    let reserved = live
+        .and_then(|r| r.lines.get(l.line_no as usize))
+        .map_or(0, |rl| rl.quantity);
+    OrderLine {
+        line_no: l.line_no,
+        sku: l.sku,
+        name: l.name,
+        quantity: l.quantity,
+        cancelled_quantity: l.cancelled,
+        backordered_quantity: if short { (open - reserved).max(0) } else { 0 },
+        unit_price: money(l.unit_minor, currency),
+        discount: money(l.discount_minor, currency),
+        total: money(l.unit_minor * l.quantity - l.discount_minor, currency),
+        known: l.known,
+    }
+}
+
+/// One timeline entry, from an event as stored.
+pub(crate) fn timeline_entry(
+    seq: i64,
+    at: i64,
+    event: &str,
+    actor_kind: &str,
+    actor: &str,
+    payload: &str,
+) -> TimelineEntry {
+    let payload: serde_json::Value = serde_json::from_str(payload).unwrap_or_default();
+    TimelineEntry {
+        seq,
+        at: rfc3339(at),
+        summary: summarize(event, &payload),
+        event: event.to_string(),
+        actor_kind: actor_kind.to_string(),
+        actor: actor.to_string(),
+    }
 }
 
 /// The whole order as the API and the order page show it.
@@ -617,33 +675,24 @@ pub async fn load(db: &Db, ctx: &Ctx, id: &str) -> Result<Order> {
     .fetch_all(&mut *conn)
     .await?;
     let live = reservation.as_ref().filter(|r| r.status == "active");
+    let short = backordered && status != "cancelled";
     let mut lines = Vec::new();
     for l in &line_rows {
-        let line_no: i64 = l.try_get("line_no")?;
-        let quantity: i64 = l.try_get("quantity")?;
-        let cancelled: i64 = l.try_get("cancelled_quantity")?;
-        let unit: i64 = l.try_get("unit_price_minor")?;
-        let discount: i64 = l.try_get("discount_minor")?;
-        let open = quantity - cancelled;
-        let reserved = live
-            .and_then(|r| r.lines.get(line_no as usize))
-            .map_or(0, |rl| rl.quantity);
-        lines.push(OrderLine {
-            line_no,
-            sku: l.try_get("sku")?,
-            name: l.try_get("name")?,
-            quantity,
-            cancelled_quantity: cancelled,
-            backordered_quantity: if backordered && status != "cancelled" {
-                (open - reserved).max(0)
-            } else {
-                0
+        lines.push(order_line(
+            LineFacts {
+                line_no: l.try_get("line_no")?,
+                sku: l.try_get("sku")?,
+                name: l.try_get("name")?,
+                quantity: l.try_get("quantity")?,
+                cancelled: l.try_get("cancelled_quantity")?,
+                unit_minor: l.try_get("unit_price_minor")?,
+                discount_minor: l.try_get("discount_minor")?,
+                known: l.try_get::<Option<String>, _>("product_id")?.is_some(),
             },
-            unit_price: money(unit, currency),
-            discount: money(discount, currency),
-            total: money(unit * quantity - discount, currency),
-            known: l.try_get::<Option<String>, _>("product_id")?.is_some(),
-        });
+            live,
+            short,
+            currency,
+        ));
     }
     let warehouses: Vec<String> =
         serde_json::from_str(&row.try_get::<String, _>("warehouses_json")?).unwrap_or_default();
@@ -724,7 +773,11 @@ pub async fn load(db: &Db, ctx: &Ctx, id: &str) -> Result<Order> {
 
 /// Until sourcing (#5) plans shipments, the reservation says where each unit
 /// is held; the reason explains the choice from the channel's priority list.
-fn planned_fulfillments(r: &Reservation, channel: &str, priority: &[String]) -> Vec<Fulfillment> {
+pub(crate) fn planned_fulfillments(
+    r: &Reservation,
+    channel: &str,
+    priority: &[String],
+) -> Vec<Fulfillment> {
     let mut by_wh: Vec<(String, Vec<ReservationLine>)> = Vec::new();
     for line in &r.lines {
         for a in &line.allocations {
@@ -802,17 +855,14 @@ async fn timeline(
     let rows = q.fetch_all(&mut *conn).await?;
     rows.iter()
         .map(|r| {
-            let payload: serde_json::Value =
-                serde_json::from_str(&r.try_get::<String, _>("payload")?).unwrap_or_default();
-            let event: String = r.try_get("event_type")?;
-            Ok(TimelineEntry {
-                seq: r.try_get("seq")?,
-                at: rfc3339(r.try_get("occurred_at")?),
-                summary: summarize(&event, &payload),
-                event,
-                actor_kind: r.try_get("actor_kind")?,
-                actor: r.try_get("actor_name")?,
-            })
+            Ok(timeline_entry(
+                r.try_get("seq")?,
+                r.try_get("occurred_at")?,
+                &r.try_get::<String, _>("event_type")?,
+                &r.try_get::<String, _>("actor_kind")?,
+                &r.try_get::<String, _>("actor_name")?,
+                &r.try_get::<String, _>("payload")?,
+            ))
         })
         .collect()
 }
@@ -1125,10 +1175,10 @@ async fn reserve_open_lines(
     };
     let (from, lines) = crate::inventory::resolve_reservation(uow, &input).await?;
     match crate::capture::reserve_or_hold(uow, &from, &lines, &e.number).await? {
-        Ok((rid, wh)) => {
+        Ok((r, wh)) => {
             sqlx::query("update sales_order set reservation_id = $2, warehouse_code = $3 where order_id = $1")
                 .bind(id)
-                .bind(rid)
+                .bind(r.id)
                 .bind(wh)
                 .execute(&mut *uow.tx)
                 .await?;

@@ -71,6 +71,19 @@ struct Pending {
     payload: String,
 }
 
+/// An event as this unit of work wrote it, for a caller that answers with
+/// the timeline of what it just did without reading it back.
+pub(crate) struct Written {
+    pub seq: i64,
+    pub at: i64,
+    pub event_type: &'static str,
+    pub entity: String,
+    pub entity_id: String,
+    pub actor_kind: &'static str,
+    pub actor_name: String,
+    pub payload: String,
+}
+
 pub struct Uow {
     pub tx: WriteTx,
     pub ctx: Ctx,
@@ -81,6 +94,8 @@ pub struct Uow {
     /// Audit rows and events recorded but not yet written: they are written
     /// together, a few statements for many changes, before the commit.
     pending: Vec<Pending>,
+    /// The events already written, in sequence order.
+    written: Vec<Written>,
 }
 
 impl Db {
@@ -94,6 +109,7 @@ impl Db {
             last_seq: None,
             idempotency: None,
             pending: Vec::new(),
+            written: Vec::new(),
         })
     }
 }
@@ -187,6 +203,17 @@ impl Uow {
             }
             q.execute(&mut *self.tx).await?;
         }
+        self.written
+            .extend(pending.into_iter().enumerate().map(|(i, p)| Written {
+                seq: first + i as i64,
+                at: p.at,
+                event_type: p.event_type,
+                entity: p.event_entity,
+                entity_id: p.event_entity_id,
+                actor_kind: p.actor_kind,
+                actor_name: p.actor_name,
+                payload: p.payload,
+            }));
         self.notify_other_instances(last).await?;
         self.last_seq = Some(last);
         Ok(())
@@ -280,15 +307,24 @@ impl Uow {
         Ok(())
     }
 
-    pub async fn commit(mut self) -> Result<()> {
+    pub async fn commit(self) -> Result<()> {
+        self.commit_written().await.map(drop)
+    }
+
+    /// Commits, and returns the events the unit of work wrote.
+    pub(crate) async fn commit_written(mut self) -> Result<Vec<Written>> {
         self.flush().await?;
         let Uow {
-            tx, db, last_seq, ..
+            tx,
+            db,
+            last_seq,
+            written,
+            ..
         } = self;
         tx.commit().await?;
         if let Some(seq) = last_seq {
             db.note_event_committed(seq);
         }
-        Ok(())
+        Ok(written)
     }
 }

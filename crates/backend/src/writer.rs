@@ -32,7 +32,7 @@ use std::{
 };
 
 use sqlx::{Any, AnyConnection, AnyPool, Transaction};
-use tokio::sync::{oneshot, Mutex, OwnedMutexGuard};
+use tokio::sync::{oneshot, Mutex, Notify, OwnedMutexGuard};
 
 use crate::error::{Error, Result};
 
@@ -41,6 +41,8 @@ const MAX_BATCH: usize = 64;
 /// …or has been open this long, so a steady stream of writers can't keep
 /// the first member waiting.
 const MAX_OPEN: Duration = Duration::from_millis(20);
+/// The write-ahead log is folded back into the database at most this often.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 type Ack = oneshot::Sender<std::result::Result<(), String>>;
 
@@ -51,6 +53,8 @@ pub(crate) struct Writer {
     /// Units of work waiting for their turn. When it is zero the holder
     /// commits; otherwise it hands the open transaction on.
     waiting: AtomicUsize,
+    /// Signalled after every commit, for the checkpointer.
+    committed: Arc<Notify>,
 }
 
 struct State {
@@ -64,8 +68,9 @@ struct State {
 }
 
 impl Writer {
+    /// Needs a Tokio runtime: it starts the checkpointer.
     pub(crate) fn new(pool: AnyPool) -> Arc<Writer> {
-        Arc::new(Writer {
+        let writer = Arc::new(Writer {
             pool,
             state: Arc::new(Mutex::new(State {
                 conn: None,
@@ -74,7 +79,13 @@ impl Writer {
                 members: Vec::new(),
             })),
             waiting: AtomicUsize::new(0),
-        })
+            committed: Arc::new(Notify::new()),
+        });
+        tokio::spawn(checkpoint(
+            Arc::downgrade(&writer),
+            writer.committed.clone(),
+        ));
+        writer
     }
 
     /// Waits for the turn, joins (or opens) the batch and opens a savepoint.
@@ -89,6 +100,9 @@ impl Writer {
         if turn.state.conn.is_none() {
             // Detached, the connection no longer counts against the pool.
             turn.state.conn = Some(self.pool.acquire().await?.detach());
+            // Checkpoints run beside the writer (see `checkpoint`), not inside
+            // the commit that happens to cross SQLite's threshold.
+            turn.exec("PRAGMA wal_autocheckpoint = 0").await?;
         }
         if turn.state.in_savepoint {
             // A unit of work dropped where no runtime could clean up after it.
@@ -106,6 +120,44 @@ impl Writer {
         }
         turn.state.in_savepoint = true;
         Ok(WriteTx(Inner::Sqlite(Some(turn))))
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Wakes the checkpointer so that it sees the writer is gone and stops.
+        self.committed.notify_one();
+    }
+}
+
+/// Folds the write-ahead log back into the database file after commits, at
+/// most every `CHECKPOINT_EVERY`, on a pooled connection. With SQLite's
+/// automatic checkpoint the commit that crossed its threshold copied a
+/// thousand pages and synced the file while holding the writer, stalling
+/// every writer behind it. A passive checkpoint waits for nobody: it copies
+/// what no reader still needs, and the writer starts the log over once all of
+/// it was copied. A process that crashes loses nothing by it: the log is
+/// durable and replayed on open.
+async fn checkpoint(writer: std::sync::Weak<Writer>, committed: Arc<Notify>) {
+    loop {
+        committed.notified().await;
+        let Some(pool) = writer.upgrade().map(|w| w.pool.clone()) else {
+            return;
+        };
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(error = %e, "checkpointing the write-ahead log failed; retrying after the next commit");
+        }
+        drop(pool);
+        tokio::time::sleep(CHECKPOINT_EVERY).await;
     }
 }
 
@@ -153,6 +205,7 @@ impl Turn {
             match self.exec("COMMIT").await {
                 Ok(()) => {
                     self.state.open_since = None;
+                    self.writer.committed.notify_one();
                     for ack in self.state.members.drain(..) {
                         // A member that stopped waiting (its request was
                         // cancelled) still had its work committed.

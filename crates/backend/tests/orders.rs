@@ -102,6 +102,31 @@ fn order(external_id: &str, lines: &[(&str, i64)]) -> OrderIn {
     }
 }
 
+/// Capture answers with the order it built from what it wrote; it must be
+/// the order as stored, field for field.
+async fn same_as_stored(db: &Db, captured: &capture::Order) {
+    let stored = orders::load(db, &sys(), &captured.id).await.unwrap();
+    assert_eq!(
+        *captured, stored,
+        "the captured order differs from the stored one"
+    );
+}
+
+/// `capture::capture`, checking a new order's answer against the store.
+async fn capture_order(
+    db: &Db,
+    ctx: &Ctx,
+    input: OrderIn,
+    idem: Option<&Idempotency>,
+    delivery: Option<&Delivery>,
+) -> Result<capture::Captured, Error> {
+    let c = capture::capture(db, ctx, input, idem, delivery).await?;
+    if c.created {
+        same_as_stored(db, &c.order).await;
+    }
+    Ok(c)
+}
+
 async fn reserved(db: &Db, sku: &str) -> i64 {
     inventory::stock(db, &sys(), sku).await.unwrap().reserved
 }
@@ -114,7 +139,7 @@ store_test!(
     a_clean_order_is_confirmed_with_its_stock_reserved_and_a_replay_changes_nothing,
     |db: Db| async move {
         shop(&db).await;
-        let c = capture::capture(&db, &sys(), order("W-1", &[("A", 2), ("B", 1)]), None, None)
+        let c = capture_order(&db, &sys(), order("W-1", &[("A", 2), ("B", 1)]), None, None)
             .await
             .unwrap();
         assert!(c.created);
@@ -146,16 +171,16 @@ store_test!(
         );
 
         // The same order again, by channel + external id or by Idempotency-Key.
-        let again = capture::capture(&db, &sys(), order("W-1", &[("A", 2), ("B", 1)]), None, None)
+        let again = capture_order(&db, &sys(), order("W-1", &[("A", 2), ("B", 1)]), None, None)
             .await
             .unwrap();
         assert!(!again.created);
         assert_eq!(again.order.id, o.id);
         let idem = Idempotency::new("key-1", b"body").unwrap();
-        let first = capture::capture(&db, &sys(), order("W-2", &[("A", 1)]), Some(&idem), None)
+        let first = capture_order(&db, &sys(), order("W-2", &[("A", 1)]), Some(&idem), None)
             .await
             .unwrap();
-        let replay = capture::capture(&db, &sys(), order("W-2", &[("A", 1)]), Some(&idem), None)
+        let replay = capture_order(&db, &sys(), order("W-2", &[("A", 1)]), Some(&idem), None)
             .await
             .unwrap();
         assert_eq!((first.created, replay.created), (true, false));
@@ -184,7 +209,7 @@ store_test!(
                     id: format!("delivery-{}", i % 3),
                     topic: "orders/create".into(),
                 };
-                capture::capture(
+                capture_order(
                     &db,
                     &sys(),
                     order("W-9", &[("A", 1), ("B", 1)]),
@@ -217,7 +242,7 @@ store_test!(
         shop(&db).await;
         let mut pending = order("W-3", &[("A", 1)]);
         pending.payment_status = "pending".into();
-        let o = capture::capture(&db, &sys(), pending, None, None)
+        let o = capture_order(&db, &sys(), pending, None, None)
             .await
             .unwrap()
             .order;
@@ -281,7 +306,7 @@ store_test!(
     a_short_order_is_a_backorder_until_stock_arrives_and_reserving_releases_it,
     |db: Db| async move {
         shop(&db).await;
-        let o = capture::capture(&db, &sys(), order("W-4", &[("A", 3), ("B", 9)]), None, None)
+        let o = capture_order(&db, &sys(), order("W-4", &[("A", 3), ("B", 9)]), None, None)
             .await
             .unwrap()
             .order;
@@ -322,7 +347,7 @@ store_test!(
     cancelling_releases_the_stock_and_a_second_cancel_is_a_typed_error,
     |db: Db| async move {
         shop(&db).await;
-        let o = capture::capture(&db, &sys(), order("W-5", &[("A", 2)]), None, None)
+        let o = capture_order(&db, &sys(), order("W-5", &[("A", 2)]), None, None)
             .await
             .unwrap()
             .order;
@@ -353,7 +378,7 @@ store_test!(
         shop(&db).await;
         let mut o = order("W-6", &[("A", 1)]);
         o.shipping.address.as_mut().unwrap().postcode = String::new();
-        let o = capture::capture(&db, &sys(), o, None, None)
+        let o = capture_order(&db, &sys(), o, None, None)
             .await
             .unwrap()
             .order;
@@ -464,6 +489,7 @@ store_test!(
             panic!("an order delivery")
         };
         assert!(first.created);
+        same_as_stored(&db, &first.order).await;
         // 3 × 199.00 is 597.00, not the 398.00 the payload states: held, not corrected.
         assert_eq!(first.order.status, "received");
         assert_eq!(first.order.holds[0].reason, "totals_mismatch");
@@ -525,7 +551,7 @@ store_test!(
             };
             o.placed_at = Some(format!("2026-11-0{}T12:00:00Z", i + 1));
             o.tags = if i < 2 { vec!["promo".into()] } else { vec![] };
-            capture::capture(&db, &sys(), o, None, None).await.unwrap();
+            capture_order(&db, &sys(), o, None, None).await.unwrap();
         }
         let list = |f: OrderFilter| {
             let db = db.clone();
@@ -696,7 +722,7 @@ store_test!(
     cancelling_units_of_a_line_releases_their_stock_and_the_last_units_cancel_the_order,
     |db: Db| async move {
         shop(&db).await;
-        let o = capture::capture(
+        let o = capture_order(
             &db,
             &sys(),
             order("W-20", &[("A", 3), ("B", 2)]),
