@@ -27,6 +27,7 @@ use crate::{
     db::Db,
     error::{Error, Result},
     inventory, orders,
+    sql::{Batch, Val},
     uow::{Change, Idempotency, Uow},
 };
 
@@ -286,8 +287,11 @@ async fn capture_once(
     let placed_at = order.placed_at.map(|t| t.timestamp_micros()).unwrap_or(now);
     let id = uuid::Uuid::now_v7().to_string();
 
+    // Writes nothing in this unit reads again go out with the audit rows and
+    // events, in one batch (see `sql::Batch`).
+    let mut batch = Batch::default();
     // The customer, unified by email. Their history feeds the fraud rules.
-    let customer = upsert_customer(&mut uow, order, placed_at).await?;
+    let customer = upsert_customer(&mut uow, order, placed_at, &mut batch).await?;
 
     let mut priced = order.clone();
     priced.prices_include_tax |= channel.prices_include_tax;
@@ -334,7 +338,7 @@ async fn capture_once(
     // payment that failed). A refusal rolls back to the savepoint and holds.
     let mut reserved = None;
     if unknown.is_empty() && order.payment != PaymentStatus::Failed {
-        match reserve_or_hold(&mut uow, &known.from, &found, &number).await? {
+        match reserve_or_hold(&mut uow, &known.from, &found, &number, &mut batch).await? {
             Ok(r) => reserved = Some(r),
             Err(hold) => holds.push(hold),
         }
@@ -344,8 +348,8 @@ async fn capture_once(
     } else {
         OrderStatus::Received
     };
-    let inserted = insert_order(
-        &mut uow,
+    insert_order(
+        &mut batch,
         &NewRow {
             id: &id,
             channel_id: &channel.id,
@@ -361,17 +365,13 @@ async fn capture_once(
             holds: holds.len() as i64,
             reservation: reserved.as_ref().map(|r| (r.0.id.as_str(), r.1.as_deref())),
         },
-    )
-    .await?;
-    if !inserted {
-        // Dropping the unit of work undoes the reservation too.
-        return Ok(Outcome::Duplicate);
-    }
+        now,
+    );
     let by = ctx.actor.name.clone();
-    let mut hold_views = Vec::with_capacity(holds.len());
-    for h in &holds {
-        hold_views.push(insert_hold(&mut uow, &id, h, &by).await?);
-    }
+    let hold_views: Vec<OrderHold> = holds
+        .iter()
+        .map(|h| insert_hold(&mut batch, &id, h, (&by, now)))
+        .collect();
     let total = Money::from_minor(totals.total, order.currency);
     uow.record(
         Change {
@@ -435,7 +435,15 @@ async fn capture_once(
         order_id: id.clone(),
     })
     .await?;
-    let written = uow.commit_written().await?;
+    let written = match uow.commit_written(batch).await {
+        Ok(w) => w,
+        // The (channel, external id) was taken by a concurrent capture on
+        // another connection (PostgreSQL); nothing of this attempt remains.
+        Err(Error::Database(sqlx::Error::Database(d))) if d.is_unique_violation() => {
+            return Ok(Outcome::Duplicate)
+        }
+        Err(e) => return Err(e),
+    };
     crate::ORDERS_CAPTURED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let reservation = reserved.map(|r| r.0);
     // The answer is built from what was just written rather than read back:
@@ -554,7 +562,13 @@ struct CustomerFacts {
 
 /// Creates or updates the customer for the order's email and files its
 /// addresses in their address book.
-async fn upsert_customer(uow: &mut Uow, order: &NewOrder, placed_at: i64) -> Result<CustomerFacts> {
+/// The address book insert goes into `batch`.
+async fn upsert_customer(
+    uow: &mut Uow,
+    order: &NewOrder,
+    placed_at: i64,
+    batch: &mut Batch,
+) -> Result<CustomerFacts> {
     let now = uow.now();
     let email = order.customer.email.as_str().to_string();
     let name = if order.customer.name.is_empty() {
@@ -599,16 +613,17 @@ async fn upsert_customer(uow: &mut Uow, order: &NewOrder, placed_at: i64) -> Res
             5,
             book.len(),
         ) + " on conflict (customer_id, fingerprint) do nothing";
-        let mut q = sqlx::query(&sql);
+        let mut args = Vec::with_capacity(book.len() * 5);
         for a in book {
-            q = q
-                .bind(uuid::Uuid::now_v7().to_string())
-                .bind(&id)
-                .bind(a.fingerprint())
-                .bind(serde_json::to_string(a).unwrap_or_default())
-                .bind(now);
+            args.extend([
+                Val::Text(uuid::Uuid::now_v7().to_string()),
+                id.as_str().into(),
+                a.fingerprint().into(),
+                serde_json::to_string(a).unwrap_or_default().into(),
+                now.into(),
+            ]);
         }
-        q.execute(&mut *uow.tx).await?;
+        batch.push(sql, args);
     }
     Ok(CustomerFacts {
         id,
@@ -637,88 +652,87 @@ struct NewRow<'a> {
     reservation: Option<(&'a str, Option<&'a str>)>,
 }
 
-/// Writes the order, its lines and its tags. False when the (channel,
-/// external id) is already taken by a concurrent capture.
-async fn insert_order(uow: &mut Uow, r: &NewRow<'_>) -> Result<bool> {
-    let now = uow.now();
+/// Adds the order, its lines and its tags to `batch`. Run on its own, a
+/// unique violation means the (channel, external id) was taken by a
+/// concurrent capture.
+fn insert_order(batch: &mut Batch, r: &NewRow<'_>, now: i64) {
     let order = r.order;
-    let stated = stated_json(order);
     let cancelled = r.status == OrderStatus::Cancelled;
-    let inserted = sqlx::query(
+    batch.push(
         "insert into sales_order (order_id, channel_id, number, external_id, customer_email, ship_postcode, status, currency, total_minor, placed_at,
             version, created_at, updated_at, customer_id, customer_name, payment_status, subtotal_minor, discount_minor, shipping_minor, tax_minor,
             prices_include_tax, stated_json, ship_to_json, bill_to_json, ship_country, shipping_method, fraud_score, fraud_reasons_json,
             hold_count, manual_touches, note, cancelled_at, reservation_id, warehouse_code)
          values ($1, $2, $3, $4, $5, $6, $27, $7, $8, $9, 1, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $29, 0, $26, $28, $30, $31)",
-    )
-    .bind(r.id)
-    .bind(r.channel_id)
-    .bind(r.number)
-    .bind(&order.external_id)
-    .bind(order.customer.email.as_str())
-    .bind(&order.ship_to.postcode)
-    .bind(order.currency.code())
-    .bind(r.totals.total)
-    .bind(r.placed_at)
-    .bind(now)
-    .bind(r.customer_id)
-    .bind(r.name)
-    .bind(order.payment.as_str())
-    .bind(r.totals.subtotal)
-    .bind(r.totals.discount)
-    .bind(r.totals.shipping)
-    .bind(r.totals.tax)
-    .bind(i16::from(order.prices_include_tax))
-    .bind(stated.to_string())
-    .bind(serde_json::to_string(&order.ship_to).unwrap_or_default())
-    .bind(order.bill_to.as_ref().map(|b| serde_json::to_string(b).unwrap_or_default()))
-    .bind(&order.ship_to.country)
-    .bind(&order.shipping_method)
-    .bind(r.fraud.score)
-    .bind(serde_json::to_string(&r.fraud.reasons).unwrap_or_default())
-    .bind(&order.note)
-    .bind(r.status.as_str())
-    .bind(cancelled.then_some(r.placed_at))
-    .bind(r.holds)
-    .bind(r.reservation.map(|(id, _)| id))
-    .bind(r.reservation.and_then(|(_, w)| w))
-    .execute(&mut *uow.tx)
-    .await;
-    match inserted {
-        Ok(_) => {}
-        Err(sqlx::Error::Database(d)) if d.is_unique_violation() => return Ok(false),
-        Err(e) => return Err(e.into()),
-    }
+        vec![
+            r.id.into(),
+            r.channel_id.into(),
+            r.number.into(),
+            order.external_id.as_str().into(),
+            order.customer.email.as_str().into(),
+            order.ship_to.postcode.as_str().into(),
+            order.currency.code().into(),
+            r.totals.total.into(),
+            r.placed_at.into(),
+            now.into(),
+            r.customer_id.into(),
+            r.name.into(),
+            order.payment.as_str().into(),
+            r.totals.subtotal.into(),
+            r.totals.discount.into(),
+            r.totals.shipping.into(),
+            r.totals.tax.into(),
+            i16::from(order.prices_include_tax).into(),
+            stated_json(order).to_string().into(),
+            serde_json::to_string(&order.ship_to).unwrap_or_default().into(),
+            order
+                .bill_to
+                .as_ref()
+                .map(|b| serde_json::to_string(b).unwrap_or_default())
+                .into(),
+            order.ship_to.country.as_str().into(),
+            order.shipping_method.as_str().into(),
+            r.fraud.score.into(),
+            serde_json::to_string(&r.fraud.reasons).unwrap_or_default().into(),
+            order.note.as_str().into(),
+            r.status.as_str().into(),
+            cancelled.then_some(r.placed_at).into(),
+            r.holds.into(),
+            r.reservation.map(|(id, _)| id).into(),
+            r.reservation.and_then(|(_, w)| w).into(),
+        ],
+    );
     for (c, chunk) in order.lines.chunks(32).enumerate() {
-        let sql = crate::sql::values_rows(
-            "insert into order_line (order_id, line_no, sku, product_id, name, quantity, cancelled_quantity, unit_price_minor, discount_minor) values ",
-            9,
-            chunk.len(),
-        );
-        let mut q = sqlx::query(&sql);
+        let mut args = Vec::with_capacity(chunk.len() * 9);
         for (j, l) in chunk.iter().enumerate() {
             let i = c * 32 + j;
-            q = q
-                .bind(r.id)
-                .bind(i as i64)
-                .bind(&l.sku)
-                .bind(r.product_ids.get(i).cloned().flatten())
-                .bind(&l.name)
-                .bind(l.quantity)
-                .bind(if cancelled { l.quantity } else { 0 })
-                .bind(l.unit_price.minor())
-                .bind(l.discount.minor());
+            args.extend([
+                r.id.into(),
+                (i as i64).into(),
+                l.sku.as_str().into(),
+                r.product_ids.get(i).cloned().flatten().into(),
+                l.name.as_str().into(),
+                l.quantity.into(),
+                (if cancelled { l.quantity } else { 0 }).into(),
+                l.unit_price.minor().into(),
+                l.discount.minor().into(),
+            ]);
         }
-        q.execute(&mut *uow.tx).await?;
+        batch.push(
+            crate::sql::values_rows(
+                "insert into order_line (order_id, line_no, sku, product_id, name, quantity, cancelled_quantity, unit_price_minor, discount_minor) values ",
+                9,
+                chunk.len(),
+            ),
+            args,
+        );
     }
     for t in &order.tags {
-        sqlx::query("insert into order_tag (order_id, tag) values ($1, $2)")
-            .bind(r.id)
-            .bind(t)
-            .execute(&mut *uow.tx)
-            .await?;
+        batch.push(
+            "insert into order_tag (order_id, tag) values ($1, $2)",
+            vec![r.id.into(), t.as_str().into()],
+        );
     }
-    Ok(true)
 }
 
 /// Imports finished orders (a migration from an earlier system, or the demo
@@ -770,7 +784,9 @@ pub async fn import_history(db: &Db, ctx: &Ctx, orders: &[(OrderIn, &str)]) -> R
                 .placed_at
                 .map(|t| t.timestamp_micros())
                 .unwrap_or_else(|| uow.now());
-            let customer = upsert_customer(&mut uow, order, placed_at).await?;
+            let mut batch = Batch::default();
+            let now = uow.now();
+            let customer = upsert_customer(&mut uow, order, placed_at, &mut batch).await?;
             let mut priced = order.clone();
             priced.prices_include_tax |= channel.prices_include_tax;
             let totals = capture::totals(&priced, channel.rate);
@@ -787,7 +803,7 @@ pub async fn import_history(db: &Db, ctx: &Ctx, orders: &[(OrderIn, &str)]) -> R
             let id = uuid::Uuid::now_v7().to_string();
             let number = next_order_number(&mut uow).await?;
             insert_order(
-                &mut uow,
+                &mut batch,
                 &NewRow {
                     id: &id,
                     channel_id: &channel.id,
@@ -806,8 +822,10 @@ pub async fn import_history(db: &Db, ctx: &Ctx, orders: &[(OrderIn, &str)]) -> R
                     holds: 0,
                     reservation: None,
                 },
-            )
-            .await?;
+                now,
+            );
+            // Run now: the next order's `seen` must find this one.
+            batch.run(&mut uow.tx, uow.backend).await?;
             numbers.push(number);
         }
         if numbers.is_empty() {
@@ -869,27 +887,26 @@ pub(crate) async fn next_order_number(uow: &mut Uow) -> Result<String> {
     Ok(format!("SO-{n}"))
 }
 
-/// Places a hold; returns it as the order views show it.
-pub(crate) async fn insert_hold(
-    uow: &mut Uow,
+/// Adds a hold placed `at` to `batch`; returns it as the order views show it.
+pub(crate) fn insert_hold(
+    batch: &mut Batch,
     order_id: &str,
     h: &Hold,
-    by: &str,
-) -> Result<OrderHold> {
+    (by, at): (&str, i64),
+) -> OrderHold {
     let id = uuid::Uuid::now_v7().to_string();
-    let at = uow.now();
-    sqlx::query(
+    batch.push(
         "insert into order_hold (hold_id, order_id, reason, detail, active, placed_at, placed_by) values ($1, $2, $3, $4, 1, $5, $6)",
-    )
-    .bind(&id)
-    .bind(order_id)
-    .bind(h.reason.as_str())
-    .bind(&h.detail)
-    .bind(at)
-    .bind(by)
-    .execute(&mut *uow.tx)
-    .await?;
-    Ok(OrderHold {
+        vec![
+            id.as_str().into(),
+            order_id.into(),
+            h.reason.as_str().into(),
+            h.detail.as_str().into(),
+            at.into(),
+            by.into(),
+        ],
+    );
+    OrderHold {
         id,
         reason: h.reason.as_str().to_string(),
         label: h.reason.label().to_string(),
@@ -900,7 +917,7 @@ pub(crate) async fn insert_hold(
         released_at: None,
         released_by: None,
         release_note: None,
-    })
+    }
 }
 
 /// Reserves: on success the reservation and the warehouse holding most of
@@ -911,8 +928,9 @@ pub(crate) async fn reserve_or_hold(
     from: &inventory::ReserveFrom,
     lines: &[(inventory::ProductRef, i64)],
     reference: &str,
+    batch: &mut Batch,
 ) -> Result<std::result::Result<(Reservation, Option<String>), Hold>> {
-    match inventory::reserve_resolved(uow, from, lines, reference).await {
+    match inventory::reserve_resolved(uow, from, lines, reference, batch).await {
         Ok(r) => {
             let mut by_wh: Vec<(String, i64)> = Vec::new();
             for a in r.lines.iter().flat_map(|l| &l.allocations) {

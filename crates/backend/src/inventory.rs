@@ -1569,7 +1569,10 @@ pub(crate) async fn reserve_in(
     reference: &str,
 ) -> Result<Reservation> {
     let (from, lines) = resolve_reservation(uow, input).await?;
-    reserve_resolved(uow, &from, &lines, reference).await
+    let mut batch = crate::sql::Batch::default();
+    let reservation = reserve_resolved(uow, &from, &lines, reference, &mut batch).await?;
+    batch.run(&mut uow.tx, uow.backend).await?;
+    Ok(reservation)
 }
 
 /// Looks up a reservation request's channel and products, naming every line
@@ -1639,11 +1642,14 @@ pub(crate) async fn reserve_from(
 /// Reserves `lines` (products already looked up, with quantities) and
 /// records it. Stock moves only through conditional updates, so concurrent
 /// reservations never take more than is spare.
+/// The stock is held at once; the reservation's rows go into `batch`, for the
+/// caller to run.
 pub(crate) async fn reserve_resolved(
     uow: &mut Uow,
     from: &ReserveFrom,
     lines: &[(ProductRef, i64)],
     reference: &str,
+    batch: &mut crate::sql::Batch,
 ) -> Result<Reservation> {
     let id = uuid::Uuid::now_v7().to_string();
     let now = uow.now();
@@ -1721,14 +1727,16 @@ pub(crate) async fn reserve_resolved(
             });
         }
     }
-    sqlx::query("insert into reservation (reservation_id, reference, channel_id, status, lines_json, version, created_at, updated_at) values ($1, $2, $3, 'active', $4, 1, $5, $5)")
-        .bind(&id)
-        .bind(reference)
-        .bind(from.channel.as_ref().map(|c| c.0.clone()))
-        .bind(&lines_json)
-        .bind(now)
-        .execute(&mut *uow.tx)
-        .await?;
+    batch.push(
+        "insert into reservation (reservation_id, reference, channel_id, status, lines_json, version, created_at, updated_at) values ($1, $2, $3, 'active', $4, 1, $5, $5)",
+        vec![
+            id.as_str().into(),
+            reference.into(),
+            from.channel.as_ref().map(|c| c.0.clone()).into(),
+            lines_json.into(),
+            now.into(),
+        ],
+    );
     // One allocation row per (line, product, warehouse).
     let mut allocs: Vec<(usize, String, String, WarehouseRef, i64)> = Vec::new();
     for t in taken {
@@ -1746,17 +1754,18 @@ pub(crate) async fn reserve_resolved(
             6,
             chunk.len(),
         );
-        let mut q = sqlx::query(&sql);
+        let mut args = Vec::with_capacity(chunk.len() * 6);
         for (line, pid, sku, wh, units) in chunk {
-            q = q
-                .bind(&id)
-                .bind(*line as i64)
-                .bind(sku)
-                .bind(pid)
-                .bind(&wh.id)
-                .bind(*units);
+            args.extend([
+                id.as_str().into(),
+                (*line as i64).into(),
+                sku.as_str().into(),
+                pid.as_str().into(),
+                wh.id.as_str().into(),
+                (*units).into(),
+            ]);
         }
-        q.execute(&mut *uow.tx).await?;
+        batch.push(sql, args);
     }
     allocs.sort_by(|a, b| (a.0, &a.3.code, &a.2).cmp(&(b.0, &b.3.code, &b.2)));
     let reservation = Reservation {

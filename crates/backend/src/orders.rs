@@ -1138,7 +1138,9 @@ async fn add_hold(
     hold: &domain::capture::Hold,
 ) -> Result<()> {
     let by = uow.ctx.actor.name.clone();
-    crate::capture::insert_hold(uow, id, hold, &by).await?;
+    let mut batch = crate::sql::Batch::default();
+    crate::capture::insert_hold(&mut batch, id, hold, (&by, uow.now()));
+    batch.run(&mut uow.tx, uow.backend).await?;
     sqlx::query("update sales_order set hold_count = hold_count + 1 where order_id = $1")
         .bind(id)
         .execute(&mut *uow.tx)
@@ -1174,8 +1176,10 @@ async fn reserve_open_lines(
         lines: open_lines(uow, id).await?,
     };
     let (from, lines) = crate::inventory::resolve_reservation(uow, &input).await?;
-    match crate::capture::reserve_or_hold(uow, &from, &lines, &e.number).await? {
+    let mut batch = crate::sql::Batch::default();
+    match crate::capture::reserve_or_hold(uow, &from, &lines, &e.number, &mut batch).await? {
         Ok((r, wh)) => {
+            batch.run(&mut uow.tx, uow.backend).await?;
             sqlx::query("update sales_order set reservation_id = $2, warehouse_code = $3 where order_id = $1")
                 .bind(id)
                 .bind(r.id)

@@ -4,12 +4,13 @@
 use domain::events::Event;
 use serde::{de::DeserializeOwned, Serialize};
 use sha2::{Digest, Sha256};
+use sqlx::Row;
 
 use crate::{
     ctx::Ctx,
     db::{Backend, Db},
     error::{Error, Result},
-    sql,
+    sql::{self, Batch, Val},
     writer::WriteTx,
 };
 
@@ -53,6 +54,23 @@ const ROWS_PER_INSERT: usize = 16;
 
 const AUDIT_SQL: &str = "insert into audit_log (audit_id, occurred_at, actor_kind, actor_id, actor_name, request_id, action, entity, entity_id, before_json, after_json) values ";
 const EVENT_SQL: &str = "insert into event (seq, event_id, event_type, version, entity, entity_id, actor_kind, actor_id, actor_name, request_id, payload, occurred_at) values ";
+
+/// The event insert for `rows` events, each numbered from the counter.
+fn event_rows(rows: usize) -> String {
+    let mut sql = EVENT_SQL.to_string();
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        let base = r * 12;
+        sql.push_str(&format!(
+            "((select value from sequence_counter where name = 'event') + ${}, {})",
+            base + 1,
+            sql::params(base + 2, 11)
+        ));
+    }
+    sql
+}
 
 struct Pending {
     at: i64,
@@ -153,56 +171,68 @@ impl Uow {
     /// Writes the recorded audit rows and events: multi-row inserts, and one
     /// update of the event counter for all of them.
     async fn flush(&mut self) -> Result<()> {
+        self.flush_with(Batch::default()).await
+    }
+
+    /// Runs `batch`, then writes the recorded audit rows and events, all as
+    /// one batch (see `sql::Batch`).
+    async fn flush_with(&mut self, mut batch: Batch) -> Result<()> {
         if self.pending.is_empty() {
+            batch.run(&mut self.tx, self.backend).await?;
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
         let n = pending.len() as i64;
-        let last: i64 = sqlx::query_scalar(
+        batch.push(
             "update sequence_counter set value = value + $1 where name = 'event' returning value",
-        )
-        .bind(n)
-        .fetch_one(&mut *self.tx)
-        .await?;
-        let first = last - n + 1;
+            vec![n.into()],
+        );
         let request_id = self.ctx.request_id.clone();
         for (c, chunk) in pending.chunks(ROWS_PER_INSERT).enumerate() {
-            let sql = sql::values_rows(AUDIT_SQL, 11, chunk.len());
-            let mut q = sqlx::query(&sql);
+            let mut args = Vec::with_capacity(chunk.len() * 11);
             for p in chunk {
-                q = q
-                    .bind(uuid::Uuid::now_v7().to_string())
-                    .bind(p.at)
-                    .bind(p.actor_kind)
-                    .bind(p.actor_id.clone())
-                    .bind(p.actor_name.clone())
-                    .bind(request_id.clone())
-                    .bind(p.action.clone())
-                    .bind(p.entity.clone())
-                    .bind(p.entity_id.clone())
-                    .bind(p.before.clone())
-                    .bind(p.after.clone());
+                args.extend([
+                    Val::Text(uuid::Uuid::now_v7().to_string()),
+                    p.at.into(),
+                    p.actor_kind.into(),
+                    p.actor_id.clone().into(),
+                    p.actor_name.clone().into(),
+                    request_id.clone().into(),
+                    p.action.clone().into(),
+                    p.entity.clone().into(),
+                    p.entity_id.clone().into(),
+                    p.before.clone().into(),
+                    p.after.clone().into(),
+                ]);
             }
-            q.execute(&mut *self.tx).await?;
-            let sql = sql::values_rows(EVENT_SQL, 12, chunk.len());
-            let mut q = sqlx::query(&sql);
+            batch.push(sql::values_rows(AUDIT_SQL, 11, chunk.len()), args);
+            // Event numbers come from the counter just updated, in the same
+            // batch: `last - n + k` for the k-th event.
+            let mut args = Vec::with_capacity(chunk.len() * 12);
             for (i, p) in chunk.iter().enumerate() {
-                q = q
-                    .bind(first + (c * ROWS_PER_INSERT + i) as i64)
-                    .bind(uuid::Uuid::now_v7().to_string())
-                    .bind(p.event_type)
-                    .bind(p.event_version)
-                    .bind(p.event_entity.clone())
-                    .bind(p.event_entity_id.clone())
-                    .bind(p.actor_kind)
-                    .bind(p.actor_id.clone())
-                    .bind(p.actor_name.clone())
-                    .bind(request_id.clone())
-                    .bind(p.payload.clone())
-                    .bind(p.at);
+                args.extend([
+                    Val::I64((c * ROWS_PER_INSERT + i + 1) as i64 - n),
+                    Val::Text(uuid::Uuid::now_v7().to_string()),
+                    p.event_type.into(),
+                    p.event_version.into(),
+                    p.event_entity.clone().into(),
+                    p.event_entity_id.clone().into(),
+                    p.actor_kind.into(),
+                    p.actor_id.clone().into(),
+                    p.actor_name.clone().into(),
+                    request_id.clone().into(),
+                    p.payload.clone().into(),
+                    p.at.into(),
+                ]);
             }
-            q.execute(&mut *self.tx).await?;
+            batch.push(event_rows(chunk.len()), args);
         }
+        let rows = batch.run(&mut self.tx, self.backend).await?;
+        let last: i64 = rows
+            .last()
+            .ok_or_else(|| Error::Internal("the event counter returned nothing".into()))?
+            .try_get(0)?;
+        let first = last - n + 1;
         self.written
             .extend(pending.into_iter().enumerate().map(|(i, p)| Written {
                 seq: first + i as i64,
@@ -308,12 +338,13 @@ impl Uow {
     }
 
     pub async fn commit(self) -> Result<()> {
-        self.commit_written().await.map(drop)
+        self.commit_written(Batch::default()).await.map(drop)
     }
 
-    /// Commits, and returns the events the unit of work wrote.
-    pub(crate) async fn commit_written(mut self) -> Result<Vec<Written>> {
-        self.flush().await?;
+    /// Runs the writes gathered in `batch` with the audit rows and events,
+    /// commits, and returns the events the unit of work wrote.
+    pub(crate) async fn commit_written(mut self, batch: Batch) -> Result<Vec<Written>> {
+        self.flush_with(batch).await?;
         let Uow {
             tx,
             db,
