@@ -347,6 +347,60 @@ pub async fn order_detail(id: String) -> Result<OrderView, ServerFnError> {
     })
 }
 
+/// A channel's price list as its page shows it, with the channels to choose from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriceListView {
+    pub channels: Vec<String>,
+    pub channel: String,
+    pub currency: String,
+    pub page: domain::views::Page<domain::views::ChannelPrice>,
+}
+
+/// One page of a channel's price list; the first channel when none is named.
+#[server(prefix = "/sfn", endpoint = "price_list_page")]
+pub async fn price_list_page(
+    channel: String,
+    q: String,
+    own: bool,
+    cursor: String,
+) -> Result<PriceListView, ServerFnError> {
+    let (db, ctx) = crate::ssr::context().await?;
+    let channels = backend::orders::list_channels(&db, &ctx)
+        .await
+        .map_err(crate::ssr::fail)?;
+    let chosen = channels
+        .iter()
+        .find(|c| c.code.eq_ignore_ascii_case(channel.trim()))
+        .or(channels.first())
+        .cloned();
+    let Some(chosen) = chosen else {
+        return Ok(PriceListView {
+            channels: Vec::new(),
+            channel: String::new(),
+            currency: String::new(),
+            page: domain::views::Page {
+                items: Vec::new(),
+                next_cursor: None,
+            },
+        });
+    };
+    let filter = domain::views::PriceFilter {
+        q: Some(q),
+        own: Some(own),
+        limit: Some(50),
+        cursor: Some(cursor),
+    };
+    let page = backend::price_list::list(&db, &ctx, &chosen.code, &filter)
+        .await
+        .map_err(crate::ssr::fail)?;
+    Ok(PriceListView {
+        channels: channels.into_iter().map(|c| c.code).collect(),
+        channel: chosen.code,
+        currency: chosen.currency,
+        page,
+    })
+}
+
 /// The channels an order report can be imported into.
 #[server(prefix = "/sfn", endpoint = "report_channels")]
 pub async fn report_channels() -> Result<Vec<String>, ServerFnError> {

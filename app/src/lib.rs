@@ -24,6 +24,7 @@ pub mod floor;
 pub mod order_import;
 pub mod orders;
 pub mod portal;
+pub mod prices;
 pub mod signin;
 
 #[cfg(feature = "ssr")]
@@ -65,6 +66,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/command/orders/import") view=order_import::OrderImport ssr=SsrMode::Async />
                 <Route path=path!("/command/orders/import/:id") view=order_import::OrderImportJob ssr=SsrMode::Async />
                 <Route path=path!("/command/orders/:id") view=orders::OrderPage ssr=SsrMode::Async />
+                <Route path=path!("/command/prices") view=prices::Prices ssr=SsrMode::Async />
                 <Route path=path!("/command/products") view=catalog::Products ssr=SsrMode::Async />
                 <Route path=path!("/command/products/new") view=catalog::NewProduct ssr=SsrMode::Async />
                 <Route path=path!("/command/products/:sku") view=catalog::ProductPage ssr=SsrMode::Async />

@@ -90,9 +90,9 @@ fn order_body() -> Value {
         "properties": {
         "channel": {"type": "string"}, "external_id": {"type": "string", "maxLength": 100}, "currency": {"type": "string"},
         "customer": {"oneOf": [{"type": "string", "format": "email"}, {"type": "object", "required": ["email"], "properties": {"email": {"type": "string"}, "name": {"type": "string"}, "phone": {"type": "string"}}}]},
-        "lines": {"type": "array", "minItems": 1, "maxItems": 500, "items": {"type": "object", "required": ["sku", "quantity", "unit_price"], "properties": {
+        "lines": {"type": "array", "minItems": 1, "maxItems": 500, "items": {"type": "object", "required": ["sku", "quantity"], "properties": {
             "sku": {"type": "string"}, "name": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1},
-            "unit_price": amount_schema("price per unit"), "discount": amount_schema("discount on the whole line")}}},
+            "unit_price": amount_schema("price per unit; without it, the channel's list price (GET /api/v1/channels/{code}/prices), and a SKU with none is refused"), "discount": amount_schema("discount on the whole line")}}},
         "shipping": {"type": "object", "properties": {"address": address_schema(), "price": amount_schema("shipping charged"), "method": {"type": "string"}}},
         "billing_address": address_schema(),
         "payment_status": {"enum": ["paid", "authorized", "pending", "failed"]},
@@ -184,6 +184,13 @@ fn reservation_body() -> Value {
         "lines": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["sku", "quantity"], "properties": {
             "sku": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1}}}}},
         "description": "All lines or none. 409 insufficient_stock names the line, the requested and the available quantity."})
+}
+
+fn price_list_body() -> Value {
+    json!({"type": "object", "required": ["prices"], "additionalProperties": false, "properties": {
+        "prices": {"type": "array", "minItems": 1, "maxItems": 1000, "items": {"type": "object", "required": ["sku", "price"], "additionalProperties": false, "properties": {
+            "sku": {"type": "string"},
+            "price": {"type": ["string", "null"], "description": "decimal in the channel's currency; null removes the channel's price, and the catalogue price applies again"}}}}}})
 }
 
 fn buffer_body() -> Value {
@@ -403,6 +410,22 @@ pub const ROUTES: &[RouteDoc] = &[
         summary: "Set the units per SKU and warehouse held back from a channel",
         permission: Some(Permission::ChannelsManage),
         body: Some(buffer_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/channels/{code}/prices",
+        summary: "A channel's price list by SKU: the price charged to an order line sent without unit_price (the channel's own, else the catalogue price in the channel's currency) (query: q, own=true for the channel's own prices only, limit, cursor)",
+        permission: Some(Permission::OrdersRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "put",
+        path: "/api/v1/channels/{code}/prices",
+        summary: "Set or remove a channel's own prices, all or nothing; answers how many were set and removed",
+        permission: Some(Permission::CatalogWrite),
+        body: Some(price_list_body),
         success: 200,
     },
     RouteDoc {

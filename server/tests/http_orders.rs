@@ -269,3 +269,46 @@ A-2,bo@example.com,MUG,x,12.50,2 Oak Ave,Reno,NV,89501,US\n";
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_channel_price_list_is_set_over_the_api_and_prices_lines_sent_without_one() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        let admin = token(&db, Role::Admin).await;
+        let support = token(&db, Role::Support).await;
+        fixtures::warehouse(&db, "EAST").await;
+        fixtures::item(&db, "MUG", "3.00").await;
+        fixtures::receive(&db, "EAST", "MUG", 10).await;
+        let channel = json!({"code": "B2B", "kind": "b2b", "currency": "USD", "warehouses": ["EAST"]});
+        let (s, _) = call(&app, "POST", "/api/v1/channels", &admin, Some(channel), &[]).await;
+        assert_eq!(s, 201);
+
+        let bad = json!({"prices": [{"sku": "MUG", "price": "1.005"}, {"sku": "CUP", "price": "2"}]});
+        let (s, err) = call(&app, "PUT", "/api/v1/channels/B2B/prices", &admin, Some(bad), &[]).await;
+        assert_eq!(s, 422, "{err}");
+        assert!(err["error"]["fields"]["prices[0].price"].is_string(), "{err}");
+        let set = json!({"prices": [{"sku": "MUG", "price": "8.40"}]});
+        let (s, _) = call(&app, "PUT", "/api/v1/channels/B2B/prices", &support, Some(set.clone()), &[]).await;
+        assert_eq!(s, 403);
+        let (s, changed) = call(&app, "PUT", "/api/v1/channels/B2B/prices", &admin, Some(set), &[]).await;
+        assert_eq!((s, &changed), (200, &json!({"channel": "B2B", "set": 1, "removed": 0})));
+        let (s, list) = call(&app, "GET", "/api/v1/channels/B2B/prices?own=true", &support, None, &[]).await;
+        assert_eq!(s, 200, "{list}");
+        assert_eq!(list["items"][0]["sku"], "MUG");
+        assert_eq!(list["items"][0]["price"], list["items"][0]["channel_price"]);
+
+        let order = json!({"channel": "B2B", "external_id": "PO-7", "currency": "USD", "customer": "buyer@example.com",
+            "lines": [{"sku": "MUG", "quantity": 3}], "payment_status": "paid",
+            "shipping": {"address": {"name": "Buyer", "line1": "1 Main St", "city": "Austin", "region": "TX", "postcode": "78701", "country": "US"}}});
+        let (s, created) = call(&app, "POST", "/api/v1/orders", &admin, Some(order), &[]).await;
+        assert_eq!(s, 201, "{created}");
+        assert_eq!(created["lines"][0]["unit_price"], list["items"][0]["price"]);
+        let unpriced = json!({"channel": "B2B", "external_id": "PO-8", "currency": "USD", "customer": "buyer@example.com",
+            "lines": [{"sku": "CUP", "quantity": 1}], "payment_status": "paid"});
+        let (s, err) = call(&app, "POST", "/api/v1/orders", &admin, Some(unpriced), &[]).await;
+        assert_eq!(s, 422, "{err}");
+        assert!(err["error"]["fields"]["lines[0].unit_price"].as_str().unwrap().contains("CUP has no price"));
+        assert_eq!(orders(&db).await, 1);
+    })
+    .await;
+}

@@ -73,6 +73,7 @@ pub async fn capture(
     delivery: Option<&Delivery>,
 ) -> Result<Captured> {
     ctx.require(Permission::OrdersWrite)?;
+    let input = priced_from_list(db, input).await?;
     let order = NewOrder::parse(&input)?;
     if !ctx.actor.scope.allows_channel(&order.channel) {
         return Err(Error::OutOfScope {
@@ -114,6 +115,32 @@ pub async fn capture(
             Err(e) => return Err(e),
         }
     }
+}
+
+/// Lines sent without a unit price are charged the channel's list price (see
+/// `price_list`); a line that has none stays unpriced, and parsing names it.
+async fn priced_from_list(db: &Db, mut input: OrderIn) -> Result<OrderIn> {
+    let missing: Vec<&str> = input
+        .lines
+        .iter()
+        .filter(|l| l.unit_price.is_none())
+        .map(|l| l.sku.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if missing.is_empty() {
+        return Ok(input);
+    }
+    let mut conn = db.pool.acquire().await?;
+    let channel = input.channel.trim().to_ascii_uppercase();
+    let prices = crate::price_list::prices_for(&mut conn, &channel, &missing).await?;
+    for l in input.lines.iter_mut().filter(|l| l.unit_price.is_none()) {
+        if let Some((minor, currency)) = prices.get(l.sku.trim()) {
+            l.unit_price = Some(capture::AmountIn::Text(
+                Money::from_minor(*minor, *currency).amount().to_string(),
+            ));
+        }
+    }
+    Ok(input)
 }
 
 /// What capture needs to know of the channel: its row, and the tax rate for

@@ -458,12 +458,7 @@ fn tracking_code(p: &NewProduct) -> i16 {
 pub async fn list_products(db: &Db, ctx: &Ctx, filter: &ProductFilter) -> Result<Page<ProductRow>> {
     ctx.require(Permission::InventoryRead)?;
     let limit = page_limit(filter.limit);
-    let q = filter
-        .q
-        .as_deref()
-        .map(str::trim)
-        .filter(|q| !q.is_empty())
-        .map(|q| format!("%{}%", q.to_lowercase()));
+    let q = crate::sql::contains(filter.q.as_deref());
     let status = match filter.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some("active") => Some(1i16),

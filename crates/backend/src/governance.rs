@@ -359,12 +359,7 @@ pub async fn list_users(db: &Db, ctx: &Ctx, filter: &UserFilter) -> Result<Page<
         ),
         None => None,
     };
-    let q = filter
-        .q
-        .as_deref()
-        .map(str::trim)
-        .filter(|q| !q.is_empty())
-        .map(|q| format!("%{}%", q.to_lowercase()));
+    let q = crate::sql::contains(filter.q.as_deref());
     let rows = sqlx::query(&format!(
         "select {USER_COLUMNS} from app_user
          where ($1 is null or role = $1)

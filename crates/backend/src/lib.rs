@@ -16,6 +16,7 @@ pub mod governance;
 pub mod inventory;
 pub mod order_import;
 pub mod orders;
+pub mod price_list;
 pub mod seed;
 mod seed_catalog;
 mod seed_orders;

@@ -185,6 +185,7 @@ pub async fn seed(db: &Db, password: &str, scale: u32) -> Result<SeedReport> {
         .unwrap_or_default()
         .date_naive();
     let catalog = crate::seed_catalog::seed_catalog(db, &ctx, &codes, today).await?;
+    trade_prices(db, &ctx).await?;
     let orders = crate::seed_orders::seed_orders(db, &ctx, scale, ctx.now()).await?;
     Ok(SeedReport {
         created: true,
@@ -197,4 +198,38 @@ pub async fn seed(db: &Db, password: &str, scale: u32) -> Result<SeedReport> {
         open_orders: orders.open,
         held_orders: orders.held,
     })
+}
+
+/// The B2B channel's trade prices: 15% off the catalogue price for every
+/// fourth product, so its price list has both kinds of entry.
+async fn trade_prices(db: &Db, ctx: &Ctx) -> Result<()> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "select p.sku, pp.price_minor from product p
+         join product_price pp on pp.product_id = p.product_id and pp.currency = 'USD'
+         where p.active = 1 order by p.sku",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let entries: Vec<domain::orders::PriceEntryInput> = rows
+        .into_iter()
+        .step_by(4)
+        .map(|(sku, minor)| domain::orders::PriceEntryInput {
+            sku,
+            price: Some(
+                domain::Money::from_minor(
+                    minor * 85 / 100,
+                    domain::Currency::parse("USD").expect("USD is a currency"),
+                )
+                .amount()
+                .to_string(),
+            ),
+        })
+        .collect();
+    for chunk in entries.chunks(domain::orders::MAX_PRICE_CHANGES) {
+        let input = domain::orders::PriceListInput {
+            prices: chunk.to_vec(),
+        };
+        crate::price_list::set(db, ctx, "B2B", &input).await?;
+    }
+    Ok(())
 }

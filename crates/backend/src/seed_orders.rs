@@ -179,7 +179,11 @@ fn line(rng: &mut Lcg, items: &[Sellable], units: u64) -> LineIn {
         sku,
         name,
         quantity: 1 + rng.next(units) as i64,
-        unit_price: AmountIn::Text(format!("{}.{:02}", price / 100, price % 100)),
+        unit_price: Some(AmountIn::Text(format!(
+            "{}.{:02}",
+            price / 100,
+            price % 100
+        ))),
         discount: None,
     }
 }
@@ -330,7 +334,7 @@ pub async fn seed_orders(db: &Db, ctx: &Ctx, scale: u32, now_micros: i64) -> Res
                     quantity: 6,
                     ..line(&mut rng, &items[..items.len().min(40)], 1)
                 }];
-                o.lines[0].unit_price = AmountIn::Text("249.00".into());
+                o.lines[0].unit_price = Some(AmountIn::Text("249.00".into()));
             }
             17 => {
                 if let Some(a) = o.shipping.address.as_mut() {

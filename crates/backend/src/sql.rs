@@ -23,6 +23,14 @@ pub(crate) fn values_rows(prefix: &str, cols: usize, rows: usize) -> String {
     sql
 }
 
+/// A search box's text as a case-insensitive `like` pattern for "contains"
+/// (compare with `lower(column)`); `None` when the box is blank.
+pub(crate) fn contains(q: Option<&str>) -> Option<String> {
+    q.map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("%{}%", q.to_lowercase()))
+}
+
 /// `$from, $from+1, …` for `n` parameters: the inside of an `in (…)` list.
 pub(crate) fn params(from: usize, n: usize) -> String {
     (from..from + n)

@@ -617,6 +617,26 @@ store_test!(
             channels.iter().map(|c| c.code.as_str()).collect::<Vec<_>>(),
             vec!["AMAZON", "B2B", "WALMART", "WEB"]
         );
+        // B2B has trade prices of its own for some products.
+        let trade = backend::price_list::list(
+            &db,
+            &admin(),
+            "B2B",
+            &domain::views::PriceFilter {
+                own: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(!trade.items.is_empty());
+        assert!(trade
+            .items
+            .iter()
+            .all(
+                |p| p.channel_price.map(|m| m.minor()) < p.catalogue_price.map(|m| m.minor())
+                    && p.price == p.channel_price
+            ));
         // A year of history and today's open orders, a few held for each reason.
         assert!(first.history_orders > 5_000, "{}", first.history_orders);
         assert_eq!((first.open_orders, first.held_orders), (36, 7));

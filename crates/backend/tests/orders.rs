@@ -73,7 +73,7 @@ fn order(external_id: &str, lines: &[(&str, i64)]) -> OrderIn {
                 sku: sku.to_string(),
                 name: format!("Product {sku}"),
                 quantity: *q,
-                unit_price: AmountIn::Text("10.00".into()),
+                unit_price: Some(AmountIn::Text("10.00".into())),
                 discount: None,
             })
             .collect(),

@@ -430,7 +430,10 @@ pub struct LineIn {
     #[serde(default)]
     pub name: String,
     pub quantity: i64,
-    pub unit_price: AmountIn,
+    /// Without it the line is charged the channel's list price (the backend
+    /// fills it in before parsing; see `backend::price_list`).
+    #[serde(default)]
+    pub unit_price: Option<AmountIn>,
     /// Discount on the whole line (not per unit).
     #[serde(default)]
     pub discount: Option<AmountIn>,
@@ -624,11 +627,21 @@ impl NewOrder {
                     "use a whole number from 1 to 100,000",
                 ));
             }
-            let price = l
-                .unit_price
-                .parse(&format!("lines[{i}].unit_price"), currency)
-                .map_err(|e| errors.push(e))
-                .ok();
+            let field = format!("lines[{i}].unit_price");
+            let price = match &l.unit_price {
+                Some(p) => p.parse(&field, currency).map_err(|e| errors.push(e)).ok(),
+                None => {
+                    errors.push(FieldError::new(
+                        field,
+                        format!(
+                            "{} has no price on channel {}'s price list or in the catalogue in {currency}; send unit_price",
+                            l.sku.trim(),
+                            input.channel.trim()
+                        ),
+                    ));
+                    None
+                }
+            };
             let disc = match &l.discount {
                 Some(d) => d
                     .parse(&format!("lines[{i}].discount"), currency)
@@ -998,7 +1011,7 @@ mod tests {
                     sku: sku.to_string(),
                     name: String::new(),
                     quantity: *q,
-                    unit_price: AmountIn::Text(p.to_string()),
+                    unit_price: Some(AmountIn::Text(p.to_string())),
                     discount: None,
                 })
                 .collect(),

@@ -86,7 +86,7 @@ pub fn shopify_order(channel: &str, v: &Value) -> Result<OrderIn, Unreadable> {
                     sku: text(l, "sku"),
                     name: text(l, "name"),
                     quantity: l.get("quantity").and_then(Value::as_i64).unwrap_or(0),
-                    unit_price: amount(l, "price").unwrap_or(AmountIn::Text(String::new())),
+                    unit_price: amount(l, "price"),
                     discount: amount(l, "total_discount")
                         .filter(|d| *d != AmountIn::Text("0.00".into())),
                 })
@@ -220,7 +220,7 @@ pub fn woocommerce_order(channel: &str, v: &Value) -> Result<OrderIn, Unreadable
                         sku: text(l, "sku"),
                         name: text(l, "name"),
                         quantity,
-                        unit_price: unit,
+                        unit_price: Some(unit),
                         discount,
                     }
                 })

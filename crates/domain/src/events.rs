@@ -59,6 +59,13 @@ pub enum Event {
         code: String,
         safety_buffer: i64,
     },
+    #[serde(rename = "channel.prices_set")]
+    ChannelPricesSet {
+        channel_id: String,
+        code: String,
+        set: i64,
+        removed: i64,
+    },
     #[serde(rename = "channel.report_mapping_set")]
     ChannelReportMappingSet {
         channel_id: String,
@@ -242,6 +249,7 @@ impl Event {
             Event::ChannelCreated { .. } => "channel.created",
             Event::ChannelBufferChanged { .. } => "channel.buffer_changed",
             Event::ChannelReportMappingSet { .. } => "channel.report_mapping_set",
+            Event::ChannelPricesSet { .. } => "channel.prices_set",
             Event::ProductCreated { .. } => "product.created",
             Event::ProductUpdated { .. } => "product.updated",
             Event::LocationCreated { .. } => "location.created",
@@ -292,7 +300,8 @@ impl Event {
             Event::WarehouseCreated { warehouse_id, .. } => ("warehouse", warehouse_id),
             Event::ChannelCreated { channel_id, .. }
             | Event::ChannelBufferChanged { channel_id, .. }
-            | Event::ChannelReportMappingSet { channel_id, .. } => ("channel", channel_id),
+            | Event::ChannelReportMappingSet { channel_id, .. }
+            | Event::ChannelPricesSet { channel_id, .. } => ("channel", channel_id),
             Event::ProductCreated { product_id, .. } | Event::ProductUpdated { product_id, .. } => {
                 ("product", product_id)
             }

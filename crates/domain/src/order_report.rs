@@ -404,7 +404,7 @@ fn order(
                 sku: cell(index, row, "sku"),
                 name: cell(index, row, "product_name"),
                 quantity,
-                unit_price: AmountIn::Text(unit.to_string()),
+                unit_price: Some(AmountIn::Text(unit.to_string())),
                 discount: (!discount.is_zero()).then(|| AmountIn::Text(discount.to_string())),
             }),
             (Err(m), _) | (_, Err(m)) => problems.push(problem(line, m)),
@@ -534,7 +534,10 @@ mod tests {
         );
         let first = &orders[0].order;
         assert_eq!(first.lines.len(), 2);
-        assert_eq!(first.lines[0].unit_price, AmountIn::Text("12.5".into()));
+        assert_eq!(
+            first.lines[0].unit_price,
+            Some(AmountIn::Text("12.5".into()))
+        );
         assert_eq!(first.lines[0].discount, Some(AmountIn::Text("1.00".into())));
         assert_eq!(first.shipping.price, Some(AmountIn::Text("4.99".into())));
         assert_eq!(first.totals.tax, Some(AmountIn::Text("3.05".into())));

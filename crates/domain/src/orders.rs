@@ -238,6 +238,86 @@ impl NewChannel {
     }
 }
 
+/// `PUT /api/v1/channels/{code}/prices`: a channel's own prices, which win
+/// over the catalogue price in the channel's currency. `price: null` removes
+/// the channel's price for the SKU (the catalogue price applies again).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceListInput {
+    pub prices: Vec<PriceEntryInput>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceEntryInput {
+    pub sku: String,
+    pub price: Option<String>,
+}
+
+/// One validated change to a price list: the minor units, or `None` to remove.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceChange {
+    pub sku: String,
+    pub price_minor: Option<i64>,
+}
+
+/// Changes per request: a price list is sent in parts, not as a file.
+pub const MAX_PRICE_CHANGES: usize = 1000;
+
+impl PriceListInput {
+    /// Checks every entry in the channel's currency; all problems at once.
+    pub fn parse(&self, currency: Currency) -> Result<Vec<PriceChange>, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if self.prices.is_empty() || self.prices.len() > MAX_PRICE_CHANGES {
+            errors.push(FieldError::new(
+                "prices",
+                format!("send from 1 to {MAX_PRICE_CHANGES} prices"),
+            ));
+        }
+        let mut changes: Vec<PriceChange> = Vec::new();
+        for (i, e) in self.prices.iter().enumerate() {
+            let sku = e.sku.trim().to_string();
+            if sku.is_empty() {
+                errors.push(FieldError::new(format!("prices[{i}].sku"), "is required"));
+                continue;
+            }
+            if changes.iter().any(|c| c.sku == sku) {
+                errors.push(FieldError::new(
+                    format!("prices[{i}].sku"),
+                    format!("{sku} appears twice; send one price per SKU"),
+                ));
+                continue;
+            }
+            let price_minor = match e.price.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(text) => match crate::Money::parse(text, currency) {
+                    Ok(m) if m.minor() < 0 => {
+                        errors.push(FieldError::new(
+                            format!("prices[{i}].price"),
+                            "can't be negative",
+                        ));
+                        continue;
+                    }
+                    Ok(m) => Some(m.minor()),
+                    Err(err) => {
+                        errors.push(FieldError::new(
+                            format!("prices[{i}].price"),
+                            err.to_string(),
+                        ));
+                        continue;
+                    }
+                },
+            };
+            changes.push(PriceChange { sku, price_minor });
+        }
+        if errors.is_empty() {
+            Ok(changes)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,5 +361,56 @@ mod tests {
             fields,
             vec!["code", "name", "kind", "currency", "warehouses[1]"]
         );
+    }
+
+    #[test]
+    fn a_price_list_change_is_checked_entry_by_entry_in_the_channel_currency() {
+        let entry = |sku: &str, price: Option<&str>| PriceEntryInput {
+            sku: sku.into(),
+            price: price.map(String::from),
+        };
+        let usd = Currency::parse("USD").unwrap();
+        let ok = PriceListInput {
+            prices: vec![entry(" A-1 ", Some("12.50")), entry("B-2", None)],
+        }
+        .parse(usd)
+        .unwrap();
+        assert_eq!(
+            ok,
+            vec![
+                PriceChange {
+                    sku: "A-1".into(),
+                    price_minor: Some(1250)
+                },
+                PriceChange {
+                    sku: "B-2".into(),
+                    price_minor: None
+                },
+            ]
+        );
+        let errs = PriceListInput {
+            prices: vec![
+                entry("", Some("1")),
+                entry("A", Some("1.234")),
+                entry("B", Some("-1")),
+                entry("C", Some("ten")),
+                entry("D", Some("1")),
+                entry("D ", Some("2")),
+            ],
+        }
+        .parse(usd)
+        .unwrap_err();
+        let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "prices[0].sku",
+                "prices[1].price",
+                "prices[2].price",
+                "prices[3].price",
+                "prices[5].sku"
+            ]
+        );
+        assert!(PriceListInput { prices: vec![] }.parse(usd).is_err());
     }
 }

@@ -114,6 +114,39 @@ pub struct Channel {
     pub prices_include_tax: bool,
 }
 
+/// A product on a channel's price list: the channel's own price where it
+/// has one, else the catalogue price in the channel's currency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelPrice {
+    pub sku: String,
+    pub name: String,
+    /// What an order line without a unit price is charged; `None` when the
+    /// product has neither price, and such a line is refused.
+    pub price: Option<crate::Money>,
+    pub channel_price: Option<crate::Money>,
+    pub catalogue_price: Option<crate::Money>,
+    pub updated_at: Option<String>,
+    pub updated_by: Option<String>,
+}
+
+/// The query of a price list: SKU or name contains `q`; `own` keeps only the
+/// products with a channel price.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PriceFilter {
+    pub q: Option<String>,
+    pub own: Option<bool>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// What `PUT /api/v1/channels/{code}/prices` changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriceListChanged {
+    pub channel: String,
+    pub set: i64,
+    pub removed: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderSummary {
     pub id: String,

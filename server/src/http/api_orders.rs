@@ -12,12 +12,14 @@ use axum::{
 use backend::{
     capture, order_import,
     orders::{self, BulkAction, OrderFilter},
+    price_list,
     webhooks::{self, Platform, Received},
 };
 use domain::{
     capture::{Address, OrderIn},
     governance::Permission,
-    orders::ChannelInput,
+    orders::{ChannelInput, PriceListInput},
+    views::PriceFilter,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -58,6 +60,27 @@ pub async fn capture_order(
         StatusCode::OK
     };
     Ok((status, Json(c.order)))
+}
+
+/// The channel's price list: its own prices and the catalogue's, by SKU.
+pub async fn channel_prices(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(code): Path<String>,
+    Query(f): Query<PriceFilter>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(price_list::list(&s.db, &ctx, &code, &f).await?))
+}
+
+pub async fn set_channel_prices(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(code): Path<String>,
+    body: JsonBody<PriceListInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        price_list::set(&s.db, &ctx, &code, &body.value).await?,
+    ))
 }
 
 pub async fn list_orders(

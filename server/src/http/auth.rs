@@ -46,6 +46,8 @@ pub const ACCESS: &[(&str, Option<Permission>)] = &[
     ("/command/orders/import", Some(Permission::OrdersWrite)),
     ("/sfn/report_channels", Some(Permission::OrdersWrite)),
     ("/sfn/report_import_status", Some(Permission::OrdersWrite)),
+    ("/command/prices", Some(Permission::OrdersRead)),
+    ("/sfn/price_list_page", Some(Permission::OrdersRead)),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,6 +13,7 @@ use axum::{
 use backend::{
     order_import,
     orders::{self, BulkAction, OrderFilter},
+    price_list,
 };
 use domain::capture::Address;
 use serde::Deserialize;
@@ -399,4 +400,66 @@ pub async fn start_report(
     let page = format!("/command/orders/import/{}", urlencode(&id));
     let r = order_import::begin(&state.db, &ctx, &id).await;
     started(&ctx, &page, r.map(|prepared| drop(prepared.spawn())))
+}
+
+#[derive(Deserialize)]
+pub struct PriceForm {
+    channel: String,
+    sku: String,
+    #[serde(default)]
+    price: String,
+}
+
+/// The price list's form: sets one SKU's channel price, or removes it when
+/// the price is empty.
+pub async fn set_price(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Form(form): Form<PriceForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let page = format!(
+        "/command/prices?channel={}&q={}",
+        urlencode(&form.channel),
+        urlencode(form.sku.trim())
+    );
+    let price = Some(form.price.trim().to_string()).filter(|p| !p.is_empty());
+    let input = domain::orders::PriceListInput {
+        prices: vec![domain::orders::PriceEntryInput {
+            sku: form.sku.clone(),
+            price: price.clone(),
+        }],
+    };
+    match price_list::set(&state.db, &ctx, &form.channel, &input).await {
+        Ok(c) if c.set + c.removed == 0 => {
+            to(&page, "notice", "Nothing changed: the price was already so")
+        }
+        Ok(_) => match price {
+            Some(p) => to(
+                &page,
+                "notice",
+                &format!("{} now costs {p} on {}", form.sku.trim(), form.channel),
+            ),
+            None => to(
+                &page,
+                "notice",
+                &format!(
+                    "{} is back at the catalogue price on {}",
+                    form.sku.trim(),
+                    form.channel
+                ),
+            ),
+        },
+        // The form has one entry: name its fields as the form does.
+        Err(err) => to(
+            &page,
+            "error",
+            &message(&ctx, err)
+                .replace("prices[0].price", "Price")
+                .replace("prices[0].sku", "SKU"),
+        ),
+    }
 }

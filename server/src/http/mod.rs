@@ -108,6 +108,10 @@ pub fn router(state: AppState) -> Router {
             post(ao::import_report).layer(DefaultBodyLimit::max(extract::IMPORT_LIMIT)),
         )
         .route("/order-reports/{id}", get(ao::get_report_import))
+        .route(
+            "/channels/{code}/prices",
+            get(ao::channel_prices).put(ao::set_channel_prices),
+        )
         .route("/orders/{id}/lines/{line}/cancel", post(ao::cancel_line))
         .route("/orders/{id}/address", put(ao::change_address))
         .route("/orders/{id}/notes", post(ao::add_note))
@@ -163,6 +167,7 @@ pub fn router(state: AppState) -> Router {
         .route("/command/orders/import/{id}/start", post(fo::start_report))
         .route("/command/orders/{id}/lines/cancel", post(fo::cancel_line))
         .route("/command/orders/{id}/note", post(fo::add_note))
+        .route("/command/prices", post(fo::set_price))
         .route("/command/orders/{id}/tags", post(fo::tag))
         .route("/command/orders/{id}/address", post(fo::change_address))
         .route("/floor/count", post(fi::floor_open_count))

@@ -1,0 +1,238 @@
+//! Channel price lists: a channel's own price per product, in its currency.
+//!
+//! Invariant: the price an order line without a unit price is charged is the
+//! channel's price for the product, else the catalogue price in the channel's
+//! currency; a line with neither is refused, never priced at zero.
+
+use std::collections::HashMap;
+
+use domain::{
+    governance::Permission,
+    orders::PriceListInput,
+    views::{ChannelPrice, Page, PriceFilter, PriceListChanged},
+    Currency, FieldError, Money,
+};
+use sqlx::{AnyConnection, Row};
+
+use domain::events::Event;
+
+use crate::{
+    ctx::Ctx,
+    db::Db,
+    error::{Error, Result},
+    page_limit, rfc3339,
+    uow::Change,
+};
+
+struct ChannelRef {
+    id: String,
+    currency: Currency,
+}
+
+async fn channel(conn: &mut AnyConnection, ctx: &Ctx, code: &str) -> Result<ChannelRef> {
+    if !ctx.actor.scope.allows_channel(code) {
+        return Err(Error::OutOfScope {
+            what: format!("channel {code}"),
+        });
+    }
+    let (id, currency): (String, String) =
+        sqlx::query_as("select channel_id, currency from channel where code = $1")
+            .bind(code)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                entity: "channel",
+                key: code.to_string(),
+            })?;
+    let currency = Currency::parse(&currency).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(ChannelRef { id, currency })
+}
+
+/// The channel's products with their prices, by SKU, keyset-paginated.
+pub async fn list(
+    db: &Db,
+    ctx: &Ctx,
+    code: &str,
+    filter: &PriceFilter,
+) -> Result<Page<ChannelPrice>> {
+    ctx.require(Permission::OrdersRead)?;
+    let mut conn = db.pool.acquire().await?;
+    let ch = channel(&mut conn, ctx, code).await?;
+    let limit = page_limit(filter.limit);
+    let q = crate::sql::contains(filter.q.as_deref());
+    let rows = sqlx::query(
+        "select p.sku, p.name, cp.price_minor as own, pp.price_minor as catalogue, cp.updated_at, cp.updated_by
+         from product p
+         left join channel_price cp on cp.product_id = p.product_id and cp.channel_id = $1
+         left join product_price pp on pp.product_id = p.product_id and pp.currency = $2
+         where p.active = 1 and ($3 is null or lower(p.sku) like $3 or lower(p.name) like $3)
+           and ($4 = 0 or cp.price_minor is not null) and ($5 is null or p.sku > $5)
+         order by p.sku limit $6",
+    )
+    .bind(&ch.id)
+    .bind(ch.currency.code())
+    .bind(q)
+    .bind(i16::from(filter.own.unwrap_or(false)))
+    .bind(filter.cursor.as_deref().filter(|c| !c.is_empty()))
+    .bind(limit + 1)
+    .fetch_all(&mut *conn)
+    .await?;
+    let money = |m: Option<i64>| m.map(|m| Money::from_minor(m, ch.currency));
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows.iter().take(limit as usize) {
+        let own: Option<i64> = row.try_get("own")?;
+        let catalogue: Option<i64> = row.try_get("catalogue")?;
+        items.push(ChannelPrice {
+            sku: row.try_get("sku")?,
+            name: row.try_get("name")?,
+            price: money(own.or(catalogue)),
+            channel_price: money(own),
+            catalogue_price: money(catalogue),
+            updated_at: row.try_get::<Option<i64>, _>("updated_at")?.map(rfc3339),
+            updated_by: row.try_get("updated_by")?,
+        });
+    }
+    let next_cursor = (rows.len() as i64 > limit)
+        .then(|| items.last().map(|i| i.sku.clone()))
+        .flatten();
+    Ok(Page { items, next_cursor })
+}
+
+/// Sets and removes channel prices, all or nothing. One audit row lists each
+/// changed SKU's price before and after, and one `channel.prices_set` event
+/// says how many changed; a request that changes nothing records nothing.
+pub async fn set(
+    db: &Db,
+    ctx: &Ctx,
+    code: &str,
+    input: &PriceListInput,
+) -> Result<PriceListChanged> {
+    ctx.require(Permission::CatalogWrite)?;
+    let mut uow = db.begin(ctx).await?;
+    let ch = channel(&mut uow.tx, ctx, code).await?;
+    let changes = input.parse(ch.currency).map_err(Error::Invalid)?;
+    let sql = format!(
+        "select p.sku, p.product_id, cp.price_minor from product p
+         left join channel_price cp on cp.product_id = p.product_id and cp.channel_id = $1
+         where p.sku in ({})",
+        crate::sql::params(2, changes.len())
+    );
+    let mut q = sqlx::query_as::<_, (String, String, Option<i64>)>(&sql).bind(&ch.id);
+    for c in &changes {
+        q = q.bind(&c.sku);
+    }
+    let known: HashMap<String, (String, Option<i64>)> = q
+        .fetch_all(&mut *uow.tx)
+        .await?
+        .into_iter()
+        .map(|(sku, id, before)| (sku, (id, before)))
+        .collect();
+    let unknown: Vec<FieldError> = changes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !known.contains_key(&c.sku))
+        .map(|(i, c)| {
+            FieldError::new(
+                format!("prices[{i}].sku"),
+                format!("there is no product {}", c.sku),
+            )
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Error::Invalid(unknown));
+    }
+    let now = uow.now();
+    let by = ctx.actor.name.clone();
+    let (mut set, mut removed) = (0i64, 0i64);
+    let (mut before_list, mut after_list) = (Vec::new(), Vec::new());
+    let text = |m: Option<i64>| m.map(|m| Money::from_minor(m, ch.currency).amount().to_string());
+    for c in &changes {
+        let (product_id, before) = &known[&c.sku];
+        if *before == c.price_minor {
+            continue;
+        }
+        match c.price_minor {
+            Some(price) => {
+                sqlx::query(
+                    "insert into channel_price (channel_id, product_id, price_minor, updated_at, updated_by) values ($1, $2, $3, $4, $5)
+                     on conflict (channel_id, product_id) do update set price_minor = excluded.price_minor,
+                         updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                )
+                .bind(&ch.id)
+                .bind(product_id)
+                .bind(price)
+                .bind(now)
+                .bind(&by)
+                .execute(&mut *uow.tx)
+                .await?;
+                set += 1;
+            }
+            None => {
+                sqlx::query("delete from channel_price where channel_id = $1 and product_id = $2")
+                    .bind(&ch.id)
+                    .bind(product_id)
+                    .execute(&mut *uow.tx)
+                    .await?;
+                removed += 1;
+            }
+        }
+        before_list.push(serde_json::json!({"sku": c.sku, "price": text(*before)}));
+        after_list.push(serde_json::json!({"sku": c.sku, "price": text(c.price_minor)}));
+    }
+    if set + removed > 0 {
+        uow.record(
+            Change {
+                action: "channel.prices_set",
+                entity: "channel",
+                entity_id: &ch.id,
+                before: Some(serde_json::json!({ "prices": before_list })),
+                after: Some(serde_json::json!({ "prices": after_list })),
+            },
+            Event::ChannelPricesSet {
+                channel_id: ch.id.clone(),
+                code: code.to_string(),
+                set,
+                removed,
+            },
+        )
+        .await?;
+    }
+    uow.commit().await?;
+    Ok(PriceListChanged {
+        channel: code.to_string(),
+        set,
+        removed,
+    })
+}
+
+/// The list price of each SKU on the channel (the channel's own, else the
+/// catalogue's in the channel's currency), in minor units; SKUs with neither
+/// are absent.
+pub(crate) async fn prices_for(
+    conn: &mut AnyConnection,
+    channel_code: &str,
+    skus: &[&str],
+) -> Result<HashMap<String, (i64, Currency)>> {
+    if skus.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "select p.sku, coalesce(cp.price_minor, pp.price_minor) as price, c.currency
+         from channel c join product p on p.sku in ({})
+         left join channel_price cp on cp.product_id = p.product_id and cp.channel_id = c.channel_id
+         left join product_price pp on pp.product_id = p.product_id and pp.currency = c.currency
+         where c.code = $1",
+        crate::sql::params(2, skus.len())
+    );
+    let mut q = sqlx::query_as::<_, (String, Option<i64>, String)>(&sql).bind(channel_code);
+    for s in skus {
+        q = q.bind(*s);
+    }
+    let mut out = HashMap::new();
+    for (sku, price, currency) in q.fetch_all(&mut *conn).await? {
+        if let (Some(p), Ok(c)) = (price, Currency::parse(&currency)) {
+            out.insert(sku, (p, c));
+        }
+    }
+    Ok(out)
+}
