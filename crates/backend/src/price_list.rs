@@ -24,6 +24,10 @@ use crate::{
     uow::Change,
 };
 
+/// Rows per statement when a price list changes: sqlx binds SQLite
+/// parameters in time quadratic in their number, so statements stay short.
+const ROWS_PER_STATEMENT: usize = 100;
+
 struct ChannelRef {
     id: String,
     currency: Currency,
@@ -143,42 +147,54 @@ pub async fn set(
     }
     let now = uow.now();
     let by = ctx.actor.name.clone();
-    let (mut set, mut removed) = (0i64, 0i64);
     let (mut before_list, mut after_list) = (Vec::new(), Vec::new());
     let text = |m: Option<i64>| m.map(|m| Money::from_minor(m, ch.currency).amount().to_string());
+    // Only what differs is written: upserts as multi-row inserts, removals as
+    // one delete per chunk.
+    let mut upserts: Vec<(&str, i64)> = Vec::new();
+    let mut removals: Vec<&str> = Vec::new();
     for c in &changes {
         let (product_id, before) = &known[&c.sku];
         if *before == c.price_minor {
             continue;
         }
         match c.price_minor {
-            Some(price) => {
-                sqlx::query(
-                    "insert into channel_price (channel_id, product_id, price_minor, updated_at, updated_by) values ($1, $2, $3, $4, $5)
-                     on conflict (channel_id, product_id) do update set price_minor = excluded.price_minor,
-                         updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-                )
-                .bind(&ch.id)
-                .bind(product_id)
-                .bind(price)
-                .bind(now)
-                .bind(&by)
-                .execute(&mut *uow.tx)
-                .await?;
-                set += 1;
-            }
-            None => {
-                sqlx::query("delete from channel_price where channel_id = $1 and product_id = $2")
-                    .bind(&ch.id)
-                    .bind(product_id)
-                    .execute(&mut *uow.tx)
-                    .await?;
-                removed += 1;
-            }
+            Some(price) => upserts.push((product_id, price)),
+            None => removals.push(product_id),
         }
         before_list.push(serde_json::json!({"sku": c.sku, "price": text(*before)}));
         after_list.push(serde_json::json!({"sku": c.sku, "price": text(c.price_minor)}));
     }
+    for chunk in upserts.chunks(ROWS_PER_STATEMENT) {
+        let sql = crate::sql::values_rows(
+            "insert into channel_price (channel_id, product_id, price_minor, updated_at, updated_by) values ",
+            5,
+            chunk.len(),
+        ) + " on conflict (channel_id, product_id) do update set price_minor = excluded.price_minor,
+                 updated_at = excluded.updated_at, updated_by = excluded.updated_by";
+        let mut q = sqlx::query(&sql);
+        for (product_id, price) in chunk {
+            q = q
+                .bind(&ch.id)
+                .bind(*product_id)
+                .bind(*price)
+                .bind(now)
+                .bind(&by);
+        }
+        q.execute(&mut *uow.tx).await?;
+    }
+    for chunk in removals.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "delete from channel_price where channel_id = $1 and product_id in ({})",
+            crate::sql::params(2, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(&ch.id);
+        for product_id in chunk {
+            q = q.bind(*product_id);
+        }
+        q.execute(&mut *uow.tx).await?;
+    }
+    let (set, removed) = (upserts.len() as i64, removals.len() as i64);
     if set + removed > 0 {
         uow.record(
             Change {

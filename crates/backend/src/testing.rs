@@ -121,14 +121,18 @@ macro_rules! store_test {
 }
 
 /// Small builders the store and HTTP tests share: a warehouse with one bin,
-/// items and kits priced in USD, receipts into that bin, and the drift check.
+/// items and kits priced in USD, receipts into that bin, channels, and the
+/// drift check.
 pub mod fixtures {
-    use domain::catalog::{ComponentInput, PriceInput, ProductInput};
+    use domain::{
+        catalog::{ComponentInput, PriceInput, ProductInput},
+        orders::ChannelInput,
+    };
 
     use crate::{
         catalog,
         inventory::{self, LocationInput, ReceiptInput, ReceiptLineInput, WarehouseInput},
-        Ctx, Db,
+        orders, Ctx, Db,
     };
 
     pub fn sys() -> Ctx {
@@ -221,6 +225,27 @@ pub mod fixtures {
         )
         .await
         .unwrap();
+    }
+
+    /// A channel selling in `currency` from `warehouses`, in priority order.
+    pub async fn channel(
+        db: &Db,
+        (code, kind, currency): (&str, &str, &str),
+        warehouses: &[&str],
+        webhook_secret: Option<&str>,
+    ) {
+        let input = ChannelInput {
+            code: code.into(),
+            name: None,
+            kind: kind.into(),
+            currency: currency.into(),
+            warehouses: warehouses.iter().map(|w| w.to_string()).collect(),
+            webhook_secret: webhook_secret.map(String::from),
+            prices_include_tax: false,
+        };
+        orders::create_channel(db, &sys(), input.parse().unwrap(), None)
+            .await
+            .unwrap();
     }
 
     pub async fn assert_no_drift(db: &Db) {

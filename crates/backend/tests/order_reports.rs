@@ -5,10 +5,9 @@
 
 use backend::{
     order_import, orders, store_test,
-    testing::fixtures::{assert_no_drift, item, receive, sys, warehouse},
+    testing::fixtures::{assert_no_drift, channel, item, receive, sys, warehouse},
     Db, Error,
 };
-use domain::orders::ChannelInput;
 
 const REPORT: &str = "amazon-order-id,purchase-date,buyer-email,buyer-name,sku,product-name,quantity-purchased,currency,item-price,item-tax,shipping-price,recipient-name,ship-address-1,ship-city,ship-state,ship-postal-code,ship-country
 111-1,2026-11-20T10:00:00Z,ann@example.com,Ann Lee,A,Item A,2,USD,20.00,1.65,4.99,Ann Lee,1 Main St,Austin,TX,78701,US
@@ -23,18 +22,7 @@ async fn amazon(db: &Db) {
     item(db, "B", "6.00").await;
     receive(db, "EAST", "A", 10).await;
     receive(db, "EAST", "B", 10).await;
-    let input = ChannelInput {
-        code: "AMZ".into(),
-        name: None,
-        kind: "marketplace".into(),
-        currency: "USD".into(),
-        warehouses: vec!["EAST".into()],
-        webhook_secret: None,
-        prices_include_tax: false,
-    };
-    orders::create_channel(db, &sys(), input.parse().unwrap(), None)
-        .await
-        .unwrap();
+    channel(db, ("AMZ", "marketplace", "USD"), &["EAST"], None).await;
 }
 
 async fn count(db: &Db, sql: &str) -> i64 {

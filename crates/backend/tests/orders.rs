@@ -8,14 +8,13 @@ use backend::{
     inventory,
     orders::{self, BulkAction, OrderFilter},
     store_test,
-    testing::fixtures::{assert_no_drift, item, receive, sys, warehouse},
+    testing::fixtures::{assert_no_drift, channel, item, receive, sys, warehouse},
     webhooks::{self, Platform, Received},
     Actor, ActorKind, Ctx, Db, Error, Idempotency,
 };
 use domain::{
     capture::{Address, AmountIn, CustomerIn, LineIn, OrderIn, ShippingIn, StatedTotals},
     governance::{Role, Scope},
-    orders::ChannelInput,
 };
 
 fn manager() -> Ctx {
@@ -31,26 +30,11 @@ fn manager() -> Ctx {
     )
 }
 
-async fn channel(db: &Db, code: &str, kind: &str, warehouses: &[&str], secret: Option<&str>) {
-    let input = ChannelInput {
-        code: code.into(),
-        name: None,
-        kind: kind.into(),
-        currency: "USD".into(),
-        warehouses: warehouses.iter().map(|w| w.to_string()).collect(),
-        webhook_secret: secret.map(String::from),
-        prices_include_tax: false,
-    };
-    orders::create_channel(db, &sys(), input.parse().unwrap(), None)
-        .await
-        .unwrap();
-}
-
 /// The demo shape: two warehouses, a web channel, and stock of A and B.
 async fn shop(db: &Db) {
     warehouse(db, "EAST").await;
     warehouse(db, "WEST").await;
-    channel(db, "WEB", "web", &["EAST", "WEST"], None).await;
+    channel(db, ("WEB", "web", "USD"), &["EAST", "WEST"], None).await;
     item(db, "A", "4.00").await;
     item(db, "B", "6.00").await;
     receive(db, "EAST", "A", 5).await;
@@ -420,7 +404,13 @@ store_test!(
     storefront_webhooks_verify_the_signature_and_capture_once,
     |db: Db| async move {
         warehouse(&db, "EAST").await;
-        channel(&db, "SHOP", "shopify", &["EAST"], Some("shpss_test_secret")).await;
+        channel(
+            &db,
+            ("SHOP", "shopify", "USD"),
+            &["EAST"],
+            Some("shpss_test_secret"),
+        )
+        .await;
         for sku in ["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"] {
             item(&db, sku, "100.00").await;
             receive(&db, "EAST", sku, 3).await;
@@ -534,7 +524,7 @@ store_test!(
     the_workbench_filters_search_and_pages_through_orders,
     |db: Db| async move {
         shop(&db).await;
-        channel(&db, "AMZ", "marketplace", &["WEST"], None).await;
+        channel(&db, ("AMZ", "marketplace", "USD"), &["WEST"], None).await;
         for i in 0..7 {
             let mut o = order(&format!("E-{i}"), &[("A", 1)]);
             if i % 2 == 1 {

@@ -4,14 +4,14 @@
 //! the list price, refusing a SKU that has none.
 
 use backend::{
-    capture, orders, price_list, store_test,
-    testing::fixtures::{item, receive, sys, warehouse},
+    capture, price_list, store_test,
+    testing::fixtures::{channel, item, receive, sys, warehouse},
     Actor, ActorKind, Ctx, Db, Error,
 };
 use domain::{
     capture::{Address, AmountIn, CustomerIn, LineIn, OrderIn, ShippingIn, StatedTotals},
     governance::{Role, Scope},
-    orders::{ChannelInput, PriceEntryInput, PriceListInput},
+    orders::{PriceEntryInput, PriceListInput},
     views::PriceFilter,
 };
 
@@ -26,21 +26,6 @@ fn user(role: Role) -> Ctx {
         },
         None,
     )
-}
-
-async fn channel(db: &Db, code: &str, currency: &str) {
-    let input = ChannelInput {
-        code: code.into(),
-        name: None,
-        kind: "b2b".into(),
-        currency: currency.into(),
-        warehouses: vec!["EAST".into()],
-        webhook_secret: None,
-        prices_include_tax: false,
-    };
-    orders::create_channel(db, &sys(), input.parse().unwrap(), None)
-        .await
-        .unwrap();
 }
 
 fn prices(entries: &[(&str, Option<&str>)]) -> PriceListInput {
@@ -109,8 +94,8 @@ store_test!(
     a_line_without_a_unit_price_is_charged_the_channel_list_price,
     |db: Db| async move {
         warehouse(&db, "EAST").await;
-        channel(&db, "B2B", "USD").await;
-        channel(&db, "EU", "EUR").await;
+        channel(&db, ("B2B", "b2b", "USD"), &["EAST"], None).await;
+        channel(&db, ("EU", "b2b", "EUR"), &["EAST"], None).await;
         for sku in ["A", "B"] {
             item(&db, sku, "4.00").await;
             receive(&db, "EAST", sku, 20).await;
