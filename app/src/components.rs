@@ -67,6 +67,7 @@ pub fn CommandFrame(title: &'static str, children: Children) -> impl IntoView {
                     {nav_link("/command/orders", "Orders", title == "Orders" || title == "Order" || title == "Confirm bulk action")}
                     {nav_link("/command/products", "Products", title == "Products" || title == "Product" || title == "New product" || title == "Import catalogue")}
                     {nav_link("/command/prices", "Price lists", title == "Price lists")}
+                    {nav_link("/command/sourcing", "Sourcing", title == "Sourcing")}
                     {nav_link("/command/transfers", "Transfers", title == "Transfers")}
                     {nav_link("/command/counts", "Cycle counts", title == "Cycle counts")}
                     {coming("Fulfilment")}

@@ -26,6 +26,7 @@ pub mod orders;
 pub mod portal;
 pub mod prices;
 pub mod signin;
+pub mod sourcing;
 
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -67,6 +68,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/command/orders/import/:id") view=order_import::OrderImportJob ssr=SsrMode::Async />
                 <Route path=path!("/command/orders/:id") view=orders::OrderPage ssr=SsrMode::Async />
                 <Route path=path!("/command/prices") view=prices::Prices ssr=SsrMode::Async />
+                <Route path=path!("/command/sourcing") view=sourcing::Sourcing ssr=SsrMode::Async />
                 <Route path=path!("/command/products") view=catalog::Products ssr=SsrMode::Async />
                 <Route path=path!("/command/products/new") view=catalog::NewProduct ssr=SsrMode::Async />
                 <Route path=path!("/command/products/:sku") view=catalog::ProductPage ssr=SsrMode::Async />

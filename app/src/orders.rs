@@ -23,10 +23,11 @@ const BUTTON: &str = "rounded bg-indigo-700 px-4 py-2 font-semibold text-white h
 const QUIET: &str = "rounded border px-4 py-2 hover:bg-slate-100";
 
 /// The filter keys, in the order the query string and saved views use.
-const FILTER_KEYS: [&str; 11] = [
+const FILTER_KEYS: [&str; 12] = [
     "q",
     "status",
     "hold",
+    "backordered",
     "channel",
     "warehouse",
     "from",
@@ -43,6 +44,7 @@ fn filter_from(get: &dyn Fn(&str) -> String) -> OrderFilter {
         q: opt("q"),
         status: opt("status"),
         hold: opt("hold"),
+        backordered: opt("backordered"),
         channel: opt("channel"),
         warehouse: opt("warehouse"),
         from: opt("from"),
@@ -145,6 +147,7 @@ fn filters_form(
             </div>
             {select("status", "Status", get("status"), statuses)}
             {select("hold", "Hold", get("hold"), holds)}
+            {select("backordered", "Waiting for stock", get("backordered"), vec![(String::new(), "Any".to_string()), ("true".into(), "Backordered units".into())])}
             {select("channel", "Channel", get("channel"), chans)}
             {select("warehouse", "Warehouse", get("warehouse"), whs)}
             {text_filter("from", "Placed from", "date", get("from"), "w-full")}
@@ -272,7 +275,7 @@ fn saved_views(v: &OrdersView, query: String) -> impl IntoView {
         ("All orders", String::new()),
         ("Held", "hold=any".to_string()),
         ("Payment failed", "hold=payment_failed".to_string()),
-        ("Backorders", "hold=backorder".to_string()),
+        ("Backorders", "backordered=true".to_string()),
         ("Confirmed", "status=confirmed".to_string()),
     ];
     let current = query.clone();
@@ -585,23 +588,36 @@ fn cancel_line_form(o: &Order, base: &str) -> AnyView {
 }
 
 fn stock_section(o: &Order) -> AnyView {
-    let body = match &o.reservation {
-        None => view! { <p class="text-sm">"No stock is reserved for this order."</p> }.into_any(),
-        Some(r) => view! {
-            <p class="text-sm">{format!("Reservation {} is {}.", r.id, r.status)}</p>
-            <ul class="mt-2 space-y-2 text-sm">
-                {o.fulfillments.iter().map(|f| view! {
-                    <li class="rounded border p-2">
-                        <p class="font-semibold">{f.warehouse.clone()}</p>
-                        <p>{f.lines.iter().map(|l| format!("{} × {}", l.quantity, l.sku)).collect::<Vec<_>>().join(", ")}</p>
-                        <p class="text-slate-600">{f.reason.clone()}</p>
-                    </li>
-                }).collect_view()}
-            </ul>
-        }
-        .into_any(),
+    let waiting: Vec<String> = o
+        .lines
+        .iter()
+        .filter(|l| l.backordered_quantity > 0)
+        .map(|l| format!("{} × {}", l.backordered_quantity, l.sku))
+        .collect();
+    let reservation = match &o.reservation {
+        None => "No stock is reserved for this order.".to_string(),
+        Some(r) => format!("Reservation {} is {}.", r.id, r.status),
     };
-    section("Stock", body)
+    let body = view! {
+        <p class="text-sm">{reservation}</p>
+        {(!waiting.is_empty()).then(|| view! {
+            <p class="mt-2 rounded bg-amber-50 p-2 text-sm text-amber-900">
+                {format!("Waiting for stock: {}. They are sourced as soon as stock arrives.", waiting.join(", "))}
+            </p>
+        })}
+        <h3 class="mt-3 text-sm font-semibold">"Fulfilments"</h3>
+        {o.fulfillments.is_empty().then(|| view! { <p class="text-sm text-slate-600">"None yet: nothing is planned to ship."</p> })}
+        <ul class="mt-2 space-y-2 text-sm" aria-label="Fulfilments">
+            {o.fulfillments.iter().map(|f| view! {
+                <li class="rounded border p-2" class:opacity-60=(f.status == "cancelled")>
+                    <p class="font-semibold">{format!("{}-{} · {} · {}", o.number, f.seq, f.warehouse, f.status)}</p>
+                    <p>{f.lines.iter().map(|l| format!("{} × {}", l.quantity, l.sku)).collect::<Vec<_>>().join(", ")}</p>
+                    <p class="text-slate-600">{f.reason.clone()}</p>
+                </li>
+            }).collect_view()}
+        </ul>
+    };
+    section("Stock and fulfilments", body.into_any())
 }
 
 fn timeline_section(o: &Order) -> AnyView {

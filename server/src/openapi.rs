@@ -86,7 +86,7 @@ fn channel_body() -> Value {
 
 fn order_body() -> Value {
     json!({"type": "object", "required": ["channel", "external_id", "currency", "customer", "lines", "payment_status"], "additionalProperties": false,
-        "description": "Idempotent by channel plus external_id: a replay answers 200 with the original order. Problems that a person can fix (payment, fraud score, address, totals that don't add up, stock, unknown SKUs) capture the order on hold rather than refusing it.",
+        "description": "Idempotent by channel plus external_id: a replay answers 200 with the original order. Problems that a person can fix (payment, fraud score, address, totals that don't add up, unknown SKUs) capture the order on hold rather than refusing it. Sourcing plans the stocked units into fulfillments (one per warehouse, each with its reason: the channel's priority, ship complete, else the fewest warehouses) and backorders the rest on the lines; backorders are sourced automatically when stock arrives.",
         "properties": {
         "channel": {"type": "string"}, "external_id": {"type": "string", "maxLength": 100}, "currency": {"type": "string"},
         "customer": {"oneOf": [{"type": "string", "format": "email"}, {"type": "object", "required": ["email"], "properties": {"email": {"type": "string"}, "name": {"type": "string"}, "phone": {"type": "string"}}}]},
@@ -197,6 +197,17 @@ fn buffer_body() -> Value {
     json!({"type": "object", "required": ["safety_buffer"], "additionalProperties": false, "properties": {"safety_buffer": {"type": "integer", "minimum": 0}}})
 }
 
+fn warehouses_body() -> Value {
+    json!({"type": "object", "required": ["warehouses"], "additionalProperties": false, "properties": {
+        "warehouses": {"type": "array", "minItems": 1, "maxItems": 20, "items": {"type": "string"}, "description": "warehouse codes, first preferred"}}})
+}
+
+fn dry_run_body() -> Value {
+    json!({"type": "object", "required": ["warehouses"], "additionalProperties": false, "properties": {
+        "warehouses": {"type": "array", "minItems": 1, "maxItems": 20, "items": {"type": "string"}, "description": "the proposed priority, first preferred"},
+        "orders": {"type": "integer", "minimum": 1, "maximum": 5000, "description": "how many of the channel's latest orders to replay (default 500)"}}})
+}
+
 fn location_body() -> Value {
     json!({"type": "object", "required": ["code"], "additionalProperties": false, "properties": {
         "code": {"type": "string", "pattern": "^[A-Za-z0-9]{1,4}-[0-9]{1,3}-[0-9]{1,3}$"}, "pick_sequence": {"type": "integer", "minimum": 0}}})
@@ -303,7 +314,7 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc {
         method: "get",
         path: "/api/v1/orders/{id}",
-        summary: "One order (by id or number): status, holds, lines, totals, reservation, fulfillments, timeline",
+        summary: "One order (by id or number): status, holds, lines (with backordered_quantity), totals, reservation, fulfillments [{id, seq, warehouse, status, lines [{line_no, sku, quantity}], reason}], timeline",
         permission: Some(Permission::OrdersRead),
         body: None,
         success: 200,
@@ -319,7 +330,7 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc {
         method: "post",
         path: "/api/v1/orders/{id}/holds/{hold}/release",
-        summary: "Release one hold (a backorder hold only once its stock is reserved)",
+        summary: "Release one hold (an order never sourced, after a failed payment, is sourced once nothing blocks it)",
         permission: Some(Permission::OrdersWrite),
         body: Some(release_body),
         success: 200,
@@ -410,6 +421,30 @@ pub const ROUTES: &[RouteDoc] = &[
         summary: "Set the units per SKU and warehouse held back from a channel",
         permission: Some(Permission::ChannelsManage),
         body: Some(buffer_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "put",
+        path: "/api/v1/channels/{code}/warehouses",
+        summary: "Set the channel's warehouses in priority order: its sourcing rule (first preferred; ship complete from one when possible, else the fewest)",
+        permission: Some(Permission::ChannelsManage),
+        body: Some(warehouses_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/channels/{code}/sourcing/dry-run",
+        summary: "Try a warehouse priority on the channel's latest orders beside the current one: orders, shipments, split orders, backordered orders and units, units per warehouse; writes nothing",
+        permission: Some(Permission::OrdersRead),
+        body: Some(dry_run_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/fulfillments/source-backorders",
+        summary: "Source every backordered line from what is spare now, oldest order first (receipts, transfers in, counts and releases do this for their own products)",
+        permission: Some(Permission::OrdersWrite),
+        body: None,
         success: 200,
     },
     RouteDoc {
@@ -786,6 +821,10 @@ fn parameters(path: &str, method: &str) -> Value {
                     "received, confirmed, in_fulfilment, shipped, delivered, closed or cancelled",
                 ),
                 ("hold", "a hold reason, or any"),
+                (
+                    "backordered",
+                    "true: only orders with units waiting for stock",
+                ),
                 ("channel", "channel code"),
                 ("warehouse", "warehouse code holding the stock"),
                 ("from", "placed on or after (YYYY-MM-DD)"),

@@ -60,6 +60,66 @@ fn testdata(path: &str) -> Option<Vec<u8>> {
 }
 
 #[tokio::test]
+async fn the_order_api_shows_each_fulfilment_with_its_reason_and_the_backordered_units() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        let admin = token(&db, Role::Admin).await;
+        for (wh, sku) in [("EAST", "A"), ("WEST", "B")] {
+            fixtures::warehouse(&db, wh).await;
+            fixtures::item(&db, sku, "3.00").await;
+            fixtures::receive(&db, wh, sku, 5).await;
+        }
+        fixtures::item(&db, "C", "3.00").await;
+        let channel = json!({"code": "web", "kind": "web", "currency": "USD", "warehouses": ["EAST", "WEST"]});
+        let (s, body) = call(&app, "POST", "/api/v1/channels", &admin, Some(channel), &[]).await;
+        assert_eq!(s, 201, "{body}");
+        let order = json!({
+            "channel": "WEB", "external_id": "3L", "currency": "USD", "customer": "ann@example.com",
+            "lines": [{"sku": "A", "quantity": 1, "unit_price": "5.00"}, {"sku": "B", "quantity": 1, "unit_price": "5.00"}, {"sku": "C", "quantity": 2, "unit_price": "5.00"}],
+            "shipping": {"address": {"name": "Ann Lee", "line1": "1 Main St", "city": "Austin", "region": "TX", "postcode": "78701", "country": "US"}, "price": "4.00"},
+            "payment_status": "paid"
+        });
+        let (s, created) = call(&app, "POST", "/api/v1/orders", &admin, Some(order), &[]).await;
+        assert_eq!((s, &created["status"]), (201, &json!("confirmed")), "{created}");
+        let id = created["id"].as_str().unwrap().to_string();
+        let (s, got) = call(&app, "GET", &format!("/api/v1/orders/{id}"), &admin, None, &[]).await;
+        assert_eq!(s, 200);
+        let f = &got["fulfillments"];
+        assert_eq!(f.as_array().unwrap().len(), 2, "{f}");
+        assert_eq!((&f[0]["warehouse"], &f[0]["status"], &f[0]["reason"]), (&json!("EAST"), &json!("open"), &json!("EAST: only warehouse with A in stock")));
+        assert_eq!(f[0]["lines"], json!([{"line_no": 0, "sku": "A", "quantity": 1}]));
+        assert_eq!(f[1]["reason"], "WEST: only warehouse with B in stock");
+        assert_eq!(got["lines"][2]["backordered_quantity"], 2);
+        let (s, list) = call(&app, "GET", "/api/v1/orders?backordered=true", &admin, None, &[]).await;
+        assert_eq!((s, list["items"].as_array().unwrap().len()), (200, 1));
+        let (s, bad) = call(&app, "GET", "/api/v1/orders?backordered=maybe", &admin, None, &[]).await;
+        assert_eq!((s, &bad["error"]["fields"]["backordered"]), (422, &json!("`maybe` is not true or false")));
+        // A receipt of C sources it into the EAST fulfilment.
+        let (s, _) = call(&app, "POST", "/api/v1/stock/receipts", &admin, Some(json!({"warehouse": "EAST", "lines": [{"sku": "C", "quantity": 3}]})), &[]).await;
+        assert_eq!(s, 201);
+        let (_, got) = call(&app, "GET", &format!("/api/v1/orders/{id}"), &admin, None, &[]).await;
+        assert_eq!(got["lines"][2]["backordered_quantity"], 0);
+        assert_eq!(got["fulfillments"][0]["lines"], json!([{"line_no": 0, "sku": "A", "quantity": 1}, {"line_no": 2, "sku": "C", "quantity": 2}]));
+
+        // The sourcing rule: tried, refused to those who may not set it, set.
+        let manager = token(&db, Role::Manager).await;
+        let (s, run) = call(&app, "POST", "/api/v1/channels/WEB/sourcing/dry-run", &manager, Some(json!({"warehouses": ["WEST"], "orders": 50})), &[]).await;
+        assert_eq!(s, 200, "{run}");
+        assert_eq!((&run["orders"], &run["proposed"]["backordered_units"], &run["current"]["split_orders"]), (&json!(1), &json!(3), &json!(1)));
+        let (s, bad) = call(&app, "POST", "/api/v1/channels/WEB/sourcing/dry-run", &manager, Some(json!({"warehouses": [], "orders": 0})), &[]).await;
+        assert_eq!(s, 422);
+        assert_eq!(bad["error"]["fields"]["orders"], "try the rule on 1 to 5000 orders");
+        let (s, _) = call(&app, "PUT", "/api/v1/channels/WEB/warehouses", &manager, Some(json!({"warehouses": ["WEST", "EAST"]})), &[]).await;
+        assert_eq!(s, 403);
+        let (s, ch) = call(&app, "PUT", "/api/v1/channels/WEB/warehouses", &admin, Some(json!({"warehouses": ["WEST", "EAST"]})), &[]).await;
+        assert_eq!((s, &ch["warehouses"]), (200, &json!(["WEST", "EAST"])));
+        let (s, sourced) = call(&app, "POST", "/api/v1/fulfillments/source-backorders", &manager, None, &[]).await;
+        assert_eq!((s, &sourced["orders"]), (200, &json!(0)), "{sourced}");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn an_order_is_captured_once_and_shows_status_and_holds() {
     with_db(Target::Sqlite, |db| async move {
         let app = app(&db);

@@ -321,7 +321,7 @@ pub async fn synthesize_orders(db: &Db, orders: usize) -> Result<()> {
             let reason = [
                 "payment_pending",
                 "fraud_review",
-                "backorder",
+                "totals_mismatch",
                 "invalid_address",
             ][k / 100 % 4];
             hold_rows.push(vec![
@@ -362,4 +362,104 @@ pub async fn synthesize_orders(db: &Db, orders: usize) -> Result<()> {
     }
     db.after_bulk_load().await?;
     Ok(())
+}
+
+/// Writes `orders` confirmed orders on `CHANNEL`, `lines` lines of one unit
+/// each over the synthetic SKUs, with nothing sourced yet: every unit is
+/// backordered and each order has an active reservation holding nothing, as
+/// capture leaves an order that found no stock. For the sourcing benchmark.
+/// Needs `synthesize` first.
+pub async fn synthesize_backorders(db: &Db, orders: usize, lines: usize) -> Result<()> {
+    let now = chrono::Utc::now().timestamp_micros();
+    let channel_id: String = sqlx::query_scalar("select channel_id from channel where code = $1")
+        .bind(CHANNEL)
+        .fetch_one(&db.pool)
+        .await?;
+    let products: Vec<(String, String)> =
+        sqlx::query_as("select product_id, sku from product where sku like 'BENCH-%' order by sku")
+            .fetch_all(&db.pool)
+            .await?;
+    if products.is_empty() {
+        return Ok(());
+    }
+    let start_number: i64 = sqlx::query_scalar(
+        "update sequence_counter set value = value + $1 where name = 'order' returning value - $1",
+    )
+    .bind(orders as i64)
+    .fetch_one(&db.pool)
+    .await?;
+    let (mut order_rows, mut line_rows, mut reservation_rows) =
+        (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..orders {
+        let id = uuid::Uuid::now_v7().to_string();
+        let reservation = uuid::Uuid::now_v7().to_string();
+        let number = format!("SO-{}", start_number + 1 + i as i64);
+        let placed = now - (orders - i) as i64 * 1_000_000;
+        let mut asked = Vec::new();
+        for l in 0..lines {
+            // A fixed scramble spreads the lines over the SKUs; a popular
+            // tenth of them takes half the lines, as real demand does.
+            let k = (i * lines + l).wrapping_mul(2_654_435_761) % 1_000_003;
+            let p = if k.is_multiple_of(2) {
+                k % (products.len() / 10).max(1)
+            } else {
+                k % products.len()
+            };
+            let (pid, sku) = &products[p];
+            asked.push(serde_json::json!({"sku": sku, "quantity": 0}));
+            line_rows.push(vec![
+                Cell::T(id.clone()),
+                Cell::I(l as i64),
+                Cell::T(sku.clone()),
+                Cell::T(pid.clone()),
+                Cell::T("Bench product".into()),
+                Cell::I(1),
+                Cell::I(1999),
+                Cell::I(1),
+            ]);
+        }
+        reservation_rows.push(vec![
+            Cell::T(reservation.clone()),
+            Cell::T(number.clone()),
+            Cell::T(channel_id.clone()),
+            Cell::T("active".into()),
+            Cell::T(serde_json::Value::from(asked).to_string()),
+            Cell::I(1),
+            Cell::I(placed),
+            Cell::I(placed),
+        ]);
+        order_rows.push(vec![
+            Cell::T(id),
+            Cell::T(channel_id.clone()),
+            Cell::T(number),
+            Cell::T(format!("BO{:09}", start_number + 1 + i as i64)),
+            Cell::T(format!("c{}@bench.example", i % 5000)),
+            Cell::T("12345".into()),
+            Cell::T("confirmed".into()),
+            Cell::T("USD".into()),
+            Cell::I(1999 * lines as i64),
+            Cell::I(placed),
+            Cell::I(placed),
+            Cell::I(placed),
+            Cell::T(format!("Bench Customer{}", i % 5000)),
+            Cell::I(0),
+            Cell::T(reservation),
+            Cell::I(lines as i64),
+        ]);
+        if order_rows.len() == CHUNK || i + 1 == orders {
+            insert_rows(db, "reservation (reservation_id, reference, channel_id, status, lines_json, version, created_at, updated_at)", 8, &reservation_rows).await?;
+            insert_rows(db, "sales_order (order_id, channel_id, number, external_id, customer_email, ship_postcode, status, currency, total_minor, placed_at, created_at, updated_at, customer_name, hold_count, reservation_id, backordered_units)", 16, &order_rows).await?;
+            insert_rows(
+                db,
+                "order_line (order_id, line_no, sku, product_id, name, quantity, unit_price_minor, backordered_quantity)",
+                8,
+                &line_rows,
+            )
+            .await?;
+            order_rows.clear();
+            line_rows.clear();
+            reservation_rows.clear();
+        }
+    }
+    db.after_bulk_load().await
 }

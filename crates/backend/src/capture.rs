@@ -15,6 +15,7 @@ use domain::{
         PaymentStatus, Totals,
     },
     events::Event,
+    fulfillment::Plan,
     governance::Permission,
     Money,
 };
@@ -361,13 +362,17 @@ async fn capture_once(
 
     let number = next_order_number(&mut uow).await?;
 
-    // Reserve unless the order can't ship as it stands (unknown items, or a
-    // payment that failed). A refusal rolls back to the savepoint and holds.
+    // Source and reserve unless the order can't ship as it stands (unknown
+    // items, or a payment that failed). Units no warehouse has are
+    // backordered on their lines; the rest is planned into fulfilments.
     let mut reserved = None;
     if unknown.is_empty() && order.payment != PaymentStatus::Failed {
-        match reserve_or_hold(&mut uow, &known.from, &found, &number, &mut batch).await? {
-            Ok(r) => reserved = Some(r),
-            Err(hold) => holds.push(hold),
+        reserved = Some(source(&mut uow, &known.from, &found, &number, &mut batch).await?);
+    }
+    let mut backordered = vec![0i64; order.lines.len()];
+    if let Some((_, plan, _)) = &reserved {
+        for b in &plan.backorders {
+            backordered[b.line_no as usize] += b.units;
         }
     }
     let status = if holds.is_empty() {
@@ -389,11 +394,18 @@ async fn capture_once(
             totals: &totals,
             fraud: &fraud,
             product_ids: &product_ids,
+            backordered: &backordered,
             holds: holds.len() as i64,
-            reservation: reserved.as_ref().map(|r| (r.0.id.as_str(), r.1.as_deref())),
+            reservation: reserved.as_ref().map(|r| (r.0.id.as_str(), r.2.as_deref())),
         },
         now,
     );
+    let fulfillments = match &reserved {
+        Some((_, plan, _)) => {
+            crate::fulfillment::insert(&mut batch, &id, 1, plan, &known.from.warehouses, now)
+        }
+        None => Vec::new(),
+    };
     let by = ctx.actor.name.clone();
     let hold_views: Vec<OrderHold> = holds
         .iter()
@@ -440,6 +452,9 @@ async fn capture_once(
             },
         )
         .await?;
+    }
+    if let Some((_, plan, _)) = &reserved {
+        record_sourced(&mut uow, &id, &number, plan).await?;
     }
     if status == OrderStatus::Confirmed {
         uow.record(
@@ -494,7 +509,6 @@ async fn capture_once(
         })
         .collect();
     let currency = order.currency;
-    let short = holds.iter().any(|h| h.reason == HoldReason::Backorder);
     let lines = order
         .lines
         .iter()
@@ -510,18 +524,13 @@ async fn capture_once(
                     unit_minor: l.unit_price.minor(),
                     discount_minor: l.discount.minor(),
                     known: product_ids[i].is_some(),
+                    backordered: backordered[i],
                 },
-                reservation.as_ref(),
-                short,
                 currency,
             )
         })
         .collect();
     let money = |minor| orders::money(minor, currency);
-    let fulfillments = reservation
-        .as_ref()
-        .map(|r| orders::planned_fulfillments(r, &order.channel, &channel.warehouses))
-        .unwrap_or_default();
     let mut tags = priced.tags.clone();
     tags.sort();
     Ok(Outcome::Created(Box::new(Order {
@@ -673,6 +682,8 @@ struct NewRow<'a> {
     totals: &'a Totals,
     fraud: &'a FraudAssessment,
     product_ids: &'a [Option<String>],
+    /// Units of each line left waiting for stock.
+    backordered: &'a [i64],
     /// Active holds, counted on the row for the held-orders index.
     holds: i64,
     /// The reservation and the warehouse holding most of its units.
@@ -689,8 +700,8 @@ fn insert_order(batch: &mut Batch, r: &NewRow<'_>, now: i64) {
         "insert into sales_order (order_id, channel_id, number, external_id, customer_email, ship_postcode, status, currency, total_minor, placed_at,
             version, created_at, updated_at, customer_id, customer_name, payment_status, subtotal_minor, discount_minor, shipping_minor, tax_minor,
             prices_include_tax, stated_json, ship_to_json, bill_to_json, ship_country, shipping_method, fraud_score, fraud_reasons_json,
-            hold_count, manual_touches, note, cancelled_at, reservation_id, warehouse_code)
-         values ($1, $2, $3, $4, $5, $6, $27, $7, $8, $9, 1, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $29, 0, $26, $28, $30, $31)",
+            hold_count, manual_touches, note, cancelled_at, reservation_id, warehouse_code, backordered_units)
+         values ($1, $2, $3, $4, $5, $6, $27, $7, $8, $9, 1, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $29, 0, $26, $28, $30, $31, $32)",
         vec![
             r.id.into(),
             r.channel_id.into(),
@@ -727,10 +738,11 @@ fn insert_order(batch: &mut Batch, r: &NewRow<'_>, now: i64) {
             r.holds.into(),
             r.reservation.map(|(id, _)| id).into(),
             r.reservation.and_then(|(_, w)| w).into(),
+            r.backordered.iter().sum::<i64>().into(),
         ],
     );
     for (c, chunk) in order.lines.chunks(32).enumerate() {
-        let mut args = Vec::with_capacity(chunk.len() * 9);
+        let mut args = Vec::with_capacity(chunk.len() * 10);
         for (j, l) in chunk.iter().enumerate() {
             let i = c * 32 + j;
             args.extend([
@@ -743,12 +755,13 @@ fn insert_order(batch: &mut Batch, r: &NewRow<'_>, now: i64) {
                 (if cancelled { l.quantity } else { 0 }).into(),
                 l.unit_price.minor().into(),
                 l.discount.minor().into(),
+                r.backordered.get(i).copied().unwrap_or(0).into(),
             ]);
         }
         batch.push(
             crate::sql::values_rows(
-                "insert into order_line (order_id, line_no, sku, product_id, name, quantity, cancelled_quantity, unit_price_minor, discount_minor) values ",
-                9,
+                "insert into order_line (order_id, line_no, sku, product_id, name, quantity, cancelled_quantity, unit_price_minor, discount_minor, backordered_quantity) values ",
+                10,
                 chunk.len(),
             ),
             args,
@@ -846,6 +859,7 @@ pub async fn import_history(db: &Db, ctx: &Ctx, orders: &[(OrderIn, &str)]) -> R
                         reasons: Vec::new(),
                     },
                     product_ids: &product_ids,
+                    backordered: &[],
                     holds: 0,
                     reservation: None,
                 },
@@ -947,40 +961,48 @@ pub(crate) fn insert_hold(
     }
 }
 
-/// Reserves: on success the reservation and the warehouse holding most of
-/// its units; for want of stock, the backorder hold (the refused attempt gives
-/// back what it took, so nothing of it remains).
-pub(crate) async fn reserve_or_hold(
+/// Reserves what sourcing plans (`domain::fulfillment::plan`): the
+/// reservation, the plan (what each warehouse ships, and the units no
+/// warehouse has, left backordered), and the warehouse holding most units.
+pub(crate) async fn source(
     uow: &mut Uow,
     from: &inventory::ReserveFrom,
     lines: &[(inventory::ProductRef, i64)],
     reference: &str,
     batch: &mut Batch,
-) -> Result<std::result::Result<(Reservation, Option<String>), Hold>> {
-    match inventory::reserve_resolved(uow, from, lines, reference, batch).await {
-        Ok(r) => {
-            let mut by_wh: Vec<(String, i64)> = Vec::new();
-            for a in r.lines.iter().flat_map(|l| &l.allocations) {
-                match by_wh.iter_mut().find(|(w, _)| *w == a.warehouse) {
-                    Some(e) => e.1 += a.quantity,
-                    None => by_wh.push((a.warehouse.clone(), a.quantity)),
-                }
-            }
-            by_wh.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-            let wh = by_wh.first().map(|w| w.0.clone());
-            Ok(Ok((r, wh)))
+) -> Result<(Reservation, Plan, Option<String>)> {
+    let (r, plan) = inventory::reserve_resolved(uow, from, lines, reference, true, batch).await?;
+    let mut by_wh: Vec<(String, i64)> = Vec::new();
+    for a in r.lines.iter().flat_map(|l| &l.allocations) {
+        match by_wh.iter_mut().find(|(w, _)| *w == a.warehouse) {
+            Some(e) => e.1 += a.quantity,
+            None => by_wh.push((a.warehouse.clone(), a.quantity)),
         }
-        Err(Error::InsufficientStock {
-            sku,
-            requested,
-            available,
-            ..
-        }) => Ok(Err(Hold {
-                reason: HoldReason::Backorder,
-                detail: format!(
-                "not enough stock of {sku} for this channel: requested {requested}, available {available}"
-            ),
-        })),
-        Err(e) => Err(e),
     }
+    by_wh.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let wh = by_wh.first().map(|w| w.0.clone());
+    Ok((r, plan, wh))
+}
+
+/// The audit row and event of a sourcing decision.
+pub(crate) async fn record_sourced(
+    uow: &mut Uow,
+    order_id: &str,
+    number: &str,
+    plan: &Plan,
+) -> Result<()> {
+    uow.record(
+        Change {
+            action: "order.source",
+            entity: "order",
+            entity_id: order_id,
+            before: None,
+            after: Some(serde_json::json!({
+                "shipments": plan.shipments.iter().map(|s| serde_json::json!({"warehouse": s.warehouse, "units": s.lines.iter().map(|t| t.units).sum::<i64>(), "reason": s.reason})).collect::<Vec<_>>(),
+                "backordered": plan.backorders.iter().map(|b| serde_json::json!({"line_no": b.line_no, "sku": b.sku, "units": b.units})).collect::<Vec<_>>(),
+            })),
+        },
+        crate::fulfillment::sourced_event(order_id, number, plan),
+    )
+    .await
 }

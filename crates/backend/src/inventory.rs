@@ -14,6 +14,7 @@ pub use domain::views::{Scanned, Warehouse};
 use domain::{
     catalog::bundle_available,
     events::Event,
+    fulfillment::{self, Need, Part, Plan, Spare},
     governance::Permission,
     inventory::{self as rules, MovementKind, NewWarehouse},
     money::Currency,
@@ -26,6 +27,7 @@ use domain::{
 };
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
 
 use crate::{
     ctx::Ctx,
@@ -132,6 +134,36 @@ pub async fn list_warehouses(
         None
     };
     Ok(Page { items, next_cursor })
+}
+
+/// Names every listed warehouse code that is not among `known`, by its
+/// position in the list (`warehouses[i]`).
+pub(crate) fn check_listed(listed: &[String], known: &[String], what: &str) -> Result<()> {
+    let unknown: Vec<FieldError> = listed
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| !known.contains(w))
+        .map(|(i, w)| {
+            FieldError::new(
+                format!("warehouses[{i}]"),
+                format!("there is no {what} {w}"),
+            )
+        })
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(unknown))
+    }
+}
+
+/// The active warehouses' codes, inside a unit of work.
+pub(crate) async fn warehouse_codes_in(conn: &mut AnyConnection) -> Result<Vec<String>> {
+    Ok(all_warehouses(conn)
+        .await?
+        .into_iter()
+        .map(|w| w.code)
+        .collect())
 }
 
 /// The codes of all warehouses, for validating references to them.
@@ -766,9 +798,19 @@ pub async fn receive(
     input: ReceiptInput,
     idem: Option<&Idempotency>,
 ) -> Result<Receipt> {
+    retrying!(receive_once(db, ctx, input.clone(), idem))
+}
+
+async fn receive_once(
+    db: &Db,
+    ctx: &Ctx,
+    input: ReceiptInput,
+    idem: Option<&Idempotency>,
+) -> Result<Receipt> {
     ctx.require(Permission::InventoryWrite)?;
     check_lines(&input.lines)?;
     let mut uow = db.begin(ctx).await?;
+    crate::fulfillment::sourcing_turn(&mut uow).await?;
     if let Some(saved) = uow.claim_idempotency(idem).await? {
         return uow.replay(saved).await;
     }
@@ -887,6 +929,10 @@ pub async fn receive(
         },
     )
     .await?;
+    // Orders waiting for these products are sourced from the new stock in
+    // the same transaction.
+    let received: Vec<String> = plan.iter().map(|p| p.product.id.clone()).collect();
+    crate::fulfillment::source_backorders(&mut uow, &received).await?;
     uow.remember(&receipt).await?;
     uow.commit().await?;
     Ok(receipt)
@@ -931,8 +977,18 @@ pub async fn adjust(
     input: AdjustmentInput,
     idem: Option<&Idempotency>,
 ) -> Result<Adjusted> {
+    retrying!(adjust_once(db, ctx, input.clone(), idem))
+}
+
+async fn adjust_once(
+    db: &Db,
+    ctx: &Ctx,
+    input: AdjustmentInput,
+    idem: Option<&Idempotency>,
+) -> Result<Adjusted> {
     ctx.require(Permission::InventoryWrite)?;
     let mut uow = db.begin(ctx).await?;
+    crate::fulfillment::sourcing_turn(&mut uow).await?;
     if let Some(saved) = uow.claim_idempotency(idem).await? {
         return uow.replay(saved).await;
     }
@@ -1086,6 +1142,9 @@ pub async fn adjust(
         },
     )
     .await?;
+    if input.quantity > 0 {
+        crate::fulfillment::source_backorders(&mut uow, std::slice::from_ref(&product.id)).await?;
+    }
     uow.remember(&adjusted).await?;
     uow.commit().await?;
     Ok(adjusted)
@@ -1368,7 +1427,7 @@ async fn channel_ref(
 
 /// Every active warehouse in code order: where a reservation without a
 /// channel may take stock from.
-async fn all_warehouses(conn: &mut AnyConnection) -> Result<Vec<WarehouseRef>> {
+pub(crate) async fn all_warehouses(conn: &mut AnyConnection) -> Result<Vec<WarehouseRef>> {
     let rows =
         sqlx::query("select warehouse_id, code from warehouse where active = 1 order by code")
             .fetch_all(&mut *conn)
@@ -1489,33 +1548,11 @@ pub struct ReservationInput {
     pub lines: Vec<ReservationLineInput>,
 }
 
-/// Retries a whole use case when the database reports a transient conflict
-/// (a PostgreSQL deadlock between reservations that lock rows in different
-/// orders, or SQLite busy past its timeout). Each attempt is a fresh
-/// transaction, so a retry never sees half of an earlier one.
-macro_rules! retrying {
-    ($attempt:expr) => {{
-        let mut tries = 0u32;
-        loop {
-            match $attempt.await {
-                Err(e) if e.is_transient() && tries < 8 => {
-                    tries += 1;
-                    tracing::debug!(error = %e, tries, "transient conflict; retrying");
-                    tokio::time::sleep(std::time::Duration::from_millis(
-                        u64::from(tries) * 3 + rand::random::<u64>() % 10,
-                    ))
-                    .await;
-                }
-                other => break other,
-            }
-        }
-    }};
-}
-
-/// Reserves every line or nothing. Each line takes from the channel's
-/// warehouses in priority order (all warehouses when no channel is named);
-/// a bundle takes whole bundles' worth of components from one warehouse at a
-/// time. Every take is a conditional update checked by rows affected.
+/// Reserves every line or nothing, from the channel's warehouses (all
+/// warehouses when no channel is named) as sourcing plans it: one warehouse
+/// for everything when one can, else the fewest; a bundle takes whole
+/// bundles' worth of components from one warehouse. Every take is a
+/// conditional update checked by rows affected.
 #[tracing::instrument(skip_all, fields(reference = %input.reference))]
 pub async fn reserve(
     db: &Db,
@@ -1570,7 +1607,8 @@ pub(crate) async fn reserve_in(
 ) -> Result<Reservation> {
     let (from, lines) = resolve_reservation(uow, input).await?;
     let mut batch = crate::sql::Batch::default();
-    let reservation = reserve_resolved(uow, &from, &lines, reference, &mut batch).await?;
+    let (reservation, _) =
+        reserve_resolved(uow, &from, &lines, reference, false, &mut batch).await?;
     batch.run(&mut uow.tx, uow.backend).await?;
     Ok(reservation)
 }
@@ -1639,9 +1677,12 @@ pub(crate) async fn reserve_from(
     })
 }
 
-/// Reserves `lines` (products already looked up, with quantities) and
-/// records it. Stock moves only through conditional updates, so concurrent
-/// reservations never take more than is spare.
+/// Reserves `lines` (products already looked up, with quantities) where
+/// sourcing plans them (`domain::fulfillment::plan`) and records it. Stock
+/// moves only through conditional updates, so concurrent reservations never
+/// take more than is spare. With `partial`, units no warehouse has are left
+/// out (the plan's backorders); without it, any shortfall refuses the whole
+/// reservation and nothing is taken.
 /// The stock is held at once; the reservation's rows go into `batch`, for the
 /// caller to run.
 pub(crate) async fn reserve_resolved(
@@ -1649,84 +1690,159 @@ pub(crate) async fn reserve_resolved(
     from: &ReserveFrom,
     lines: &[(ProductRef, i64)],
     reference: &str,
+    partial: bool,
     batch: &mut crate::sql::Batch,
-) -> Result<Reservation> {
+) -> Result<(Reservation, Plan)> {
     let id = uuid::Uuid::now_v7().to_string();
     let now = uow.now();
-    let lines_json = serde_json::to_string(
-        &lines
-            .iter()
-            .map(|(p, q)| serde_json::json!({"sku": p.sku, "quantity": q}))
-            .collect::<Vec<_>>(),
-    )
-    .unwrap_or_default();
-    // (line, product id, sku, warehouse) → units, in the order taken.
-    let mut taken: Vec<(usize, String, String, WarehouseRef, i64)> = Vec::new();
+    let mut skus: HashMap<String, String> = HashMap::new();
+    let mut needs = Vec::with_capacity(lines.len());
     for (i, (product, quantity)) in lines.iter().enumerate() {
         let parts = if product.is_bundle() {
             crate::catalog::components_of(&mut uow.tx, &product.id).await?
         } else {
             vec![(product.id.clone(), product.sku.clone(), 1)]
         };
-        let mut left = *quantity;
-        for wh in &from.warehouses {
-            // The common case first: one stocked product, all of it from the
-            // first warehouse, in one conditional update without a read.
-            if let [(pid, sku, 1)] = parts.as_slice() {
-                if left > 0 && hold_units(&mut uow.tx, pid, &wh.id, left, from.buffer).await? {
-                    taken.push((i, pid.clone(), sku.clone(), wh.clone(), left));
-                    left = 0;
-                }
-            }
-            // A failed conditional update means someone took the units between
-            // our read and our write; re-read and try again with what is left.
-            for _ in 0..64 {
-                if left == 0 {
-                    break;
-                }
-                let mut per = Vec::new();
-                for (pid, _, q) in &parts {
-                    per.push((*q, spare(&mut uow.tx, pid, &wh.id, from.buffer).await?));
-                }
-                let n = left.min(bundle_available(&per));
-                if n == 0 {
-                    break;
-                }
+        needs.push(Need {
+            line_no: i as i64,
+            sku: product.sku.clone(),
+            units: *quantity,
+            parts: parts
+                .into_iter()
+                .map(|(pid, sku, per_unit)| {
+                    skus.insert(pid.clone(), sku);
+                    Part {
+                        product_id: pid,
+                        per_unit,
+                    }
+                })
+                .collect(),
+        });
+    }
+    let label = from
+        .channel
+        .as_ref()
+        .map_or("this reservation", |c| c.1.as_str());
+    let codes: Vec<String> = from.warehouses.iter().map(|w| w.code.clone()).collect();
+    let wh_id = |code: &str| {
+        from.warehouses
+            .iter()
+            .find(|w| w.code == code)
+            .map(|w| w.id.clone())
+            .unwrap_or_default()
+    };
+    let plan = 'sourced: {
+        // The common case first: every line an item, all of it in the first
+        // warehouse; one conditional update per line and no read.
+        if let Some(first) = from.warehouses.first() {
+            if needs
+                .iter()
+                .all(|n| n.parts.len() == 1 && n.parts[0].per_unit == 1)
+            {
                 let mut held = Vec::new();
-                for (pid, _, q) in &parts {
-                    if !hold_units(&mut uow.tx, pid, &wh.id, q * n, from.buffer).await? {
+                for n in &needs {
+                    let pid = &n.parts[0].product_id;
+                    if n.units > 0
+                        && !hold_units(&mut uow.tx, pid, &first.id, n.units, from.buffer).await?
+                    {
                         break;
                     }
-                    held.push((pid, q * n));
+                    held.push((pid, n.units));
                 }
-                if held.len() < parts.len() {
-                    for (pid, units) in held {
-                        give_back(&mut uow.tx, pid, &wh.id, units).await?;
-                    }
-                    continue;
+                if held.len() == needs.len() {
+                    break 'sourced fulfillment::whole_from_first(label, &codes, &needs);
                 }
-                for (pid, sku, q) in &parts {
-                    taken.push((i, pid.clone(), sku.clone(), wh.clone(), q * n));
+                for (pid, units) in held.into_iter().filter(|h| h.1 > 0) {
+                    give_back(&mut uow.tx, pid, &first.id, units).await?;
                 }
-                left -= n;
             }
         }
-        if left > 0 {
-            crate::REFUSED_RESERVATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            // Give back what earlier lines took, so a caller that carries on
-            // (capture holds the order as a backorder) keeps nothing of the
-            // attempt; nothing else was written yet.
-            for (_, pid, _, wh, units) in &taken {
-                give_back(&mut uow.tx, pid, &wh.id, *units).await?;
+        // Otherwise plan from what is spare and take it; a failed conditional
+        // update means a concurrent reservation took units between the read
+        // and the write, so give back and plan again.
+        for _ in 0..16 {
+            let mut spare = spare_of(&mut uow.tx, &needs, &from.warehouses).await?;
+            let plan = fulfillment::plan(label, &codes, &needs, &mut spare, from.buffer);
+            if !plan.backorders.is_empty() {
+                crate::REFUSED_RESERVATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if !partial {
+                    let b = &plan.backorders[0];
+                    let requested = lines[b.line_no as usize].1;
+                    return Err(Error::InsufficientStock {
+                        line: b.line_no as usize,
+                        sku: b.sku.clone(),
+                        requested,
+                        available: requested - b.units,
+                    });
+                }
             }
-            return Err(Error::InsufficientStock {
-                line: i,
-                sku: product.sku.clone(),
-                requested: *quantity,
-                available: quantity - left,
-            });
+            let mut wanted: Vec<(&str, String, i64)> = Vec::new();
+            for (code, take) in plan.takes() {
+                for part in &needs[take.line_no as usize].parts {
+                    let units = part.per_unit * take.units;
+                    match wanted
+                        .iter_mut()
+                        .find(|w| w.0 == part.product_id && w.1 == code)
+                    {
+                        Some(w) => w.2 += units,
+                        None => wanted.push((&part.product_id, code.to_string(), units)),
+                    }
+                }
+            }
+            let mut held = Vec::new();
+            for (pid, code, units) in &wanted {
+                if !hold_units(&mut uow.tx, pid, &wh_id(code), *units, from.buffer).await? {
+                    break;
+                }
+                held.push((*pid, wh_id(code), *units));
+            }
+            if held.len() == wanted.len() {
+                break 'sourced plan;
+            }
+            for (pid, wh, units) in held {
+                give_back(&mut uow.tx, pid, &wh, units).await?;
+            }
+        }
+        return Err(Error::Conflict {
+            code: "stock_changed",
+            message: "stock kept changing while this was being sourced; try again".into(),
+        });
+    };
+    // One allocation row per (line, product, warehouse).
+    let mut allocs: Vec<(i64, String, String, WarehouseRef, i64)> = Vec::new();
+    for (code, take) in plan.takes() {
+        let wh = WarehouseRef {
+            id: wh_id(code),
+            code: code.to_string(),
+        };
+        for part in &needs[take.line_no as usize].parts {
+            let sku = skus.get(&part.product_id).cloned().unwrap_or_default();
+            allocs.push((
+                take.line_no,
+                part.product_id.clone(),
+                sku,
+                wh.clone(),
+                part.per_unit * take.units,
+            ));
         }
     }
+    let reserved: Vec<i64> = needs
+        .iter()
+        .map(|n| {
+            plan.takes()
+                .filter(|(_, t)| t.line_no == n.line_no)
+                .map(|(_, t)| t.units)
+                .sum()
+        })
+        .collect();
+    let lines_json = serde_json::to_string(
+        &lines
+            .iter()
+            .zip(&reserved)
+            .map(|((p, _), q)| serde_json::json!({"sku": p.sku, "quantity": q}))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default();
     batch.push(
         "insert into reservation (reservation_id, reference, channel_id, status, lines_json, version, created_at, updated_at) values ($1, $2, $3, 'active', $4, 1, $5, $5)",
         vec![
@@ -1737,17 +1853,6 @@ pub(crate) async fn reserve_resolved(
             now.into(),
         ],
     );
-    // One allocation row per (line, product, warehouse).
-    let mut allocs: Vec<(usize, String, String, WarehouseRef, i64)> = Vec::new();
-    for t in taken {
-        match allocs
-            .iter_mut()
-            .find(|a| a.0 == t.0 && a.1 == t.1 && a.3.id == t.3.id)
-        {
-            Some(a) => a.4 += t.4,
-            None => allocs.push(t),
-        }
-    }
     for chunk in allocs.chunks(64) {
         let sql = crate::sql::values_rows(
             "insert into reservation_alloc (reservation_id, line_no, sku, product_id, warehouse_id, quantity) values ",
@@ -1758,7 +1863,7 @@ pub(crate) async fn reserve_resolved(
         for (line, pid, sku, wh, units) in chunk {
             args.extend([
                 id.as_str().into(),
-                (*line as i64).into(),
+                (*line).into(),
                 sku.as_str().into(),
                 pid.as_str().into(),
                 wh.id.as_str().into(),
@@ -1775,13 +1880,14 @@ pub(crate) async fn reserve_resolved(
         status: "active".into(),
         lines: lines
             .iter()
+            .zip(&reserved)
             .enumerate()
-            .map(|(i, (p, q))| ReservationLine {
+            .map(|(i, ((p, _), q))| ReservationLine {
                 sku: p.sku.clone(),
                 quantity: *q,
                 allocations: allocs
                     .iter()
-                    .filter(|a| a.0 == i)
+                    .filter(|a| a.0 == i as i64)
                     .map(|a| Allocation {
                         sku: a.2.clone(),
                         warehouse: a.3.code.clone(),
@@ -1804,11 +1910,48 @@ pub(crate) async fn reserve_resolved(
             reservation_id: id.clone(),
             reference: reference.to_string(),
             channel: from.channel.as_ref().map(|c| c.1.clone()),
-            units: lines.iter().map(|l| l.1).sum(),
+            units: reserved.iter().sum(),
         },
     )
     .await?;
-    Ok(reservation)
+    Ok((reservation, plan))
+}
+
+/// What is spare (on hand − reserved) of every product the needs take, in
+/// each of `warehouses` (by code): one query.
+pub(crate) async fn spare_of(
+    conn: &mut AnyConnection,
+    needs: &[Need],
+    warehouses: &[WarehouseRef],
+) -> Result<Spare> {
+    let mut products: Vec<&str> = needs
+        .iter()
+        .flat_map(|n| n.parts.iter().map(|p| p.product_id.as_str()))
+        .collect();
+    products.sort_unstable();
+    products.dedup();
+    let mut spare = Spare::default();
+    if products.is_empty() || warehouses.is_empty() {
+        return Ok(spare);
+    }
+    let sql = format!(
+        "select product_id, warehouse_id, on_hand - reserved from stock_level where product_id in ({}) and warehouse_id in ({})",
+        crate::sql::params(1, products.len()),
+        crate::sql::params(products.len() + 1, warehouses.len()),
+    );
+    let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql);
+    for p in &products {
+        q = q.bind(*p);
+    }
+    for w in warehouses {
+        q = q.bind(&w.id);
+    }
+    for (pid, wid, units) in q.fetch_all(&mut *conn).await? {
+        if let Some(w) = warehouses.iter().find(|w| w.id == wid) {
+            spare.set(&pid, &w.code, units);
+        }
+    }
+    Ok(spare)
 }
 
 /// Returns units that `hold_units` took.
@@ -1958,7 +2101,10 @@ pub async fn release(db: &Db, ctx: &Ctx, id: &str) -> Result<Reservation> {
 
 async fn release_once(db: &Db, ctx: &Ctx, id: &str) -> Result<Reservation> {
     let mut uow = db.begin(ctx).await?;
+    crate::fulfillment::sourcing_turn(&mut uow).await?;
+    let freed = crate::fulfillment::products_of(&mut uow.tx, id).await?;
     let after = release_in(&mut uow, id).await?;
+    crate::fulfillment::source_backorders(&mut uow, &freed).await?;
     uow.commit().await?;
     Ok(after)
 }
@@ -2312,8 +2458,18 @@ pub async fn receive_transfer(
     id: &str,
     input: TransferReceipt,
 ) -> Result<Transfer> {
+    retrying!(receive_transfer_once(db, ctx, id, input.clone()))
+}
+
+async fn receive_transfer_once(
+    db: &Db,
+    ctx: &Ctx,
+    id: &str,
+    input: TransferReceipt,
+) -> Result<Transfer> {
     ctx.require(Permission::InventoryWrite)?;
     let mut uow = db.begin(ctx).await?;
+    crate::fulfillment::sourcing_turn(&mut uow).await?;
     let before = load_transfer(&mut uow.tx, id).await?;
     let to = warehouse_ref(&mut uow.tx, ctx, "to", &before.to_warehouse).await?;
     let (location_id, _) = bin(&mut uow, &to, "location", input.location.as_deref()).await?;
@@ -2329,10 +2485,12 @@ pub async fn receive_transfer(
             message: format!("transfer {} was already received", before.number),
         });
     }
+    let mut arrived = Vec::new();
     for line in &before.lines {
         let product = find_product(&mut uow.tx, &line.sku).await?.ok_or_else(|| {
             Error::Internal(format!("transfer line names unknown product {}", line.sku))
         })?;
+        arrived.push(product.id.clone());
         put(
             &mut uow,
             &Put {
@@ -2364,6 +2522,7 @@ pub async fn receive_transfer(
         },
     )
     .await?;
+    crate::fulfillment::source_backorders(&mut uow, &arrived).await?;
     uow.commit().await?;
     Ok(after)
 }
@@ -2617,6 +2776,7 @@ pub async fn submit_count(db: &Db, ctx: &Ctx, id: &str) -> Result<CycleCount> {
 
 async fn submit_count_once(db: &Db, ctx: &Ctx, id: &str) -> Result<CycleCount> {
     let mut uow = db.begin(ctx).await?;
+    crate::fulfillment::sourcing_turn(&mut uow).await?;
     let count = open_count_for(&mut uow, id).await?;
     // Products the bin holds but nobody scanned were counted as zero.
     sqlx::query(
@@ -2708,11 +2868,15 @@ async fn post_count(uow: &mut Uow, id: &str) -> Result<()> {
             .bind(&count.id)
             .fetch_one(&mut *uow.tx)
             .await?;
+    let mut found = Vec::new();
     for line in count.lines.iter().filter(|l| l.counted != l.expected) {
         let product = find_product(&mut uow.tx, &line.sku).await?.ok_or_else(|| {
             Error::Internal(format!("count line names unknown product {}", line.sku))
         })?;
         let delta = line.counted - line.expected;
+        if delta > 0 {
+            found.push(product.id.clone());
+        }
         if delta < 0 {
             let t = Take {
                 product: &product,
@@ -2759,6 +2923,7 @@ async fn post_count(uow: &mut Uow, id: &str) -> Result<()> {
             .await?;
         }
     }
+    crate::fulfillment::source_backorders(uow, &found).await?;
     Ok(())
 }
 
@@ -2770,6 +2935,7 @@ pub async fn decide_count(db: &Db, ctx: &Ctx, id: &str, approve: bool) -> Result
 
 async fn decide_count_once(db: &Db, ctx: &Ctx, id: &str, approve: bool) -> Result<CycleCount> {
     let mut uow = db.begin(ctx).await?;
+    crate::fulfillment::sourcing_turn(&mut uow).await?;
     let before = load_count(&mut uow.tx, id).await?;
     in_scope(ctx, &before.warehouse)?;
     let done = sqlx::query("update cycle_count set status = $2, decided_by = $3, decided_at = $4, version = version + 1 where count_id = $1 and status = 'pending_approval'")
@@ -2935,7 +3101,8 @@ impl std::fmt::Display for Drift {
 }
 
 /// Recomputes bin balances from the ledger, warehouse on-hand from the bins,
-/// and reserved from live reservations, and lists every row that differs.
+/// reserved from live reservations, and each live order's open units from
+/// its fulfilments and backorders, and lists every row that differs.
 pub async fn check(db: &Db) -> Result<Vec<Drift>> {
     let mut drift = Vec::new();
     let checks = [
@@ -2964,6 +3131,27 @@ pub async fn check(db: &Db) -> Result<Vec<Drift>> {
                    union all select product_id, warehouse_id, 0, reserved from stock_level) x
              join product p on p.product_id = x.product_id join warehouse w on w.warehouse_id = x.warehouse_id
              group by p.sku, w.code having sum(x.held) <> sum(x.stored) or sum(x.stored) < 0",
+        ),
+        (
+            // Every open unit of a live, sourced order is in an open
+            // fulfilment or backordered (the "warehouse" column names the order).
+            "order line units vs fulfilments and backorders",
+            "select ol.sku, o.number as warehouse, '' as location, '' as lot, cast(ol.quantity - ol.cancelled_quantity as bigint) as expected,
+                    cast(coalesce(f.units, 0) + ol.backordered_quantity as bigint) as recorded
+             from order_line ol join sales_order o on o.order_id = ol.order_id
+             join reservation r on r.reservation_id = o.reservation_id and r.status = 'active'
+             left join (select f.order_id, fl.line_no, sum(fl.quantity) as units from fulfillment f
+                        join fulfillment_line fl on fl.fulfillment_id = f.fulfillment_id where f.status = 'open'
+                        group by f.order_id, fl.line_no) f on f.order_id = ol.order_id and f.line_no = ol.line_no
+             where o.status in ('received', 'confirmed') and ol.product_id is not null
+               and ol.quantity - ol.cancelled_quantity <> coalesce(f.units, 0) + ol.backordered_quantity",
+        ),
+        (
+            "order backordered units vs its lines",
+            "select '' as sku, o.number as warehouse, '' as location, '' as lot, cast(sum(ol.backordered_quantity) as bigint) as expected,
+                    o.backordered_units as recorded
+             from sales_order o join order_line ol on ol.order_id = o.order_id
+             group by o.order_id, o.number, o.backordered_units having sum(ol.backordered_quantity) <> o.backordered_units",
         ),
     ];
     for (name, sql) in checks {

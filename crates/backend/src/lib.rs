@@ -6,12 +6,36 @@
 //! row and domain event in that same transaction before committing. This is the
 //! only crate that contains SQL.
 
+/// Retries a whole use case when the database reports a transient conflict
+/// (a PostgreSQL deadlock between reservations that lock rows in different
+/// orders, or SQLite busy past its timeout). Each attempt is a fresh
+/// transaction, so a retry never sees half of an earlier one.
+macro_rules! retrying {
+    ($attempt:expr) => {{
+        let mut tries = 0u32;
+        loop {
+            match $attempt.await {
+                Err(e) if e.is_transient() && tries < 8 => {
+                    tries += 1;
+                    tracing::debug!(error = %e, tries, "transient conflict; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(
+                        u64::from(tries) * 3 + rand::random::<u64>() % 10,
+                    ))
+                    .await;
+                }
+                other => break other,
+            }
+        }
+    }};
+}
+
 pub mod bench_data;
 pub mod capture;
 pub mod catalog;
 pub mod ctx;
 pub mod db;
 pub mod error;
+pub mod fulfillment;
 pub mod governance;
 pub mod inventory;
 pub mod order_import;

@@ -12,10 +12,7 @@ use domain::{
     events::Event,
     governance::Permission,
     orders::{normalize_postcode, NewChannel, PortalLookup, Proof},
-    views::{
-        CustomerRef, Fraud, Fulfillment, OrderHold, OrderLine, OrderNote, OrderTotals, Reservation,
-        ReservationLine, TimelineEntry,
-    },
+    views::{CustomerRef, Fraud, OrderHold, OrderLine, OrderNote, OrderTotals, TimelineEntry},
     FieldError,
 };
 use sqlx::{AnyConnection, Row};
@@ -38,21 +35,7 @@ pub async fn create_channel(
 ) -> Result<Channel> {
     ctx.require(Permission::ChannelsManage)?;
     let known = warehouse_codes(db).await?;
-    let unknown: Vec<FieldError> = new
-        .warehouses
-        .iter()
-        .enumerate()
-        .filter(|(_, w)| !known.contains(w))
-        .map(|(i, w)| {
-            FieldError::new(
-                format!("warehouses[{i}]"),
-                format!("there is no warehouse {w}"),
-            )
-        })
-        .collect();
-    if !unknown.is_empty() {
-        return Err(Error::Invalid(unknown));
-    }
+    crate::inventory::check_listed(&new.warehouses, &known, "warehouse")?;
     let mut uow = db.begin(ctx).await?;
     if let Some(saved) = uow.claim_idempotency(idem).await? {
         return uow.replay(saved).await;
@@ -151,14 +134,7 @@ pub async fn set_safety_buffer(db: &Db, ctx: &Ctx, code: &str, buffer: i64) -> R
         ));
     }
     let mut uow = db.begin(ctx).await?;
-    let row = sqlx::query("select channel_id, safety_buffer from channel where code = $1")
-        .bind(code)
-        .fetch_optional(&mut *uow.tx)
-        .await?
-        .ok_or_else(|| Error::NotFound {
-            entity: "channel",
-            key: code.to_string(),
-        })?;
+    let row = channel_row(&mut uow.tx, code, "safety_buffer").await?;
     let id: String = row.try_get("channel_id")?;
     let before: i64 = row.try_get("safety_buffer")?;
     sqlx::query("update channel set safety_buffer = $2, version = version + 1, updated_at = $3 where channel_id = $1")
@@ -183,6 +159,78 @@ pub async fn set_safety_buffer(db: &Db, ctx: &Ctx, code: &str, buffer: i64) -> R
     )
     .await?;
     uow.commit().await?;
+    channel_view(db, ctx, &id, code).await
+}
+
+/// Sets the channel's warehouses in priority order: its sourcing rule for
+/// the orders that come next (orders already sourced keep their plan).
+pub async fn set_warehouses(
+    db: &Db,
+    ctx: &Ctx,
+    code: &str,
+    warehouses: &[String],
+) -> Result<Channel> {
+    ctx.require(Permission::ChannelsManage)?;
+    let rule = domain::fulfillment::RuleInput {
+        warehouses: warehouses.to_vec(),
+        orders: None,
+    }
+    .parse()
+    .map_err(Error::Invalid)?;
+    let mut uow = db.begin(ctx).await?;
+    let row = channel_row(&mut uow.tx, code, "warehouses_json").await?;
+    let id: String = row.try_get("channel_id")?;
+    let before: Vec<String> =
+        serde_json::from_str(&row.try_get::<String, _>("warehouses_json")?).unwrap_or_default();
+    let known = crate::inventory::warehouse_codes_in(&mut uow.tx).await?;
+    crate::inventory::check_listed(&rule.warehouses, &known, "active warehouse")?;
+    if before != rule.warehouses {
+        sqlx::query("update channel set warehouses_json = $2, version = version + 1, updated_at = $3 where channel_id = $1")
+            .bind(&id)
+            .bind(serde_json::to_string(&rule.warehouses).unwrap_or_default())
+            .bind(uow.now())
+            .execute(&mut *uow.tx)
+            .await?;
+        uow.record(
+            Change {
+                action: "channel.warehouses",
+                entity: "channel",
+                entity_id: &id,
+                before: Some(serde_json::json!({"warehouses": before})),
+                after: Some(serde_json::json!({"warehouses": rule.warehouses})),
+            },
+            Event::ChannelWarehousesChanged {
+                channel_id: id.clone(),
+                code: code.to_string(),
+                warehouses: rule.warehouses.clone(),
+            },
+        )
+        .await?;
+    }
+    uow.commit().await?;
+    channel_view(db, ctx, &id, code).await
+}
+
+/// The channel's id and one more column, by code, inside a unit of work.
+async fn channel_row(
+    conn: &mut AnyConnection,
+    code: &str,
+    column: &str,
+) -> Result<sqlx::any::AnyRow> {
+    sqlx::query(&format!(
+        "select channel_id, {column} from channel where code = $1"
+    ))
+    .bind(code)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| Error::NotFound {
+        entity: "channel",
+        key: code.to_string(),
+    })
+}
+
+/// A channel as the views show it, after a change to it.
+async fn channel_view(db: &Db, ctx: &Ctx, id: &str, code: &str) -> Result<Channel> {
     list_channels(db, ctx)
         .await?
         .into_iter()
@@ -231,6 +279,14 @@ pub fn check_filter(f: &OrderFilter) -> Result<()> {
             errors.push(FieldError::new(
                 "status",
                 format!("`{s}` is not an order status"),
+            ));
+        }
+    }
+    if let Some(b) = nonblank(&f.backordered) {
+        if !["true", "1", "false", "0"].contains(&b.as_str()) {
+            errors.push(FieldError::new(
+                "backordered",
+                format!("`{b}` is not true or false"),
             ));
         }
     }
@@ -317,6 +373,9 @@ pub async fn list_orders(db: &Db, ctx: &Ctx, filter: &OrderFilter) -> Result<Pag
             " and o.hold_count > 0 and exists (select 1 from order_hold h where h.order_id = o.order_id and h.active = 1 and h.reason = $?)",
             Arg::Text(h.to_string()),
         ),
+    }
+    if nonblank(&filter.backordered).is_some_and(|b| b == "true" || b == "1") {
+        sql.push_str(" and o.backordered_units > 0");
     }
     // Channels are few: resolving codes to ids here lets the order indexes
     // that lead with channel_id do the work.
@@ -564,27 +623,19 @@ pub(crate) struct LineFacts {
     pub unit_minor: i64,
     pub discount_minor: i64,
     pub known: bool,
+    /// Units waiting for stock.
+    pub backordered: i64,
 }
 
-/// A line as the views show it. Reservation line i is order line i; on a
-/// backordered order (`short`) the open units not reserved are backordered.
-pub(crate) fn order_line(
-    l: LineFacts,
-    live: Option<&Reservation>,
-    short: bool,
-    currency: domain::Currency,
-) -> OrderLine {
-    let open = l.quantity - l.cancelled;
-    let reserved = live
-        .and_then(|r| r.lines.get(l.line_no as usize))
-        .map_or(0, |rl| rl.quantity);
+/// A line as the views show it.
+pub(crate) fn order_line(l: LineFacts, currency: domain::Currency) -> OrderLine {
     OrderLine {
         line_no: l.line_no,
         sku: l.sku,
         name: l.name,
         quantity: l.quantity,
         cancelled_quantity: l.cancelled,
-        backordered_quantity: if short { (open - reserved).max(0) } else { 0 },
+        backordered_quantity: l.backordered,
         unit_price: money(l.unit_minor, currency),
         discount: money(l.discount_minor, currency),
         total: money(l.unit_minor * l.quantity - l.discount_minor, currency),
@@ -616,7 +667,7 @@ pub(crate) fn timeline_entry(
 pub async fn load(db: &Db, ctx: &Ctx, id: &str) -> Result<Order> {
     let mut conn = db.pool.acquire().await?;
     let row = sqlx::query(
-        "select o.*, c.code as channel_code, c.warehouses_json, cu.orders_count from sales_order o
+        "select o.*, c.code as channel_code, cu.orders_count from sales_order o
          join channel c on c.channel_id = o.channel_id
          left join customer cu on cu.customer_id = o.customer_id where o.order_id = $1",
     )
@@ -666,16 +717,13 @@ pub async fn load(db: &Db, ctx: &Ctx, id: &str) -> Result<Order> {
         Some(r) => Some(crate::inventory::load_reservation(&mut conn, r).await?),
         None => None,
     };
-    let backordered = holds.iter().any(|h| h.reason == "backorder");
     let line_rows = sqlx::query(
-        "select line_no, sku, product_id, name, quantity, cancelled_quantity, unit_price_minor, discount_minor
+        "select line_no, sku, product_id, name, quantity, cancelled_quantity, unit_price_minor, discount_minor, backordered_quantity
          from order_line where order_id = $1 order by line_no",
     )
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    let live = reservation.as_ref().filter(|r| r.status == "active");
-    let short = backordered && status != "cancelled";
     let mut lines = Vec::new();
     for l in &line_rows {
         lines.push(order_line(
@@ -688,17 +736,12 @@ pub async fn load(db: &Db, ctx: &Ctx, id: &str) -> Result<Order> {
                 unit_minor: l.try_get("unit_price_minor")?,
                 discount_minor: l.try_get("discount_minor")?,
                 known: l.try_get::<Option<String>, _>("product_id")?.is_some(),
+                backordered: l.try_get("backordered_quantity")?,
             },
-            live,
-            short,
             currency,
         ));
     }
-    let warehouses: Vec<String> =
-        serde_json::from_str(&row.try_get::<String, _>("warehouses_json")?).unwrap_or_default();
-    let fulfillments = live
-        .map(|r| planned_fulfillments(r, &channel, &warehouses))
-        .unwrap_or_default();
+    let fulfillments = crate::fulfillment::of_order(&mut conn, id).await?;
     let tags: Vec<String> =
         sqlx::query_scalar("select tag from order_tag where order_id = $1 order by tag")
             .bind(id)
@@ -769,57 +812,6 @@ pub async fn load(db: &Db, ctx: &Ctx, id: &str) -> Result<Order> {
         version: row.try_get("version")?,
         timeline,
     })
-}
-
-/// Until sourcing (#5) plans shipments, the reservation says where each unit
-/// is held; the reason explains the choice from the channel's priority list.
-pub(crate) fn planned_fulfillments(
-    r: &Reservation,
-    channel: &str,
-    priority: &[String],
-) -> Vec<Fulfillment> {
-    let mut by_wh: Vec<(String, Vec<ReservationLine>)> = Vec::new();
-    for line in &r.lines {
-        for a in &line.allocations {
-            let entry = match by_wh.iter_mut().position(|(w, _)| *w == a.warehouse) {
-                Some(i) => &mut by_wh[i],
-                None => {
-                    by_wh.push((a.warehouse.clone(), Vec::new()));
-                    by_wh.last_mut().expect("just pushed")
-                }
-            };
-            entry.1.push(ReservationLine {
-                sku: line.sku.clone(),
-                quantity: a.quantity,
-                allocations: vec![a.clone()],
-            });
-        }
-    }
-    by_wh.sort_by_key(|(w, _)| priority.iter().position(|p| p == w).unwrap_or(usize::MAX));
-    let first = by_wh.first().map(|(w, _)| w.clone());
-    by_wh
-        .into_iter()
-        .map(|(w, lines)| {
-            let rank = priority.iter().position(|p| *p == w);
-            let reason = match (rank, Some(&w) == first.as_ref()) {
-                (Some(0), _) => format!("{w}: first in {channel}'s warehouse priority, with the units in stock"),
-                (_, true) => format!(
-                    "{w}: the warehouses before it in {channel}'s priority had none of these units free"
-                ),
-                _ => format!(
-                    "{w}: next in {channel}'s priority; the warehouses before it could not cover {}",
-                    lines.iter().map(|l| l.sku.as_str()).collect::<Vec<_>>().join(", ")
-                ),
-            };
-            Fulfillment {
-                id: format!("{}-{w}", r.id),
-                warehouse: w,
-                status: "reserved".into(),
-                lines,
-                reason,
-            }
-        })
-        .collect()
 }
 
 /// The order's events and those of every reservation made for it (a line
@@ -906,6 +898,24 @@ fn summarize(event: &str, p: &serde_json::Value) -> String {
             match s("note") {
                 n if n.is_empty() => format!("Released hold: {label}"),
                 n => format!("Released hold: {label}. Note: {n}"),
+            }
+        }
+        "order.sourced" => {
+            let reasons = |k: &str| {
+                p.get(k)
+                    .and_then(|v| v.as_array())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.get("reason").and_then(|r| r.as_str()))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    })
+                    .unwrap_or_default()
+            };
+            match (reasons("shipments"), reasons("backordered")) {
+                (s, b) if b.is_empty() => format!("Sourced: {s}"),
+                (s, b) if s.is_empty() => format!("Backordered: {b}"),
+                (s, b) => format!("Sourced: {s}. Backordered: {b}"),
             }
         }
         "order.cancelled" => format!("Cancelled: {}", s("reason")),
@@ -1046,9 +1056,19 @@ fn transition_error(e: domain::capture::TransitionError) -> Error {
     }
 }
 
-/// Releases one open hold. A backorder hold is released only by reserving the
-/// stock, so a released order always has its units.
+/// Releases one open hold. An order that was never sourced (its payment had
+/// failed) is sourced once its last blocking hold goes.
 pub async fn release_hold(
+    db: &Db,
+    ctx: &Ctx,
+    id: &str,
+    hold_id: &str,
+    note: &str,
+) -> Result<Order> {
+    retrying!(release_hold_once(db, ctx, id, hold_id, note))
+}
+
+async fn release_hold_once(
     db: &Db,
     ctx: &Ctx,
     id: &str,
@@ -1058,6 +1078,7 @@ pub async fn release_hold(
     ctx.require(Permission::OrdersWrite)?;
     let note: String = note.trim().chars().take(500).collect();
     let mut uow = db.begin(ctx).await?;
+    crate::fulfillment::sourcing_turn(&mut uow).await?;
     let e = editing(&mut uow, id, None).await?;
     if !e.status.is_editable() {
         return Err(Error::Conflict {
@@ -1092,14 +1113,6 @@ pub async fn release_hold(
             message: "an order with items that are not in the catalogue can't ship; add the products or cancel the order".into(),
         });
     }
-    if reason == Some(HoldReason::Backorder) && e.reservation_id.is_none() {
-        if let Err(h) = reserve_open_lines(&mut uow, id, &e).await? {
-            return Err(Error::Conflict {
-                code: "insufficient_stock",
-                message: format!("the hold stays: {}", h.detail),
-            });
-        }
-    }
     let by = ctx.actor.name.clone();
     sqlx::query("update order_hold set active = 0, released_at = $2, released_by = $3, release_note = $4 where hold_id = $1")
         .bind(hold_id)
@@ -1125,9 +1138,24 @@ pub async fn release_hold(
         },
     )
     .await?;
+    // An order held before it could be sourced (a failed payment) is sourced
+    // once nothing stops it shipping.
+    if e.reservation_id.is_none() && !has_unknown_items(&mut uow, id).await? {
+        source_open_lines(&mut uow, id, &e).await?;
+    }
     confirm_if_clear(&mut uow, id, &e).await?;
     uow.commit().await?;
     load(db, ctx, id).await
+}
+
+async fn has_unknown_items(uow: &mut Uow, id: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "select count(*) from order_line where order_id = $1 and product_id is null",
+    )
+    .bind(id)
+    .fetch_one(&mut *uow.tx)
+    .await?;
+    Ok(n > 0)
 }
 
 /// Puts a hold on the order: the row, the count, the audit row and the event.
@@ -1163,13 +1191,10 @@ async fn add_hold(
     .await
 }
 
-/// Reserves the order's open units and points the order at the reservation;
-/// for want of stock, the backorder hold (and nothing reserved).
-async fn reserve_open_lines(
-    uow: &mut Uow,
-    id: &str,
-    e: &Editing,
-) -> Result<std::result::Result<(), domain::capture::Hold>> {
+/// Sources the order's open units afresh: reserves what the warehouses
+/// have, plans it into fulfilments (replacing those not started), and
+/// backorders the rest on the lines.
+async fn source_open_lines(uow: &mut Uow, id: &str, e: &Editing) -> Result<()> {
     let input = ReservationInput {
         reference: e.number.clone(),
         channel: Some(e.channel.clone()),
@@ -1177,19 +1202,33 @@ async fn reserve_open_lines(
     };
     let (from, lines) = crate::inventory::resolve_reservation(uow, &input).await?;
     let mut batch = crate::sql::Batch::default();
-    match crate::capture::reserve_or_hold(uow, &from, &lines, &e.number, &mut batch).await? {
-        Ok((r, wh)) => {
-            batch.run(&mut uow.tx, uow.backend).await?;
-            sqlx::query("update sales_order set reservation_id = $2, warehouse_code = $3 where order_id = $1")
-                .bind(id)
-                .bind(r.id)
-                .bind(wh)
-                .execute(&mut *uow.tx)
-                .await?;
-            Ok(Ok(()))
-        }
-        Err(hold) => Ok(Err(hold)),
+    let (r, plan, wh) = crate::capture::source(uow, &from, &lines, &e.number, &mut batch).await?;
+    crate::fulfillment::cancel_open(uow, id).await?;
+    let seq = crate::fulfillment::next_seq(&mut uow.tx, id).await?;
+    crate::fulfillment::insert(&mut batch, id, seq, &plan, &from.warehouses, uow.now());
+    batch.run(&mut uow.tx, uow.backend).await?;
+    sqlx::query("update order_line set backordered_quantity = 0 where order_id = $1")
+        .bind(id)
+        .execute(&mut *uow.tx)
+        .await?;
+    for b in &plan.backorders {
+        sqlx::query(
+            "update order_line set backordered_quantity = $3 where order_id = $1 and line_no = $2",
+        )
+        .bind(id)
+        .bind(b.line_no)
+        .bind(b.units)
+        .execute(&mut *uow.tx)
+        .await?;
     }
+    sqlx::query("update sales_order set reservation_id = $2, warehouse_code = $3, backordered_units = $4 where order_id = $1")
+        .bind(id)
+        .bind(r.id)
+        .bind(wh)
+        .bind(plan.backordered_units())
+        .execute(&mut *uow.tx)
+        .await?;
+    crate::capture::record_sourced(uow, id, &e.number, &plan).await
 }
 
 /// The open units of every line, in line order. Fully cancelled lines stay in
@@ -1234,9 +1273,14 @@ pub async fn place_hold(db: &Db, ctx: &Ctx, id: &str, detail: &str) -> Result<Or
 
 /// Cancels the whole order and releases its stock.
 pub async fn cancel_order(db: &Db, ctx: &Ctx, id: &str, reason: &str) -> Result<Order> {
+    retrying!(cancel_order_once(db, ctx, id, reason))
+}
+
+async fn cancel_order_once(db: &Db, ctx: &Ctx, id: &str, reason: &str) -> Result<Order> {
     ctx.require(Permission::OrdersWrite)?;
     let reason = cancel_reason(reason)?;
     let mut uow = db.begin(ctx).await?;
+    crate::fulfillment::sourcing_turn(&mut uow).await?;
     let e = editing(&mut uow, id, None).await?;
     cancel_in(&mut uow, id, &e, reason).await?;
     uow.commit().await?;
@@ -1258,7 +1302,7 @@ async fn cancel_in(uow: &mut Uow, id: &str, e: &Editing, reason: String) -> Resu
         .status
         .transition(OrderStatus::Cancelled)
         .map_err(transition_error)?;
-    release_active(uow, e).await?;
+    let freed = release_active(uow, e).await?;
     let now = uow.now();
     sqlx::query(
         "update sales_order set status = $2, cancelled_at = $3, hold_count = 0 where order_id = $1",
@@ -1268,10 +1312,19 @@ async fn cancel_in(uow: &mut Uow, id: &str, e: &Editing, reason: String) -> Resu
     .bind(now)
     .execute(&mut *uow.tx)
     .await?;
-    sqlx::query("update order_line set cancelled_quantity = quantity where order_id = $1")
+    sqlx::query("update order_line set cancelled_quantity = quantity, backordered_quantity = 0 where order_id = $1")
         .bind(id)
         .execute(&mut *uow.tx)
         .await?;
+    sqlx::query("update sales_order set backordered_units = 0 where order_id = $1")
+        .bind(id)
+        .execute(&mut *uow.tx)
+        .await?;
+    crate::fulfillment::cancel_open(uow, id).await?;
+    // The order is cancelled now, so what it freed goes to others waiting.
+    if let Some(freed) = freed {
+        crate::fulfillment::source_backorders(uow, &freed).await?;
+    }
     let by = uow.ctx.actor.name.clone();
     sqlx::query("update order_hold set active = 0, released_at = $2, released_by = $3, release_note = 'order cancelled' where order_id = $1 and active = 1")
         .bind(id)
@@ -1297,10 +1350,11 @@ async fn cancel_in(uow: &mut Uow, id: &str, e: &Editing, reason: String) -> Resu
     .await
 }
 
-/// Releases the order's reservation if it still holds stock.
-async fn release_active(uow: &mut Uow, e: &Editing) -> Result<bool> {
+/// Releases the order's reservation if it still holds stock, returning the
+/// products it freed.
+async fn release_active(uow: &mut Uow, e: &Editing) -> Result<Option<Vec<String>>> {
     let Some(r) = &e.reservation_id else {
-        return Ok(false);
+        return Ok(None);
     };
     let status: String =
         sqlx::query_scalar("select status from reservation where reservation_id = $1")
@@ -1308,16 +1362,17 @@ async fn release_active(uow: &mut Uow, e: &Editing) -> Result<bool> {
             .fetch_one(&mut *uow.tx)
             .await?;
     if status != "active" {
-        return Ok(false);
+        return Ok(None);
     }
+    let freed = crate::fulfillment::products_of(&mut uow.tx, r).await?;
     crate::inventory::release_in(uow, r).await?;
-    Ok(true)
+    Ok(Some(freed))
 }
 
 /// Cancels `quantity` units of one line (`line_no` as the order shows it).
 /// The order's stock is released and its open units reserved again, in the
-/// same transaction, so the reservation always matches the open lines;
-/// should that stock be gone meanwhile, the order is held as a backorder.
+/// same transaction, so the reservation always matches the open lines; units
+/// whose stock has gone meanwhile are backordered.
 /// Cancelling the last open units cancels the order. The captured totals
 /// stay as the channel charged them; the cancelled units are on the lines.
 pub async fn cancel_line(
@@ -1328,9 +1383,21 @@ pub async fn cancel_line(
     quantity: i64,
     reason: &str,
 ) -> Result<Order> {
+    retrying!(cancel_line_once(db, ctx, id, line_no, quantity, reason))
+}
+
+async fn cancel_line_once(
+    db: &Db,
+    ctx: &Ctx,
+    id: &str,
+    line_no: i64,
+    quantity: i64,
+    reason: &str,
+) -> Result<Order> {
     ctx.require(Permission::OrdersWrite)?;
     let reason = cancel_reason(reason)?;
     let mut uow = db.begin(ctx).await?;
+    crate::fulfillment::sourcing_turn(&mut uow).await?;
     let e = editing(&mut uow, id, None).await?;
     let lines: Vec<(i64, String, i64)> = sqlx::query_as(
         "select line_no, sku, quantity - cancelled_quantity from order_line where order_id = $1 order by line_no",
@@ -1367,14 +1434,10 @@ pub async fn cancel_line(
         .bind(quantity)
         .execute(&mut *uow.tx)
         .await?;
-    if release_active(&mut uow, &e).await? {
-        if let Err(hold) = reserve_open_lines(&mut uow, id, &e).await? {
-            sqlx::query("update sales_order set reservation_id = null, warehouse_code = null where order_id = $1")
-                .bind(id)
-                .execute(&mut *uow.tx)
-                .await?;
-            add_hold(&mut uow, id, &e.number, &hold).await?;
-        }
+    if let Some(freed) = release_active(&mut uow, &e).await? {
+        source_open_lines(&mut uow, id, &e).await?;
+        // What the cancelled units freed goes to orders waiting for it.
+        crate::fulfillment::source_backorders(&mut uow, &freed).await?;
     }
     touch(&mut uow, id).await?;
     uow.record(

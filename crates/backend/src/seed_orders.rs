@@ -301,7 +301,8 @@ pub async fn seed_orders(db: &Db, ctx: &Ctx, scale: u32, now_micros: i64) -> Res
     }
     let imported = capture::import_history(db, ctx, &history).await?;
 
-    // Today's open orders: confirmed with stock reserved, and some held.
+    // Today's open orders: confirmed with stock reserved, some held, one
+    // partly backordered.
     let mut open = 0;
     let mut held = 0;
     let hour = |h: i64| now - Duration::hours(h);
@@ -345,6 +346,8 @@ pub async fn seed_orders(db: &Db, ctx: &Ctx, scale: u32, now_micros: i64) -> Res
             21 => {
                 o.totals.total = Some(AmountIn::Text("1.00".into()));
             }
+            // More than the warehouses hold: what there is ships, the rest
+            // waits as a backorder.
             25 => o.lines[0].quantity = 5_000,
             _ => {}
         }

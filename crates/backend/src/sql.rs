@@ -108,6 +108,11 @@ impl Batch {
         self.statements.push((sql.into(), args));
     }
 
+    /// Statements gathered so far.
+    pub(crate) fn len(&self) -> usize {
+        self.statements.len()
+    }
+
     /// Runs the statements in order and returns the rows they return. The
     /// first failure stops the rest; the caller's transaction (or savepoint)
     /// undoes what ran before it.
@@ -176,7 +181,7 @@ impl Batch {
 
 fn bind_all<'q>(
     mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    args: Vec<Val>,
+    args: impl IntoIterator<Item = Val>,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
     for v in args {
         q = match v {

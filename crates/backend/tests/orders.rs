@@ -5,7 +5,7 @@
 
 use backend::{
     capture::{self, Delivery},
-    inventory,
+    fulfillment, inventory,
     orders::{self, BulkAction, OrderFilter},
     store_test,
     testing::fixtures::{assert_no_drift, channel, item, receive, sys, warehouse},
@@ -14,16 +14,21 @@ use backend::{
 };
 use domain::{
     capture::{Address, AmountIn, CustomerIn, LineIn, OrderIn, ShippingIn, StatedTotals},
+    fulfillment::RuleInput,
     governance::{Role, Scope},
 };
 
 fn manager() -> Ctx {
+    staff(Role::Manager)
+}
+
+fn staff(role: Role) -> Ctx {
     Ctx::new(
         Actor {
             kind: ActorKind::User,
             id: Some("user-maya".into()),
             name: "Maya Patel".into(),
-            role: Some(Role::Manager),
+            role: Some(role),
             scope: Scope::default(),
         },
         None,
@@ -111,6 +116,15 @@ async fn capture_order(
     Ok(c)
 }
 
+/// The workbench's "waiting for stock" list.
+async fn waiting_orders(db: &Db) -> backend::Page<domain::views::OrderSummary> {
+    let f = OrderFilter {
+        backordered: Some("true".into()),
+        ..Default::default()
+    };
+    orders::list_orders(db, &sys(), &f).await.unwrap()
+}
+
 async fn reserved(db: &Db, sku: &str) -> i64 {
     inventory::stock(db, &sys(), sku).await.unwrap().reserved
 }
@@ -139,19 +153,24 @@ store_test!(
             .map(|f| f.warehouse.as_str())
             .collect();
         assert_eq!(warehouses, vec!["EAST", "WEST"]);
-        assert!(o.fulfillments[0]
-            .reason
-            .starts_with("EAST: first in WEB's warehouse priority"));
-        assert!(
-            o.fulfillments[1].reason.contains("could not cover B"),
-            "{}",
-            o.fulfillments[1].reason
+        assert_eq!(
+            o.fulfillments[0].reason,
+            "EAST: only warehouse with A in stock"
+        );
+        assert_eq!(
+            o.fulfillments[1].reason,
+            "WEST: only warehouse with B in stock"
         );
         assert_eq!((reserved(&db, "A").await, reserved(&db, "B").await), (2, 1));
         let events: Vec<_> = o.timeline.iter().map(|t| t.event.as_str()).collect();
         assert_eq!(
             events,
-            vec!["inventory.reserved", "order.captured", "order.confirmed"]
+            vec![
+                "inventory.reserved",
+                "order.captured",
+                "order.sourced",
+                "order.confirmed"
+            ]
         );
 
         // The same order again, by channel + external id or by Idempotency-Key.
@@ -287,42 +306,119 @@ store_test!(
 );
 
 store_test!(
-    a_short_order_is_a_backorder_until_stock_arrives_and_reserving_releases_it,
+    a_three_line_order_splits_by_stock_backorders_the_missing_item_and_sources_it_when_a_receipt_lands,
     |db: Db| async move {
         shop(&db).await;
-        let o = capture_order(&db, &sys(), order("W-4", &[("A", 3), ("B", 9)]), None, None)
+        item(&db, "C", "2.00").await;
+        let o = capture_order(
+            &db,
+            &sys(),
+            order("W-4", &[("A", 3), ("B", 2), ("C", 1)]),
+            None,
+            None,
+        )
+        .await
+        .unwrap()
+        .order;
+        // Nothing holds it: what is in stock goes to the warehouses now.
+        assert_eq!((o.status.as_str(), o.holds.len()), ("confirmed", 0));
+        let plan: Vec<_> = o
+            .fulfillments
+            .iter()
+            .map(|f| {
+                (
+                    f.seq,
+                    f.warehouse.as_str(),
+                    f.status.as_str(),
+                    f.lines.iter().map(|l| (l.line_no, l.sku.as_str(), l.quantity)).collect::<Vec<_>>(),
+                    f.reason.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            plan,
+            vec![
+                (1, "EAST", "open", vec![(0, "A", 3)], "EAST: only warehouse with A in stock"),
+                (2, "WEST", "open", vec![(1, "B", 2)], "WEST: only warehouse with B in stock"),
+            ]
+        );
+        let waiting: Vec<_> = o.lines.iter().map(|l| l.backordered_quantity).collect();
+        assert_eq!(waiting, vec![0, 0, 1]);
+        assert!(o
+            .timeline
+            .iter()
+            .any(|t| t.summary.contains("Backordered: C: in stock nowhere in WEB's warehouses")));
+        assert_eq!((reserved(&db, "A").await, reserved(&db, "B").await), (3, 2));
+        let backorders = waiting_orders(&db).await;
+        assert_eq!(backorders.items.len(), 1);
+
+        // A receipt of C in EAST sources it, in the receipt's transaction,
+        // into the EAST fulfilment that has not started.
+        receive(&db, "EAST", "C", 4).await;
+        let o = orders::load(&db, &sys(), &o.id).await.unwrap();
+        let waiting: Vec<_> = o.lines.iter().map(|l| l.backordered_quantity).collect();
+        assert_eq!(waiting, vec![0, 0, 0]);
+        assert_eq!(o.fulfillments.len(), 2);
+        let east: Vec<_> = o.fulfillments[0].lines.iter().map(|l| (l.sku.as_str(), l.quantity)).collect();
+        assert_eq!(east, vec![("A", 3), ("C", 1)]);
+        assert_eq!(reserved(&db, "C").await, 1);
+        let r = o.reservation.as_ref().unwrap();
+        assert_eq!(r.lines[2].quantity, 1);
+        assert_eq!(r.lines[2].allocations[0].warehouse, "EAST");
+        assert!(o.timeline.iter().any(|t| t.event == "order.sourced"
+            && t.summary == "Sourced: EAST: first in WEB's priority, ships complete"));
+        assert_eq!(
+            count(&db, "select count(*) from audit_log where action = 'order.source'").await,
+            2
+        );
+        let backorders = waiting_orders(&db).await;
+        assert!(backorders.items.is_empty());
+        assert_no_drift(&db).await;
+    }
+);
+
+store_test!(
+    a_short_line_ships_what_there_is_and_the_oldest_order_gets_new_stock_first,
+    |db: Db| async move {
+        shop(&db).await;
+        let first = capture_order(&db, &sys(), order("W-5", &[("B", 7)]), None, None)
             .await
             .unwrap()
             .order;
-        assert_eq!(o.holds[0].reason, "backorder");
-        assert!(
-            o.holds[0]
-                .detail
-                .contains("not enough stock of B for this channel: requested 9, available 5"),
-            "{}",
-            o.holds[0].detail
+        let second = capture_order(&db, &sys(), order("W-6", &[("B", 1)]), None, None)
+            .await
+            .unwrap()
+            .order;
+        assert_eq!(first.lines[0].backordered_quantity, 2);
+        assert_eq!(first.fulfillments[0].lines[0].quantity, 5);
+        assert_eq!(
+            first.fulfillments[0].reason,
+            "WEST: only warehouse with B in stock"
         );
-        assert!(o.reservation.is_none());
-        assert_eq!(o.lines[1].backordered_quantity, 9);
-        // Nothing of the refused attempt remains, not even line A's units.
-        assert_eq!((reserved(&db, "A").await, reserved(&db, "B").await), (0, 0));
-        let refused = orders::release_hold(&db, &manager(), &o.id, &o.holds[0].id, "").await;
-        assert!(
-            matches!(
-                refused,
-                Err(Error::Conflict {
-                    code: "insufficient_stock",
-                    ..
-                })
-            ),
-            "{refused:?}"
-        );
-        receive(&db, "WEST", "B", 4).await;
-        let o = orders::release_hold(&db, &manager(), &o.id, &o.holds[0].id, "stock arrived")
+        assert!(second.fulfillments.is_empty());
+        assert_eq!(second.lines[0].backordered_quantity, 1);
+        // Two units arrive: both go to the older order.
+        receive(&db, "EAST", "B", 2).await;
+        let first = orders::load(&db, &sys(), &first.id).await.unwrap();
+        let second = orders::load(&db, &sys(), &second.id).await.unwrap();
+        assert_eq!(first.lines[0].backordered_quantity, 0);
+        let split: Vec<_> = first
+            .fulfillments
+            .iter()
+            .map(|f| (f.warehouse.as_str(), f.lines[0].quantity))
+            .collect();
+        assert_eq!(split, vec![("WEST", 5), ("EAST", 2)]);
+        assert_eq!(second.lines[0].backordered_quantity, 1);
+        // Cancelling the older order frees its units for the next one.
+        orders::cancel_order(&db, &manager(), &first.id, "customer changed their mind")
             .await
             .unwrap();
-        assert_eq!(o.status, "confirmed");
-        assert_eq!((reserved(&db, "A").await, reserved(&db, "B").await), (3, 9));
+        let first = orders::load(&db, &sys(), &first.id).await.unwrap();
+        assert!(first.fulfillments.iter().all(|f| f.status == "cancelled"));
+        let second = orders::load(&db, &sys(), &second.id).await.unwrap();
+        assert_eq!(second.lines[0].backordered_quantity, 0);
+        assert_eq!(second.fulfillments.len(), 1);
+        assert_eq!(reserved(&db, "B").await, 1);
         assert_no_drift(&db).await;
     }
 );
@@ -810,5 +906,137 @@ store_test!(
             "{refused:?}"
         );
         assert_no_drift(&db).await;
+    }
+);
+
+store_test!(
+    a_dry_run_compares_a_new_warehouse_priority_on_recent_orders_and_applying_it_changes_later_sourcing,
+    |db: Db| async move {
+        shop(&db).await;
+        receive(&db, "WEST", "A", 5).await;
+        // A in both, B only in WEST: with EAST first, A+B orders split.
+        for i in 0..3 {
+            capture_order(&db, &sys(), order(&format!("D-{i}"), &[("A", 1), ("B", 1)]), None, None)
+                .await
+                .unwrap();
+        }
+        let proposed = RuleInput {
+            warehouses: vec!["west".into(), "EAST".into()],
+            orders: Some(10),
+        };
+        let before_events = count(&db, "select count(*) from event").await;
+        let run = fulfillment::dry_run(&db, &manager(), "WEB", &proposed).await.unwrap();
+        assert_eq!(run.orders, 3);
+        assert_eq!(run.current_warehouses, vec!["EAST", "WEST"]);
+        assert_eq!(run.proposed_warehouses, vec!["WEST", "EAST"]);
+        // Under either list the planner finds WEST ships complete: the
+        // current rule already avoids the split, and so does the proposed.
+        assert_eq!((run.current.split_orders, run.proposed.split_orders), (0, 0));
+        assert_eq!(run.current.units_by_warehouse, vec![("WEST".to_string(), 6)]);
+        // Only EAST: A ships, B waits.
+        let east_only = RuleInput {
+            warehouses: vec!["EAST".into()],
+            orders: None,
+        };
+        let run = fulfillment::dry_run(&db, &manager(), "WEB", &east_only).await.unwrap();
+        assert_eq!((run.proposed.backordered_orders, run.proposed.backordered_units), (3, 3));
+        assert_eq!(count(&db, "select count(*) from event").await, before_events, "a dry run writes nothing");
+        let bad = fulfillment::dry_run(
+            &db,
+            &manager(),
+            "WEB",
+            &RuleInput {
+                warehouses: vec!["NORTH".into()],
+                orders: Some(10),
+            },
+        )
+        .await;
+        assert!(
+            matches!(&bad, Err(Error::Invalid(f)) if f[0].field == "warehouses[0]" && f[0].message == "there is no active warehouse NORTH"),
+            "{bad:?}"
+        );
+        assert!(matches!(
+            fulfillment::dry_run(&db, &manager(), "NOPE", &east_only).await,
+            Err(Error::NotFound { .. })
+        ));
+
+        // Applying EAST only: the next order's B waits; A comes from EAST.
+        // Channel settings are an administrator's.
+        let refused = orders::set_warehouses(&db, &manager(), "WEB", &["EAST".into()]).await;
+        assert!(matches!(refused, Err(Error::Forbidden { .. })), "{refused:?}");
+        let admin = staff(Role::Admin);
+        let ch = orders::set_warehouses(&db, &admin, "WEB", &["east".into()]).await.unwrap();
+        assert_eq!(ch.warehouses, vec!["EAST"]);
+        assert_eq!(count(&db, "select count(*) from event where event_type = 'channel.warehouses_changed'").await, 1);
+        let o = capture_order(&db, &sys(), order("D-9", &[("A", 1), ("B", 1)]), None, None)
+            .await
+            .unwrap()
+            .order;
+        assert_eq!(o.fulfillments.len(), 1);
+        assert_eq!(o.fulfillments[0].warehouse, "EAST");
+        assert_eq!(o.lines[1].backordered_quantity, 1);
+        // Back to both: sourcing the waiting lines now takes B from WEST.
+        orders::set_warehouses(&db, &admin, "WEB", &["EAST".into(), "WEST".into()]).await.unwrap();
+        let run = fulfillment::source_waiting(&db, &manager()).await.unwrap();
+        assert_eq!((run.orders, run.units, run.still_backordered), (1, 1, 0));
+        let o = orders::load(&db, &sys(), &o.id).await.unwrap();
+        assert_eq!(o.lines[1].backordered_quantity, 0);
+        assert_eq!(o.fulfillments[1].warehouse, "WEST");
+        assert_no_drift(&db).await;
+    }
+);
+
+store_test!(
+    receipts_cancellations_and_sourcing_running_at_once_keep_every_unit_accounted_for,
+    |db: Db| async move {
+        shop(&db).await;
+        // Twelve orders wait for B (WEST has 5): the oldest five get it now.
+        let mut ids = Vec::new();
+        for i in 0..12 {
+            let o = capture_order(
+                &db,
+                &sys(),
+                order(&format!("RACE-{i}"), &[("A", 1), ("B", 1)]),
+                None,
+                None,
+            )
+            .await
+            .unwrap()
+            .order;
+            ids.push(o.id);
+        }
+        let mut tasks = Vec::new();
+        for i in 0..4 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                receive(&db, if i % 2 == 0 { "EAST" } else { "WEST" }, "B", 1).await;
+            }));
+        }
+        for id in &ids[..6] {
+            let (db, id) = (db.clone(), id.clone());
+            tasks.push(tokio::spawn(async move {
+                orders::cancel_order(&db, &manager(), &id, "race")
+                    .await
+                    .unwrap();
+            }));
+        }
+        {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                fulfillment::source_waiting(&db, &manager()).await.unwrap();
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_no_drift(&db).await;
+        // 5 + 4 units of B, six orders cancelled: the six left all have B.
+        let mut waiting = 0;
+        for id in &ids[6..] {
+            let o = orders::load(&db, &sys(), id).await.unwrap();
+            waiting += o.lines[1].backordered_quantity;
+        }
+        assert_eq!(waiting, 0);
+        assert_eq!(reserved(&db, "B").await, 6);
     }
 );

@@ -156,7 +156,6 @@ pub enum HoldReason {
     PaymentPending,
     PaymentFailed,
     FraudReview,
-    Backorder,
     InvalidAddress,
     TotalsMismatch,
     UnknownItem,
@@ -164,11 +163,10 @@ pub enum HoldReason {
 }
 
 impl HoldReason {
-    pub const ALL: [HoldReason; 8] = [
+    pub const ALL: [HoldReason; 7] = [
         Self::PaymentPending,
         Self::PaymentFailed,
         Self::FraudReview,
-        Self::Backorder,
         Self::InvalidAddress,
         Self::TotalsMismatch,
         Self::UnknownItem,
@@ -180,7 +178,6 @@ impl HoldReason {
             Self::PaymentPending => "payment_pending",
             Self::PaymentFailed => "payment_failed",
             Self::FraudReview => "fraud_review",
-            Self::Backorder => "backorder",
             Self::InvalidAddress => "invalid_address",
             Self::TotalsMismatch => "totals_mismatch",
             Self::UnknownItem => "unknown_item",
@@ -198,7 +195,6 @@ impl HoldReason {
             Self::PaymentPending => "Payment pending",
             Self::PaymentFailed => "Payment failed",
             Self::FraudReview => "Fraud review",
-            Self::Backorder => "Backorder",
             Self::InvalidAddress => "Invalid address",
             Self::TotalsMismatch => "Totals don't add up",
             Self::UnknownItem => "Unknown item",

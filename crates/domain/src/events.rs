@@ -59,6 +59,14 @@ pub enum Event {
         code: String,
         safety_buffer: i64,
     },
+    /// The channel's warehouses, in priority order, changed (its sourcing
+    /// rule).
+    #[serde(rename = "channel.warehouses_changed")]
+    ChannelWarehousesChanged {
+        channel_id: String,
+        code: String,
+        warehouses: Vec<String>,
+    },
     #[serde(rename = "channel.prices_set")]
     ChannelPricesSet {
         channel_id: String,
@@ -192,6 +200,15 @@ pub enum Event {
     },
     #[serde(rename = "order.confirmed")]
     OrderConfirmed { order_id: String, number: String },
+    /// Units planned into fulfilments (at capture, or when backordered units
+    /// are sourced again), and what still waits for stock.
+    #[serde(rename = "order.sourced")]
+    OrderSourced {
+        order_id: String,
+        number: String,
+        shipments: Vec<SourcedShipment>,
+        backordered: Vec<BackorderedLine>,
+    },
     #[serde(rename = "order.held")]
     OrderHeld {
         order_id: String,
@@ -234,6 +251,22 @@ pub enum Event {
     },
 }
 
+/// One warehouse's part of a sourcing decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourcedShipment {
+    pub warehouse: String,
+    pub units: i64,
+    pub reason: String,
+}
+
+/// Units of a line left waiting for stock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackorderedLine {
+    pub sku: String,
+    pub units: i64,
+    pub reason: String,
+}
+
 impl Event {
     /// The stable type name, as in the `type` field.
     pub fn type_name(&self) -> &'static str {
@@ -248,6 +281,7 @@ impl Event {
             Event::WarehouseCreated { .. } => "warehouse.created",
             Event::ChannelCreated { .. } => "channel.created",
             Event::ChannelBufferChanged { .. } => "channel.buffer_changed",
+            Event::ChannelWarehousesChanged { .. } => "channel.warehouses_changed",
             Event::ChannelReportMappingSet { .. } => "channel.report_mapping_set",
             Event::ChannelPricesSet { .. } => "channel.prices_set",
             Event::ProductCreated { .. } => "product.created",
@@ -271,6 +305,7 @@ impl Event {
             Event::ViewSaved { .. } => "saved_view.saved",
             Event::OrderCaptured { .. } => "order.captured",
             Event::OrderConfirmed { .. } => "order.confirmed",
+            Event::OrderSourced { .. } => "order.sourced",
             Event::OrderHeld { .. } => "order.held",
             Event::OrderHoldReleased { .. } => "order.hold_released",
             Event::OrderCancelled { .. } => "order.cancelled",
@@ -300,6 +335,7 @@ impl Event {
             Event::WarehouseCreated { warehouse_id, .. } => ("warehouse", warehouse_id),
             Event::ChannelCreated { channel_id, .. }
             | Event::ChannelBufferChanged { channel_id, .. }
+            | Event::ChannelWarehousesChanged { channel_id, .. }
             | Event::ChannelReportMappingSet { channel_id, .. }
             | Event::ChannelPricesSet { channel_id, .. } => ("channel", channel_id),
             Event::ProductCreated { product_id, .. } | Event::ProductUpdated { product_id, .. } => {
@@ -324,6 +360,7 @@ impl Event {
             Event::TaxRulesSet { country, .. } => ("tax_rule", country),
             Event::OrderCaptured { order_id, .. }
             | Event::OrderConfirmed { order_id, .. }
+            | Event::OrderSourced { order_id, .. }
             | Event::OrderHeld { order_id, .. }
             | Event::OrderHoldReleased { order_id, .. }
             | Event::OrderCancelled { order_id, .. }

@@ -8,6 +8,7 @@ pub mod capture;
 pub mod catalog;
 pub mod channel_payloads;
 pub mod events;
+pub mod fulfillment;
 pub mod governance;
 pub mod gtin;
 pub mod id;

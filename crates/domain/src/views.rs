@@ -244,14 +244,40 @@ pub struct Fraud {
     pub reasons: Vec<String>,
 }
 
-/// A sourcing decision (#5): which warehouse ships what, and why.
+/// A sourcing decision: which warehouse ships what, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fulfillment {
     pub id: String,
+    /// Its number within the order (1, 2, …), in planning order.
+    pub seq: i64,
     pub warehouse: String,
+    /// `open` (planned, not started) or `cancelled`.
     pub status: String,
-    pub lines: Vec<ReservationLine>,
+    pub lines: Vec<FulfillmentLine>,
+    /// Why this warehouse, in words.
     pub reason: String,
+    pub created_at: String,
+}
+
+/// A sourcing rule tried on a channel's latest orders beside the rule it has.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DryRun {
+    pub channel: String,
+    /// Orders replayed, oldest first, from today's stock as if none of them
+    /// were reserved.
+    pub orders: i64,
+    pub current_warehouses: Vec<String>,
+    pub proposed_warehouses: Vec<String>,
+    pub current: crate::fulfillment::SourcingStats,
+    pub proposed: crate::fulfillment::SourcingStats,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FulfillmentLine {
+    /// The order line (`lines[].line_no`).
+    pub line_no: i64,
+    pub sku: String,
+    pub quantity: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -538,6 +564,9 @@ pub struct OrderFilter {
     pub status: Option<String>,
     /// A hold reason, or `any` for every held order.
     pub hold: Option<String>,
+    /// `true` for orders with units waiting for stock.
+    #[serde(default)]
+    pub backordered: Option<String>,
     pub channel: Option<String>,
     pub warehouse: Option<String>,
     /// Placed on or after this day (YYYY-MM-DD, UTC).

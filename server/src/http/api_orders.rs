@@ -401,3 +401,40 @@ pub async fn get_report_import(
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(order_import::get_job(&s.db, &ctx, &id).await?))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarehousesInput {
+    pub warehouses: Vec<String>,
+}
+
+pub async fn set_warehouses(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(code): Path<String>,
+    body: JsonBody<WarehousesInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        orders::set_warehouses(&s.db, &ctx, &code, &body.value.warehouses).await?,
+    ))
+}
+
+pub async fn sourcing_dry_run(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(code): Path<String>,
+    body: JsonBody<domain::fulfillment::RuleInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        backend::fulfillment::dry_run(&s.db, &ctx, &code, &body.value).await?,
+    ))
+}
+
+pub async fn source_backorders(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        backend::fulfillment::source_waiting(&s.db, &ctx).await?,
+    ))
+}

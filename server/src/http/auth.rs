@@ -48,6 +48,8 @@ pub const ACCESS: &[(&str, Option<Permission>)] = &[
     ("/sfn/report_import_status", Some(Permission::OrdersWrite)),
     ("/command/prices", Some(Permission::OrdersRead)),
     ("/sfn/price_list_page", Some(Permission::OrdersRead)),
+    ("/command/sourcing", Some(Permission::OrdersRead)),
+    ("/sfn/sourcing_page", Some(Permission::OrdersRead)),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -463,3 +463,70 @@ pub async fn set_price(
         ),
     }
 }
+
+#[derive(Deserialize)]
+pub struct SourcingForm {
+    channel: String,
+    #[serde(default)]
+    warehouses: String,
+}
+
+/// Applies a tried warehouse priority to the channel.
+pub async fn apply_sourcing(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Form(form): Form<SourcingForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let page = app::sourcing::page_for(&form.channel);
+    let list: Vec<String> = form
+        .warehouses
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(String::from)
+        .collect();
+    match orders::set_warehouses(&state.db, &ctx, &form.channel, &list).await {
+        Ok(c) => to(
+            &page,
+            "notice",
+            &format!("{} now sources from {}", c.code, c.warehouses.join(" → ")),
+        ),
+        Err(e) => to(&page, "error", &message(&ctx, e)),
+    }
+}
+
+/// Sources every backordered line from what is spare now.
+pub async fn source_now(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Form(form): Form<SourcingForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let page = app::sourcing::page_for(&form.channel);
+    match backend::fulfillment::source_waiting(&state.db, &ctx).await {
+        Ok(run) if run.orders == 0 => to(
+            &page,
+            "notice",
+            &format!(
+                "Nothing new could be sourced: {} unit(s) still wait for stock",
+                run.still_backordered
+            ),
+        ),
+        Ok(run) => to(
+            &page,
+            "notice",
+            &format!(
+                "Sourced {} unit(s) for {} order(s); {} unit(s) still wait for stock",
+                run.units, run.orders, run.still_backordered
+            ),
+        ),
+        Err(e) => to(&page, "error", &message(&ctx, e)),
+    }
+}

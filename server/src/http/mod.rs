@@ -50,6 +50,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/channels/{code}/availability", get(inv::availability))
         .route("/channels/{code}/safety-buffer", put(inv::set_buffer))
+        .route("/channels/{code}/warehouses", put(ao::set_warehouses))
+        .route(
+            "/channels/{code}/sourcing/dry-run",
+            post(ao::sourcing_dry_run),
+        )
+        .route(
+            "/fulfillments/source-backorders",
+            post(ao::source_backorders),
+        )
         .route(
             "/warehouses/{code}/locations",
             get(inv::list_locations).post(inv::create_location),
@@ -168,6 +177,8 @@ pub fn router(state: AppState) -> Router {
         .route("/command/orders/{id}/lines/cancel", post(fo::cancel_line))
         .route("/command/orders/{id}/note", post(fo::add_note))
         .route("/command/prices", post(fo::set_price))
+        .route("/command/sourcing/apply", post(fo::apply_sourcing))
+        .route("/command/sourcing/source", post(fo::source_now))
         .route("/command/orders/{id}/tags", post(fo::tag))
         .route("/command/orders/{id}/address", post(fo::change_address))
         .route("/floor/count", post(fi::floor_open_count))
