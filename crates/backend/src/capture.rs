@@ -82,9 +82,11 @@ pub async fn capture(
         });
     }
     let known = known(db, &order).await?;
+    let number = number_ahead(db, &order, &known).await?;
     let mut tries = 0u32;
     loop {
-        let attempt = capture_once(db, ctx, &order, &known, idem, delivery).await;
+        let attempt =
+            capture_once(db, ctx, &order, &known, number.as_deref(), idem, delivery).await;
         match attempt {
             Ok(Outcome::Created(order)) => {
                 return Ok(Captured {
@@ -280,11 +282,40 @@ async fn products(
         .collect()
 }
 
+/// On PostgreSQL, the new order's number, taken before its transaction in a
+/// statement of its own: inside, the counter row would stay locked until the
+/// commit and every capture would queue on it. A capture that then fails or
+/// loses a race leaves a gap in the numbers. An order that is already there
+/// (a redelivery) takes none. SQLite's writes are serial anyway, so there the
+/// number is taken inside the capture's turn (`None`), without gaps.
+async fn number_ahead(db: &Db, order: &NewOrder, known: &Known) -> Result<Option<String>> {
+    if db.backend == crate::db::Backend::Sqlite {
+        return Ok(None);
+    }
+    let existing: Option<String> = sqlx::query_scalar(
+        "select order_id from sales_order where channel_id = $1 and external_id = $2",
+    )
+    .bind(&known.channel.id)
+    .bind(&order.external_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    if existing.is_some() {
+        return Ok(None);
+    }
+    let n: i64 = sqlx::query_scalar(
+        "update sequence_counter set value = value + 1 where name = 'order' returning value",
+    )
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(Some(format!("SO-{n}")))
+}
+
 async fn capture_once(
     db: &Db,
     ctx: &Ctx,
     order: &NewOrder,
     known: &Known,
+    number: Option<&str>,
     idem: Option<&Idempotency>,
     delivery: Option<&Delivery>,
 ) -> Result<Outcome> {
@@ -360,7 +391,10 @@ async fn capture_once(
         });
     }
 
-    let number = next_order_number(&mut uow).await?;
+    let number = match number {
+        Some(n) => n.to_string(),
+        None => next_order_number(&mut uow).await?,
+    };
 
     // Source and reserve unless the order can't ship as it stands (unknown
     // items, or a payment that failed). Units no warehouse has are
