@@ -246,6 +246,17 @@ pub fn plan(
     }
     let complete = backorders.is_empty() && shipments.len() == 1;
     let count = shipments.len();
+    // Which warehouses carry each line, in the shipments' order: a line split
+    // over several is explained by the ones before.
+    let mut carriers: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for s in &shipments {
+        for t in &s.lines {
+            carriers
+                .entry(t.line_no)
+                .or_default()
+                .push(s.warehouse.clone());
+        }
+    }
     for s in &mut shipments {
         s.reason = reason(
             channel,
@@ -254,7 +265,7 @@ pub fn plan(
             (before, buffer),
             s,
             complete,
-            count,
+            (count, &carriers),
         );
     }
     for (w, n, units) in &takes {
@@ -385,7 +396,7 @@ fn reason(
     (before, buffer): (&Spare, i64),
     s: &Shipment,
     complete: bool,
-    shipments: usize,
+    (shipments, carriers): (usize, &BTreeMap<i64, Vec<String>>),
 ) -> String {
     let w = &s.warehouse;
     let rank = priority.iter().position(|p| p == w).unwrap_or(0);
@@ -412,10 +423,28 @@ fn reason(
     let mut only = Vec::new();
     let mut first = Vec::new();
     let mut grouped = Vec::new();
+    let mut rest = Vec::new();
     for t in &s.lines {
         let Some(n) = needs.iter().find(|n| n.line_no == t.line_no) else {
             continue;
         };
+        let earlier: Vec<&str> = carriers
+            .get(&t.line_no)
+            .map(|ws| {
+                ws.iter()
+                    .take_while(|c| *c != w)
+                    .map(String::as_str)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !earlier.is_empty() {
+            rest.push(format!(
+                "the rest of {} ({} had too few)",
+                t.sku,
+                earlier.join(", ")
+            ));
+            continue;
+        }
         let stocked: Vec<&String> = priority
             .iter()
             .filter(|p| stock_units(before, buffer, n, p) > 0)
@@ -445,6 +474,7 @@ fn reason(
             if shipments == 1 { "" } else { "s" }
         ));
     }
+    parts.extend(rest);
     format!("{w}: {}", parts.join("; "))
 }
 
@@ -759,6 +789,14 @@ mod tests {
         );
         assert_eq!(p.backorders[0].units, 2);
         assert_eq!(p.backorders[0].reason, "A: 2 short across web's warehouses");
+        assert_eq!(
+            p.shipments[0].reason,
+            "EAST: first in web's priority with A in stock"
+        );
+        assert_eq!(
+            p.shipments[1].reason,
+            "WEST: the rest of A (EAST had too few)"
+        );
         assert_eq!((spare.get("A", "EAST"), spare.get("A", "WEST")), (0, 0));
     }
 
