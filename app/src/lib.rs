@@ -79,6 +79,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/floor") view=floor::Floor ssr=SsrMode::Async />
                 <Route path=path!("/floor/count") view=floor::CountStart ssr=SsrMode::Async />
                 <Route path=path!("/floor/count/:id") view=floor::CountBin ssr=SsrMode::Async />
+                <Route path=path!("/floor/pick") view=floor::PickStart ssr=SsrMode::Async />
+                <Route path=path!("/floor/pick/:id") view=floor::PickWave ssr=SsrMode::Async />
+                <Route path=path!("/floor/pack") view=floor::PackQueue ssr=SsrMode::Async />
+                <Route path=path!("/floor/pack/:id") view=floor::Pack ssr=SsrMode::Async />
                 <Route path=path!("/portal") view=portal::Portal ssr=SsrMode::Async />
             </Routes>
         </Router>

@@ -28,6 +28,8 @@ pub async fn run(config: &Config, workload: &str, plan: Plan) -> Result<(), Stri
         "ingest" => ingest(config, plan.requests).await,
         "orders" => order_list(config, &plan).await,
         "sourcing" => sourcing(config, &plan).await,
+        "waves" => waves(config, &plan).await,
+        "scans" => scans(config, &plan).await,
         "replay" => {
             crate::bench_replay::replay(config, plan.orders.unwrap_or(10_000), concurrency).await
         }
@@ -35,7 +37,7 @@ pub async fn run(config: &Config, workload: &str, plan: Plan) -> Result<(), Stri
             crate::bench_replay::crash(config, plan.orders.unwrap_or(10_000), concurrency).await
         }
         other => Err(format!(
-            "unknown workload `{other}`; available: ssr, reservations, atp, ingest, orders, sourcing, replay, crash"
+            "unknown workload `{other}`; available: ssr, reservations, atp, ingest, orders, sourcing, waves, scans, replay, crash"
         )),
     }
 }
@@ -119,8 +121,17 @@ where
     for w in workers {
         all.extend(w.await.map_err(|e| e.to_string())??);
     }
-    let elapsed = started.elapsed();
-    let cpu = cpu_time().saturating_sub(cpu_before);
+    report(
+        label,
+        all,
+        started.elapsed(),
+        cpu_time().saturating_sub(cpu_before),
+    );
+    Ok(())
+}
+
+/// One result line: throughput, latency percentiles and CPU per request.
+fn report(label: &str, mut all: Vec<Duration>, elapsed: Duration, cpu: Duration) {
     all.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
@@ -132,7 +143,6 @@ where
         ms(*all.last().unwrap_or(&Duration::ZERO)),
         ms(cpu) / all.len().max(1) as f64
     );
-    Ok(())
 }
 
 fn header(first: &str) {
@@ -452,14 +462,7 @@ async fn sourcing(config: &Config, plan: &Plan) -> Result<(), String> {
     let orders = plan.orders.unwrap_or(10_000);
     let (_, db, dir) = bench_db(config, "sourcing").await?;
     let t = Instant::now();
-    // 1,000 SKUs with 9 units in each of 3 warehouses: 27,000 units for
-    // 30,000 ordered, so stock runs out part-way and later orders split.
-    backend::bench_data::synthesize(&db, 1000, 1000 * 3 * 6)
-        .await
-        .map_err(|e| e.to_string())?;
-    backend::bench_data::synthesize_backorders(&db, orders, 3)
-        .await
-        .map_err(|e| e.to_string())?;
+    backorders(&db, orders).await?;
     println!(
         "workload sourcing: {orders} open orders x 3 lines, every unit backordered, 1,000 SKUs in 3 warehouses; generated in {:.1} s; database {}",
         t.elapsed().as_secs_f64(),
@@ -507,6 +510,184 @@ async fn sourcing(config: &Config, plan: &Plan) -> Result<(), String> {
     println!(
         "keel check: {} drift rows; waiting lines that spare stock could serve: {missed} (0 expected)",
         drift.len()
+    );
+    finish(db, &dir).await
+}
+
+/// `orders` open orders of 3 lines with every unit backordered, over 1,000
+/// SKUs with 9 units in each of 3 warehouses: 27,000 units for 30,000
+/// ordered, so stock runs out part-way and later orders split.
+async fn backorders(db: &backend::Db, orders: usize) -> Result<(), String> {
+    backend::bench_data::synthesize(db, 1000, 1000 * 3 * 6)
+        .await
+        .map_err(|e| e.to_string())?;
+    backend::bench_data::synthesize_backorders(db, orders, 3)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Open orders with every unit backordered, then sourced: the shape the
+/// sourcing bench measures, ready for waves.
+async fn sourced_orders(
+    db: &backend::Db,
+    orders: usize,
+) -> Result<backend::fulfillment::Sourced, String> {
+    backorders(db, orders).await?;
+    backend::fulfillment::source_waiting(db, &backend::Ctx::system("bench"))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Source and build waves: the open orders sourced into fulfilments, then
+/// every warehouse waved 200 orders at a time until nothing waits.
+async fn waves(config: &Config, plan: &Plan) -> Result<(), String> {
+    let orders = plan.orders.unwrap_or(10_000);
+    let (_, db, dir) = bench_db(config, "waves").await?;
+    let t = Instant::now();
+    backorders(&db, orders).await?;
+    println!(
+        "workload waves: {orders} open orders x 3 lines, every unit backordered, 1,000 SKUs in 3 warehouses (one bin each); generated in {:.1} s; database {}",
+        t.elapsed().as_secs_f64(),
+        db.backend.as_str()
+    );
+    let ctx = backend::Ctx::system("bench");
+    let (cpu0, t0) = (cpu_time(), Instant::now());
+    let sourced = backend::fulfillment::source_waiting(&db, &ctx)
+        .await
+        .map_err(|e| e.to_string())?;
+    let source_wall = t0.elapsed();
+    let t1 = Instant::now();
+    let mut built = Vec::new();
+    for wh in backend::bench_data::WAREHOUSES {
+        built.extend(
+            backend::floor::wave_all(&db, &ctx, wh, 200)
+                .await
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    let wave_wall = t1.elapsed();
+    let cpu = cpu_time() - cpu0;
+    let lines: i64 = sqlx::query_scalar("select count(*) from fulfillment_line")
+        .fetch_one(&db.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    let tasks: i64 = built.iter().map(|w| w.tasks).sum();
+    let units: i64 = built.iter().map(|w| w.units).sum();
+    let statements: i64 = built.iter().map(|w| w.statements).sum();
+    println!(
+        "sourcing: {} orders, {} units, {:.3} s, {} statements; waves (each warehouse's queue in one run): {} waves of up to 200 orders, {} fulfilment lines, {tasks} pick tasks, {units} units, {:.3} s, {statements} statements ({:.4} per line)",
+        sourced.orders,
+        sourced.units,
+        source_wall.as_secs_f64(),
+        sourced.statements,
+        built.len(),
+        lines,
+        wave_wall.as_secs_f64(),
+        statements as f64 / lines.max(1) as f64
+    );
+    println!(
+        "source + build waves: wall {:.3} s, CPU {:.3} s; {} SQL statements ({:.4} per line), audit rows and events aside",
+        (source_wall + wave_wall).as_secs_f64(),
+        cpu.as_secs_f64(),
+        sourced.statements + statements,
+        (sourced.statements + statements) as f64 / lines.max(1) as f64
+    );
+    let drift = backend::inventory::check(&db)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("keel check: {} drift rows", drift.len());
+    finish(db, &dir).await
+}
+
+/// A scan's round trip over HTTP: agents each walk a wave of their own,
+/// scanning bin, item and quantity for every task, as a tablet posts them.
+async fn scans(config: &Config, plan: &Plan) -> Result<(), String> {
+    let agents = plan.concurrency.clamp(1, 64);
+    let (config, db, dir) = bench_db(config, "scans").await?;
+    sourced_orders(&db, plan.orders.unwrap_or(2_000)).await?;
+    let ctx = backend::Ctx::system("bench");
+    let mut waves = Vec::new();
+    for wh in backend::bench_data::WAREHOUSES {
+        for w in backend::floor::wave_all(&db, &ctx, wh, 25)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            waves.push(w.wave_id);
+        }
+    }
+    let base = serve(&config, &db).await?;
+    let token = bench_token(&db).await?;
+    let limit = plan.requests.max(3);
+    println!(
+        "workload scans: {} waves of up to 25 orders; {agents} agents scanning at once over loopback, {limit} scans; database {}",
+        waves.len(),
+        db.backend.as_str()
+    );
+    header("scan");
+    let client = reqwest::Client::new();
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(waves));
+    let left = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(limit as i64));
+    let cpu_before = cpu_time();
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..agents {
+        let (client, base, token, queue, left) = (
+            client.clone(),
+            base.clone(),
+            token.clone(),
+            queue.clone(),
+            left.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let Some(wave) = queue.lock().map_err(|e| e.to_string())?.pop() else {
+                    break;
+                };
+                let w: domain::views::Wave = client
+                    .get(format!("{base}/api/v1/waves/{wave}"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .json()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                for t in &w.tasks {
+                    for code in [t.location.clone(), t.sku.clone(), t.quantity.to_string()] {
+                        if left.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) <= 0 {
+                            return Ok::<_, String>(latencies);
+                        }
+                        let at = Instant::now();
+                        let res = client
+                            .post(format!("{base}/api/v1/waves/{wave}/scans"))
+                            .bearer_auth(&token)
+                            .json(&serde_json::json!({"code": code}))
+                            .send()
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        let status = res.status().as_u16();
+                        let body: serde_json::Value =
+                            res.json().await.map_err(|e| e.to_string())?;
+                        if status != 200 || body["accepted"] != true {
+                            return Err(format!("scan {code} answered {status}: {body}"));
+                        }
+                        latencies.push(at.elapsed());
+                    }
+                }
+            }
+            Ok(latencies)
+        }));
+    }
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.map_err(|e| e.to_string())??);
+    }
+    report(
+        &format!("pick scan x{agents} agents"),
+        all,
+        started.elapsed(),
+        cpu_time().saturating_sub(cpu_before),
     );
     finish(db, &dir).await
 }

@@ -193,6 +193,47 @@ fn price_list_body() -> Value {
             "price": {"type": ["string", "null"], "description": "decimal in the channel's currency; null removes the channel's price, and the catalogue price applies again"}}}}}})
 }
 
+fn wave_body() -> Value {
+    json!({"type": "object", "required": ["warehouse"], "additionalProperties": false, "properties": {
+        "warehouse": {"type": "string"},
+        "max_orders": {"type": "integer", "minimum": 1, "maximum": 200, "description": "fulfilments at most (default 25)"},
+        "express_only": {"type": "boolean", "description": "only express services (the earliest carrier cut-off)"}},
+        "description": "Takes the warehouse's confirmed, unheld fulfilments: express services first, then the oldest orders. Each unit gets a bin (FEFO, then walk order) and the tasks are sorted by bin sequence. 409 nothing_to_pick when none waits."})
+}
+
+fn pick_scan_body() -> Value {
+    json!({"type": "object", "required": ["code"], "additionalProperties": false, "properties": {
+        "code": {"type": "string", "maxLength": 200, "description": "a bin label, an item's SKU, GTIN or GS1 element string (]C1…, (01)…(10)…), or at the quantity step the number of units picked"}},
+        "description": "Send an Idempotency-Key per scan: a device replaying its offline queue gets the first answer back. The answer is 200 with accepted=false and a message when the scan is refused (wrong bin, item, lot, expired unit, too many); a refusal changes nothing."})
+}
+
+fn short_body() -> Value {
+    json!({"type": "object", "required": ["picked", "reason"], "additionalProperties": false, "properties": {
+        "picked": {"type": "integer", "minimum": 0, "description": "units found and taken, fewer than the task asks"},
+        "reason": {"enum": ["not_in_bin", "damaged", "wrong_item_in_bin", "expired"]}},
+        "description": "The missing units are written off the bin, a count of the bin is opened, and the order's units are backordered and sourced again."})
+}
+
+fn pack_scan_body() -> Value {
+    json!({"type": "object", "required": ["code"], "additionalProperties": false, "properties": {
+        "code": {"type": "string", "description": "the item's SKU, GTIN or GS1 element string: one unit"},
+        "package": {"type": "integer", "minimum": 1, "description": "package number; the last one when absent, the next number starts a new package"}}})
+}
+
+fn measure_body() -> Value {
+    json!({"type": "object", "required": ["weight_g", "length_mm", "width_mm", "height_mm"], "additionalProperties": false, "properties": {
+        "weight_g": {"type": "integer", "minimum": 1, "maximum": 70000}, "length_mm": {"type": "integer", "minimum": 1, "maximum": 2700},
+        "width_mm": {"type": "integer", "minimum": 1, "maximum": 2700}, "height_mm": {"type": "integer", "minimum": 1, "maximum": 2700}}})
+}
+
+fn ship_body() -> Value {
+    json!({"type": "object", "required": ["carrier", "service", "packages"], "additionalProperties": false, "properties": {
+        "carrier": {"type": "string", "maxLength": 40}, "service": {"type": "string", "maxLength": 40},
+        "packages": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["package", "tracking"], "additionalProperties": false, "properties": {
+            "package": {"type": "integer", "minimum": 1}, "tracking": {"type": "string", "pattern": "^[A-Za-z0-9-]{6,40}$"}}}}},
+        "description": "One tracking number per package. 409 pack_not_verified lists what is missing (units not packed, a package without weight or dimensions): no shipment and no label until the pack verifies."})
+}
+
 fn buffer_body() -> Value {
     json!({"type": "object", "required": ["safety_buffer"], "additionalProperties": false, "properties": {"safety_buffer": {"type": "integer", "minimum": 0}}})
 }
@@ -437,6 +478,94 @@ pub const ROUTES: &[RouteDoc] = &[
         summary: "Try a warehouse priority on the channel's latest orders beside the current one: orders, shipments, split orders, backordered orders and units, units per warehouse; writes nothing",
         permission: Some(Permission::OrdersRead),
         body: Some(dry_run_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/waves",
+        summary: "Release a warehouse's confirmed fulfilments to the floor as a wave of pick tasks in bin order; their orders become in_fulfilment",
+        permission: Some(Permission::FloorUse),
+        body: Some(wave_body),
+        success: 201,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/waves",
+        summary: "List waves, newest first (filters: warehouse, status = open | done | cancelled; limit, cursor)",
+        permission: Some(Permission::FloorUse),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/waves/{id}",
+        summary: "A wave (by id or number): its pick tasks in walk order with each task's step (bin, item, quantity), picked and short units, and its fulfilments",
+        permission: Some(Permission::FloorUse),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/waves/{id}/scans",
+        summary: "One scan at the wave's current task: the bin, then the item, then the quantity; answers accepted or refused with a message and the wave",
+        permission: Some(Permission::FloorUse),
+        body: Some(pick_scan_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/waves/{id}/short",
+        summary: "Close the current task short, with a reason: the missing units are written off the bin, a count is opened and the units are sourced again",
+        permission: Some(Permission::FloorUse),
+        body: Some(short_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/fulfillments/{id}",
+        summary: "A fulfilment at the packing bench (by id or label SO-…-1): picked and packed units per line, packages, what keeps the pack from verifying, and its shipment",
+        permission: Some(Permission::FloorUse),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/fulfillments/{id}/pack-scans",
+        summary: "Scan one unit into a package; an item not in the fulfilment, or more than were picked, is refused (200, accepted=false)",
+        permission: Some(Permission::FloorUse),
+        body: Some(pack_scan_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "put",
+        path: "/api/v1/fulfillments/{id}/packages/{seq}",
+        summary: "Record a package's weight and dimensions",
+        permission: Some(Permission::FloorUse),
+        body: Some(measure_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/fulfillments/{id}/ship",
+        summary: "Ship a verified pack: carrier, service and a tracking number per package; consumes the reservation, moves the units out of their bins and emits order.shipped",
+        permission: Some(Permission::FloorUse),
+        body: Some(ship_body),
+        success: 201,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/shipments/{id}",
+        summary: "A shipment (by id or number) with its packages and tracking numbers",
+        permission: Some(Permission::OrdersRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/shipments/{id}/label",
+        summary: "The shipment's labels, one per package, 4×6 in: format=pdf (one page per package) or format=zpl (203 dpi, the tracking number in a ^BC Code 128 barcode)",
+        permission: Some(Permission::OrdersRead),
+        body: None,
         success: 200,
     },
     RouteDoc {
@@ -808,6 +937,7 @@ fn parameters(path: &str, method: &str) -> Value {
             | "/api/v1/stock/transfers"
             | "/api/v1/stock/{sku}/movements"
             | "/api/v1/warehouses/{code}/locations"
+            | "/api/v1/waves"
     );
     if method == "get" && is_list {
         params.push(q("limit", "integer", "1 to 200, default 50"));
@@ -879,6 +1009,13 @@ fn parameters(path: &str, method: &str) -> Value {
             params.push(q("dry_run", "boolean", "preview only; nothing is written"))
         }
         "/api/v1/inventory/accuracy" => params.push(q("days", "integer", "1 to 366, default 30")),
+        "/api/v1/waves" if method == "get" => {
+            params.push(q("warehouse", "string", "warehouse code"));
+            params.push(q("status", "string", "open, done or cancelled"));
+        }
+        "/api/v1/shipments/{id}/label" => {
+            params.push(q("format", "string", "pdf (default) or zpl"))
+        }
         _ => {}
     }
     let idempotent = matches!(
@@ -892,6 +1029,11 @@ fn parameters(path: &str, method: &str) -> Value {
             | "/api/v1/reservations"
             | "/api/v1/channels"
             | "/api/v1/orders"
+            | "/api/v1/waves"
+            | "/api/v1/waves/{id}/scans"
+            | "/api/v1/waves/{id}/short"
+            | "/api/v1/fulfillments/{id}/pack-scans"
+            | "/api/v1/fulfillments/{id}/ship"
     );
     if method == "post" && idempotent {
         params.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 255}}));

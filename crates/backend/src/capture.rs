@@ -559,6 +559,7 @@ async fn capture_once(
                     discount_minor: l.discount.minor(),
                     known: product_ids[i].is_some(),
                     backordered: backordered[i],
+                    shipped: 0,
                 },
                 currency,
             )

@@ -143,6 +143,31 @@ pub(crate) async fn cancel_open(uow: &mut Uow, order_id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Cancels every fulfilment of a cancelled order that has not shipped,
+/// with the pick tasks of those in a wave (their units never left the
+/// bins); a wave with nothing left to pick is done.
+pub(crate) async fn cancel_unshipped(uow: &mut Uow, order_id: &str) -> Result<()> {
+    let now = uow.now();
+    sqlx::query("update pick_task set status = 'cancelled' where status in ('open', 'picked')
+                 and fulfillment_id in (select fulfillment_id from fulfillment where order_id = $1)")
+        .bind(order_id)
+        .execute(&mut *uow.tx)
+        .await?;
+    sqlx::query("update wave set status = 'done', completed_at = $2 where status = 'open'
+                 and wave_id in (select wave_id from fulfillment where order_id = $1)
+                 and not exists (select 1 from pick_task t where t.wave_id = wave.wave_id and t.status = 'open')")
+        .bind(order_id)
+        .bind(now)
+        .execute(&mut *uow.tx)
+        .await?;
+    sqlx::query("update fulfillment set status = 'cancelled', updated_at = $2 where order_id = $1 and status in ('open', 'picking', 'picked')")
+        .bind(order_id)
+        .bind(now)
+        .execute(&mut *uow.tx)
+        .await?;
+    Ok(())
+}
+
 /// The next fulfilment number for an order.
 pub(crate) async fn next_seq(conn: &mut AnyConnection, order_id: &str) -> Result<i64> {
     let max: Option<i64> =
@@ -372,7 +397,7 @@ pub struct Sourced {
 const CHUNK: usize = 1000;
 
 /// Rows per multi-row statement of `cols` columns, by the same measure.
-fn rows_per(cols: usize) -> usize {
+pub(crate) fn rows_per(cols: usize) -> usize {
     (CHUNK / cols).max(1)
 }
 
@@ -410,7 +435,7 @@ async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
     // this run, never between its read and its writes. PostgreSQL locks the
     // rows with `for update`; SQLite's write lock is held already (the
     // sourcing turn wrote), so its twin is the plain select.
-    const CANDIDATES: &str = "select order_id from sales_order where backordered_units > 0 and status in ('received', 'confirmed')";
+    const CANDIDATES: &str = "select order_id from sales_order where backordered_units > 0 and status in ('received', 'confirmed', 'in_fulfilment')";
     let lock = match uow.backend {
         crate::db::Backend::Postgres => " for update",
         crate::db::Backend::Sqlite => "",
@@ -885,7 +910,7 @@ async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
 
 /// Runs `sql` once per chunk of `ids`, with `{ids}` in it replaced by the
 /// chunk's parameter list, and gathers the rows; counts the statements.
-async fn in_chunks<T>(
+pub(crate) async fn in_chunks<T>(
     conn: &mut AnyConnection,
     sql: &str,
     ids: &[impl AsRef<str>],
@@ -908,7 +933,7 @@ where
 }
 
 /// What each bundle among `products` is made of.
-async fn components(
+pub(crate) async fn components(
     conn: &mut AnyConnection,
     products: &[String],
     statements: &mut i64,
@@ -931,6 +956,6 @@ async fn components(
 }
 
 /// The inside of a `values` list: `($1,$2),($3,$4)` for `n` rows.
-fn values_list(cols: usize, n: usize) -> String {
+pub(crate) fn values_list(cols: usize, n: usize) -> String {
     values_rows("", cols, n)
 }

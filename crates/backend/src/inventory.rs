@@ -312,7 +312,7 @@ pub(crate) fn scope_list(ctx: &Ctx) -> Option<String> {
     (!w.is_empty()).then(|| w.join(","))
 }
 
-fn in_scope(ctx: &Ctx, code: &str) -> Result<()> {
+pub(crate) fn in_scope(ctx: &Ctx, code: &str) -> Result<()> {
     if ctx.actor.scope.allows_warehouse(code) {
         Ok(())
     } else {
@@ -322,7 +322,7 @@ fn in_scope(ctx: &Ctx, code: &str) -> Result<()> {
     }
 }
 
-async fn warehouse_ref(
+pub(crate) async fn warehouse_ref(
     conn: &mut AnyConnection,
     ctx: &Ctx,
     field: &str,
@@ -574,7 +574,7 @@ async fn put(uow: &mut Uow, p: &Put<'_>, quantity: i64) -> Result<()> {
 
 /// Which units a removal may use at the warehouse level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Using {
+pub(crate) enum Using {
     /// Only units nobody has reserved (adjustments, scrap, transfers out).
     Unreserved,
     /// Reserved units, releasing the reservation as they go (shipment).
@@ -594,16 +594,16 @@ pub struct Taken {
     pub quantity: i64,
 }
 
-struct Take<'a> {
-    product: &'a ProductRef,
-    wh: &'a WarehouseRef,
+pub(crate) struct Take<'a> {
+    pub product: &'a ProductRef,
+    pub wh: &'a WarehouseRef,
     /// Restrict to one bin, and optionally one lot.
-    location_id: Option<&'a str>,
-    lot: Option<&'a str>,
-    kind: MovementKind,
-    using: Using,
-    reason: Option<&'a str>,
-    reference: Option<&'a str>,
+    pub location_id: Option<&'a str>,
+    pub lot: Option<&'a str>,
+    pub kind: MovementKind,
+    pub using: Using,
+    pub reason: Option<&'a str>,
+    pub reference: Option<&'a str>,
 }
 
 /// Removes `quantity` units FEFO (earliest expiry first, then walk order).
@@ -611,7 +611,7 @@ struct Take<'a> {
 /// also locks the (product, warehouse) row on PostgreSQL, so the bin balances
 /// read next can't change under us. Returns `None`, having changed nothing,
 /// when there aren't enough units of the allowed kind.
-async fn take(uow: &mut Uow, t: &Take<'_>, quantity: i64) -> Result<Option<Vec<Taken>>> {
+pub(crate) async fn take(uow: &mut Uow, t: &Take<'_>, quantity: i64) -> Result<Option<Vec<Taken>>> {
     let level_sql = match t.using {
         Using::Unreserved => "update stock_level set on_hand = on_hand - $3 where product_id = $1 and warehouse_id = $2 and on_hand - reserved >= $3",
         Using::Reserved => "update stock_level set on_hand = on_hand - $3, reserved = reserved - $3 where product_id = $1 and warehouse_id = $2 and reserved >= $3 and on_hand >= $3",
@@ -2238,7 +2238,7 @@ pub struct TransferReceipt {
     pub location: Option<String>,
 }
 
-async fn next_number(uow: &mut Uow, counter: &str, prefix: &str) -> Result<String> {
+pub(crate) async fn next_number(uow: &mut Uow, counter: &str, prefix: &str) -> Result<String> {
     let n: i64 = sqlx::query_scalar(
         "update sequence_counter set value = value + 1 where name = $1 returning value",
     )
@@ -2579,22 +2579,38 @@ pub async fn open_count(db: &Db, ctx: &Ctx, input: CountInput) -> Result<CycleCo
     .fetch_optional(&mut *uow.tx)
     .await?
     .ok_or_else(|| Error::invalid("location", format!("there is no bin {code} in {}", wh.code)))?;
+    let (id, opened) = open_count_in(&mut uow, &wh, &location_id, &code).await?;
+    let count = load_count(&mut uow.tx, &id).await?;
+    if opened {
+        uow.commit().await?;
+    }
+    Ok(count)
+}
+
+/// Opens a count of one bin, or finds the one already open. Returns its id
+/// and whether it was opened now (recorded and evented in `uow`).
+pub(crate) async fn open_count_in(
+    uow: &mut Uow,
+    wh: &WarehouseRef,
+    location_id: &str,
+    code: &str,
+) -> Result<(String, bool)> {
     let open: Option<String> = sqlx::query_scalar(
         "select count_id from cycle_count where location_id = $1 and status = 'open'",
     )
-    .bind(&location_id)
+    .bind(location_id)
     .fetch_optional(&mut *uow.tx)
     .await?;
     if let Some(id) = open {
-        return load_count(&mut uow.tx, &id).await;
+        return Ok((id, false));
     }
     let id = uuid::Uuid::now_v7().to_string();
-    let number = next_number(&mut uow, "count", "CC").await?;
+    let number = next_number(uow, "count", "CC").await?;
     sqlx::query("insert into cycle_count (count_id, number, warehouse_id, location_id, status, created_by, created_at, version) values ($1, $2, $3, $4, 'open', $5, $6, 1)")
         .bind(&id)
         .bind(&number)
         .bind(&wh.id)
-        .bind(&location_id)
+        .bind(location_id)
         .bind(uow.ctx.actor.name.clone())
         .bind(uow.now())
         .execute(&mut *uow.tx)
@@ -2611,13 +2627,12 @@ pub async fn open_count(db: &Db, ctx: &Ctx, input: CountInput) -> Result<CycleCo
         Event::CountOpened {
             count_id: id.clone(),
             number,
-            warehouse: wh.code,
-            location: code,
+            warehouse: wh.code.clone(),
+            location: code.to_string(),
         },
     )
     .await?;
-    uow.commit().await?;
-    Ok(count)
+    Ok((id, true))
 }
 
 async fn load_count(conn: &mut AnyConnection, id: &str) -> Result<CycleCount> {
@@ -3133,18 +3148,30 @@ pub async fn check(db: &Db) -> Result<Vec<Drift>> {
              group by p.sku, w.code having sum(x.held) <> sum(x.stored) or sum(x.stored) < 0",
         ),
         (
-            // Every open unit of a live, sourced order is in an open
+            // Every open unit of a live, sourced order is in an unshipped
             // fulfilment or backordered (the "warehouse" column names the order).
             "order line units vs fulfilments and backorders",
-            "select ol.sku, o.number as warehouse, '' as location, '' as lot, cast(ol.quantity - ol.cancelled_quantity as bigint) as expected,
+            "select ol.sku, o.number as warehouse, '' as location, '' as lot, cast(ol.quantity - ol.cancelled_quantity - ol.shipped_quantity as bigint) as expected,
                     cast(coalesce(f.units, 0) + ol.backordered_quantity as bigint) as recorded
              from order_line ol join sales_order o on o.order_id = ol.order_id
              join reservation r on r.reservation_id = o.reservation_id and r.status = 'active'
              left join (select f.order_id, fl.line_no, sum(fl.quantity) as units from fulfillment f
-                        join fulfillment_line fl on fl.fulfillment_id = f.fulfillment_id where f.status = 'open'
+                        join fulfillment_line fl on fl.fulfillment_id = f.fulfillment_id where f.status in ('open', 'picking', 'picked')
                         group by f.order_id, fl.line_no) f on f.order_id = ol.order_id and f.line_no = ol.line_no
-             where o.status in ('received', 'confirmed') and ol.product_id is not null
-               and ol.quantity - ol.cancelled_quantity <> coalesce(f.units, 0) + ol.backordered_quantity",
+             where o.status in ('received', 'confirmed', 'in_fulfilment') and ol.product_id is not null
+               and ol.quantity - ol.cancelled_quantity - ol.shipped_quantity <> coalesce(f.units, 0) + ol.backordered_quantity",
+        ),
+        (
+            // Units promised to pick tasks that have not shipped are still
+            // in their bins; a bin holding fewer needs a count.
+            "bin units vs picks waiting to ship",
+            "select p.sku, w.code as warehouse, l.code as location, t.lot, cast(sum(t.quantity - t.short) as bigint) as expected,
+                    cast(coalesce(max(b.on_hand), 0) as bigint) as recorded
+             from pick_task t join location l on l.location_id = t.location_id join warehouse w on w.warehouse_id = l.warehouse_id
+             join product p on p.product_id = t.product_id
+             left join stock_balance b on b.product_id = t.product_id and b.location_id = t.location_id and b.lot = t.lot
+             where t.status in ('open', 'picked')
+             group by p.sku, w.code, l.code, t.lot having sum(t.quantity - t.short) > coalesce(max(b.on_hand), 0)",
         ),
         (
             "order backordered units vs its lines",

@@ -35,6 +35,7 @@ pub mod catalog;
 pub mod ctx;
 pub mod db;
 pub mod error;
+pub mod floor;
 pub mod fulfillment;
 pub mod governance;
 pub mod inventory;

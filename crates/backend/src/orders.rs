@@ -625,6 +625,8 @@ pub(crate) struct LineFacts {
     pub known: bool,
     /// Units waiting for stock.
     pub backordered: i64,
+    /// Units that have left a warehouse.
+    pub shipped: i64,
 }
 
 /// A line as the views show it.
@@ -636,6 +638,7 @@ pub(crate) fn order_line(l: LineFacts, currency: domain::Currency) -> OrderLine 
         quantity: l.quantity,
         cancelled_quantity: l.cancelled,
         backordered_quantity: l.backordered,
+        shipped_quantity: l.shipped,
         unit_price: money(l.unit_minor, currency),
         discount: money(l.discount_minor, currency),
         total: money(l.unit_minor * l.quantity - l.discount_minor, currency),
@@ -718,7 +721,7 @@ pub async fn load(db: &Db, ctx: &Ctx, id: &str) -> Result<Order> {
         None => None,
     };
     let line_rows = sqlx::query(
-        "select line_no, sku, product_id, name, quantity, cancelled_quantity, unit_price_minor, discount_minor, backordered_quantity
+        "select line_no, sku, product_id, name, quantity, cancelled_quantity, unit_price_minor, discount_minor, backordered_quantity, shipped_quantity
          from order_line where order_id = $1 order by line_no",
     )
     .bind(id)
@@ -737,6 +740,7 @@ pub async fn load(db: &Db, ctx: &Ctx, id: &str) -> Result<Order> {
                 discount_minor: l.try_get("discount_minor")?,
                 known: l.try_get::<Option<String>, _>("product_id")?.is_some(),
                 backordered: l.try_get("backordered_quantity")?,
+                shipped: l.try_get("shipped_quantity")?,
             },
             currency,
         ));
@@ -1302,6 +1306,21 @@ async fn cancel_in(uow: &mut Uow, id: &str, e: &Editing, reason: String) -> Resu
         .status
         .transition(OrderStatus::Cancelled)
         .map_err(transition_error)?;
+    let shipped: i64 = sqlx::query_scalar(
+        "select cast(coalesce(sum(shipped_quantity), 0) as bigint) from order_line where order_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *uow.tx)
+    .await?;
+    if shipped > 0 {
+        return Err(Error::Conflict {
+            code: "invalid_transition",
+            message: format!(
+                "{shipped} units of order {} have shipped; it can't be cancelled (the shipped units come back as a return)",
+                e.number
+            ),
+        });
+    }
     let freed = release_active(uow, e).await?;
     let now = uow.now();
     sqlx::query(
@@ -1320,7 +1339,7 @@ async fn cancel_in(uow: &mut Uow, id: &str, e: &Editing, reason: String) -> Resu
         .bind(id)
         .execute(&mut *uow.tx)
         .await?;
-    crate::fulfillment::cancel_open(uow, id).await?;
+    crate::fulfillment::cancel_unshipped(uow, id).await?;
     // The order is cancelled now, so what it freed goes to others waiting.
     if let Some(freed) = freed {
         crate::fulfillment::source_backorders(uow, &freed).await?;

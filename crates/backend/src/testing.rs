@@ -125,6 +125,7 @@ macro_rules! store_test {
 /// drift check.
 pub mod fixtures {
     use domain::{
+        capture::{Address, AmountIn, CustomerIn, LineIn, OrderIn, ShippingIn, StatedTotals},
         catalog::{ComponentInput, PriceInput, ProductInput},
         orders::ChannelInput,
     };
@@ -207,6 +208,11 @@ pub mod fixtures {
     }
 
     pub async fn receive(db: &Db, wh: &str, sku: &str, qty: i64) {
+        receive_into(db, wh, sku, qty, "A-01-01").await;
+    }
+
+    /// A receipt of `qty` units of `sku` into one bin.
+    pub async fn receive_into(db: &Db, wh: &str, sku: &str, qty: i64, bin: &str) {
         inventory::receive(
             db,
             &sys(),
@@ -216,7 +222,7 @@ pub mod fixtures {
                 lines: vec![ReceiptLineInput {
                     sku: sku.into(),
                     quantity: qty,
-                    location: Some("A-01-01".into()),
+                    location: Some(bin.into()),
                     lot: None,
                     expires_on: None,
                 }],
@@ -225,6 +231,53 @@ pub mod fixtures {
         )
         .await
         .unwrap();
+    }
+
+    /// A paid WEB order from Ann Lee in Austin, TX, shipped Ground, at 10.00
+    /// a unit.
+    pub fn web_order(external_id: &str, lines: &[(&str, i64)]) -> OrderIn {
+        OrderIn {
+            channel: "WEB".into(),
+            external_id: external_id.into(),
+            currency: "USD".into(),
+            customer: CustomerIn::Full {
+                email: "Ann@Example.com".into(),
+                name: "Ann Lee".into(),
+                phone: String::new(),
+            },
+            lines: lines
+                .iter()
+                .map(|(sku, q)| LineIn {
+                    sku: sku.to_string(),
+                    name: format!("Product {sku}"),
+                    quantity: *q,
+                    unit_price: Some(AmountIn::Text("10.00".into())),
+                    discount: None,
+                })
+                .collect(),
+            shipping: ShippingIn {
+                address: Some(Address {
+                    name: "Ann Lee".into(),
+                    line1: "1 Main St".into(),
+                    city: "Austin".into(),
+                    region: "TX".into(),
+                    postcode: "78701".into(),
+                    country: "US".into(),
+                    ..Address::default()
+                }),
+                price: Some(AmountIn::Text("5.00".into())),
+                method: "Ground".into(),
+                flat: Address::default(),
+            },
+            billing_address: None,
+            payment_status: "paid".into(),
+            discount: None,
+            prices_include_tax: false,
+            totals: StatedTotals::default(),
+            placed_at: None,
+            note: String::new(),
+            tags: vec![],
+        }
     }
 
     /// A channel selling in `currency` from `warehouses`, in priority order.

@@ -8,12 +8,14 @@ use backend::{
     fulfillment, inventory,
     orders::{self, BulkAction, OrderFilter},
     store_test,
-    testing::fixtures::{assert_no_drift, channel, item, receive, sys, warehouse},
+    testing::fixtures::{
+        assert_no_drift, channel, item, receive, sys, warehouse, web_order as order,
+    },
     webhooks::{self, Platform, Received},
     Actor, ActorKind, Ctx, Db, Error, Idempotency,
 };
 use domain::{
-    capture::{Address, AmountIn, CustomerIn, LineIn, OrderIn, ShippingIn, StatedTotals},
+    capture::{CustomerIn, OrderIn},
     fulfillment::RuleInput,
     governance::{Role, Scope},
 };
@@ -44,51 +46,6 @@ async fn shop(db: &Db) {
     item(db, "B", "6.00").await;
     receive(db, "EAST", "A", 5).await;
     receive(db, "WEST", "B", 5).await;
-}
-
-fn order(external_id: &str, lines: &[(&str, i64)]) -> OrderIn {
-    OrderIn {
-        channel: "WEB".into(),
-        external_id: external_id.into(),
-        currency: "USD".into(),
-        customer: CustomerIn::Full {
-            email: "Ann@Example.com".into(),
-            name: "Ann Lee".into(),
-            phone: String::new(),
-        },
-        lines: lines
-            .iter()
-            .map(|(sku, q)| LineIn {
-                sku: sku.to_string(),
-                name: format!("Product {sku}"),
-                quantity: *q,
-                unit_price: Some(AmountIn::Text("10.00".into())),
-                discount: None,
-            })
-            .collect(),
-        shipping: ShippingIn {
-            address: Some(Address {
-                name: "Ann Lee".into(),
-                line1: "1 Main St".into(),
-                city: "Austin".into(),
-                region: "TX".into(),
-                postcode: "78701".into(),
-                country: "US".into(),
-                ..Address::default()
-            }),
-            price: Some(AmountIn::Text("5.00".into())),
-            method: "Ground".into(),
-            flat: Address::default(),
-        },
-        billing_address: None,
-        payment_status: "paid".into(),
-        discount: None,
-        prices_include_tax: false,
-        totals: StatedTotals::default(),
-        placed_at: None,
-        note: String::new(),
-        tags: vec![],
-    }
 }
 
 /// Capture answers with the order it built from what it wrote; it must be

@@ -238,6 +238,75 @@ pub enum Event {
         quantity: i64,
         reason: String,
     },
+    /// Fulfilments of one warehouse released to the floor as a wave of
+    /// pick tasks, in bin order.
+    #[serde(rename = "wave.created")]
+    WaveCreated {
+        wave_id: String,
+        number: String,
+        warehouse: String,
+        orders: Vec<String>,
+        tasks: i64,
+        units: i64,
+    },
+    /// An accepted scan during picking: the bin, the item, or the units.
+    #[serde(rename = "pick.scanned")]
+    PickScanned {
+        wave_id: String,
+        number: String,
+        task_id: String,
+        sku: String,
+        location: String,
+        /// What the scan confirmed: `bin`, `item` or `quantity`.
+        step: String,
+        picked: i64,
+    },
+    /// A pick came up short: the missing units were written off the bin, a
+    /// count of the bin was opened, and the units were sourced again.
+    #[serde(rename = "pick.shorted")]
+    PickShorted {
+        wave_id: String,
+        number: String,
+        task_id: String,
+        order_number: String,
+        sku: String,
+        location: String,
+        short: i64,
+        reason: String,
+        count_number: String,
+    },
+    /// Items scanned into a package, or its measurements recorded.
+    #[serde(rename = "fulfillment.packed")]
+    FulfillmentPacked {
+        fulfillment_id: String,
+        order_number: String,
+        package: i64,
+        sku: String,
+        units: i64,
+    },
+    #[serde(rename = "package.measured")]
+    PackageMeasured {
+        fulfillment_id: String,
+        package: i64,
+        weight_g: i64,
+        dimensions_mm: [i64; 3],
+    },
+    /// Goods left the warehouse: the reservation is consumed and the stock
+    /// moved out of its bins. Customer notifications follow this event.
+    #[serde(rename = "order.shipped")]
+    OrderShipped {
+        order_id: String,
+        number: String,
+        shipment_id: String,
+        shipment_number: String,
+        warehouse: String,
+        carrier: String,
+        service: String,
+        packages: Vec<ShippedPackage>,
+        lines: Vec<ShippedLine>,
+        /// Whether every open unit of the order has now shipped.
+        complete: bool,
+    },
     #[serde(rename = "order.address_changed")]
     OrderAddressChanged { order_id: String, number: String },
     #[serde(rename = "order.note_added")]
@@ -257,6 +326,22 @@ pub struct SourcedShipment {
     pub warehouse: String,
     pub units: i64,
     pub reason: String,
+}
+
+/// One parcel of a shipment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShippedPackage {
+    pub seq: i64,
+    pub tracking: String,
+    pub weight_g: i64,
+}
+
+/// Units of an order line in a shipment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShippedLine {
+    pub line_no: i64,
+    pub sku: String,
+    pub quantity: i64,
 }
 
 /// Units of a line left waiting for stock.
@@ -306,6 +391,12 @@ impl Event {
             Event::OrderCaptured { .. } => "order.captured",
             Event::OrderConfirmed { .. } => "order.confirmed",
             Event::OrderSourced { .. } => "order.sourced",
+            Event::WaveCreated { .. } => "wave.created",
+            Event::PickScanned { .. } => "pick.scanned",
+            Event::PickShorted { .. } => "pick.shorted",
+            Event::FulfillmentPacked { .. } => "fulfillment.packed",
+            Event::PackageMeasured { .. } => "package.measured",
+            Event::OrderShipped { .. } => "order.shipped",
             Event::OrderHeld { .. } => "order.held",
             Event::OrderHoldReleased { .. } => "order.hold_released",
             Event::OrderCancelled { .. } => "order.cancelled",
@@ -342,6 +433,11 @@ impl Event {
                 ("product", product_id)
             }
             Event::LocationCreated { location_id, .. } => ("location", location_id),
+            Event::WaveCreated { wave_id, .. }
+            | Event::PickScanned { wave_id, .. }
+            | Event::PickShorted { wave_id, .. } => ("wave", wave_id),
+            Event::FulfillmentPacked { fulfillment_id, .. }
+            | Event::PackageMeasured { fulfillment_id, .. } => ("fulfillment", fulfillment_id),
             Event::StockReceived { warehouse, .. } => ("warehouse", warehouse),
             Event::StockAdjusted { sku, .. } => ("product", sku),
             Event::InventoryReserved { reservation_id, .. }
@@ -361,6 +457,7 @@ impl Event {
             Event::OrderCaptured { order_id, .. }
             | Event::OrderConfirmed { order_id, .. }
             | Event::OrderSourced { order_id, .. }
+            | Event::OrderShipped { order_id, .. }
             | Event::OrderHeld { order_id, .. }
             | Event::OrderHoldReleased { order_id, .. }
             | Event::OrderCancelled { order_id, .. }

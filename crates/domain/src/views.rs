@@ -180,6 +180,8 @@ pub struct OrderLine {
     pub cancelled_quantity: i64,
     /// Units not reserved while the order waits for stock.
     pub backordered_quantity: i64,
+    /// Units that have left a warehouse.
+    pub shipped_quantity: i64,
     pub unit_price: crate::Money,
     pub discount: crate::Money,
     pub total: crate::Money,
@@ -251,7 +253,8 @@ pub struct Fulfillment {
     /// Its number within the order (1, 2, …), in planning order.
     pub seq: i64,
     pub warehouse: String,
-    /// `open` (planned, not started) or `cancelled`.
+    /// `open` (planned, not started), `picking` (in a wave), `picked`,
+    /// `shipped` or `cancelled`.
     pub status: String,
     pub lines: Vec<FulfillmentLine>,
     /// Why this warehouse, in words.
@@ -653,4 +656,135 @@ pub struct ReportPreview {
     /// The first orders, as they will be read.
     pub sample: Vec<ReportOrderRow>,
     pub problems: Vec<RowError>,
+}
+
+/// A wave: one warehouse's fulfilments picked in one round, bin by bin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Wave {
+    pub id: String,
+    pub number: String,
+    pub warehouse: String,
+    /// `open`, `done` or `cancelled`.
+    pub status: String,
+    /// Pick tasks in walk order (bin sequence).
+    pub tasks: Vec<PickTask>,
+    pub fulfillments: Vec<WaveFulfillment>,
+    pub units: i64,
+    pub picked_units: i64,
+    pub created_by: String,
+    pub created_at: String,
+    pub completed_at: Option<String>,
+}
+
+/// One fulfilment in a wave and where it stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaveFulfillment {
+    pub id: String,
+    /// `SO-000123-1`: the order number and the fulfilment's sequence.
+    pub label: String,
+    pub order_id: String,
+    pub order_number: String,
+    pub shipping_method: String,
+    /// `picking`, `picked`, `shipped` or `cancelled`.
+    pub status: String,
+}
+
+/// Take `quantity` units of one item from one bin for one fulfilment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PickTask {
+    pub id: String,
+    pub fulfillment_id: String,
+    pub order_number: String,
+    pub line_no: i64,
+    pub sku: String,
+    pub name: String,
+    pub location: String,
+    pub lot: String,
+    pub expires_on: String,
+    pub quantity: i64,
+    pub picked: i64,
+    pub short: i64,
+    /// What the agent scans next: `bin`, `item` or `quantity`.
+    pub step: String,
+    /// `open`, `done` or `cancelled`.
+    pub status: String,
+    pub short_reason: Option<String>,
+    pub picked_by: Option<String>,
+}
+
+/// The answer to a floor scan: accepted or refused, in words, and the state
+/// after it. A refused scan changed nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanOutcome<T> {
+    pub accepted: bool,
+    pub message: String,
+    pub state: T,
+}
+
+/// A wave as listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaveSummary {
+    pub id: String,
+    pub number: String,
+    pub warehouse: String,
+    pub status: String,
+    pub fulfillments: i64,
+    pub units: i64,
+    pub picked_units: i64,
+    pub created_at: String,
+}
+
+/// A fulfilment at the packing bench.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackView {
+    pub fulfillment_id: String,
+    pub label: String,
+    pub order_id: String,
+    pub order_number: String,
+    pub warehouse: String,
+    pub shipping_method: String,
+    /// `picking`, `picked`, `shipped` or `cancelled`.
+    pub status: String,
+    pub lines: Vec<PackLine>,
+    pub packages: Vec<PackageView>,
+    /// Why the pack does not verify yet; empty when it does.
+    pub problems: Vec<String>,
+    pub verified: bool,
+    pub shipment: Option<Shipment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackLine {
+    pub line_no: i64,
+    pub sku: String,
+    pub name: String,
+    pub picked: i64,
+    pub packed: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackageView {
+    pub id: String,
+    pub seq: i64,
+    pub items: Vec<FulfillmentLine>,
+    pub weight_g: Option<i64>,
+    /// Length, width, height in millimetres.
+    pub dimensions_mm: Option<[i64; 3]>,
+    pub tracking: Option<String>,
+}
+
+/// Goods that left a warehouse: one fulfilment, one or more packages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub id: String,
+    pub number: String,
+    pub order_id: String,
+    pub order_number: String,
+    pub fulfillment_id: String,
+    pub warehouse: String,
+    pub carrier: String,
+    pub service: String,
+    pub packages: Vec<PackageView>,
+    pub shipped_by: String,
+    pub shipped_at: String,
 }

@@ -50,6 +50,11 @@ pub const ACCESS: &[(&str, Option<Permission>)] = &[
     ("/sfn/price_list_page", Some(Permission::OrdersRead)),
     ("/command/sourcing", Some(Permission::OrdersRead)),
     ("/sfn/sourcing_page", Some(Permission::OrdersRead)),
+    ("/sfn/pick_start", Some(Permission::FloorUse)),
+    ("/sfn/wave_view", Some(Permission::FloorUse)),
+    ("/sfn/pack_queue", Some(Permission::FloorUse)),
+    ("/sfn/pack_screen", Some(Permission::FloorUse)),
+    ("/sfn/queued_scan", Some(Permission::FloorUse)),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,12 +3,14 @@
 //! authentication and the access guard.
 
 pub mod api;
+pub mod api_floor;
 pub mod api_inventory;
 pub mod api_orders;
 pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod forms;
+pub mod forms_floor;
 pub mod forms_inventory;
 pub mod forms_orders;
 
@@ -32,8 +34,10 @@ use tower_http::{
 };
 
 pub fn router(state: AppState) -> Router {
+    use api_floor as fl;
     use api_inventory as inv;
     use api_orders as ao;
+    use forms_floor as ff;
     use forms_inventory as fi;
     use forms_orders as fo;
     let routes = generate_route_list(App);
@@ -101,6 +105,16 @@ pub fn router(state: AppState) -> Router {
         .route("/counts/{id}/approve", post(inv::approve_count))
         .route("/counts/{id}/reject", post(inv::reject_count))
         .route("/inventory/accuracy", get(inv::accuracy))
+        .route("/waves", get(fl::list_waves).post(fl::build_wave))
+        .route("/waves/{id}", get(fl::get_wave))
+        .route("/waves/{id}/scans", post(fl::pick_scan))
+        .route("/waves/{id}/short", post(fl::short_pick))
+        .route("/fulfillments/{id}", get(fl::pack_view))
+        .route("/fulfillments/{id}/pack-scans", post(fl::pack_scan))
+        .route("/fulfillments/{id}/packages/{seq}", put(fl::measure))
+        .route("/fulfillments/{id}/ship", post(fl::ship))
+        .route("/shipments/{id}", get(fl::get_shipment))
+        .route("/shipments/{id}/label", get(fl::label))
         .route(
             "/channels",
             get(api::list_channels).post(ao::create_channel),
@@ -181,6 +195,13 @@ pub fn router(state: AppState) -> Router {
         .route("/command/sourcing/source", post(fo::source_now))
         .route("/command/orders/{id}/tags", post(fo::tag))
         .route("/command/orders/{id}/address", post(fo::change_address))
+        .route("/floor/pick", post(ff::start_wave))
+        .route("/floor/pick/{id}/scan", post(ff::pick_scan))
+        .route("/floor/pick/{id}/short", post(ff::short_pick))
+        .route("/floor/pack", post(ff::open_pack))
+        .route("/floor/pack/{id}/scan", post(ff::pack_scan))
+        .route("/floor/pack/{id}/packages/{seq}", post(ff::measure))
+        .route("/floor/pack/{id}/ship", post(ff::ship))
         .route("/floor/count", post(fi::floor_open_count))
         .route("/floor/count/{id}/scan", post(fi::floor_count_scan))
         .route("/floor/count/{id}/submit", post(fi::floor_submit_count))

@@ -1,6 +1,13 @@
 //! The floor app for tablets: big touch targets and a scan field that takes
-//! keyboard-wedge input ending in Enter. A scan is a plain GET form submission,
-//! so it works the same with or without JavaScript.
+//! keyboard-wedge input ending in Enter. Scans are plain form submissions,
+//! so they work the same with or without JavaScript.
+
+mod offline;
+mod pack;
+mod pick;
+
+pub use pack::{Pack, PackQueue};
+pub use pick::{PickStart, PickWave};
 
 use domain::views::Scanned;
 use leptos::prelude::*;
@@ -87,8 +94,10 @@ pub fn Floor() -> impl IntoView {
                     })}
                 </Suspense>
                 <nav aria-label="Floor tasks" class="mt-8 grid grid-cols-2 gap-4 text-xl">
+                    <a href="/floor/pick" class="flex min-h-24 items-center justify-center rounded-xl bg-indigo-600 font-semibold hover:bg-indigo-500">"Pick"</a>
+                    <a href="/floor/pack" class="flex min-h-24 items-center justify-center rounded-xl bg-indigo-600 font-semibold hover:bg-indigo-500">"Pack and ship"</a>
                     <a href="/floor/count" class="flex min-h-24 items-center justify-center rounded-xl bg-indigo-600 font-semibold hover:bg-indigo-500">"Count a bin"</a>
-                    {["Pick", "Pack", "Ship", "Receive", "Returns"].into_iter().map(|task| view! {
+                    {["Receive", "Returns"].into_iter().map(|task| view! {
                         <span class="flex min-h-24 items-center justify-center rounded-xl bg-slate-800 text-slate-400" title="Arrives in a later release">
                             {task} <span class="ml-2 rounded bg-slate-700 px-2 text-sm">"soon"</span>
                         </span>
@@ -102,7 +111,7 @@ pub fn Floor() -> impl IntoView {
 /// `autofocus` works on a page load but not after client-side navigation, so
 /// scan fields also take focus when they mount: a scanner's keystrokes must
 /// land in them without a tap.
-fn focus_on_mount() -> NodeRef<leptos::html::Input> {
+pub(crate) fn focus_on_mount() -> NodeRef<leptos::html::Input> {
     let input = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
         if let Some(el) = input.get() {
@@ -114,7 +123,7 @@ fn focus_on_mount() -> NodeRef<leptos::html::Input> {
 
 /// The dark, large-type frame every floor screen shares.
 #[component]
-fn FloorFrame(title: &'static str, children: Children) -> impl IntoView {
+pub(crate) fn FloorFrame(title: &'static str, children: Children) -> impl IntoView {
     let me = Resource::new(|| (), |_| me());
     view! {
         <Title text=format!("{title} · Keel floor") />
@@ -138,7 +147,7 @@ fn FloorFrame(title: &'static str, children: Children) -> impl IntoView {
     }
 }
 
-fn floor_error(message: String) -> impl IntoView {
+pub(crate) fn floor_error(message: String) -> impl IntoView {
     (!message.is_empty()).then(|| view! {
         <p role="alert" class="mb-4 rounded-xl border-4 border-amber-400 bg-amber-900 p-4 text-xl">{message}</p>
     })

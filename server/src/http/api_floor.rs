@@ -1,0 +1,159 @@
+//! `/api/v1` for the warehouse floor: waves and pick scans, packing,
+//! shipments and their labels.
+
+use app::ssr::AppState;
+use axum::{
+    extract::{Path, Query, State},
+    http::{header, HeaderMap, StatusCode},
+    response::IntoResponse,
+    Json,
+};
+use backend::floor::{
+    self, LabelFormat, MeasureInput, PackScanInput, ScanInput, ShipInput, ShortInput, WaveFilter,
+    WaveInput,
+};
+use serde::Deserialize;
+
+use super::{
+    error::ApiError,
+    extract::{idempotency, Caller, JsonBody},
+};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+pub async fn build_wave(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    body: JsonBody<WaveInput>,
+) -> ApiResult<impl IntoResponse> {
+    let idem = idempotency(&headers, &body.raw)?;
+    let wave = floor::build_wave(&s.db, &ctx, body.value, idem.as_ref()).await?;
+    Ok((StatusCode::CREATED, Json(wave)))
+}
+
+pub async fn list_waves(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Query(filter): Query<WaveFilter>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(floor::list_waves(&s.db, &ctx, &filter).await?))
+}
+
+pub async fn get_wave(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(floor::get_wave(&s.db, &ctx, &id).await?))
+}
+
+/// A scan answers 200 whether it was accepted or refused (`accepted`,
+/// `message`): a refusal is the floor working, not a broken request.
+pub async fn pick_scan(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: JsonBody<ScanInput>,
+) -> ApiResult<impl IntoResponse> {
+    let idem = idempotency(&headers, &body.raw)?;
+    Ok(Json(
+        floor::pick_scan(&s.db, &ctx, &id, body.value, idem.as_ref()).await?,
+    ))
+}
+
+pub async fn short_pick(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: JsonBody<ShortInput>,
+) -> ApiResult<impl IntoResponse> {
+    let idem = idempotency(&headers, &body.raw)?;
+    Ok(Json(
+        floor::short_pick(&s.db, &ctx, &id, body.value, idem.as_ref()).await?,
+    ))
+}
+
+pub async fn pack_view(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(floor::pack_view(&s.db, &ctx, &id).await?))
+}
+
+pub async fn pack_scan(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: JsonBody<PackScanInput>,
+) -> ApiResult<impl IntoResponse> {
+    let idem = idempotency(&headers, &body.raw)?;
+    Ok(Json(
+        floor::pack_scan(&s.db, &ctx, &id, body.value, idem.as_ref()).await?,
+    ))
+}
+
+pub async fn measure(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path((id, seq)): Path<(String, i64)>,
+    body: JsonBody<MeasureInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        floor::measure_package(&s.db, &ctx, &id, seq, body.value).await?,
+    ))
+}
+
+pub async fn ship(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: JsonBody<ShipInput>,
+) -> ApiResult<impl IntoResponse> {
+    let idem = idempotency(&headers, &body.raw)?;
+    let shipment = floor::ship(&s.db, &ctx, &id, body.value, idem.as_ref()).await?;
+    Ok((StatusCode::CREATED, Json(shipment)))
+}
+
+pub async fn get_shipment(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(floor::get_shipment(&s.db, &ctx, &id).await?))
+}
+
+#[derive(Deserialize)]
+pub struct LabelQuery {
+    #[serde(default)]
+    format: String,
+}
+
+pub async fn label(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    Query(q): Query<LabelQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let format = LabelFormat::parse(&q.format)?;
+    let (shipment, body) = floor::label(&s.db, &ctx, &id, format).await?;
+    let ext = match format {
+        LabelFormat::Zpl => "zpl",
+        LabelFormat::Pdf => "pdf",
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{}.{ext}\"", shipment.number),
+            ),
+        ],
+        body,
+    ))
+}

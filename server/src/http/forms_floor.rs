@@ -1,0 +1,283 @@
+//! Form handlers for the floor's pick and pack screens: each posts one scan
+//! or step, then redirects back with the answer in words (`notice` when
+//! accepted, `error` when refused), so the screens work without JavaScript
+//! and a keyboard-wedge scanner drives them with Enter.
+
+use std::collections::HashMap;
+
+use app::{command::urlencode, ssr::AppState};
+use axum::{
+    extract::{Path, State},
+    http::HeaderMap,
+    response::{IntoResponse, Redirect, Response},
+    Form,
+};
+use backend::{
+    floor::{
+        self, MeasureInput, PackScanInput, PackageTracking, ScanInput, ShipInput, ShortInput,
+        WaveInput,
+    },
+    Ctx, Error, Idempotency,
+};
+use domain::views::ScanOutcome;
+use serde::Deserialize;
+
+use super::{
+    extract::Caller,
+    forms::{forbidden_origin, same_origin},
+    forms_inventory::{message, to},
+};
+
+/// The form's key as an idempotency key over what it sent, so a repeated
+/// submission of one rendered form replays its first answer.
+fn form_key(key: &str, body: &str) -> Option<Idempotency> {
+    Idempotency::new(key, body.as_bytes()).ok()
+}
+
+fn answer<T>(page: &str, ctx: &Ctx, result: Result<ScanOutcome<T>, Error>) -> Response {
+    match result {
+        Ok(o) if o.accepted => to(page, "notice", &o.message),
+        Ok(o) => to(page, "error", &o.message),
+        Err(err) => to(page, "error", &message(ctx, err)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StartWaveForm {
+    warehouse: String,
+    #[serde(default)]
+    max_orders: String,
+    #[serde(default)]
+    express_only: Option<String>,
+}
+
+pub async fn start_wave(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Form(form): Form<StartWaveForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let max_orders = match form.max_orders.trim() {
+        "" => None,
+        n => match n.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                return to(
+                    "/floor/pick",
+                    "error",
+                    "Orders at most: enter a whole number",
+                )
+            }
+        },
+    };
+    let input = WaveInput {
+        warehouse: form.warehouse,
+        max_orders,
+        express_only: form.express_only.is_some(),
+    };
+    match floor::build_wave(&state.db, &ctx, input, None).await {
+        Ok(w) => Redirect::to(&format!("/floor/pick/{}", w.id)).into_response(),
+        Err(err) => to("/floor/pick", "error", &message(&ctx, err)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ScanForm {
+    code: String,
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    package: String,
+}
+
+pub async fn pick_scan(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<ScanForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let page = format!("/floor/pick/{}", urlencode(&id));
+    let idem = form_key(&form.key, &form.code);
+    let input = ScanInput { code: form.code };
+    answer(
+        &page,
+        &ctx,
+        floor::pick_scan(&state.db, &ctx, &id, input, idem.as_ref()).await,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ShortForm {
+    picked: String,
+    reason: String,
+    #[serde(default)]
+    key: String,
+}
+
+pub async fn short_pick(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<ShortForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let page = format!("/floor/pick/{}", urlencode(&id));
+    let Ok(picked) = form.picked.trim().parse::<i64>() else {
+        return to(&page, "error", "Units you found: enter a whole number");
+    };
+    let idem = form_key(&form.key, &format!("{picked}:{}", form.reason));
+    let input = ShortInput {
+        picked,
+        reason: form.reason,
+    };
+    answer(
+        &page,
+        &ctx,
+        floor::short_pick(&state.db, &ctx, &id, input, idem.as_ref()).await,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct OpenPackForm {
+    code: String,
+}
+
+pub async fn open_pack(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Form(form): Form<OpenPackForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    match floor::pack_view(&state.db, &ctx, &form.code).await {
+        Ok(p) => Redirect::to(&format!("/floor/pack/{}", p.fulfillment_id)).into_response(),
+        Err(err) => to("/floor/pack", "error", &message(&ctx, err)),
+    }
+}
+
+pub async fn pack_scan(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<ScanForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let package = form.package.trim().parse::<i64>().ok();
+    let page = match package {
+        Some(n) => format!("/floor/pack/{}?package={n}", urlencode(&id)),
+        None => format!("/floor/pack/{}", urlencode(&id)),
+    };
+    let idem = form_key(&form.key, &format!("{}:{}", form.code, form.package));
+    let input = PackScanInput {
+        code: form.code,
+        package,
+    };
+    answer(
+        &page,
+        &ctx,
+        floor::pack_scan(&state.db, &ctx, &id, input, idem.as_ref()).await,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct MeasureForm {
+    weight_g: String,
+    length_mm: String,
+    width_mm: String,
+    height_mm: String,
+}
+
+pub async fn measure(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path((id, seq)): Path<(String, i64)>,
+    Form(form): Form<MeasureForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let page = format!("/floor/pack/{}", urlencode(&id));
+    let n = |s: &str| s.trim().parse::<i64>().unwrap_or(0);
+    let input = MeasureInput {
+        weight_g: n(&form.weight_g),
+        length_mm: n(&form.length_mm),
+        width_mm: n(&form.width_mm),
+        height_mm: n(&form.height_mm),
+    };
+    match floor::measure_package(&state.db, &ctx, &id, seq, input).await {
+        Ok(_) => to(
+            &page,
+            "notice",
+            &format!("Package {seq} weighed and measured."),
+        ),
+        Err(err) => to(&page, "error", &message(&ctx, err)),
+    }
+}
+
+/// Carrier, service, and `tracking_<n>` for each package n.
+pub async fn ship(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let page = format!("/floor/pack/{}", urlencode(&id));
+    let field = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let mut packages: Vec<PackageTracking> = form
+        .iter()
+        .filter_map(|(k, v)| {
+            let n = k.strip_prefix("tracking_")?.parse::<i64>().ok()?;
+            Some(PackageTracking {
+                package: n,
+                tracking: v.clone(),
+            })
+        })
+        .collect();
+    packages.sort_by_key(|p| p.package);
+    let body = packages
+        .iter()
+        .map(|p| format!("{}={}", p.package, p.tracking))
+        .collect::<Vec<_>>()
+        .join("&");
+    let idem = form_key(
+        &field("key"),
+        &format!("{}:{}:{body}", field("carrier"), field("service")),
+    );
+    let input = ShipInput {
+        carrier: field("carrier"),
+        service: field("service"),
+        packages,
+    };
+    match floor::ship(&state.db, &ctx, &id, input, idem.as_ref()).await {
+        Ok(s) => to(
+            &page,
+            "notice",
+            &format!(
+                "Shipped {} with {} package(s). Print the label.",
+                s.number,
+                s.packages.len()
+            ),
+        ),
+        Err(err) => to(&page, "error", &message(&ctx, err)),
+    }
+}
