@@ -269,15 +269,7 @@ pub async fn transfers_page(
 #[server(prefix = "/sfn", endpoint = "my_warehouses")]
 pub async fn my_warehouses() -> Result<Vec<String>, ServerFnError> {
     let (db, ctx) = crate::ssr::context().await?;
-    Ok(
-        backend::inventory::list_warehouses(&db, &ctx, Some(200), None)
-            .await
-            .map_err(crate::ssr::fail)?
-            .items
-            .into_iter()
-            .map(|w| w.code)
-            .collect(),
-    )
+    crate::ssr::warehouse_codes(&db, &ctx).await
 }
 
 /// The order workbench: a page of orders plus what its filters offer.

@@ -70,7 +70,7 @@ pub fn CommandFrame(title: &'static str, children: Children) -> impl IntoView {
                     {nav_link("/command/sourcing", "Sourcing", title == "Sourcing")}
                     {nav_link("/command/transfers", "Transfers", title == "Transfers")}
                     {nav_link("/command/counts", "Cycle counts", title == "Cycle counts")}
-                    {coming("Fulfilment")}
+                    {nav_link("/command/fulfilment", "Fulfilment", title == "Fulfilment")}
                     {coming("Exceptions")}
                     {coming("Returns")}
                     {coming("Finance")}

@@ -21,6 +21,7 @@ pub mod catalog;
 pub mod command;
 pub mod components;
 pub mod floor;
+pub mod fulfilment;
 pub mod order_import;
 pub mod orders;
 pub mod portal;
@@ -69,6 +70,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/command/orders/:id") view=orders::OrderPage ssr=SsrMode::Async />
                 <Route path=path!("/command/prices") view=prices::Prices ssr=SsrMode::Async />
                 <Route path=path!("/command/sourcing") view=sourcing::Sourcing ssr=SsrMode::Async />
+                <Route path=path!("/command/fulfilment") view=fulfilment::Fulfilment ssr=SsrMode::Async />
                 <Route path=path!("/command/products") view=catalog::Products ssr=SsrMode::Async />
                 <Route path=path!("/command/products/new") view=catalog::NewProduct ssr=SsrMode::Async />
                 <Route path=path!("/command/products/:sku") view=catalog::ProductPage ssr=SsrMode::Async />

@@ -62,3 +62,16 @@ pub fn fail(err: Error) -> ServerFnError {
         other => ServerFnError::new(other.to_string()),
     }
 }
+
+/// The codes of the warehouses the actor may see, for pickers and filters.
+pub async fn warehouse_codes(db: &Db, ctx: &Ctx) -> Result<Vec<String>, ServerFnError> {
+    Ok(
+        backend::inventory::list_warehouses(db, ctx, Some(200), None)
+            .await
+            .map_err(fail)?
+            .items
+            .into_iter()
+            .map(|w| w.code)
+            .collect(),
+    )
+}

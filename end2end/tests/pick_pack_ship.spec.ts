@@ -237,3 +237,27 @@ test("offline mid-pick, scans queue on the device and sync in order once the net
   expect(wave.tasks[1].step).toBe("item");
   expect(wave.picked_units).toBe(2);
 });
+
+test("a manager sees unshipped picks against ship-by, the waves in progress and each agent's pick rate", async ({ page }, info) => {
+  await signIn(page, ADMIN, "/command");
+  const u = unique(info.project.name) + "V";
+  const { wh, skus, order } = await warehouseWithOrder(page.request, u, info.project.name, 3);
+  await startWave(page, wh);
+  await wedge(page, "A-01-01");
+  await wedge(page, skus[0]);
+  await wedge(page, "2");
+
+  await page.goto("/command");
+  await page.getByRole("link", { name: "Fulfilment" }).click();
+  await page.getByLabel("Warehouse").selectOption(wh);
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page).toHaveURL(new RegExp(`warehouse=${wh}`));
+  await expect(page.getByLabel("Ship-by summary")).toContainText(/Late\s*0\s*Due within 4 h\s*0\s*On time\s*1/);
+  const aging = page.getByRole("region", { name: "Not shipped yet, against ship-by" });
+  await expect(aging.getByRole("row").filter({ hasText: `${order.number}-1` })).toContainText(/picking.*Ground.*On time/);
+  const waves = page.getByRole("region", { name: "Waves in progress" });
+  await expect(waves.getByRole("row").nth(1)).toContainText("2 of 4 units");
+  const agents = page.getByRole("region", { name: /^Units per hour by agent/ });
+  await expect(agents.getByRole("row", { name: /Avery Admin/ })).toContainText(/Avery Admin\s*2\s*1\s*8\.0/);
+  await expect(agents.getByRole("img")).toHaveAccessibleName("Avery Admin: 8.0 units per hour");
+});

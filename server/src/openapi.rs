@@ -481,6 +481,14 @@ pub const ROUTES: &[RouteDoc] = &[
         success: 200,
     },
     RouteDoc {
+        method: "get",
+        path: "/api/v1/floor/status",
+        summary: "The floor at a glance: unshipped fulfilments against their ship-by time (late, due within 4 h, on time; the 50 oldest listed), open waves, and units picked per hour by agent over the last hours",
+        permission: Some(Permission::OrdersRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
         method: "post",
         path: "/api/v1/waves",
         summary: "Release a warehouse's confirmed fulfilments to the floor as a wave of pick tasks in bin order; their orders become in_fulfilment",
@@ -1012,6 +1020,14 @@ fn parameters(path: &str, method: &str) -> Value {
         "/api/v1/waves" if method == "get" => {
             params.push(q("warehouse", "string", "warehouse code"));
             params.push(q("status", "string", "open, done or cancelled"));
+        }
+        "/api/v1/floor/status" => {
+            params.push(q("warehouse", "string", "warehouse code"));
+            params.push(q(
+                "hours",
+                "integer",
+                "hours of picking the agent rates cover, 1 to 168, default 8",
+            ));
         }
         "/api/v1/shipments/{id}/label" => {
             params.push(q("format", "string", "pdf (default) or zpl"))

@@ -33,13 +33,7 @@ pub async fn pick_start() -> Result<PickStartView, ServerFnError> {
         .await
         .map_err(crate::ssr::fail)?
         .items;
-    let warehouses = backend::inventory::list_warehouses(&db, &ctx, Some(200), None)
-        .await
-        .map_err(crate::ssr::fail)?
-        .items
-        .into_iter()
-        .map(|w| w.code)
-        .collect();
+    let warehouses = crate::ssr::warehouse_codes(&db, &ctx).await?;
     Ok(PickStartView { waves, warehouses })
 }
 

@@ -645,3 +645,83 @@ store_test!(
         assert_no_drift(&db).await;
     }
 );
+
+store_test!(
+    the_floor_status_counts_picks_against_ship_by_and_shows_open_waves_and_pick_rates,
+    |db: Db| async move {
+        floor_shop(&db).await;
+        let hours_ago =
+            |h: i64| Some((chrono::Utc::now() - chrono::Duration::hours(h)).to_rfc3339());
+        let mut old = web_order("S-OLD", &[("A", 1)]);
+        old.placed_at = hours_ago(50);
+        capture::capture(&db, &sys(), old, None, None)
+            .await
+            .unwrap();
+        let mut soon = web_order("S-SOON", &[("B", 1)]);
+        soon.shipping.method = "Express".into();
+        soon.placed_at = hours_ago(21);
+        capture::capture(&db, &sys(), soon, None, None)
+            .await
+            .unwrap();
+        place(&db, "S-NEW", "Ground", &[("G", 1)]).await;
+        // Express first, then the oldest: B (bin A-01-01), then A (C-01-01).
+        let wave = floor::build_wave(&db, &sys(), wave_input(2), None)
+            .await
+            .unwrap();
+        accept(&db, &wave.id, "A-01-01").await;
+        accept(&db, &wave.id, "B").await;
+        accept(&db, &wave.id, "1").await;
+
+        let s = floor::status(&db, &sys(), &Default::default())
+            .await
+            .unwrap();
+        assert_eq!((s.late, s.due_soon, s.on_time), (1, 1, 1));
+        let states: Vec<(&str, &str)> = s
+            .aging
+            .iter()
+            .map(|a| (a.status.as_str(), a.state.as_str()))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("picking", "late"),
+                ("picked", "due_soon"),
+                ("open", "on_time")
+            ]
+        );
+        assert_eq!(s.waves.len(), 1);
+        assert_eq!((s.waves[0].picked_units, s.waves[0].units), (1, 2));
+        assert_eq!(s.agents.len(), 1);
+        assert_eq!(s.agents[0].agent, sys().actor.name);
+        // One unit in under a quarter hour counts as a quarter hour.
+        assert_eq!((s.agents[0].units, s.agents[0].units_per_hour), (1, 4.0));
+        let west = floor::status(
+            &db,
+            &sys(),
+            &floor::StatusFilter {
+                warehouse: Some("WEST".into()),
+                hours: None,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (
+                west.late + west.due_soon + west.on_time,
+                west.waves.len(),
+                west.agents.len()
+            ),
+            (0, 0, 0)
+        );
+        let bad = floor::status(
+            &db,
+            &sys(),
+            &floor::StatusFilter {
+                warehouse: None,
+                hours: Some(0),
+            },
+        )
+        .await;
+        assert!(matches!(bad, Err(Error::Invalid(_))), "{bad:?}");
+    }
+);

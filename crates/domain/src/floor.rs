@@ -54,6 +54,40 @@ pub fn wave_order(mut candidates: Vec<WaveCandidate>, max: usize) -> Vec<WaveCan
     candidates
 }
 
+/// Hours from an order's placement to its ship-by time: express services
+/// promise dispatch within a day, the others within two.
+pub fn ship_by_hours(shipping_method: &str) -> i64 {
+    if cutoff_rank(shipping_method) == 0 {
+        24
+    } else {
+        48
+    }
+}
+
+/// Within this many hours of its ship-by time an unshipped pick is due soon.
+pub const DUE_SOON_HOURS: i64 = 4;
+
+/// Where an unshipped fulfilment stands against its ship-by time, from the
+/// minutes since the order was placed: `late`, `due_soon` or `on_time`.
+pub fn ship_by_state(age_minutes: i64, shipping_method: &str) -> &'static str {
+    let sla = ship_by_hours(shipping_method) * 60;
+    if age_minutes >= sla {
+        "late"
+    } else if sla - age_minutes <= DUE_SOON_HOURS * 60 {
+        "due_soon"
+    } else {
+        "on_time"
+    }
+}
+
+/// Units an agent picks per hour: units over the time from their first to
+/// their last pick in the window, counted as at least a quarter hour so a
+/// handful of quick picks doesn't read as thousands an hour.
+pub fn units_per_hour(units: i64, first_micros: i64, last_micros: i64) -> f64 {
+    let hours = ((last_micros - first_micros) as f64 / 3_600_000_000.0).max(0.25);
+    (units as f64 / hours * 10.0).round() / 10.0
+}
+
 /// Where a pick task is: the agent scans the bin, then the item, then
 /// confirms the quantity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -503,6 +537,27 @@ mod tests {
         assert!(check_measures(0, (300, 200, 100)).is_err());
         assert!(check_measures(80_000, (300, 200, 100)).is_err());
         assert!(check_measures(500, (300, 0, 100)).is_err());
+    }
+
+    #[test]
+    fn picks_are_late_after_their_service_promise_and_due_soon_in_its_last_hours() {
+        assert_eq!(ship_by_hours("Ground"), 48);
+        assert_eq!(ship_by_hours("UPS Next Day Air"), 24);
+        assert_eq!(ship_by_state(0, "Ground"), "on_time");
+        assert_eq!(ship_by_state(43 * 60, "Ground"), "on_time");
+        assert_eq!(ship_by_state(44 * 60, "Ground"), "due_soon");
+        assert_eq!(ship_by_state(48 * 60, "Ground"), "late");
+        assert_eq!(ship_by_state(20 * 60, "Express"), "due_soon");
+        assert_eq!(ship_by_state(25 * 60, "Express"), "late");
+    }
+
+    #[test]
+    fn units_per_hour_counts_at_least_a_quarter_hour() {
+        let hour = 3_600_000_000;
+        assert_eq!(units_per_hour(120, 0, 2 * hour), 60.0);
+        assert_eq!(units_per_hour(5, 0, 60_000_000), 20.0);
+        assert_eq!(units_per_hour(0, 0, 0), 0.0);
+        assert_eq!(units_per_hour(10, 0, 3 * hour), 3.3);
     }
 
     #[test]

@@ -788,3 +788,46 @@ pub struct Shipment {
     pub shipped_by: String,
     pub shipped_at: String,
 }
+
+/// The floor as a manager watches it: unshipped picks against their ship-by
+/// time, waves in progress, and each agent's pick rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FloorStatus {
+    /// The warehouse shown, or every one the viewer may see.
+    pub warehouse: Option<String>,
+    pub late: i64,
+    pub due_soon: i64,
+    pub on_time: i64,
+    /// The oldest unshipped fulfilments, oldest first (at most 50).
+    pub aging: Vec<AgingPick>,
+    pub waves: Vec<WaveSummary>,
+    /// Agents who picked in the last `window_hours`, most units first.
+    pub agents: Vec<AgentRate>,
+    pub window_hours: i64,
+}
+
+/// An unshipped fulfilment and its ship-by time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgingPick {
+    pub fulfillment_id: String,
+    pub label: String,
+    pub order_id: String,
+    pub warehouse: String,
+    /// `open`, `picking` or `picked`.
+    pub status: String,
+    pub shipping_method: String,
+    pub placed_at: String,
+    pub ship_by: String,
+    pub age_minutes: i64,
+    /// `late`, `due_soon` or `on_time`.
+    pub state: String,
+}
+
+/// Units one agent picked in the window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentRate {
+    pub agent: String,
+    pub units: i64,
+    pub tasks: i64,
+    pub units_per_hour: f64,
+}

@@ -9,8 +9,8 @@ use axum::{
     Json,
 };
 use backend::floor::{
-    self, LabelFormat, MeasureInput, PackScanInput, ScanInput, ShipInput, ShortInput, WaveFilter,
-    WaveInput,
+    self, LabelFormat, MeasureInput, PackScanInput, ScanInput, ShipInput, ShortInput, StatusFilter,
+    WaveFilter, WaveInput,
 };
 use serde::Deserialize;
 
@@ -156,4 +156,12 @@ pub async fn label(
         ],
         body,
     ))
+}
+
+pub async fn status(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Query(filter): Query<StatusFilter>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(floor::status(&s.db, &ctx, &filter).await?))
 }

@@ -105,6 +105,7 @@ pub fn router(state: AppState) -> Router {
         .route("/counts/{id}/approve", post(inv::approve_count))
         .route("/counts/{id}/reject", post(inv::reject_count))
         .route("/inventory/accuracy", get(inv::accuracy))
+        .route("/floor/status", get(fl::status))
         .route("/waves", get(fl::list_waves).post(fl::build_wave))
         .route("/waves/{id}", get(fl::get_wave))
         .route("/waves/{id}/scans", post(fl::pick_scan))
