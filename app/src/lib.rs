@@ -41,6 +41,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
+                // Camera scanning on the floor, where the browser can read
+                // barcodes (see public/camera.js).
+                <script src="/camera.js" defer></script>
                 <MetaTags />
             </head>
             <body class="bg-slate-50 text-slate-900 antialiased">
@@ -80,6 +83,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/command/transfers") view=catalog::Transfers ssr=SsrMode::Async />
                 <Route path=path!("/floor") view=floor::Floor ssr=SsrMode::Async />
                 <Route path=path!("/floor/count") view=floor::CountStart ssr=SsrMode::Async />
+                <Route path=path!("/floor/receive") view=floor::ReceiveStart ssr=SsrMode::Async />
+                <Route path=path!("/floor/receive/:id") view=floor::ReceiveDelivery ssr=SsrMode::Async />
                 <Route path=path!("/floor/count/:id") view=floor::CountBin ssr=SsrMode::Async />
                 <Route path=path!("/floor/pick") view=floor::PickStart ssr=SsrMode::Async />
                 <Route path=path!("/floor/pick/:id") view=floor::PickWave ssr=SsrMode::Async />

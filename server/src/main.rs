@@ -162,7 +162,7 @@ async fn seed(config: &Config, scale: u32, password: Option<String>) -> Result<(
     }
     println!(
         "Seeded Northwind Outfitters: {} warehouses, {} channels, {} staff, {} products, {} units of opening stock, \
-         {} orders of history and {} open orders today ({} held).",
+         {} orders of history, {} open orders today ({} held) and {} supplier deliveries to receive.",
         report.warehouses,
         report.channels,
         report.staff.len(),
@@ -170,7 +170,8 @@ async fn seed(config: &Config, scale: u32, password: Option<String>) -> Result<(
         report.units,
         report.history_orders,
         report.open_orders,
-        report.held_orders
+        report.held_orders,
+        report.deliveries
     );
     println!("Staff accounts (all share this password; change them on the Users page):");
     for (email, role) in &report.staff {

@@ -207,6 +207,23 @@ fn pick_scan_body() -> Value {
         "description": "Send an Idempotency-Key per scan: a device replaying its offline queue gets the first answer back. The answer is 200 with accepted=false and a message when the scan is refused (wrong bin, item, lot, expired unit, too many); a refusal changes nothing."})
 }
 
+fn delivery_body() -> Value {
+    json!({"type": "object", "required": ["warehouse"], "additionalProperties": false, "properties": {
+        "warehouse": {"type": "string"},
+        "supplier": {"type": "string", "maxLength": 120},
+        "reference": {"type": "string", "maxLength": 80, "description": "the supplier's advice or purchase order number"},
+        "expected_on": {"type": "string", "format": "date"},
+        "lines": {"type": "array", "maxItems": 1000, "items": {"type": "object", "required": ["sku", "quantity"], "additionalProperties": false, "properties": {
+            "sku": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1, "maximum": 1000000}}}}},
+        "description": "Announces a delivery. With no lines it opens a blind receipt at the dock, which takes any stocked item. Every bad field is reported at once (422) and nothing is created."})
+}
+
+fn receive_scan_body() -> Value {
+    json!({"type": "object", "required": ["code"], "additionalProperties": false, "properties": {
+        "code": {"type": "string", "maxLength": 200, "description": "the item (SKU, GTIN or GS1 element string with lot and expiry), then its lot when lot-tracked and the barcode had none, then a quantity or the item again per unit, then the bin label that puts the units away"}},
+        "description": "Send an Idempotency-Key per scan. The answer is 200 with accepted=false and a message when the scan is refused (an item not on the delivery, more than announced, an expired case, an unknown bin); a refusal changes nothing. The bin scan posts a stock receipt (reference: the delivery number) and sources backorders in the same transaction."})
+}
+
 fn short_body() -> Value {
     json!({"type": "object", "required": ["picked", "reason"], "additionalProperties": false, "properties": {
         "picked": {"type": "integer", "minimum": 0, "description": "units found and taken, fewer than the task asks"},
@@ -526,6 +543,54 @@ pub const ROUTES: &[RouteDoc] = &[
         summary: "Close the current task short, with a reason: the missing units are written off the bin, a count is opened and the units are sourced again",
         permission: Some(Permission::FloorUse),
         body: Some(short_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/deliveries",
+        summary: "Announce a delivery a warehouse expects (supplier, reference, date, items and quantities), or open a blind receipt with no lines",
+        permission: Some(Permission::InventoryWrite),
+        body: Some(delivery_body),
+        success: 201,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/deliveries",
+        summary: "List deliveries, newest first (filters: warehouse, status = expected | receiving | closed | open, q = number, supplier or reference; limit, cursor)",
+        permission: Some(Permission::FloorUse),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/deliveries/{id}",
+        summary: "A delivery (by id or number DL-…): announced and received units per item, putaways into bins, and the caller's item scanned but not yet put away (with a suggested bin)",
+        permission: Some(Permission::FloorUse),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/deliveries/{id}/scans",
+        summary: "One receiving scan: the item, its lot, a quantity, then the bin that puts the units away as a stock receipt; answers accepted or refused with a message and the delivery. 409 delivery_closed on a closed delivery",
+        permission: Some(Permission::InventoryWrite),
+        body: Some(receive_scan_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "delete",
+        path: "/api/v1/deliveries/{id}/pending",
+        summary: "Drop the caller's item scanned but not yet put away (nothing was received for it)",
+        permission: Some(Permission::FloorUse),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/deliveries/{id}/close",
+        summary: "Close a delivery: nothing more is received on it, units never received are recorded short (delivery.closed), and pending scans are dropped",
+        permission: Some(Permission::InventoryWrite),
+        body: None,
         success: 200,
     },
     RouteDoc {
@@ -946,6 +1011,7 @@ fn parameters(path: &str, method: &str) -> Value {
             | "/api/v1/stock/{sku}/movements"
             | "/api/v1/warehouses/{code}/locations"
             | "/api/v1/waves"
+            | "/api/v1/deliveries"
     );
     if method == "get" && is_list {
         params.push(q("limit", "integer", "1 to 200, default 50"));
@@ -1017,6 +1083,19 @@ fn parameters(path: &str, method: &str) -> Value {
             params.push(q("dry_run", "boolean", "preview only; nothing is written"))
         }
         "/api/v1/inventory/accuracy" => params.push(q("days", "integer", "1 to 366, default 30")),
+        "/api/v1/deliveries" if method == "get" => {
+            params.push(q("warehouse", "string", "warehouse code"));
+            params.push(q(
+                "status",
+                "string",
+                "expected, receiving, closed, or open (not closed)",
+            ));
+            params.push(q(
+                "q",
+                "string",
+                "part of the number, supplier or reference",
+            ));
+        }
         "/api/v1/waves" if method == "get" => {
             params.push(q("warehouse", "string", "warehouse code"));
             params.push(q("status", "string", "open, done or cancelled"));
@@ -1050,6 +1129,9 @@ fn parameters(path: &str, method: &str) -> Value {
             | "/api/v1/waves/{id}/short"
             | "/api/v1/fulfillments/{id}/pack-scans"
             | "/api/v1/fulfillments/{id}/ship"
+            | "/api/v1/deliveries"
+            | "/api/v1/deliveries/{id}/scans"
+            | "/api/v1/deliveries/{id}/close"
     );
     if method == "post" && idempotent {
         params.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 255}}));

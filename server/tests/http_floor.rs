@@ -139,3 +139,67 @@ async fn a_wave_is_picked_packed_and_shipped_through_the_api_with_labels_that_sc
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_delivery_is_announced_received_by_scan_and_closed_through_the_api() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        let manager = token(&db, Role::Manager).await;
+        let agent = token(&db, Role::Warehouse).await;
+        let support = token(&db, Role::Support).await;
+        fixtures::warehouse(&db, "EAST").await;
+        fixtures::item(&db, "MUG", "3.00").await;
+        fixtures::item(&db, "CUP", "2.00").await;
+
+        let delivery = json!({"warehouse": "EAST", "supplier": "Acme", "reference": "PO-88", "expected_on": "2026-12-01",
+            "lines": [{"sku": "MUG", "quantity": 4}]});
+        let (s, _) = call(&app, "POST", "/api/v1/deliveries", &support, Some(delivery.clone()), &[]).await;
+        assert_eq!(s, 403);
+        let bad = json!({"warehouse": "EAST", "expected_on": "tomorrow", "lines": [{"sku": "NOPE", "quantity": 1}]});
+        let (s, err) = call(&app, "POST", "/api/v1/deliveries", &manager, Some(bad), &[]).await;
+        assert_eq!(s, 422, "{err}");
+        assert_eq!(err["error"]["fields"]["lines[0].sku"], "there is no product NOPE");
+        assert_eq!(err["error"]["fields"]["expected_on"], "use a date as YYYY-MM-DD");
+        let (_, list) = call(&app, "GET", "/api/v1/deliveries", &agent, None, &[]).await;
+        assert_eq!(list["items"], json!([]));
+
+        let (s, d) = call(&app, "POST", "/api/v1/deliveries", &manager, Some(delivery), &[("idempotency-key", "asn-88")]).await;
+        assert_eq!(s, 201, "{d}");
+        assert_eq!((d["number"].as_str(), d["status"].as_str(), d["units_expected"].as_i64()), (Some("DL-000001"), Some("expected"), Some(4)));
+        let scans = "/api/v1/deliveries/DL-000001/scans";
+        let (s, refused) = call(&app, "POST", scans, &agent, Some(json!({"code": "CUP"})), &[]).await;
+        assert_eq!((s, &refused["accepted"]), (200, &json!(false)));
+        assert_eq!(refused["message"], "CUP is not on this delivery. Set it aside and tell your lead, or receive it blind.");
+        for (code, key) in [("MUG", "k1"), ("4", "k2"), ("A-01-01", "k3"), ("A-01-01", "k3")] {
+            let (s, out) = call(&app, "POST", scans, &agent, Some(json!({"code": code})), &[("idempotency-key", key)]).await;
+            assert_eq!((s, &out["accepted"]), (200, &json!(true)), "{code}: {out}");
+        }
+        let (_, d) = call(&app, "GET", "/api/v1/deliveries/DL-000001", &agent, None, &[]).await;
+        assert_eq!(d["units_received"], 4);
+        assert_eq!(d["puts"][0]["location"], "A-01-01");
+        assert_eq!(d["puts"].as_array().unwrap().len(), 1, "the replayed bin scan put away once");
+        let (_, stock) = call(&app, "GET", "/api/v1/stock/MUG", &agent, None, &[]).await;
+        assert_eq!(stock["on_hand"], 4);
+
+        let (s, _) = call(&app, "POST", "/api/v1/deliveries/DL-000001/close", &support, None, &[]).await;
+        assert_eq!(s, 403);
+        let (s, closed) = call(&app, "POST", "/api/v1/deliveries/DL-000001/close", &agent, None, &[]).await;
+        assert_eq!((s, closed["status"].as_str()), (200, Some("closed")), "{closed}");
+        let (s, late) = call(&app, "POST", scans, &agent, Some(json!({"code": "MUG"})), &[]).await;
+        assert_eq!((s, &late["error"]["code"]), (409, &json!("delivery_closed")));
+
+        // Blind: any item, any quantity; the pending item can be dropped.
+        let (s, blind) = call(&app, "POST", "/api/v1/deliveries", &agent, Some(json!({"warehouse": "EAST"})), &[]).await;
+        assert_eq!((s, &blind["blind"]), (201, &json!(true)));
+        let b = format!("/api/v1/deliveries/{}", blind["id"].as_str().unwrap());
+        let (_, out) = call(&app, "POST", &format!("{b}/scans"), &agent, Some(json!({"code": "CUP"})), &[]).await;
+        assert_eq!(out["state"]["pending"]["sku"], "CUP");
+        let (s, cleared) = call(&app, "DELETE", &format!("{b}/pending"), &agent, None, &[]).await;
+        assert_eq!((s, &cleared["pending"]), (200, &json!(null)));
+        let (_, open) = call(&app, "GET", "/api/v1/deliveries?status=open&warehouse=EAST", &agent, None, &[]).await;
+        assert_eq!(open["items"].as_array().unwrap().len(), 1);
+        let (s, _) = call(&app, "GET", "/api/v1/deliveries?status=lost", &agent, None, &[]).await;
+        assert_eq!(s, 422);
+    })
+    .await;
+}

@@ -5,9 +5,11 @@
 mod offline;
 mod pack;
 mod pick;
+mod receive;
 
 pub use pack::{Pack, PackQueue};
 pub use pick::{PickStart, PickWave};
+pub use receive::{ReceiveDelivery, ReceiveStart};
 
 use domain::views::Scanned;
 use leptos::prelude::*;
@@ -47,7 +49,7 @@ pub fn Floor() -> impl IntoView {
                 <form method="get" action="/floor" class="rounded-xl bg-slate-800 p-6">
                     <label for="scan" class="block text-2xl font-semibold">"Scan"</label>
                     <p id="scan-help" class="mt-1 text-slate-300">"Scan a badge, bin or item. Typing a code and pressing Enter works too."</p>
-                    <div class="mt-4 flex gap-3">
+                    <div class="mt-4 flex flex-wrap gap-3">
                         <input
                             id="scan"
                             name="scan"
@@ -55,8 +57,9 @@ pub fn Floor() -> impl IntoView {
                             autocomplete="off"
                             inputmode="text"
                             aria-describedby="scan-help"
-                            class="min-h-16 min-w-0 flex-1 rounded-lg border-2 border-slate-500 bg-white px-4 text-2xl text-slate-900"
+                            class="min-h-16 min-w-48 flex-1 rounded-lg border-2 border-slate-500 bg-white px-4 text-2xl text-slate-900"
                         />
+                        {camera_button()}
                         <button type="submit" class="min-h-16 min-w-32 rounded-lg bg-indigo-500 px-6 text-2xl font-semibold">"Go"</button>
                     </div>
                 </form>
@@ -96,12 +99,11 @@ pub fn Floor() -> impl IntoView {
                 <nav aria-label="Floor tasks" class="mt-8 grid grid-cols-2 gap-4 text-xl">
                     <a href="/floor/pick" class="flex min-h-24 items-center justify-center rounded-xl bg-indigo-600 font-semibold hover:bg-indigo-500">"Pick"</a>
                     <a href="/floor/pack" class="flex min-h-24 items-center justify-center rounded-xl bg-indigo-600 font-semibold hover:bg-indigo-500">"Pack and ship"</a>
+                    <a href="/floor/receive" class="flex min-h-24 items-center justify-center rounded-xl bg-indigo-600 font-semibold hover:bg-indigo-500">"Receive"</a>
                     <a href="/floor/count" class="flex min-h-24 items-center justify-center rounded-xl bg-indigo-600 font-semibold hover:bg-indigo-500">"Count a bin"</a>
-                    {["Receive", "Returns"].into_iter().map(|task| view! {
-                        <span class="flex min-h-24 items-center justify-center rounded-xl bg-slate-800 text-slate-400" title="Arrives in a later release">
-                            {task} <span class="ml-2 rounded bg-slate-700 px-2 text-sm">"soon"</span>
-                        </span>
-                    }).collect_view()}
+                    <span class="flex min-h-24 items-center justify-center rounded-xl bg-slate-800 text-slate-400" title="Arrives in a later release">
+                        "Returns" <span class="ml-2 rounded bg-slate-700 px-2 text-sm">"soon"</span>
+                    </span>
                 </nav>
             </main>
         </div>
@@ -144,6 +146,18 @@ pub(crate) fn FloorFrame(title: &'static str, children: Children) -> impl IntoVi
                 {children()}
             </main>
         </div>
+    }
+}
+
+/// The camera button of a scan form. It shows only where the browser can
+/// read barcodes (public/camera.js marks the page); the first barcode the
+/// camera reads fills the form's scan field and submits it, as a wedge
+/// scanner's Enter would.
+pub(crate) fn camera_button() -> impl IntoView {
+    view! {
+        <button type="button" data-camera class="min-h-16 items-center rounded-lg bg-slate-600 px-5 text-2xl font-semibold">
+            <span aria-hidden="true">"📷 "</span>"Camera"
+        </button>
     }
 }
 
@@ -210,7 +224,8 @@ pub fn CountBin() -> impl IntoView {
                                 <p id="code-help" class="mt-1 text-slate-300">"Every scan adds one. To enter a total instead, type it in Quantity first."</p>
                                 <div class="mt-4 flex flex-wrap gap-3">
                                     <input id="code" name="code" autofocus autocomplete="off" required aria-describedby="code-help" node_ref=focus_on_mount()
-                                        class="min-h-16 min-w-0 flex-1 rounded-lg border-2 border-slate-500 bg-white px-4 text-2xl text-slate-900" />
+                                        class="min-h-16 min-w-48 flex-1 rounded-lg border-2 border-slate-500 bg-white px-4 text-2xl text-slate-900" />
+                                    {camera_button()}
                                     <label for="quantity" class="sr-only">"Quantity"</label>
                                     <input id="quantity" name="quantity" type="number" min="0" inputmode="numeric" placeholder="Qty"
                                         class="min-h-16 w-28 rounded-lg border-2 border-slate-500 bg-white px-3 text-2xl text-slate-900" />

@@ -17,27 +17,51 @@ pub struct ScanAnswer {
     pub message: String,
 }
 
+/// The screens whose scans queue: picking a wave, receiving a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flow {
+    #[default]
+    Pick,
+    Receive,
+}
+
+#[cfg(feature = "hydrate")]
+impl Flow {
+    /// The screen's path under `/floor`.
+    pub fn path(self) -> &'static str {
+        match self {
+            Flow::Pick => "pick",
+            Flow::Receive => "receive",
+        }
+    }
+}
+
 #[server(prefix = "/sfn", endpoint = "queued_scan")]
 pub async fn queued_scan(
-    wave: String,
+    flow: Flow,
+    target: String,
     code: String,
     key: String,
 ) -> Result<ScanAnswer, ServerFnError> {
     let (db, ctx) = crate::ssr::context().await?;
     let idem = backend::Idempotency::new(&key, code.as_bytes()).map_err(crate::ssr::fail)?;
-    let out = backend::floor::pick_scan(
-        &db,
-        &ctx,
-        &wave,
-        backend::floor::ScanInput { code },
-        Some(&idem),
-    )
-    .await
-    .map_err(crate::ssr::fail)?;
-    Ok(ScanAnswer {
-        accepted: out.accepted,
-        message: out.message,
-    })
+    let input = backend::floor::ScanInput { code };
+    let (accepted, message) = match flow {
+        Flow::Pick => {
+            let o = backend::floor::pick_scan(&db, &ctx, &target, input, Some(&idem))
+                .await
+                .map_err(crate::ssr::fail)?;
+            (o.accepted, o.message)
+        }
+        Flow::Receive => {
+            let o = backend::receiving::receive_scan(&db, &ctx, &target, input, Some(&idem))
+                .await
+                .map_err(crate::ssr::fail)?;
+            (o.accepted, o.message)
+        }
+    };
+    Ok(ScanAnswer { accepted, message })
 }
 
 /// Scans waiting on this device, counted for the screen.
@@ -56,14 +80,15 @@ pub fn start() -> Pending {
 /// The scan form's submit: queue the scan, then send the queue.
 pub fn submit(
     ev: leptos::ev::SubmitEvent,
-    wave: &str,
+    flow: Flow,
+    target: &str,
     input: NodeRef<leptos::html::Input>,
     pending: Pending,
 ) {
     #[cfg(feature = "hydrate")]
-    client::submit(ev, wave, input, pending);
+    client::submit(ev, flow, target, input, pending);
     #[cfg(not(feature = "hydrate"))]
-    let _ = (ev, wave, input, pending);
+    let _ = (ev, flow, target, input, pending);
 }
 
 /// "3 scans waiting to sync", while any do.
@@ -91,14 +116,18 @@ mod client {
     use serde::{Deserialize, Serialize};
     use wasm_bindgen::{closure::Closure, JsCast};
 
-    use super::{queued_scan, Pending, ScanAnswer};
+    use super::{queued_scan, Flow, Pending, ScanAnswer};
     use crate::command::urlencode;
 
     const STORE: &str = "keel.floor.scan-queue";
     const RETRY_MS: i32 = 3000;
 
+    /// One scan waiting on the device. `wave` names the target for every
+    /// flow, so scans queued before receiving existed still send.
     #[derive(Debug, Clone, Serialize, Deserialize)]
     struct Queued {
+        #[serde(default)]
+        flow: Flow,
         wave: String,
         code: String,
         key: String,
@@ -162,7 +191,8 @@ mod client {
 
     pub fn submit(
         ev: leptos::ev::SubmitEvent,
-        wave: &str,
+        flow: Flow,
+        target: &str,
         input: NodeRef<leptos::html::Input>,
         pending: Pending,
     ) {
@@ -177,7 +207,8 @@ mod client {
         // Stored before it is sent: a scan the device accepted is never lost.
         let mut q = load();
         q.push(Queued {
-            wave: wave.to_string(),
+            flow,
+            wave: target.to_string(),
             code,
             key: new_key(),
         });
@@ -198,6 +229,7 @@ mod client {
         let mut wave = None;
         while let Some(first) = load().first().cloned() {
             let answer = match queued_scan(
+                first.flow,
                 first.wave.clone(),
                 first.code.clone(),
                 first.key.clone(),
@@ -222,10 +254,10 @@ mod client {
             save(&q);
             pending.0.set(q.len());
             answers.push(answer);
-            wave = Some(first.wave);
+            wave = Some((first.flow, first.wave));
         }
         SENDING.with(|s| s.set(false));
-        let Some(wave) = wave else { return };
+        let Some((flow, target)) = wave else { return };
         let refused: Vec<&ScanAnswer> = answers.iter().filter(|a| !a.accepted).collect();
         let last = answers
             .last()
@@ -252,8 +284,9 @@ mod client {
         };
         if let Some(w) = web_sys::window() {
             let _ = w.location().set_href(&format!(
-                "/floor/pick/{}?{param}={}",
-                urlencode(&wave),
+                "/floor/{}/{}?{param}={}",
+                flow.path(),
+                urlencode(&target),
                 urlencode(&text)
             ));
         }

@@ -143,8 +143,9 @@ fn pack_screen_view(v: PackBench, package: &str) -> impl IntoView {
                 <input type="hidden" name="key" value=key.clone() />
                 <input type="hidden" name="package" value=current.to_string() />
                 <label for="scan" class="block text-2xl font-semibold">{format!("Scan each item into package {current}")}</label>
-                <div class="mt-3 flex gap-3">
+                <div class="mt-3 flex flex-wrap gap-3">
                     <input id="scan" name="code" autofocus autocomplete="off" required node_ref=focus_on_mount() class=FIELD />
+                    {super::camera_button()}
                     <button type="submit" class=GO>"Enter"</button>
                 </div>
                 {(!current_empty).then(|| view! {

@@ -56,7 +56,7 @@ pub async fn wave_view(id: String) -> Result<WaveScreen, ServerFnError> {
     })
 }
 
-pub(crate) const FIELD: &str = "min-h-16 min-w-0 flex-1 rounded-lg border-2 border-slate-500 bg-white px-4 text-2xl text-slate-900";
+pub(crate) const FIELD: &str = "min-h-16 min-w-48 flex-1 rounded-lg border-2 border-slate-500 bg-white px-4 text-2xl text-slate-900";
 pub(crate) const GO: &str =
     "min-h-16 min-w-32 rounded-lg bg-indigo-500 px-6 text-2xl font-semibold";
 
@@ -257,11 +257,12 @@ fn wave_screen(v: WaveScreen) -> impl IntoView {
                 view! {
                     {instruction(&t)}
                     <form method="post" action=action.clone() class="mt-4 rounded-xl bg-slate-800 p-6"
-                        on:submit=move |ev| offline::submit(ev, &wave_id, scan_field, pending)>
+                        on:submit=move |ev| offline::submit(ev, offline::Flow::Pick, &wave_id, scan_field, pending)>
                         <input type="hidden" name="key" value=key.clone() />
                         <label for="scan" class="block text-2xl font-semibold">"Scan"</label>
-                        <div class="mt-3 flex gap-3">
+                        <div class="mt-3 flex flex-wrap gap-3">
                             <input id="scan" name="code" autofocus autocomplete="off" required node_ref=scan_field class=FIELD />
+                            {super::camera_button()}
                             <button type="submit" class=GO>"Enter"</button>
                         </div>
                     </form>

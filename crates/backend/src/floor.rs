@@ -678,6 +678,18 @@ pub struct ScanInput {
     pub code: String,
 }
 
+impl ScanInput {
+    /// The code trimmed, or what to scan instead when it is empty or longer
+    /// than any label Keel reads.
+    pub(crate) fn checked(&self, what_to_scan: &str) -> Result<String> {
+        let code = self.code.trim();
+        if code.is_empty() || code.len() > 200 {
+            return Err(Error::invalid("code", what_to_scan));
+        }
+        Ok(code.to_string())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShortInput {
@@ -687,7 +699,7 @@ pub struct ShortInput {
 }
 
 /// The UTC date of an instant, as GS1 expiry dates compare.
-fn today(micros: i64) -> String {
+pub(crate) fn today(micros: i64) -> String {
     DateTime::<Utc>::from_timestamp_micros(micros)
         .unwrap_or_default()
         .format("%Y-%m-%d")
@@ -737,13 +749,7 @@ pub async fn pick_scan(
     idem: Option<&Idempotency>,
 ) -> Result<ScanOutcome<Wave>> {
     ctx.require(Permission::FloorUse)?;
-    let code = input.code.trim().to_string();
-    if code.is_empty() || code.len() > 200 {
-        return Err(Error::invalid(
-            "code",
-            "scan a bin label, an item, or type a quantity",
-        ));
-    }
+    let code = input.checked("scan a bin label, an item, or type a quantity")?;
     retrying!(pick_scan_once(db, ctx, wave_id, &code, idem))
 }
 
@@ -1980,10 +1986,7 @@ async fn reduce_line(uow: &mut Uow, reservation_id: &str, line_no: i64, units: i
             .fetch_one(&mut *uow.tx)
             .await?;
     let mut lines: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap_or_default();
-    if let Some(l) = lines.get_mut(line_no as usize) {
-        let q = l.get("quantity").and_then(|q| q.as_i64()).unwrap_or(0);
-        l["quantity"] = (q - units).max(0).into();
-    }
+    crate::fulfillment::add_to_line(&mut lines, line_no, -units);
     sqlx::query("update reservation set lines_json = $2, version = version + 1, updated_at = $3 where reservation_id = $1")
         .bind(reservation_id)
         .bind(serde_json::Value::from(lines).to_string())

@@ -741,10 +741,7 @@ async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
             continue;
         };
         for (_, take) in p.plan.takes() {
-            if let Some(l) = lines.get_mut(take.line_no as usize) {
-                let q = l.get("quantity").and_then(|q| q.as_i64()).unwrap_or(0);
-                l["quantity"] = (q + take.units).into();
-            }
+            add_to_line(lines, take.line_no, take.units);
         }
     }
     let updated: Vec<(String, String)> = lines_json
@@ -906,6 +903,16 @@ async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
     }
     run.orders = planned.len() as i64;
     Ok(run)
+}
+
+/// Adds units (or takes them, when negative, never below zero) to line
+/// `line_no` of a reservation's `lines_json`; reservation line i is order
+/// line i.
+pub(crate) fn add_to_line(lines: &mut [serde_json::Value], line_no: i64, units: i64) {
+    if let Some(l) = lines.get_mut(line_no as usize) {
+        let q = l.get("quantity").and_then(|q| q.as_i64()).unwrap_or(0);
+        l["quantity"] = (q + units).max(0).into();
+    }
 }
 
 /// Runs `sql` once per chunk of `ids`, with `{ids}` in it replaced by the

@@ -269,7 +269,7 @@ pub(crate) async fn find_product(
 
 /// A product named in a request line: it must exist and, unless `bundles`,
 /// hold stock itself.
-async fn line_product(
+pub(crate) async fn line_product(
     conn: &mut AnyConnection,
     field: &str,
     sku: &str,
@@ -341,7 +341,7 @@ pub(crate) async fn warehouse_ref(
 
 /// The bin a movement touches: the named one, which must exist, or the
 /// warehouse's receiving dock when none is named.
-async fn bin(
+pub(crate) async fn bin(
     uow: &mut Uow,
     wh: &WarehouseRef,
     field: &str,
@@ -782,13 +782,13 @@ fn reference(field: &str, r: Option<&str>) -> Result<Option<String>, FieldError>
 }
 
 /// A receipt line once checked: what goes into which bin.
-struct Planned {
-    product: ProductRef,
-    quantity: i64,
-    lot: String,
-    expires_on: String,
+pub(crate) struct Planned {
+    pub product: ProductRef,
+    pub quantity: i64,
+    pub lot: String,
+    pub expires_on: String,
     /// (location id, bin code)
-    bin: (String, String),
+    pub bin: (String, String),
 }
 
 #[tracing::instrument(skip_all, fields(warehouse = %input.warehouse))]
@@ -869,6 +869,21 @@ async fn receive_once(
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
+    let receipt = post_receipt(&mut uow, wh, &plan, reference).await?;
+    uow.remember(&receipt).await?;
+    uow.commit().await?;
+    Ok(receipt)
+}
+
+/// Puts checked receipt lines into their bins, records the receipt, and
+/// sources the orders waiting for these products from the new stock, all
+/// in the caller's transaction.
+pub(crate) async fn post_receipt(
+    uow: &mut Uow,
+    wh: WarehouseRef,
+    plan: &[Planned],
+    reference: Option<String>,
+) -> Result<Receipt> {
     let id = uuid::Uuid::now_v7().to_string();
     let mut lines = Vec::new();
     let mut skus = Vec::new();
@@ -878,10 +893,10 @@ async fn receive_once(
         lot,
         expires_on,
         bin: (location_id, location),
-    } in &plan
+    } in plan
     {
         put(
-            &mut uow,
+            uow,
             &Put {
                 product,
                 wh: &wh,
@@ -932,9 +947,7 @@ async fn receive_once(
     // Orders waiting for these products are sourced from the new stock in
     // the same transaction.
     let received: Vec<String> = plan.iter().map(|p| p.product.id.clone()).collect();
-    crate::fulfillment::source_backorders(&mut uow, &received).await?;
-    uow.remember(&receipt).await?;
-    uow.commit().await?;
+    crate::fulfillment::source_backorders(uow, &received).await?;
     Ok(receipt)
 }
 
@@ -1152,7 +1165,11 @@ async fn adjust_once(
 
 /// Whether a serial number is on hand anywhere or on its way between
 /// warehouses: a serial names one physical unit.
-async fn serial_in_stock(conn: &mut AnyConnection, p: &ProductRef, serial: &str) -> Result<bool> {
+pub(crate) async fn serial_in_stock(
+    conn: &mut AnyConnection,
+    p: &ProductRef,
+    serial: &str,
+) -> Result<bool> {
     let units: i64 = sqlx::query_scalar(
         "select cast(coalesce(sum(n), 0) as bigint) from (
             select on_hand as n from stock_balance where product_id = $1 and lot = $2
@@ -3172,6 +3189,18 @@ pub async fn check(db: &Db) -> Result<Vec<Drift>> {
              left join stock_balance b on b.product_id = t.product_id and b.location_id = t.location_id and b.lot = t.lot
              where t.status in ('open', 'picked')
              group by p.sku, w.code, l.code, t.lot having sum(t.quantity - t.short) > coalesce(max(b.on_hand), 0)",
+        ),
+        (
+            // A delivery line's received units are its putaways, and an
+            // announced line never passes what was announced (the
+            // "warehouse" column names the delivery).
+            "delivery lines vs putaways",
+            "select p.sku, d.number as warehouse, '' as location, '' as lot,
+                    cast(coalesce((select sum(x.quantity) from delivery_put x where x.delivery_id = l.delivery_id and x.product_id = l.product_id), 0) as bigint) as expected,
+                    l.received as recorded
+             from delivery_line l join delivery d on d.delivery_id = l.delivery_id join product p on p.product_id = l.product_id
+             where l.received <> coalesce((select sum(x.quantity) from delivery_put x where x.delivery_id = l.delivery_id and x.product_id = l.product_id), 0)
+                or (d.blind = 0 and l.received > l.expected)",
         ),
         (
             "order backordered units vs its lines",

@@ -42,6 +42,7 @@ pub mod inventory;
 pub mod order_import;
 pub mod orders;
 pub mod price_list;
+pub mod receiving;
 pub mod seed;
 mod seed_catalog;
 mod seed_orders;

@@ -3,6 +3,7 @@
 //! and three warehouses, plus staff in every role. Deterministic, and safe to
 //! run twice: a second run changes nothing.
 
+use crate::receiving::{DeliveryInput, DeliveryLineInput};
 use domain::{governance::Scope, orders::NewChannel};
 
 use crate::{
@@ -32,6 +33,8 @@ pub struct SeedReport {
     /// Today's open orders, captured with stock reserved, and how many are held.
     pub open_orders: usize,
     pub held_orders: usize,
+    /// Supplier deliveries announced for the coming days, to receive.
+    pub deliveries: usize,
 }
 
 const WAREHOUSES: &[(&str, &str)] = &[
@@ -103,6 +106,7 @@ pub async fn seed(db: &Db, password: &str, scale: u32) -> Result<SeedReport> {
             history_orders: 0,
             open_orders: 0,
             held_orders: 0,
+            deliveries: 0,
         });
     }
     for (code, name) in WAREHOUSES {
@@ -187,6 +191,7 @@ pub async fn seed(db: &Db, password: &str, scale: u32) -> Result<SeedReport> {
     let catalog = crate::seed_catalog::seed_catalog(db, &ctx, &codes, today).await?;
     trade_prices(db, &ctx).await?;
     let orders = crate::seed_orders::seed_orders(db, &ctx, scale, ctx.now()).await?;
+    let deliveries = seed_deliveries(db, &ctx, today).await?;
     Ok(SeedReport {
         created: true,
         staff: created,
@@ -197,7 +202,56 @@ pub async fn seed(db: &Db, password: &str, scale: u32) -> Result<SeedReport> {
         history_orders: orders.history,
         open_orders: orders.open,
         held_orders: orders.held,
+        deliveries,
     })
+}
+
+/// One supplier delivery announced per warehouse, due today and the next
+/// two days, of products that hold stock (not bundles, not serial-tracked:
+/// serials are received one unit at a time, which a demo needn't show).
+async fn seed_deliveries(db: &Db, ctx: &Ctx, today: chrono::NaiveDate) -> Result<usize> {
+    const SUPPLIERS: [&str; 3] = [
+        "Pacific Textile Co.",
+        "Harbor Home Goods",
+        "Summit Outdoor Supply",
+    ];
+    let skus: Vec<String> = sqlx::query_scalar(
+        "select sku from product where kind <> 'bundle' and track_lots < 2 order by sku",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut n = 0;
+    for (i, (code, _)) in WAREHOUSES.iter().enumerate() {
+        let lines: Vec<DeliveryLineInput> = skus
+            .iter()
+            .skip(i * 7)
+            .step_by(5)
+            .take(4)
+            .enumerate()
+            .map(|(j, sku)| DeliveryLineInput {
+                sku: sku.clone(),
+                quantity: 12 * (j as i64 + 1),
+            })
+            .collect();
+        if lines.is_empty() {
+            continue;
+        }
+        crate::receiving::create_delivery(
+            db,
+            ctx,
+            DeliveryInput {
+                warehouse: code.to_string(),
+                supplier: Some(SUPPLIERS[i % SUPPLIERS.len()].into()),
+                reference: Some(format!("ASN-{}-{:03}", today.format("%Y%m%d"), i + 1)),
+                expected_on: Some((today + chrono::Days::new(i as u64)).to_string()),
+                lines,
+            },
+            None,
+        )
+        .await?;
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// The B2B channel's trade prices: 15% off the catalogue price for every

@@ -209,7 +209,47 @@ pub enum Event {
         shipments: Vec<SourcedShipment>,
         backordered: Vec<BackorderedLine>,
     },
-    #[serde(rename = "order.held")]
+    /// A delivery announced by a supplier (or opened blind at the dock).
+    #[serde(rename = "delivery.expected")]
+    DeliveryExpected {
+        delivery_id: String,
+        number: String,
+        warehouse: String,
+        supplier: String,
+        blind: bool,
+        units: i64,
+    },
+    /// An accepted receiving scan that didn't put anything away yet: the
+    /// item, its lot, or its quantity.
+    #[serde(rename = "delivery.scanned")]
+    DeliveryScanned {
+        delivery_id: String,
+        number: String,
+        step: String,
+        sku: String,
+        quantity: i64,
+    },
+    /// Units of a delivery put into a bin (the stock.received of the same
+    /// transaction moves the ledger).
+    #[serde(rename = "delivery.put_away")]
+    DeliveryPutAway {
+        delivery_id: String,
+        number: String,
+        warehouse: String,
+        sku: String,
+        lot: String,
+        location: String,
+        quantity: i64,
+    },
+    #[serde(rename = "delivery.closed")]
+    DeliveryClosed {
+        delivery_id: String,
+        number: String,
+        units_expected: i64,
+        units_received: i64,
+        units_short: i64,
+    },
+
     OrderHeld {
         order_id: String,
         number: String,
@@ -397,6 +437,10 @@ impl Event {
             Event::FulfillmentPacked { .. } => "fulfillment.packed",
             Event::PackageMeasured { .. } => "package.measured",
             Event::OrderShipped { .. } => "order.shipped",
+            Event::DeliveryExpected { .. } => "delivery.expected",
+            Event::DeliveryScanned { .. } => "delivery.scanned",
+            Event::DeliveryPutAway { .. } => "delivery.put_away",
+            Event::DeliveryClosed { .. } => "delivery.closed",
             Event::OrderHeld { .. } => "order.held",
             Event::OrderHoldReleased { .. } => "order.hold_released",
             Event::OrderCancelled { .. } => "order.cancelled",
@@ -438,6 +482,10 @@ impl Event {
             | Event::PickShorted { wave_id, .. } => ("wave", wave_id),
             Event::FulfillmentPacked { fulfillment_id, .. }
             | Event::PackageMeasured { fulfillment_id, .. } => ("fulfillment", fulfillment_id),
+            Event::DeliveryExpected { delivery_id, .. }
+            | Event::DeliveryScanned { delivery_id, .. }
+            | Event::DeliveryPutAway { delivery_id, .. }
+            | Event::DeliveryClosed { delivery_id, .. } => ("delivery", delivery_id),
             Event::StockReceived { warehouse, .. } => ("warehouse", warehouse),
             Event::StockAdjusted { sku, .. } => ("product", sku),
             Event::InventoryReserved { reservation_id, .. }

@@ -19,6 +19,7 @@ pub mod label;
 pub mod money;
 pub mod order_report;
 pub mod orders;
+pub mod receiving;
 pub mod text;
 pub mod views;
 

@@ -831,3 +831,69 @@ pub struct AgentRate {
     pub tasks: i64,
     pub units_per_hour: f64,
 }
+
+/// An expected delivery (or a blind receipt) as listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliverySummary {
+    pub id: String,
+    pub number: String,
+    pub warehouse: String,
+    pub supplier: String,
+    pub reference: Option<String>,
+    /// `YYYY-MM-DD`, or empty when not announced.
+    pub expected_on: String,
+    /// Opened at the dock without an announcement: any item is taken.
+    pub blind: bool,
+    /// expected | receiving | closed
+    pub status: String,
+    pub units_expected: i64,
+    pub units_received: i64,
+    pub created_at: String,
+}
+
+/// One announced item of a delivery, or one item received blind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryLine {
+    pub sku: String,
+    pub name: String,
+    /// 0 on a blind receipt.
+    pub expected: i64,
+    pub received: i64,
+}
+
+/// Units put into a bin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryPut {
+    pub sku: String,
+    pub lot: String,
+    pub expires_on: String,
+    pub quantity: i64,
+    pub location: String,
+    pub put_by: String,
+    pub put_at: String,
+}
+
+/// The item the signed-in agent scanned and hasn't put away yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingReceipt {
+    /// lot | put: what the agent scans next.
+    pub step: String,
+    pub sku: String,
+    pub name: String,
+    pub lot: String,
+    pub expires_on: String,
+    pub quantity: i64,
+    /// The bin of this warehouse that holds most of the item, if any does.
+    pub suggested_bin: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    #[serde(flatten)]
+    pub summary: DeliverySummary,
+    pub lines: Vec<DeliveryLine>,
+    /// Putaways, newest first.
+    pub puts: Vec<DeliveryPut>,
+    pub pending: Option<PendingReceipt>,
+    pub closed_at: Option<String>,
+}

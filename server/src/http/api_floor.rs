@@ -12,6 +12,7 @@ use backend::floor::{
     self, LabelFormat, MeasureInput, PackScanInput, ScanInput, ShipInput, ShortInput, StatusFilter,
     WaveFilter, WaveInput,
 };
+use backend::receiving::{self, DeliveryFilter, DeliveryInput};
 use serde::Deserialize;
 
 use super::{
@@ -164,4 +165,67 @@ pub async fn status(
     Query(filter): Query<StatusFilter>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(floor::status(&s.db, &ctx, &filter).await?))
+}
+
+pub async fn create_delivery(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    body: JsonBody<DeliveryInput>,
+) -> ApiResult<impl IntoResponse> {
+    let idem = idempotency(&headers, &body.raw)?;
+    let d = receiving::create_delivery(&s.db, &ctx, body.value, idem.as_ref()).await?;
+    Ok((StatusCode::CREATED, Json(d)))
+}
+
+pub async fn list_deliveries(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Query(filter): Query<DeliveryFilter>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        receiving::list_deliveries(&s.db, &ctx, &filter).await?,
+    ))
+}
+
+pub async fn get_delivery(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(receiving::get_delivery(&s.db, &ctx, &id).await?))
+}
+
+/// Like a pick scan, a refused receiving scan is 200 with `accepted` false.
+pub async fn receive_scan(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: JsonBody<ScanInput>,
+) -> ApiResult<impl IntoResponse> {
+    let idem = idempotency(&headers, &body.raw)?;
+    Ok(Json(
+        receiving::receive_scan(&s.db, &ctx, &id, body.value, idem.as_ref()).await?,
+    ))
+}
+
+pub async fn clear_receive_scan(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(receiving::clear_scan(&s.db, &ctx, &id).await?))
+}
+
+pub async fn close_delivery(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let idem = idempotency(&headers, &[])?;
+    Ok(Json(
+        receiving::close_delivery(&s.db, &ctx, &id, idem.as_ref()).await?,
+    ))
 }

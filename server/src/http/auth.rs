@@ -55,6 +55,8 @@ pub const ACCESS: &[(&str, Option<Permission>)] = &[
     ("/sfn/pack_queue", Some(Permission::FloorUse)),
     ("/sfn/pack_screen", Some(Permission::FloorUse)),
     ("/sfn/queued_scan", Some(Permission::FloorUse)),
+    ("/sfn/receive_start", Some(Permission::FloorUse)),
+    ("/sfn/delivery_screen", Some(Permission::FloorUse)),
     ("/command/fulfilment", Some(Permission::OrdersRead)),
     ("/sfn/fulfilment_status", Some(Permission::OrdersRead)),
 ];

@@ -17,6 +17,7 @@ use backend::{
         self, MeasureInput, PackScanInput, PackageTracking, ScanInput, ShipInput, ShortInput,
         WaveInput,
     },
+    receiving::{self, DeliveryInput},
     Ctx, Error, Idempotency,
 };
 use domain::views::ScanOutcome;
@@ -278,6 +279,104 @@ pub async fn ship(
                 s.packages.len()
             ),
         ),
+        Err(err) => to(&page, "error", &message(&ctx, err)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct BlindForm {
+    warehouse: String,
+    #[serde(default)]
+    supplier: String,
+}
+
+/// Opens a blind receipt at the dock and goes to it.
+pub async fn receive_blind(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Form(form): Form<BlindForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let input = DeliveryInput {
+        warehouse: form.warehouse,
+        supplier: Some(form.supplier),
+        reference: None,
+        expected_on: None,
+        lines: Vec::new(),
+    };
+    match receiving::create_delivery(&state.db, &ctx, input, None).await {
+        Ok(d) => Redirect::to(&format!("/floor/receive/{}", d.summary.id)).into_response(),
+        Err(err) => to("/floor/receive", "error", &message(&ctx, err)),
+    }
+}
+
+pub async fn receive_scan(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<ScanForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let page = format!("/floor/receive/{}", urlencode(&id));
+    let idem = form_key(&form.key, &form.code);
+    let input = ScanInput { code: form.code };
+    answer(
+        &page,
+        &ctx,
+        receiving::receive_scan(&state.db, &ctx, &id, input, idem.as_ref()).await,
+    )
+}
+
+pub async fn receive_clear(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let page = format!("/floor/receive/{}", urlencode(&id));
+    match receiving::clear_scan(&state.db, &ctx, &id).await {
+        Ok(_) => to(&page, "notice", "Cleared. Scan the next item."),
+        Err(err) => to(&page, "error", &message(&ctx, err)),
+    }
+}
+
+pub async fn receive_close(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let page = format!("/floor/receive/{}", urlencode(&id));
+    match receiving::close_delivery(&state.db, &ctx, &id, None).await {
+        Ok(d) => {
+            let short: i64 = d
+                .lines
+                .iter()
+                .map(|l| (l.expected - l.received).max(0))
+                .sum();
+            let text = if d.summary.blind || short == 0 {
+                format!("Delivery {} closed.", d.summary.number)
+            } else {
+                format!(
+                    "Delivery {} closed with {short} unit{} short.",
+                    d.summary.number,
+                    if short == 1 { "" } else { "s" }
+                )
+            };
+            to(&page, "notice", &text)
+        }
         Err(err) => to(&page, "error", &message(&ctx, err)),
     }
 }

@@ -110,6 +110,14 @@ pub fn router(state: AppState) -> Router {
         .route("/waves/{id}", get(fl::get_wave))
         .route("/waves/{id}/scans", post(fl::pick_scan))
         .route("/waves/{id}/short", post(fl::short_pick))
+        .route(
+            "/deliveries",
+            get(fl::list_deliveries).post(fl::create_delivery),
+        )
+        .route("/deliveries/{id}", get(fl::get_delivery))
+        .route("/deliveries/{id}/scans", post(fl::receive_scan))
+        .route("/deliveries/{id}/pending", delete(fl::clear_receive_scan))
+        .route("/deliveries/{id}/close", post(fl::close_delivery))
         .route("/fulfillments/{id}", get(fl::pack_view))
         .route("/fulfillments/{id}/pack-scans", post(fl::pack_scan))
         .route("/fulfillments/{id}/packages/{seq}", put(fl::measure))
@@ -203,6 +211,10 @@ pub fn router(state: AppState) -> Router {
         .route("/floor/pack/{id}/scan", post(ff::pack_scan))
         .route("/floor/pack/{id}/packages/{seq}", post(ff::measure))
         .route("/floor/pack/{id}/ship", post(ff::ship))
+        .route("/floor/receive", post(ff::receive_blind))
+        .route("/floor/receive/{id}/scan", post(ff::receive_scan))
+        .route("/floor/receive/{id}/clear", post(ff::receive_clear))
+        .route("/floor/receive/{id}/close", post(ff::receive_close))
         .route("/floor/count", post(fi::floor_open_count))
         .route("/floor/count/{id}/scan", post(fi::floor_count_scan))
         .route("/floor/count/{id}/submit", post(fi::floor_submit_count))
