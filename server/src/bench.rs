@@ -30,6 +30,7 @@ pub async fn run(config: &Config, workload: &str, plan: Plan) -> Result<(), Stri
         "sourcing" => sourcing(config, &plan).await,
         "waves" => waves(config, &plan).await,
         "scans" => scans(config, &plan).await,
+        "receive" => receive(config, &plan).await,
         "replay" => {
             crate::bench_replay::replay(config, plan.orders.unwrap_or(10_000), concurrency).await
         }
@@ -37,7 +38,7 @@ pub async fn run(config: &Config, workload: &str, plan: Plan) -> Result<(), Stri
             crate::bench_replay::crash(config, plan.orders.unwrap_or(10_000), concurrency).await
         }
         other => Err(format!(
-            "unknown workload `{other}`; available: ssr, reservations, atp, ingest, orders, sourcing, waves, scans, replay, crash"
+            "unknown workload `{other}`; available: ssr, reservations, atp, ingest, orders, sourcing, waves, scans, receive, replay, crash"
         )),
     }
 }
@@ -689,6 +690,110 @@ async fn scans(config: &Config, plan: &Plan) -> Result<(), String> {
         started.elapsed(),
         cpu_time().saturating_sub(cpu_before),
     );
+    finish(db, &dir).await
+}
+
+/// Receiving at the dock: open orders waiting for stock, then agents each
+/// on a blind receipt of their own scan item, quantity and bin over HTTP;
+/// every bin scan is a stock receipt that sources the orders waiting for
+/// that item in the same transaction.
+async fn receive(config: &Config, plan: &Plan) -> Result<(), String> {
+    let agents = plan.concurrency.clamp(1, 64);
+    let (config, db, dir) = bench_db(config, "receive").await?;
+    backorders(&db, plan.orders.unwrap_or(2_000)).await?;
+    let skus: Vec<String> = sqlx::query_scalar("select sku from product order by sku")
+        .fetch_all(&db.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    let base = serve(&config, &db).await?;
+    let token = bench_token(&db).await?;
+    let limit = plan.requests.max(3) as i64;
+    println!(
+        "workload receive: {} open orders waiting for stock, {} SKUs; {agents} agents on blind receipts over loopback, {limit} scans (item, quantity 3, bin); database {}",
+        plan.orders.unwrap_or(2_000),
+        skus.len(),
+        db.backend.as_str()
+    );
+    header("scan");
+    let client = reqwest::Client::new();
+    let skus = std::sync::Arc::new(skus);
+    let left = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(limit));
+    let cpu_before = cpu_time();
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for agent in 0..agents {
+        let (client, base, token, skus, left) = (
+            client.clone(),
+            base.clone(),
+            token.clone(),
+            skus.clone(),
+            left.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            let wh = backend::bench_data::WAREHOUSES[agent % 3];
+            let d: serde_json::Value = client
+                .post(format!("{base}/api/v1/deliveries"))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({"warehouse": wh}))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?
+                .json()
+                .await
+                .map_err(|e| e.to_string())?;
+            let id = d["id"]
+                .as_str()
+                .ok_or(format!("no delivery: {d}"))?
+                .to_string();
+            let (mut scans, mut puts) = (Vec::new(), Vec::new());
+            for sku in skus.iter().skip(agent).step_by(agents).cycle() {
+                for code in [sku.as_str(), "3", "A-01-01"] {
+                    if left.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) <= 0 {
+                        return Ok::<_, String>((scans, puts));
+                    }
+                    let at = Instant::now();
+                    let res = client
+                        .post(format!("{base}/api/v1/deliveries/{id}/scans"))
+                        .bearer_auth(&token)
+                        .json(&serde_json::json!({"code": code}))
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let status = res.status().as_u16();
+                    let body: serde_json::Value = res.json().await.map_err(|e| e.to_string())?;
+                    if status != 200 || body["accepted"] != true {
+                        return Err(format!("scan {code} answered {status}: {body}"));
+                    }
+                    scans.push(at.elapsed());
+                    if code == "A-01-01" {
+                        puts.push(at.elapsed());
+                    }
+                }
+            }
+            Ok((scans, puts))
+        }));
+    }
+    let (mut all, mut puts) = (Vec::new(), Vec::new());
+    for w in workers {
+        let (s, p) = w.await.map_err(|e| e.to_string())??;
+        all.extend(s);
+        puts.extend(p);
+    }
+    let (elapsed, cpu) = (started.elapsed(), cpu_time().saturating_sub(cpu_before));
+    report(
+        &format!("receiving scan x{agents} agents"),
+        all,
+        elapsed,
+        cpu,
+    );
+    report(&format!("  of which putaway x{agents}"), puts, elapsed, cpu);
+    let drift = backend::inventory::check(&db)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("keel check: {} drift rows", drift.len());
+    if !drift.is_empty() {
+        return Err(format!("drift after receiving: {drift:?}"));
+    }
     finish(db, &dir).await
 }
 

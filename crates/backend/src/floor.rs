@@ -199,15 +199,19 @@ async fn make_wave(
         &mut statements,
     )
     .await?;
-    let eligible: std::collections::HashSet<String> = in_chunks::<(String,)>(
+    // Read by key alone and filtered here: with a status predicate,
+    // PostgreSQL may walk every in_fulfilment order through the status
+    // index and test each against the whole id list.
+    let eligible: std::collections::HashSet<String> = in_chunks::<(String, String, i64)>(
         &mut uow.tx,
-        "select order_id from sales_order where status = 'in_fulfilment' and hold_count = 0 and order_id in ({ids})",
+        "select order_id, status, hold_count from sales_order where order_id in ({ids})",
         &orders,
         &mut statements,
     )
     .await?
     .into_iter()
-    .map(|(o,)| o)
+    .filter(|(_, status, holds)| status == "in_fulfilment" && *holds == 0)
+    .map(|(o, _, _)| o)
     .collect();
     let ids: Vec<&str> = chosen
         .iter()
@@ -253,12 +257,12 @@ async fn make_wave(
         sku: String,
         units: i64,
     }
+    // A fulfilment line carries its order line's SKU, and a product's SKU
+    // never changes, so the SKU names the product without the order line.
     let line_rows: Vec<(String, i64, i64, String, String, String)> = in_chunks(
         &mut uow.tx,
-        "select fl.fulfillment_id, fl.line_no, fl.quantity, ol.product_id, p.sku, p.kind from fulfillment_line fl
-         join fulfillment f on f.fulfillment_id = fl.fulfillment_id
-         join order_line ol on ol.order_id = f.order_id and ol.line_no = fl.line_no
-         join product p on p.product_id = ol.product_id
+        "select fl.fulfillment_id, fl.line_no, fl.quantity, p.product_id, p.sku, p.kind from fulfillment_line fl
+         join product p on p.sku = fl.sku
          where fl.fulfillment_id in ({ids}) order by fl.fulfillment_id, fl.line_no",
         &taken,
         &mut statements,
