@@ -184,7 +184,7 @@ pub fn CountStart() -> impl IntoView {
                         } else {
                             view! {
                                 <label for="warehouse" class="block text-xl font-semibold">"Warehouse"</label>
-                                <select id="warehouse" name="warehouse" class="mb-4 mt-2 min-h-14 w-full rounded-lg px-3 text-xl text-slate-900">
+                                <select id="warehouse" name="warehouse" class="mb-4 mt-2 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900">
                                     {list.into_iter().map(|w| view! { <option value=w.clone()>{w.clone()}</option> }).collect_view()}
                                 </select>
                             }.into_any()

@@ -182,16 +182,16 @@ fn pack_screen_view(v: PackBench, package: &str) -> impl IntoView {
                         <form method="post" action=format!("{base}/packages/{seq}") class="mt-4 grid grid-cols-2 gap-4 sm:grid-cols-5">
                             <div><label for=format!("weight-{seq}") class="block text-lg">"Weight (g)"</label>
                                 <input id=format!("weight-{seq}") name="weight_g" type="number" min="1" max="70000" inputmode="numeric" required value=num(pk.weight_g.unwrap_or(0))
-                                    class="mt-1 min-h-14 w-full rounded-lg px-3 text-xl text-slate-900" /></div>
+                                    class="mt-1 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900" /></div>
                             <div><label for=format!("length-{seq}") class="block text-lg">"Length (mm)"</label>
                                 <input id=format!("length-{seq}") name="length_mm" type="number" min="1" max="2700" inputmode="numeric" required value=num(l)
-                                    class="mt-1 min-h-14 w-full rounded-lg px-3 text-xl text-slate-900" /></div>
+                                    class="mt-1 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900" /></div>
                             <div><label for=format!("width-{seq}") class="block text-lg">"Width (mm)"</label>
                                 <input id=format!("width-{seq}") name="width_mm" type="number" min="1" max="2700" inputmode="numeric" required value=num(w)
-                                    class="mt-1 min-h-14 w-full rounded-lg px-3 text-xl text-slate-900" /></div>
+                                    class="mt-1 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900" /></div>
                             <div><label for=format!("height-{seq}") class="block text-lg">"Height (mm)"</label>
                                 <input id=format!("height-{seq}") name="height_mm" type="number" min="1" max="2700" inputmode="numeric" required value=num(h)
-                                    class="mt-1 min-h-14 w-full rounded-lg px-3 text-xl text-slate-900" /></div>
+                                    class="mt-1 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900" /></div>
                             <button type="submit" class="min-h-14 self-end rounded-lg bg-indigo-500 text-xl font-semibold">{format!("Save package {seq}")}</button>
                         </form>
                     })}
@@ -225,14 +225,14 @@ fn pack_screen_view(v: PackBench, package: &str) -> impl IntoView {
                             <input type="hidden" name="key" value=format!("{key}-ship") />
                             <div class="grid gap-4 sm:grid-cols-2">
                                 <div><label for="carrier" class="block text-xl">"Carrier"</label>
-                                    <input id="carrier" name="carrier" list="carriers" required autocomplete="off" class="mt-2 min-h-14 w-full rounded-lg px-3 text-xl text-slate-900" />
+                                    <input id="carrier" name="carrier" list="carriers" required autocomplete="off" class="mt-2 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900" />
                                     <datalist id="carriers">{CARRIERS.map(|c| view! { <option value=c></option> }).collect_view()}</datalist></div>
                                 <div><label for="service" class="block text-xl">"Service"</label>
-                                    <input id="service" name="service" required value=p.shipping_method.clone() class="mt-2 min-h-14 w-full rounded-lg px-3 text-xl text-slate-900" /></div>
+                                    <input id="service" name="service" required value=p.shipping_method.clone() class="mt-2 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900" /></div>
                             </div>
                             {p.packages.iter().map(|pk| view! {
                                 <div><label for=format!("tracking-{}", pk.seq) class="block text-xl">{format!("Tracking number, package {}", pk.seq)}</label>
-                                    <input id=format!("tracking-{}", pk.seq) name=format!("tracking_{}", pk.seq) required autocomplete="off" class="mt-2 min-h-14 w-full rounded-lg px-3 font-mono text-xl text-slate-900" /></div>
+                                    <input id=format!("tracking-{}", pk.seq) name=format!("tracking_{}", pk.seq) required autocomplete="off" class="mt-2 min-h-14 w-full rounded-lg bg-white px-3 font-mono text-xl text-slate-900" /></div>
                             }).collect_view()}
                             <button type="submit" disabled=!verified class="min-h-16 rounded-lg bg-green-600 text-2xl font-semibold disabled:cursor-not-allowed disabled:bg-slate-600 disabled:text-slate-300">"Ship and print label"</button>
                         </form>

@@ -126,14 +126,14 @@ pub fn PickStart() -> impl IntoView {
                                 <div class="mt-4 grid gap-4 sm:grid-cols-3">
                                     <div>
                                         <label for="warehouse" class="block text-xl">"Warehouse"</label>
-                                        <select id="warehouse" name="warehouse" class="mt-2 min-h-14 w-full rounded-lg px-3 text-xl text-slate-900">
+                                        <select id="warehouse" name="warehouse" class="mt-2 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900">
                                             {v.warehouses.iter().map(|w| view! { <option value=w.clone()>{w.clone()}</option> }).collect_view()}
                                         </select>
                                     </div>
                                     <div>
                                         <label for="max_orders" class="block text-xl">"Orders at most"</label>
                                         <input id="max_orders" name="max_orders" type="number" min="1" max="200" value="25" inputmode="numeric"
-                                            class="mt-2 min-h-14 w-full rounded-lg px-3 text-xl text-slate-900" />
+                                            class="mt-2 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900" />
                                     </div>
                                     <label class="flex min-h-14 items-center gap-3 self-end text-xl">
                                         <input type="checkbox" name="express_only" value="true" class="h-8 w-8" />
@@ -274,11 +274,11 @@ fn wave_screen(v: WaveScreen) -> impl IntoView {
                             <div>
                                 <label for="picked" class="block text-xl">{format!("Units you found (fewer than {left})")}</label>
                                 <input id="picked" name="picked" type="number" min="0" max=(left - 1).to_string() value="0" inputmode="numeric" required
-                                    class="mt-2 min-h-14 w-full rounded-lg px-3 text-xl text-slate-900" />
+                                    class="mt-2 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900" />
                             </div>
                             <div>
                                 <label for="reason" class="block text-xl">"Reason"</label>
-                                <select id="reason" name="reason" required class="mt-2 min-h-14 w-full rounded-lg px-3 text-xl text-slate-900">
+                                <select id="reason" name="reason" required class="mt-2 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900">
                                     {ShortReason::ALL.into_iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
                                 </select>
                             </div>

@@ -112,7 +112,7 @@ fn start_screen(v: ReceiveStartView, chosen: String) -> impl IntoView {
         <form method="get" action="/floor/receive" class="mb-6 flex flex-wrap items-end gap-3 rounded-xl bg-slate-800 p-4">
             <div class="min-w-48 flex-1">
                 <label for="filter-warehouse" class="block text-xl">"Show deliveries for"</label>
-                <select id="filter-warehouse" name="warehouse" class="mt-2 min-h-14 w-full rounded-lg px-3 text-xl text-slate-900">
+                <select id="filter-warehouse" name="warehouse" class="mt-2 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900">
                     <option value="" selected=chosen.is_empty()>"All my warehouses"</option>
                     {options(&chosen)}
                 </select>
@@ -153,13 +153,13 @@ fn start_screen(v: ReceiveStartView, chosen: String) -> impl IntoView {
             <div class="mt-4 grid gap-4 sm:grid-cols-2">
                 <div>
                     <label for="blind-warehouse" class="block text-xl">"Warehouse"</label>
-                    <select id="blind-warehouse" name="warehouse" class="mt-2 min-h-14 w-full rounded-lg px-3 text-xl text-slate-900">
+                    <select id="blind-warehouse" name="warehouse" class="mt-2 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900">
                         {options(&chosen)}
                     </select>
                 </div>
                 <div>
                     <label for="supplier" class="block text-xl">"Supplier (if known)"</label>
-                    <input id="supplier" name="supplier" maxlength="120" autocomplete="off" class="mt-2 min-h-14 w-full rounded-lg px-3 text-xl text-slate-900" />
+                    <input id="supplier" name="supplier" maxlength="120" autocomplete="off" class="mt-2 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900" />
                 </div>
             </div>
             <button type="submit" class=format!("{GO} mt-6 w-full")>"Start blind receipt"</button>
