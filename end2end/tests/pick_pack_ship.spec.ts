@@ -1,22 +1,5 @@
 import { APIRequestContext, expect, Page, test } from "@playwright/test";
-import { ADMIN, jsEnabled, signIn } from "./helpers";
-
-const PROJECTS = ["desktop-js", "desktop-nojs", "tablet-js", "tablet-nojs", "phone-js", "phone-nojs"];
-
-/** A code unique to this run and project: parallel projects share one server. */
-const unique = (project: string) => `${project[0].toUpperCase()}${project.endsWith("nojs") ? "N" : "J"}${Date.now() % 1000000}`;
-
-/** A valid GTIN-13 from a 12-digit payload (GS1 mod-10 check digit). */
-function gtin13(payload: string) {
-  const sum = [...payload].reverse().reduce((s, d, i) => s + Number(d) * (i % 2 === 0 ? 3 : 1), 0);
-  return payload + String((10 - (sum % 10)) % 10);
-}
-
-async function ok(res: Promise<import("@playwright/test").APIResponse>, status = 201) {
-  const r = await res;
-  expect(r.status(), await r.text()).toBe(status);
-  return r.json();
-}
+import { ADMIN, floorCode, gtin13, jsEnabled, ok, PROJECTS, signIn, wedge } from "./helpers";
 
 /**
  * A warehouse of this project's own with three bins walked A, B, C, three
@@ -82,20 +65,6 @@ async function warehouseWithOrder(request: APIRequestContext, u: string, project
   return { wh, skus, gtin, order };
 }
 
-/**
- * Types a code into the scan field and presses Enter, as a wedge scanner
- * does, and waits for the answer (a new page, from the form post or, with
- * JavaScript, once the scan queue has sent it).
- */
-async function wedge(page: Page, code: string) {
-  const scan = page.getByLabel(/^Scan/);
-  await scan.fill("");
-  await scan.pressSequentially(code);
-  const answered = page.waitForEvent("load");
-  await scan.press("Enter");
-  await answered;
-}
-
 async function startWave(page: Page, wh: string) {
   await page.goto("/floor");
   await page.getByRole("link", { name: "Pick" }).click();
@@ -106,7 +75,7 @@ async function startWave(page: Page, wh: string) {
 
 test("a 3-line order is picked, packed and shipped by scans alone, with wrong scans refused and the label blocked until the pack verifies", async ({ page }, info) => {
   await signIn(page, ADMIN, "/command");
-  const u = unique(info.project.name);
+  const u = floorCode(info.project.name);
   const { wh, skus, gtin, order } = await warehouseWithOrder(page.request, u, info.project.name, 0);
 
   await startWave(page, wh);
@@ -191,7 +160,7 @@ test("a 3-line order is picked, packed and shipped by scans alone, with wrong sc
 
 test("a short pick records the reason, opens a count of the bin and backorders what is missing", async ({ page }, info) => {
   await signIn(page, ADMIN, "/command");
-  const u = unique(info.project.name) + "S";
+  const u = floorCode(info.project.name) + "S";
   const { wh, skus, order } = await warehouseWithOrder(page.request, u, info.project.name, 1);
   await startWave(page, wh);
   await wedge(page, "A-01-01");
@@ -210,7 +179,7 @@ test("a short pick records the reason, opens a count of the bin and backorders w
 test("offline mid-pick, scans queue on the device and sync in order once the network is back, with nothing lost or doubled", async ({ page, context }, info) => {
   test.skip(!jsEnabled(info), "the offline queue lives in the browser's JavaScript");
   await signIn(page, ADMIN, "/command");
-  const u = unique(info.project.name) + "O";
+  const u = floorCode(info.project.name) + "O";
   const { wh, skus } = await warehouseWithOrder(page.request, u, info.project.name, 2);
   await startWave(page, wh);
   const waveId = new URL(page.url()).pathname.split("/").pop()!;
@@ -240,7 +209,7 @@ test("offline mid-pick, scans queue on the device and sync in order once the net
 
 test("a manager sees unshipped picks against ship-by, the waves in progress and each agent's pick rate", async ({ page }, info) => {
   await signIn(page, ADMIN, "/command");
-  const u = unique(info.project.name) + "V";
+  const u = floorCode(info.project.name) + "V";
   const { wh, skus, order } = await warehouseWithOrder(page.request, u, info.project.name, 3);
   await startWave(page, wh);
   await wedge(page, "A-01-01");

@@ -1,22 +1,5 @@
 import { APIRequestContext, expect, Page, test } from "@playwright/test";
-import { ADMIN, jsEnabled, signIn } from "./helpers";
-
-const PROJECTS = ["desktop-js", "desktop-nojs", "tablet-js", "tablet-nojs", "phone-js", "phone-nojs"];
-
-/** A code unique to this run and project: parallel projects share one server. */
-const unique = (project: string) => `R${project[0].toUpperCase()}${project.endsWith("nojs") ? "N" : "J"}${Date.now() % 1000000}`;
-
-/** A valid GTIN-13 from a 12-digit payload (GS1 mod-10 check digit). */
-function gtin13(payload: string) {
-  const sum = [...payload].reverse().reduce((s, d, i) => s + Number(d) * (i % 2 === 0 ? 3 : 1), 0);
-  return payload + String((10 - (sum % 10)) % 10);
-}
-
-async function ok(res: Promise<import("@playwright/test").APIResponse>, status = 201) {
-  const r = await res;
-  expect(r.status(), await r.text()).toBe(status);
-  return r.json();
-}
+import { ADMIN, floorCode, gtin13, jsEnabled, ok, PROJECTS, signIn, wedge } from "./helpers";
 
 /**
  * A warehouse of this project's own with bins A-01-01 and B-01-01, a tee, a
@@ -60,16 +43,6 @@ async function dock(request: APIRequestContext, u: string, project: string, tag:
   return { wh, tee, mug, cap, gtin, order };
 }
 
-/** Types a code into the scan field and presses Enter, as a wedge scanner does. */
-async function wedge(page: Page, code: string) {
-  const scan = page.getByLabel(/^Scan/);
-  await scan.fill("");
-  await scan.pressSequentially(code);
-  const answered = page.waitForEvent("load");
-  await scan.press("Enter");
-  await answered;
-}
-
 async function openReceiving(page: Page, wh: string) {
   await page.goto("/floor");
   await page.getByRole("link", { name: "Receive" }).click();
@@ -81,7 +54,7 @@ async function openReceiving(page: Page, wh: string) {
 
 test("an announced delivery is received by scans and put away into bins, a stray item is refused, and the waiting order is sourced", async ({ page }, info) => {
   await signIn(page, ADMIN, "/floor");
-  const u = unique(info.project.name);
+  const u = "R" + floorCode(info.project.name);
   const { wh, tee, mug, cap, gtin, order } = await dock(page.request, u, info.project.name, 0);
   const delivery = await ok(
     page.request.post("/api/v1/deliveries", {
@@ -137,7 +110,7 @@ test("an announced delivery is received by scans and put away into bins, a stray
 
 test("a blind receipt takes whatever arrived, counted as it is scanned", async ({ page }, info) => {
   await signIn(page, ADMIN, "/floor");
-  const u = unique(info.project.name) + "B";
+  const u = "R" + floorCode(info.project.name) + "B";
   const { wh, cap } = await dock(page.request, u, info.project.name, 1);
   await openReceiving(page, wh);
   await expect(page.getByText("No delivery is expected.")).toBeVisible();
@@ -189,7 +162,7 @@ test("where the browser reads barcodes, the camera button scans into the form", 
       };`,
   });
   await signIn(page, ADMIN, "/floor");
-  const u = unique(info.project.name) + "C";
+  const u = "R" + floorCode(info.project.name) + "C";
   const { wh, cap } = await dock(page.request, u, info.project.name, 2);
   await openReceiving(page, wh);
   await page.getByRole("button", { name: "Start blind receipt" }).click();
@@ -208,7 +181,7 @@ test("where the browser reads barcodes, the camera button scans into the form", 
 test("with the network down at the dock, receiving scans queue on the device and put away once, in order, when it returns", async ({ page, context }, info) => {
   test.skip(!jsEnabled(info), "the offline queue lives in the browser's JavaScript");
   await signIn(page, ADMIN, "/floor");
-  const u = unique(info.project.name) + "O";
+  const u = "R" + floorCode(info.project.name) + "O";
   const { wh, cap } = await dock(page.request, u, info.project.name, 3);
   await openReceiving(page, wh);
   await page.getByRole("button", { name: "Start blind receipt" }).click();

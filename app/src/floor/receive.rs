@@ -255,11 +255,7 @@ fn delivery_view(v: DockView) -> impl IntoView {
         }
     });
     let closed = s.status == "closed";
-    let short: i64 = d
-        .lines
-        .iter()
-        .map(|l| (l.expected - l.received).max(0))
-        .sum();
+    let short = d.units_short();
     let scan = (!closed).then(|| {
         let action = format!("/floor/receive/{id}/scan");
         let clear = d.pending.as_ref().map(|p| {
@@ -269,7 +265,7 @@ fn delivery_view(v: DockView) -> impl IntoView {
                 </form>
             }
         });
-        let close_text = if s.blind || short == 0 {
+        let close_text = if short == 0 {
             "Nothing more is received on it.".to_string()
         } else {
             format!("{short} announced unit{} not received will be recorded short.", if short == 1 { "" } else { "s" })
@@ -315,7 +311,7 @@ fn delivery_view(v: DockView) -> impl IntoView {
                 <thead><tr class="border-b border-slate-600"><th class="p-2">"Item"</th><th class="p-2 text-right">"Expected"</th><th class="p-2 text-right">"Received"</th><th class="p-2 text-right">"Open"</th></tr></thead>
                 <tbody>
                     {d.lines.iter().map(|l| {
-                        let open = if d.summary.blind { "—".to_string() } else { (l.expected - l.received).max(0).to_string() };
+                        let open = if d.summary.blind { "—".to_string() } else { l.open().to_string() };
                         view! {
                             <tr class="border-b border-slate-700">
                                 <td class="p-2"><span class="font-mono">{l.sku.clone()}</span><span class="block text-base text-slate-300">{l.name.clone()}</span></td>

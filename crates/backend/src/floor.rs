@@ -730,16 +730,20 @@ async fn open_wave(uow: &mut Uow, id: &str) -> Result<Wave> {
     Ok(wave)
 }
 
-async fn gtin14(conn: &mut AnyConnection, sku: &str) -> Result<Option<String>> {
-    let gtin: Option<Option<String>> =
-        sqlx::query_scalar("select gtin from product where sku = $1")
-            .bind(sku)
-            .fetch_optional(&mut *conn)
-            .await?;
-    Ok(gtin
-        .flatten()
-        .and_then(|g| Gtin::parse(&g).ok())
-        .map(|g| g.to_gtin14()))
+/// The GTIN-14 of each of these products that has a GTIN, by SKU, in one
+/// read.
+async fn gtin14s(conn: &mut AnyConnection, skus: &[&str]) -> Result<HashMap<String, String>> {
+    let rows: Vec<(String, Option<String>)> = in_chunks(
+        conn,
+        "select sku, gtin from product where sku in ({ids})",
+        skus,
+        &mut 0,
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(sku, gtin)| Some((sku, Gtin::parse(&gtin?).ok()?.to_gtin14())))
+        .collect())
 }
 
 /// One scan at the wave's current task. A wrong bin, item, lot or quantity
@@ -779,7 +783,9 @@ async fn pick_scan_once(
         location: task.location.clone(),
         sku: task.sku.clone(),
         name: task.name.clone(),
-        gtin14: gtin14(&mut uow.tx, &task.sku).await?,
+        gtin14: gtin14s(&mut uow.tx, &[task.sku.as_str()])
+            .await?
+            .remove(&task.sku),
         lot: task.lot.clone(),
         remaining: task.quantity - task.picked - task.short,
     };
@@ -1506,6 +1512,8 @@ pub async fn pack_scan(
         .collect();
     let states = pack_states(&view.packages);
     let today = today(uow.now());
+    let skus: Vec<&str> = view.lines.iter().map(|l| l.sku.as_str()).collect();
+    let gtins = gtin14s(&mut uow.tx, &skus).await?;
     let mut matched = None;
     let mut full = None;
     for l in &view.lines {
@@ -1513,7 +1521,7 @@ pub async fn pack_scan(
             location: String::new(),
             sku: l.sku.clone(),
             name: l.name.clone(),
-            gtin14: gtin14(&mut uow.tx, &l.sku).await?,
+            gtin14: gtins.get(&l.sku).cloned(),
             lot: String::new(),
             remaining: 0,
         };

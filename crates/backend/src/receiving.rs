@@ -520,6 +520,7 @@ async fn resolve(
         let expected = expectation(conn, d, &p.id).await?;
         scan.item = Some(ScannedItem {
             sku: p.sku.clone(),
+            bundle: p.kind == "bundle",
             tracking,
             lot,
             expires_on,
@@ -607,22 +608,24 @@ async fn receive_scan_once(
     let current = pending(&mut uow.tx, &d, &agent).await?;
     let (scan, product) = resolve(&mut uow.tx, &d, code).await?;
     let step = current.as_ref().map_or(ReceiveStep::Item, |c| c.0);
-    let mv = match &product {
-        Some(p) if step == ReceiveStep::Item && p.kind == "bundle" => Err(format!(
-            "{} is a bundle and holds no stock. Receive its components.",
-            p.sku
-        )),
-        _ => rules::receive_scan(
-            step,
-            current.as_ref().map(|c| &c.1),
-            &scan,
-            &today(uow.now()),
-        ),
-    };
+    let mv = rules::receive_scan(
+        step,
+        current.as_ref().map(|c| &c.1),
+        &scan,
+        &today(uow.now()),
+    );
     let (accepted, message) = match mv {
         Err(message) => (false, message),
         Ok(mv) => apply(&mut uow, &d, current, product, mv).await?,
     };
+    // Receiving starts with the first scan that stands; a refused one
+    // (a serial already in stock, say) leaves the delivery as it was.
+    if accepted && d.status == "expected" {
+        sqlx::query("update delivery set status = 'receiving' where delivery_id = $1")
+            .bind(&d.id)
+            .execute(&mut *uow.tx)
+            .await?;
+    }
     let outcome = ScanOutcome {
         accepted,
         message,
@@ -643,12 +646,6 @@ async fn apply(
     mv: ReceiveMove,
 ) -> Result<(bool, String)> {
     let agent = uow.ctx.actor.name.clone();
-    if d.status == "expected" {
-        sqlx::query("update delivery set status = 'receiving' where delivery_id = $1")
-            .bind(&d.id)
-            .execute(&mut *uow.tx)
-            .await?;
-    }
     let (step, p) = match (mv, current, scanned) {
         (ReceiveMove::Item { pending, needs_lot }, _, Some(product)) => {
             let step = if needs_lot {
@@ -770,31 +767,31 @@ async fn put_away(
     let n = p.quantity;
     // On an announced delivery the line can't pass what was announced, even
     // with another agent receiving the same item at the same time.
-    let line = if d.blind {
-        sqlx::query(
+    let line: Option<(i64, i64)> = if d.blind {
+        sqlx::query_as(
             "insert into delivery_line (delivery_id, line_no, product_id, expected, received)
              values ($1, (select coalesce(max(line_no), 0) + 1 from delivery_line where delivery_id = $1), $2, 0, $3)
-             on conflict (delivery_id, product_id) do update set received = delivery_line.received + excluded.received",
+             on conflict (delivery_id, product_id) do update set received = delivery_line.received + excluded.received
+             returning expected, received",
         )
         .bind(&d.id)
         .bind(&product.id)
         .bind(n)
-        .execute(&mut *uow.tx)
+        .fetch_optional(&mut *uow.tx)
         .await?
-        .rows_affected()
     } else {
-        sqlx::query(
+        sqlx::query_as(
             "update delivery_line set received = received + $3
-             where delivery_id = $1 and product_id = $2 and received + $3 <= expected",
+             where delivery_id = $1 and product_id = $2 and received + $3 <= expected
+             returning expected, received",
         )
         .bind(&d.id)
         .bind(&product.id)
         .bind(n)
-        .execute(&mut *uow.tx)
+        .fetch_optional(&mut *uow.tx)
         .await?
-        .rows_affected()
     };
-    if line != 1 {
+    let Some((expected, received)) = line else {
         return Err(Error::Conflict {
             code: "over_receipt",
             message: format!(
@@ -802,7 +799,7 @@ async fn put_away(
                 n, p.sku, d.number
             ),
         });
-    }
+    };
     let planned = Planned {
         product: product.clone(),
         quantity: n,
@@ -831,13 +828,6 @@ async fn put_away(
         .bind(&agent)
         .execute(&mut *uow.tx)
         .await?;
-    let (expected, received): (i64, i64) = sqlx::query_as(
-        "select expected, received from delivery_line where delivery_id = $1 and product_id = $2",
-    )
-    .bind(&d.id)
-    .bind(&product.id)
-    .fetch_one(&mut *uow.tx)
-    .await?;
     uow.record(
         Change {
             action: "delivery.put_away",
@@ -955,12 +945,6 @@ async fn close_once(db: &Db, ctx: &Ctx, id: &str, idem: Option<&Idempotency>) ->
         });
     }
     let after = load(&mut uow.tx, &ctx.actor.name, &d.id).await?;
-    let counts: Vec<(i64, i64)> = after
-        .lines
-        .iter()
-        .map(|l| (l.expected, l.received))
-        .collect();
-    let (short, _) = rules::discrepancy(&counts);
     uow.record(
         Change {
             action: "delivery.close",
@@ -974,7 +958,7 @@ async fn close_once(db: &Db, ctx: &Ctx, id: &str, idem: Option<&Idempotency>) ->
             number: d.number.clone(),
             units_expected: after.summary.units_expected,
             units_received: after.summary.units_received,
-            units_short: if d.blind { 0 } else { short },
+            units_short: after.units_short(),
         },
     )
     .await?;

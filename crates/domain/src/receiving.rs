@@ -52,6 +52,8 @@ pub enum Tracking {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScannedItem {
     pub sku: String,
+    /// A bundle holds no stock of its own; its components are received.
+    pub bundle: bool,
     pub tracking: Tracking,
     /// From a GS1 element string, when it carried them.
     pub lot: Option<String>,
@@ -204,6 +206,12 @@ pub fn receive_scan(
 }
 
 fn start(item: &ScannedItem, today: &str) -> Result<ReceiveMove, String> {
+    if item.bundle {
+        return Err(format!(
+            "{} is a bundle and holds no stock. Receive its components.",
+            item.sku
+        ));
+    }
     if !item.on_delivery {
         return Err(format!(
             "{} is not on this delivery. Set it aside and tell your lead, or receive it blind.",
@@ -280,6 +288,7 @@ mod tests {
     fn item(sku: &str, open: Option<i64>) -> ScannedItem {
         ScannedItem {
             sku: sku.into(),
+            bundle: false,
             tracking: Tracking::None,
             lot: None,
             expires_on: None,
@@ -357,6 +366,17 @@ mod tests {
         assert!(e.contains("A-01-01 is a bin"), "{e}");
         let e = receive_scan(ReceiveStep::Item, None, &scan_text("NOPE"), TODAY).unwrap_err();
         assert!(e.contains("Unknown item NOPE"), "{e}");
+    }
+
+    #[test]
+    fn a_bundle_is_received_as_its_components() {
+        let mut kit = item("KIT", None);
+        kit.bundle = true;
+        let e = receive_scan(ReceiveStep::Item, None, &scan_item(kit), TODAY).unwrap_err();
+        assert_eq!(
+            e,
+            "KIT is a bundle and holds no stock. Receive its components."
+        );
     }
 
     #[test]

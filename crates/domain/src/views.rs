@@ -897,3 +897,25 @@ pub struct Delivery {
     pub pending: Option<PendingReceipt>,
     pub closed_at: Option<String>,
 }
+
+impl DeliveryLine {
+    /// Announced units not received yet.
+    pub fn open(&self) -> i64 {
+        (self.expected - self.received).max(0)
+    }
+}
+
+impl Delivery {
+    /// Announced units that never came; a blind receipt announced none.
+    pub fn units_short(&self) -> i64 {
+        if self.summary.blind {
+            return 0;
+        }
+        let counts: Vec<(i64, i64)> = self
+            .lines
+            .iter()
+            .map(|l| (l.expected, l.received))
+            .collect();
+        crate::receiving::discrepancy(&counts).0
+    }
+}

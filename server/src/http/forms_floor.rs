@@ -361,12 +361,8 @@ pub async fn receive_close(
     let page = format!("/floor/receive/{}", urlencode(&id));
     match receiving::close_delivery(&state.db, &ctx, &id, None).await {
         Ok(d) => {
-            let short: i64 = d
-                .lines
-                .iter()
-                .map(|l| (l.expected - l.received).max(0))
-                .sum();
-            let text = if d.summary.blind || short == 0 {
+            let short = d.units_short();
+            let text = if short == 0 {
                 format!("Delivery {} closed.", d.summary.number)
             } else {
                 format!(
