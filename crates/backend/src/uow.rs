@@ -146,6 +146,10 @@ impl Uow {
         let actor = &self.ctx.actor;
         let to_text = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string());
         let (entity, entity_id) = event.entity();
+        let payload = event.to_json();
+        // The stored type and the payload's own tag must agree: readers of the
+        // outbox (projections, integrators) parse the payload by its tag.
+        debug_assert_eq!(payload["type"], event.type_name(), "serde tag of {event:?}");
         self.pending.push(Pending {
             at: self.ctx.now(),
             action: change.action.to_string(),
@@ -160,7 +164,7 @@ impl Uow {
             event_version: event.version() as i32,
             event_entity: entity.to_string(),
             event_entity_id: entity_id.to_string(),
-            payload: event.to_json().to_string(),
+            payload: payload.to_string(),
         });
         if self.pending.len() >= FLUSH_AT {
             self.flush().await?;

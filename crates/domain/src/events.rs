@@ -249,7 +249,7 @@ pub enum Event {
         units_received: i64,
         units_short: i64,
     },
-
+    #[serde(rename = "order.held")]
     OrderHeld {
         order_id: String,
         number: String,
@@ -593,6 +593,12 @@ mod tests {
                 code: "WEB".into(),
                 kind: "web".into(),
                 currency: "EUR".into(),
+            },
+            Event::OrderHeld {
+                order_id: "o".into(),
+                number: "SO-1".into(),
+                reason: "manual".into(),
+                detail: String::new(),
             },
         ];
         for e in samples {
