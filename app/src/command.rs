@@ -17,6 +17,7 @@ pub fn Dashboard() -> impl IntoView {
     let data = Resource::new(|| (), |_| overview());
     view! {
         <CommandFrame title="Dashboard">
+            <crate::exceptions::ExceptionTiles />
             <div class="grid gap-6 lg:grid-cols-3">
                 <section aria-labelledby="wh-heading" class="rounded-lg border bg-white p-4 lg:col-span-2">
                     <h2 id="wh-heading" class="mb-3 text-lg font-semibold">"Warehouses and recent orders"</h2>
@@ -106,40 +107,107 @@ fn event_item(e: EventRecord) -> impl IntoView {
     }
 }
 
-#[cfg(feature = "hydrate")]
 fn subscribe(set_live: WriteSignal<Vec<EventRecord>>, set_connected: WriteSignal<bool>) {
+    on_live_events(
+        move |event| {
+            set_live.update(|list| {
+                list.insert(0, event);
+                list.truncate(50);
+            })
+        },
+        set_connected,
+    );
+}
+
+/// Calls `on_event` for every event committed from now on, as the SSE stream
+/// delivers it, and keeps `set_connected` telling whether the stream is up.
+/// Pages use it to refresh what an event may have changed; without
+/// JavaScript there is no stream and the page is as of its load. Every
+/// listener on a page shares one `EventSource`: browsers allow only six
+/// connections to a host over HTTP/1.1, and each stream holds one open.
+#[cfg(feature = "hydrate")]
+pub fn on_live_events(on_event: impl Fn(EventRecord) + 'static, set_connected: WriteSignal<bool>) {
+    let id = live::add(Box::new(on_event), set_connected);
+    on_cleanup(move || live::remove(id));
+}
+
+#[cfg(feature = "hydrate")]
+mod live {
+    use std::cell::RefCell;
+
+    use domain::views::EventRecord;
+    use leptos::prelude::*;
     use wasm_bindgen::{closure::Closure, JsCast};
-    let Ok(source) = web_sys::EventSource::new("/api/v1/events/stream") else {
-        return;
-    };
-    let on_message =
-        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |msg: web_sys::MessageEvent| {
-            if let Some(event) = msg
-                .data()
-                .as_string()
-                .and_then(|t| serde_json::from_str::<EventRecord>(&t).ok())
-            {
-                set_live.update(|list| {
-                    list.insert(0, event);
-                    list.truncate(50);
-                });
+
+    type Listener = (u64, Box<dyn Fn(EventRecord)>, WriteSignal<bool>);
+
+    #[derive(Default)]
+    struct Shared {
+        source: Option<web_sys::EventSource>,
+        listeners: Vec<Listener>,
+        next: u64,
+    }
+
+    thread_local! {
+        static SHARED: RefCell<Shared> = RefCell::new(Shared::default());
+    }
+
+    fn set_all(up: bool) {
+        SHARED.with_borrow(|s| s.listeners.iter().for_each(|(_, _, c)| c.set(up)));
+    }
+
+    pub fn add(on_event: Box<dyn Fn(EventRecord)>, connected: WriteSignal<bool>) -> u64 {
+        SHARED.with_borrow_mut(|s| {
+            let id = s.next;
+            s.next += 1;
+            if let Some(source) = &s.source {
+                connected.set(source.ready_state() == web_sys::EventSource::OPEN);
+            } else if let Ok(source) = web_sys::EventSource::new("/api/v1/events/stream") {
+                let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+                    move |msg: web_sys::MessageEvent| {
+                        let Some(event) = msg
+                            .data()
+                            .as_string()
+                            .and_then(|t| serde_json::from_str::<EventRecord>(&t).ok())
+                        else {
+                            return;
+                        };
+                        SHARED.with_borrow(|s| {
+                            s.listeners.iter().for_each(|(_, f, _)| f(event.clone()))
+                        });
+                    },
+                );
+                source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+                on_message.forget();
+                let on_open = Closure::<dyn FnMut()>::new(|| set_all(true));
+                source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+                on_open.forget();
+                // EventSource reconnects by itself (resuming from
+                // Last-Event-ID); the pages say so meanwhile.
+                let on_error = Closure::<dyn FnMut()>::new(|| set_all(false));
+                source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+                on_error.forget();
+                s.source = Some(source);
+            }
+            s.listeners.push((id, on_event, connected));
+            id
+        })
+    }
+
+    pub fn remove(id: u64) {
+        SHARED.with_borrow_mut(|s| {
+            s.listeners.retain(|(i, _, _)| *i != id);
+            if s.listeners.is_empty() {
+                if let Some(source) = s.source.take() {
+                    source.close();
+                }
             }
         });
-    source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    on_message.forget();
-    let on_open = Closure::<dyn FnMut()>::new(move || set_connected.set(true));
-    source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-    on_open.forget();
-    // EventSource reconnects by itself (resuming from Last-Event-ID); say so meanwhile.
-    let on_error = Closure::<dyn FnMut()>::new(move || set_connected.set(false));
-    source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    on_error.forget();
-    let source = send_wrapper::SendWrapper::new(source);
-    on_cleanup(move || source.close());
+    }
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn subscribe(_: WriteSignal<Vec<EventRecord>>, _: WriteSignal<bool>) {}
+pub fn on_live_events(_: impl Fn(EventRecord) + 'static, _: WriteSignal<bool>) {}
 
 const ENTITIES: [&str; 5] = ["user", "api_token", "warehouse", "channel", "order"];
 

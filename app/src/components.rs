@@ -71,7 +71,7 @@ pub fn CommandFrame(title: &'static str, children: Children) -> impl IntoView {
                     {nav_link("/command/transfers", "Transfers", title == "Transfers")}
                     {nav_link("/command/counts", "Cycle counts", title == "Cycle counts")}
                     {nav_link("/command/fulfilment", "Fulfilment", title == "Fulfilment")}
-                    {coming("Exceptions")}
+                    {nav_link("/command/exceptions", "Exceptions", title == "Exceptions")}
                     {coming("Returns")}
                     {coming("Finance")}
                     <Suspense fallback=|| ()>

@@ -20,6 +20,7 @@ pub mod api;
 pub mod catalog;
 pub mod command;
 pub mod components;
+pub mod exceptions;
 pub mod floor;
 pub mod fulfilment;
 pub mod order_import;
@@ -65,6 +66,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signin") view=signin::SignIn ssr=SsrMode::Async />
                 <Route path=path!("/command") view=command::Dashboard ssr=SsrMode::Async />
                 <Route path=path!("/command/audit") view=command::Audit ssr=SsrMode::Async />
+                <Route path=path!("/command/exceptions") view=exceptions::Exceptions ssr=SsrMode::Async />
                 <Route path=path!("/command/users") view=command::Users ssr=SsrMode::Async />
                 <Route path=path!("/command/orders") view=orders::Orders ssr=SsrMode::Async />
                 <Route path=path!("/command/orders/confirm") view=orders::BulkConfirm ssr=SsrMode::Async />

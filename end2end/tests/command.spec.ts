@@ -63,8 +63,8 @@ test("the live feed shows an event written elsewhere without a reload", async ({
   const feed = page.getByRole("list", { name: "Event feed" });
   await expect(feed).toBeVisible();
   // Write only once the stream is connected, so the event can't arrive before it.
-  await expect(page.locator("section[data-live=open]")).toBeVisible();
-  await expect(page.getByText("● updating live")).toBeVisible();
+  await expect(page.locator("section[aria-labelledby=feed-heading][data-live=open]")).toBeVisible();
+  await expect(page.locator("#feed-heading").getByText("● updating live")).toBeVisible();
   // Other journeys write events in parallel, so count only this writer's sign-ins.
   const mine = feed.getByRole("listitem").filter({ hasText: SUPPORT });
   const before = await mine.count();

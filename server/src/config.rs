@@ -18,6 +18,9 @@ pub struct Config {
     pub log_format: String,
     /// Mark the session cookie `Secure`; turn on when Keel is served over TLS.
     pub secure_cookies: bool,
+    /// An open order with no progress for this many hours is "stuck" in
+    /// the command center's exception queue.
+    pub stuck_after_hours: i64,
 }
 
 impl Default for Config {
@@ -28,11 +31,20 @@ impl Default for Config {
             site_root: "target/site".into(),
             log_format: "text".into(),
             secure_cookies: false,
+            stuck_after_hours: 24,
         }
     }
 }
 
 impl Config {
+    /// The exception rules' thresholds this installation uses.
+    pub fn thresholds(&self) -> domain::analytics::Thresholds {
+        domain::analytics::Thresholds {
+            stuck_after_hours: self.stuck_after_hours,
+            ..Default::default()
+        }
+    }
+
     /// Loads `keel.toml` (or the file named by `KEEL_CONFIG`) if present, then
     /// applies `KEEL_*` variables on top.
     pub fn load() -> Result<Config, String> {
@@ -62,6 +74,17 @@ impl Config {
         }
         if let Some(v) = get("KEEL_SECURE_COOKIES") {
             self.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = get("KEEL_STUCK_AFTER_HOURS") {
+            self.stuck_after_hours = v.parse().map_err(|_| {
+                format!("KEEL_STUCK_AFTER_HOURS `{v}` is not a whole number of hours")
+            })?;
+        }
+        if !(1..=720).contains(&self.stuck_after_hours) {
+            return Err(format!(
+                "stuck_after_hours must be 1 to 720, not {}",
+                self.stuck_after_hours
+            ));
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err(format!(

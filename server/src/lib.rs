@@ -59,6 +59,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
         db.clone()
             .follow_external_events(std::time::Duration::from_secs(1)),
     );
+    tokio::spawn(exceptions_worker(db.clone(), config.thresholds()));
     let router = http::router(app_state(&config, db.clone()));
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -74,6 +75,51 @@ pub async fn serve(config: Config) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     db.close().await;
     Ok(())
+}
+
+/// How often conditions that arise with time alone (a pick past ship-by, an
+/// order with no progress) are looked for; the acceptance is a minute.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Keeps the exception queues current: the projector runs as soon as any
+/// event commits (here or, through NOTIFY or the poll, on another instance),
+/// and the sweep every `SWEEP_EVERY`.
+pub async fn exceptions_worker(db: Db, thresholds: domain::analytics::Thresholds) {
+    let clock = backend::Clock::System;
+    // A database the projector has never read is built from its records
+    // first (orders imported in bulk have no per-order events).
+    match backend::analytics::never_projected(&db).await {
+        Ok(true) => {
+            if let Err(e) = backend::analytics::rebuild(&db, &clock, &thresholds).await {
+                tracing::warn!(error = %e, "building the exception queues failed; the projector and sweep go on");
+            }
+        }
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, "could not read the exception projection's cursor"),
+    }
+    let mut events = db.subscribe_events();
+    let mut sweep = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        tokio::select! {
+            changed = events.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                if let Err(e) = backend::analytics::project(&db, &clock, &thresholds).await {
+                    tracing::warn!(error = %e, "exception projector failed; retrying on the next event");
+                }
+            }
+            _ = sweep.tick() => {
+                let run = async {
+                    backend::analytics::project(&db, &clock, &thresholds).await?;
+                    backend::analytics::sweep(&db, &clock, &thresholds).await
+                };
+                if let Err(e) = run.await {
+                    tracing::warn!(error = %e, "exception sweep failed; retrying on the next tick");
+                }
+            }
+        }
+    }
 }
 
 async fn shutdown() {

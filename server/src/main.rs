@@ -40,7 +40,7 @@ enum Command {
     },
     /// Run a benchmark workload and print its figures.
     Bench {
-        /// Workload: ssr, reservations, atp, ingest, orders, replay or crash.
+        /// Workload: ssr, reservations, atp, ingest, orders, sourcing, waves, scans, receive, exceptions, replay or crash.
         workload: String,
         /// Requests to send (per run).
         #[arg(long, default_value_t = 2000)]
@@ -48,13 +48,13 @@ enum Command {
         /// Concurrent clients.
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
-        /// SKUs to generate (atp).
+        /// SKUs to generate (atp, exceptions).
         #[arg(long, default_value_t = 10_000)]
         skus: usize,
-        /// Ledger rows to generate (atp).
+        /// Ledger rows to generate (atp, exceptions).
         #[arg(long, default_value_t = 1_000_000)]
         movements: usize,
-        /// Orders to generate (orders; default 1,000,000) or to deliver
+        /// Orders to generate (orders, exceptions; default 1,000,000) or to deliver
         /// (replay and crash; default 10,000).
         #[arg(long)]
         orders: Option<usize>,
@@ -193,8 +193,13 @@ async fn check(config: &Config) -> Result<(), String> {
             .iter()
             .map(|d| d.to_string()),
     );
+    drift.extend(
+        backend::analytics::check(&db, &backend::Clock::System, &config.thresholds())
+            .await
+            .map_err(|e| e.to_string())?,
+    );
     if drift.is_empty() {
-        println!("check: no drift (event sequence; bin balances, warehouse on-hand and reserved against the ledger)");
+        println!("check: no drift (event sequence; bin balances, warehouse on-hand and reserved against the ledger; exception queues against a full recomputation)");
         Ok(())
     } else {
         for d in &drift {

@@ -986,7 +986,70 @@ pub const ROUTES: &[RouteDoc] = &[
         body: None,
         success: 200,
     },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/exceptions",
+        summary: "Exception queue items, oldest first: queue, entity, entity_id, entity_ref, link, reason, detail, owner (assignee's email or the owning role), opened_at, sla_due_at, sla_state (filters: queue, status = open | snoozed | done, owner = role | me | email, warehouse, channel; limit, cursor)",
+        permission: Some(Permission::ExceptionsRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/exceptions/summary",
+        summary: "Per queue: items open, past their SLA and snoozed",
+        permission: Some(Permission::ExceptionsRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/exceptions/{id}",
+        summary: "One exception item",
+        permission: Some(Permission::ExceptionsRead),
+        body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/exceptions/{id}/assign",
+        summary: "Assign an item to an active user (email or id), or hand it back to its role with an empty assignee. Managers and administrators may work any item; others those of their role's queues or assigned to them (409 not_your_queue)",
+        permission: Some(Permission::ExceptionsWork),
+        body: Some(assign_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/exceptions/{id}/snooze",
+        summary: "Hide an item from the open queue for 1 to 168 hours, with a reason",
+        permission: Some(Permission::ExceptionsWork),
+        body: Some(snooze_body),
+        success: 200,
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/exceptions/{id}/resolve",
+        summary: "Mark an item dealt with, saying what was done. It stays resolved while its condition lasts; 409 exception_closed if it already ended",
+        permission: Some(Permission::ExceptionsWork),
+        body: Some(resolve_body),
+        success: 200,
+    },
 ];
+
+fn assign_body() -> Value {
+    json!({"type": "object", "required": ["assignee"], "additionalProperties": false,
+           "properties": {"assignee": {"type": ["string", "null"], "description": "a user's email or id; empty or null hands it back to the owning role"}}})
+}
+
+fn snooze_body() -> Value {
+    json!({"type": "object", "required": ["hours", "reason"], "additionalProperties": false,
+           "properties": {"hours": {"type": "integer", "minimum": 1, "maximum": 168}, "reason": {"type": "string", "minLength": 3, "maxLength": 200}}})
+}
+
+fn resolve_body() -> Value {
+    json!({"type": "object", "required": ["note"], "additionalProperties": false,
+           "properties": {"note": {"type": "string", "minLength": 3, "maxLength": 500, "description": "what was done"}}})
+}
 
 fn parameters(path: &str, method: &str) -> Value {
     let q = |name: &str, ty: &str, desc: &str| json!({"name": name, "in": "query", "required": false, "schema": {"type": ty}, "description": desc});
@@ -1012,6 +1075,7 @@ fn parameters(path: &str, method: &str) -> Value {
             | "/api/v1/warehouses/{code}/locations"
             | "/api/v1/waves"
             | "/api/v1/deliveries"
+            | "/api/v1/exceptions"
     );
     if method == "get" && is_list {
         params.push(q("limit", "integer", "1 to 200, default 50"));
@@ -1095,6 +1159,21 @@ fn parameters(path: &str, method: &str) -> Value {
                 "string",
                 "part of the number, supplier or reference",
             ));
+        }
+        "/api/v1/exceptions" => {
+            params.push(q(
+                "queue",
+                "string",
+                "payment, holds, stuck, late_picks, stockouts or integration",
+            ));
+            params.push(q(
+                "status",
+                "string",
+                "open (default; includes snoozes that ran out), snoozed, or done (resolved or closed, newest first)",
+            ));
+            params.push(q("owner", "string", "a role, me, or an assignee's email"));
+            params.push(q("warehouse", "string", "warehouse code"));
+            params.push(q("channel", "string", "channel code"));
         }
         "/api/v1/waves" if method == "get" => {
             params.push(q("warehouse", "string", "warehouse code"));

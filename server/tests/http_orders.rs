@@ -372,3 +372,97 @@ async fn a_channel_price_list_is_set_over_the_api_and_prices_lines_sent_without_
     })
     .await;
 }
+
+/// Reads the SSE body until a frame carries `needle` (or ten seconds pass,
+/// which fails the test rather than hanging it).
+async fn until_streamed(body: &mut Body, needle: &str) -> String {
+    let read = async {
+        let mut seen = String::new();
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame.unwrap().into_data() {
+                seen.push_str(&String::from_utf8_lossy(&data));
+                if seen.contains(needle) {
+                    return seen;
+                }
+            }
+        }
+        panic!("the stream ended before {needle}: {seen}");
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), read)
+        .await
+        .unwrap_or_else(|_| panic!("{needle} never arrived on the stream"))
+}
+
+#[tokio::test]
+async fn a_failed_payment_is_pushed_to_its_queue_and_worked_over_the_api() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        let admin = token(&db, Role::Admin).await;
+        fixtures::warehouse(&db, "EAST").await;
+        fixtures::item(&db, "MUG", "3.00").await;
+        fixtures::receive(&db, "EAST", "MUG", 10).await;
+        fixtures::channel(&db, ("WEB", "web", "USD"), &["EAST"], None).await;
+        // The projector as `keel serve` runs it, and a browser on the stream.
+        let worker = tokio::spawn(server::exceptions_worker(db.clone(), Default::default()));
+        let res = app
+            .clone()
+            .oneshot(
+                Request::builder()
+                    .uri("/api/v1/events/stream")
+                    .header("authorization", format!("Bearer {admin}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let mut stream = res.into_body();
+
+        let order = json!({
+            "channel": "WEB", "external_id": "2001", "currency": "USD",
+            "customer": {"email": "bo@example.com", "name": "Bo Chen"},
+            "lines": [{"sku": "MUG", "quantity": 1, "unit_price": "12.50"}],
+            "shipping": {"address": {"name": "Bo Chen", "line1": "1 Main St", "city": "Austin", "region": "TX", "postcode": "78701", "country": "US"}, "price": "4.00"},
+            "payment_status": "failed"
+        });
+        let (s, created) = call(&app, "POST", "/api/v1/orders", &admin, Some(order), &[]).await;
+        assert_eq!(s, 201, "{created}");
+        let id = created["id"].as_str().unwrap();
+        let frames = until_streamed(&mut stream, "exception.opened").await;
+        assert!(frames.contains("\"payment_failed\""), "{frames}");
+
+        let (s, list) = call(&app, "GET", "/api/v1/exceptions?queue=payment", &admin, None, &[]).await;
+        assert_eq!(s, 200, "{list}");
+        let item = &list["items"][0];
+        for field in ["queue", "entity", "entity_id", "reason", "owner", "opened_at", "sla_due_at"] {
+            assert!(!item[field].is_null(), "{field} in {item}");
+        }
+        assert_eq!((&item["queue"], &item["entity"], &item["entity_id"]), (&json!("payment"), &json!("order"), &json!(id)));
+        assert_eq!((&item["reason"], &item["owner"]), (&json!("payment_failed"), &json!("finance")));
+        assert_eq!(item["link"], format!("/command/orders/{id}"));
+        assert!(list["next_cursor"].is_null());
+        let x = item["id"].as_str().unwrap();
+
+        let (s, bad) = call(&app, "GET", "/api/v1/exceptions?queue=everything", &admin, None, &[]).await;
+        assert_eq!((s, &bad["error"]["fields"]["queue"]), (422, &json!("use payment, holds, stuck, late_picks, stockouts or integration")));
+        let (s, _) = call(&app, "GET", "/api/v1/exceptions", "not-a-token", None, &[]).await;
+        assert_eq!(s, 401);
+        let support = token(&db, Role::Support).await;
+        let (s, refused) = call(&app, "POST", &format!("/api/v1/exceptions/{x}/resolve"), &support, Some(json!({"note": "done"})), &[]).await;
+        assert_eq!((s, &refused["error"]["code"]), (409, &json!("not_your_queue")), "{refused}");
+        let finance = token(&db, Role::Finance).await;
+        let (s, bad) = call(&app, "POST", &format!("/api/v1/exceptions/{x}/snooze"), &finance, Some(json!({"hours": 500, "reason": "later"})), &[]).await;
+        assert_eq!((s, &bad["error"]["fields"]["hours"]), (422, &json!("snooze for 1 to 168 hours")));
+        let (s, bad) = call(&app, "POST", &format!("/api/v1/exceptions/{x}/resolve"), &finance, Some(json!({"note": ""})), &[]).await;
+        assert_eq!((s, &bad["error"]["fields"]["note"]), (422, &json!("say what was done in 3 to 500 characters")));
+        let (s, done) = call(&app, "POST", &format!("/api/v1/exceptions/{x}/resolve"), &finance, Some(json!({"note": "Card retried and paid"})), &[]).await;
+        assert_eq!((s, &done["status"]), (200, &json!("resolved")), "{done}");
+        until_streamed(&mut stream, "exception.resolved").await;
+        let (s, summary) = call(&app, "GET", "/api/v1/exceptions/summary", &finance, None, &[]).await;
+        assert_eq!((s, &summary["queues"][0]["queue"], &summary["queues"][0]["open"]), (200, &json!("payment"), &json!(0)));
+        let (s, got) = call(&app, "GET", &format!("/api/v1/exceptions/{x}"), &finance, None, &[]).await;
+        assert_eq!((s, &got["resolution"]), (200, &json!("Card retried and paid")));
+        worker.abort();
+    })
+    .await;
+}

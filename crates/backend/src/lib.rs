@@ -29,6 +29,7 @@ macro_rules! retrying {
     }};
 }
 
+pub mod analytics;
 pub mod bench_data;
 pub mod capture;
 pub mod catalog;

@@ -347,6 +347,44 @@ pub enum Event {
         /// Whether every open unit of the order has now shipped.
         complete: bool,
     },
+    /// A record needs a person: it entered an exception queue.
+    #[serde(rename = "exception.opened")]
+    ExceptionOpened {
+        exception_id: String,
+        queue: String,
+        entity: String,
+        entity_id: String,
+        entity_ref: String,
+        reason: String,
+    },
+    /// Its condition ended (the hold was released, the pick shipped, …).
+    #[serde(rename = "exception.closed")]
+    ExceptionClosed {
+        exception_id: String,
+        queue: String,
+        entity_ref: String,
+    },
+    #[serde(rename = "exception.assigned")]
+    ExceptionAssigned {
+        exception_id: String,
+        queue: String,
+        /// The user's email, or empty when handed back to the owning role.
+        assignee: String,
+    },
+    #[serde(rename = "exception.snoozed")]
+    ExceptionSnoozed {
+        exception_id: String,
+        queue: String,
+        until: String,
+        reason: String,
+    },
+    /// A person dealt with it; it stays resolved while its condition lasts.
+    #[serde(rename = "exception.resolved")]
+    ExceptionResolved {
+        exception_id: String,
+        queue: String,
+        note: String,
+    },
     #[serde(rename = "order.address_changed")]
     OrderAddressChanged { order_id: String, number: String },
     #[serde(rename = "order.note_added")]
@@ -442,6 +480,11 @@ impl Event {
             Event::DeliveryPutAway { .. } => "delivery.put_away",
             Event::DeliveryClosed { .. } => "delivery.closed",
             Event::OrderHeld { .. } => "order.held",
+            Event::ExceptionOpened { .. } => "exception.opened",
+            Event::ExceptionClosed { .. } => "exception.closed",
+            Event::ExceptionAssigned { .. } => "exception.assigned",
+            Event::ExceptionSnoozed { .. } => "exception.snoozed",
+            Event::ExceptionResolved { .. } => "exception.resolved",
             Event::OrderHoldReleased { .. } => "order.hold_released",
             Event::OrderCancelled { .. } => "order.cancelled",
             Event::OrderLineCancelled { .. } => "order.line_cancelled",
@@ -499,6 +542,11 @@ impl Event {
             | Event::CountPosted { count_id, .. }
             | Event::CountRejected { count_id, .. } => ("count", count_id),
             Event::ImportFinished { job_id, .. } => ("import", job_id),
+            Event::ExceptionOpened { exception_id, .. }
+            | Event::ExceptionClosed { exception_id, .. }
+            | Event::ExceptionAssigned { exception_id, .. }
+            | Event::ExceptionSnoozed { exception_id, .. }
+            | Event::ExceptionResolved { exception_id, .. } => ("exception", exception_id),
             Event::ViewSaved { view_id, .. } => ("saved_view", view_id),
             Event::OrdersImported { first, .. } => ("order_import", first),
             Event::TaxRulesSet { country, .. } => ("tax_rule", country),
@@ -599,6 +647,14 @@ mod tests {
                 number: "SO-1".into(),
                 reason: "manual".into(),
                 detail: String::new(),
+            },
+            Event::ExceptionOpened {
+                exception_id: "x".into(),
+                queue: "holds".into(),
+                entity: "order".into(),
+                entity_id: "o".into(),
+                entity_ref: "SO-1".into(),
+                reason: "manual".into(),
             },
         ];
         for e in samples {

@@ -94,6 +94,11 @@ pub enum Permission {
     CatalogWrite,
     /// Approve cycle-count variances above the value threshold.
     InventoryApprove,
+    /// See the exception queues.
+    ExceptionsRead,
+    /// Assign, snooze and resolve exceptions (of one's own role's queues,
+    /// or assigned to oneself, unless a manager: see `analytics::may_work`).
+    ExceptionsWork,
 }
 
 use Permission::*;
@@ -118,10 +123,18 @@ pub const GRANTS: &[(Permission, &[Role])] = &[
     (ChannelsManage, &[Admin]),
     (CatalogWrite, &[Admin, Manager]),
     (InventoryApprove, &[Admin, Manager]),
+    (
+        ExceptionsRead,
+        &[Admin, Manager, Warehouse, Finance, Support],
+    ),
+    (
+        ExceptionsWork,
+        &[Admin, Manager, Warehouse, Finance, Support],
+    ),
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 15] = [
         CommandView,
         FloorUse,
         AuditRead,
@@ -135,6 +148,8 @@ impl Permission {
         ChannelsManage,
         CatalogWrite,
         InventoryApprove,
+        ExceptionsRead,
+        ExceptionsWork,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -152,6 +167,8 @@ impl Permission {
             ChannelsManage => "channels.manage",
             CatalogWrite => "catalog.write",
             InventoryApprove => "inventory.approve",
+            ExceptionsRead => "exceptions.read",
+            ExceptionsWork => "exceptions.work",
         }
     }
 
@@ -250,6 +267,8 @@ mod tests {
             (ChannelsManage, [true, false, false, false, false]),
             (CatalogWrite, [true, true, false, false, false]),
             (InventoryApprove, [true, true, false, false, false]),
+            (ExceptionsRead, [true, true, true, true, true]),
+            (ExceptionsWork, [true, true, true, true, true]),
         ];
         assert_eq!(
             expected.len(),

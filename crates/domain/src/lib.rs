@@ -4,6 +4,7 @@
 //! with exactly the code the server runs. Types that can be invalid have private
 //! fields and a fallible `parse`: once a value exists, it is valid.
 
+pub mod analytics;
 pub mod capture;
 pub mod catalog;
 pub mod channel_payloads;

@@ -59,6 +59,8 @@ pub const ACCESS: &[(&str, Option<Permission>)] = &[
     ("/sfn/delivery_screen", Some(Permission::FloorUse)),
     ("/command/fulfilment", Some(Permission::OrdersRead)),
     ("/sfn/fulfilment_status", Some(Permission::OrdersRead)),
+    ("/sfn/exceptions_page", Some(Permission::ExceptionsRead)),
+    ("/sfn/exception_counts", Some(Permission::ExceptionsRead)),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

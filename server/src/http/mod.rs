@@ -3,6 +3,7 @@
 //! authentication and the access guard.
 
 pub mod api;
+pub mod api_exceptions;
 pub mod api_floor;
 pub mod api_inventory;
 pub mod api_orders;
@@ -10,6 +11,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod forms;
+pub mod forms_exceptions;
 pub mod forms_floor;
 pub mod forms_inventory;
 pub mod forms_orders;
@@ -34,9 +36,11 @@ use tower_http::{
 };
 
 pub fn router(state: AppState) -> Router {
+    use api_exceptions as ax;
     use api_floor as fl;
     use api_inventory as inv;
     use api_orders as ao;
+    use forms_exceptions as fx;
     use forms_floor as ff;
     use forms_inventory as fi;
     use forms_orders as fo;
@@ -156,6 +160,12 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(api::list_audit))
         .route("/events", get(api::list_events))
         .route("/events/stream", get(api::event_stream))
+        .route("/exceptions", get(ax::list))
+        .route("/exceptions/summary", get(ax::summary))
+        .route("/exceptions/{id}", get(ax::get))
+        .route("/exceptions/{id}/assign", post(ax::assign))
+        .route("/exceptions/{id}/snooze", post(ax::snooze))
+        .route("/exceptions/{id}/resolve", post(ax::resolve))
         .fallback(|| async {
             error::ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -172,6 +182,9 @@ pub fn router(state: AppState) -> Router {
         .route("/signin", post(forms::sign_in))
         .route("/signout", post(forms::sign_out))
         .route("/command/users", post(forms::create_user))
+        .route("/command/exceptions/{id}/assign", post(fx::assign))
+        .route("/command/exceptions/{id}/snooze", post(fx::snooze))
+        .route("/command/exceptions/{id}/resolve", post(fx::resolve))
         .route("/command/users/{id}", post(forms::update_user))
         .route("/command/products", post(fi::create_product))
         .route("/command/products/{sku}", post(fi::update_product))

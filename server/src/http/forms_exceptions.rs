@@ -1,0 +1,130 @@
+//! HTML form handlers for the exception queues: assign, snooze and resolve,
+//! post/redirect/get back to the queue the person was looking at.
+
+use app::ssr::AppState;
+use axum::{
+    extract::{Path, State},
+    http::HeaderMap,
+    response::Response,
+    Form,
+};
+use backend::analytics;
+use domain::views::ExceptionItem;
+use serde::Deserialize;
+
+use super::{
+    extract::Caller,
+    forms::{forbidden_origin, same_origin},
+    forms_inventory::{message, to},
+};
+
+/// Only the queue page itself is a place to go back to.
+fn back_to(back: &str) -> &str {
+    if back.starts_with("/command/exceptions") && !back.contains("//") {
+        back
+    } else {
+        "/command/exceptions"
+    }
+}
+
+fn done(
+    ctx: &backend::Ctx,
+    back: &str,
+    r: backend::Result<ExceptionItem>,
+    say: impl FnOnce(&ExceptionItem) -> String,
+) -> Response {
+    match r {
+        Ok(x) => to(back_to(back), "notice", &say(&x)),
+        Err(e) => to(back_to(back), "error", &message(ctx, e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AssignForm {
+    #[serde(default)]
+    assignee: String,
+    #[serde(default)]
+    back: String,
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<AssignForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    // "me" is the person at the screen.
+    let assignee = match form.assignee.trim() {
+        "me" => ctx.actor.id.clone(),
+        a => Some(a.to_string()),
+    };
+    let r = analytics::assign(&state.db, &ctx, &id, assignee.as_deref()).await;
+    done(&ctx, &form.back, r, |x| match &x.assignee_name {
+        Some(n) => format!("{} is now with {n}", x.entity_ref),
+        None => format!("{} is back with {}", x.entity_ref, x.owner_label),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SnoozeForm {
+    hours: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    back: String,
+}
+
+pub async fn snooze(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<SnoozeForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let Ok(hours) = form.hours.trim().parse::<i64>() else {
+        return to(
+            back_to(&form.back),
+            "error",
+            "hours: choose how long to snooze",
+        );
+    };
+    let r = analytics::snooze(&state.db, &ctx, &id, hours, &form.reason).await;
+    done(&ctx, &form.back, r, |x| {
+        format!(
+            "{} snoozed until {}",
+            x.entity_ref,
+            app::components::short_time(x.snoozed_until.as_deref().unwrap_or_default())
+        )
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ResolveForm {
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    back: String,
+}
+
+pub async fn resolve(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<ResolveForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let r = analytics::resolve(&state.db, &ctx, &id, &form.note).await;
+    done(&ctx, &form.back, r, |x| {
+        format!("{} resolved", x.entity_ref)
+    })
+}
