@@ -44,8 +44,18 @@ create index exception_item_live_idx on exception_item (opened_at, exception_id)
     where status in ('open', 'snoozed');
 create index exception_item_queue_idx on exception_item (queue, opened_at, exception_id)
     where status in ('open', 'snoozed');
+-- The dashboard's capped counts: open per queue, past SLA per queue, and
+-- snoozes, each walked along its own index so a count stops at its cap.
+create index exception_item_state_idx on exception_item (queue, status)
+    where status in ('open', 'snoozed');
+create index exception_item_sla_idx on exception_item (queue, sla_due_at)
+    where status in ('open', 'snoozed');
+create index exception_item_snoozed_idx on exception_item (queue, snoozed_until)
+    where status = 'snoozed';
 create index exception_item_entity_idx on exception_item (entity_id);
 create index exception_item_closed_idx on exception_item (closed_at, exception_id)
+    where closed_at is not null;
+create index exception_item_queue_closed_idx on exception_item (queue, closed_at, exception_id)
     where closed_at is not null;
 
 -- When a record should next be evaluated because a condition may begin with

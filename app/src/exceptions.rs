@@ -4,7 +4,10 @@
 //! form and the actions plain forms, so the page works without JavaScript;
 //! hydrated, it refreshes as exception events arrive.
 
-use domain::views::{ExceptionItem, ExceptionSummary, Page, QueueCount};
+use domain::{
+    analytics::figure,
+    views::{ExceptionItem, ExceptionSummary, Page, QueueCount},
+};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -213,8 +216,8 @@ fn page(
                 <a href=href aria-current=current.then_some("page")
                     class="flex items-center gap-2 rounded-t border border-b-0 px-3 py-2 text-sm hover:bg-slate-100 aria-[current=page]:bg-white aria-[current=page]:font-semibold">
                     {label}
-                    <span class="rounded bg-slate-200 px-1.5 tabular-nums" aria-label=format!("{open} open")>{open}</span>
-                    {(breached > 0).then(|| view! { <span class="rounded bg-red-100 px-1.5 text-red-800 tabular-nums" aria-label=format!("{breached} past SLA")>{breached}" late"</span> })}
+                    <span class="rounded bg-slate-200 px-1.5 tabular-nums" aria-label=format!("{} open", figure(open))>{figure(open)}</span>
+                    {(breached > 0).then(|| view! { <span class="rounded bg-red-100 px-1.5 text-red-800 tabular-nums" aria-label=format!("{} past SLA", figure(breached))>{figure(breached)}" late"</span> })}
                 </a>
             </li>
         }
@@ -402,7 +405,14 @@ pub fn queue_chart(queues: &[QueueCount]) -> impl IntoView {
     let top = queues.iter().map(|q| q.open).max().unwrap_or(0).max(1) as f64;
     let title = queues
         .iter()
-        .map(|q| format!("{}: {} open, {} past SLA", q.label, q.open, q.breached))
+        .map(|q| {
+            format!(
+                "{}: {} open, {} past SLA",
+                q.label,
+                figure(q.open),
+                figure(q.breached)
+            )
+        })
         .collect::<Vec<_>>()
         .join(". ");
     let height = 8 + queues.len() * 22;
@@ -418,7 +428,7 @@ pub fn queue_chart(queues: &[QueueCount]) -> impl IntoView {
                         <text x="0" y=y + 13 font-size="10" fill="#334155">{q.label.clone()}</text>
                         <rect x="130" y=y width=format!("{:.1}", w.max(0.5)) height="15" fill="#94a3b8" />
                         <rect x="130" y=y width=format!("{late:.1}") height="15" fill="#b91c1c" />
-                        <text x=format!("{:.1}", 134.0 + w) y=y + 12 font-size="10" fill="#0f172a">{q.open}</text>
+                        <text x=format!("{:.1}", 134.0 + w) y=y + 12 font-size="10" fill="#0f172a">{figure(q.open)}</text>
                     }
                 }).collect_view()}
             </svg>
@@ -429,7 +439,7 @@ pub fn queue_chart(queues: &[QueueCount]) -> impl IntoView {
                         <thead><tr><th class="pr-2">"Queue"</th><th class="pr-2 text-right">"Open"</th><th class="pr-2 text-right">"Past SLA"</th><th class="text-right">"Snoozed"</th></tr></thead>
                         <tbody>
                             {queues.iter().map(|q| view! {
-                                <tr><th scope="row" class="pr-2 font-normal">{q.label.clone()}</th><td class="pr-2 text-right tabular-nums">{q.open}</td><td class="pr-2 text-right tabular-nums">{q.breached}</td><td class="text-right tabular-nums">{q.snoozed}</td></tr>
+                                <tr><th scope="row" class="pr-2 font-normal">{q.label.clone()}</th><td class="pr-2 text-right tabular-nums">{figure(q.open)}</td><td class="pr-2 text-right tabular-nums">{figure(q.breached)}</td><td class="text-right tabular-nums">{figure(q.snoozed)}</td></tr>
                             }).collect_view()}
                         </tbody>
                     </table>
@@ -461,10 +471,10 @@ pub fn ExceptionTiles() -> impl IntoView {
                                     view! {
                                         <li>
                                             <a href=format!("/command/exceptions?queue={}", q.queue) class=format!("block rounded-lg border p-3 hover:border-indigo-500 {tone}")
-                                                aria-label=format!("{}: {} open, {} past SLA", q.label, q.open, q.breached)>
+                                                aria-label=format!("{}: {} open, {} past SLA", q.label, figure(q.open), figure(q.breached))>
                                                 <span class="block text-sm">{q.label.clone()}</span>
-                                                <span class="block text-3xl font-bold tabular-nums" data-queue-count=q.queue.clone()>{q.open}</span>
-                                                <span class="block text-xs text-slate-600">{if q.breached > 0 { format!("{} past SLA", q.breached) } else { "none late".to_string() }}</span>
+                                                <span class="block text-3xl font-bold tabular-nums" data-queue-count=q.queue.clone()>{figure(q.open)}</span>
+                                                <span class="block text-xs text-slate-600">{if q.breached > 0 { format!("{} past SLA", figure(q.breached)) } else { "none late".to_string() }}</span>
                                             </a>
                                         </li>
                                     }

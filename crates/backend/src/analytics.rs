@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use domain::{
     analytics::{
         self as rules, Action, Existing, FulfillmentFact, HoldFact, ImportFacts, OrderFacts, Queue,
-        StockFacts, Thresholds, Wanted,
+        StockFacts, Thresholds, Wanted, COUNT_CAP,
     },
     events::Event,
     governance::{Permission, Role},
@@ -922,9 +922,16 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &ExceptionFilter) -> Result<Page<Except
     } else {
         ("x.opened_at", ">")
     };
+    // A queue is named outright (not `$1 is null or …`) so the planner walks
+    // that queue's index: an empty queue must not cost a scan of every item.
+    let by_queue = if queue.is_some() {
+        "x.queue = $1"
+    } else {
+        "$1 is null"
+    };
     let rows = sqlx::query(&format!(
         "{ITEM} where {state}
-           and ($1 is null or x.queue = $1)
+           and {by_queue}
            and ($2 is null or x.owner_role = $2 or x.assignee_id = $2 or lower(u.email) = $2)
            and ($3 is null or x.warehouse_code = $3)
            and ($4 is null or x.channel_code = $4)
@@ -962,46 +969,72 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &ExceptionFilter) -> Result<Page<Except
     Ok(Page { items, next_cursor })
 }
 
-/// Per queue: live items, those past their SLA, and those snoozed.
+/// Per queue: live items, those past their SLA, and those snoozed (each at
+/// most `COUNT_CAP`).
 pub async fn summary(db: &Db, ctx: &Ctx) -> Result<ExceptionSummary> {
     ctx.require(Permission::ExceptionsRead)?;
     let now = ctx.now();
     let (scope_w, scope_c) = scope_sql(ctx);
-    let rows = sqlx::query(
-        "select x.queue,
-                cast(sum(case when x.status = 'open' or x.snoozed_until <= $1 then 1 else 0 end) as bigint) as open,
-                cast(sum(case when (x.status = 'open' or x.snoozed_until <= $1) and x.sla_due_at <= $1 then 1 else 0 end) as bigint) as breached,
-                cast(sum(case when x.status = 'snoozed' and x.snoozed_until > $1 then 1 else 0 end) as bigint) as snoozed
-         from exception_item x
-         where x.status in ('open', 'snoozed')
-           and ($2 is null or x.warehouse_code is null or (',' || $2 || ',') like ('%,' || x.warehouse_code || ',%'))
-           and ($3 is null or x.channel_code is null or (',' || $3 || ',') like ('%,' || x.channel_code || ',%'))
-         group by x.queue",
-    )
-    .bind(now)
-    .bind(scope_w)
-    .bind(scope_c)
-    .fetch_all(&db.pool)
-    .await?;
-    let mut counts: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
+    // Each figure counts at most COUNT_CAP items, so the dashboard costs the
+    // same with a hundred items or a hundred thousand; past the cap it reads
+    // "1000+". Each condition matches one index's order, so every count walks only
+    // the entries it counts. An expired snooze counts as open again.
+    let kinds = [
+        ("open", "x.status in ('open', 'snoozed') and x.status = 'open'"),
+        (
+            "woke",
+            "x.status = 'snoozed' and x.snoozed_until <= $1",
+        ),
+        (
+            "breached",
+            "x.status in ('open', 'snoozed') and x.sla_due_at <= $1 and (x.status = 'open' or x.snoozed_until <= $1)",
+        ),
+        ("snoozed", "x.status = 'snoozed' and x.snoozed_until > $1"),
+    ];
+    let parts: Vec<String> = Queue::ALL
+        .iter()
+        .flat_map(|q| {
+            kinds.iter().map(move |(kind, cond)| {
+                format!(
+                    "select '{q}' as queue, '{kind}' as kind, (select count(*) from (select 1 from exception_item x
+                       where x.queue = '{q}' and {cond}
+                         and ($2 is null or x.warehouse_code is null or (',' || $2 || ',') like ('%,' || x.warehouse_code || ',%'))
+                         and ($3 is null or x.channel_code is null or (',' || $3 || ',') like ('%,' || x.channel_code || ',%'))
+                       limit {COUNT_CAP}) t) as n",
+                    q = q.as_str()
+                )
+            })
+        })
+        .collect();
+    let rows = sqlx::query(&parts.join(" union all "))
+        .bind(now)
+        .bind(scope_w)
+        .bind(scope_c)
+        .fetch_all(&db.pool)
+        .await?;
+    let mut counts: BTreeMap<(String, String), i64> = BTreeMap::new();
     for r in &rows {
-        counts.insert(
-            r.try_get("queue")?,
-            (
-                r.try_get("open")?,
-                r.try_get("breached")?,
-                r.try_get("snoozed")?,
-            ),
-        );
+        counts.insert((r.try_get("queue")?, r.try_get("kind")?), r.try_get("n")?);
     }
     let queues: Vec<QueueCount> = Queue::ALL
         .into_iter()
         .map(|q| {
-            let (open, breached, snoozed) = counts.get(q.as_str()).copied().unwrap_or_default();
+            let n = |kind: &str| {
+                counts
+                    .get(&(q.as_str().to_string(), kind.to_string()))
+                    .copied()
+                    .unwrap_or_default()
+            };
+            let (open, breached, snoozed) = (
+                (n("open") + n("woke")).min(COUNT_CAP),
+                n("breached"),
+                n("snoozed"),
+            );
             QueueCount {
                 queue: q.as_str().into(),
                 label: q.label().into(),
                 description: q.describe().into(),
+                capped: [open, breached, snoozed].contains(&COUNT_CAP),
                 open,
                 breached,
                 snoozed,

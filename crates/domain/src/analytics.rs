@@ -526,6 +526,19 @@ pub fn reconcile(wanted: Vec<Wanted>, existing: &[Existing]) -> Vec<Action> {
     actions
 }
 
+/// Queue figures stop counting here, so the dashboard's cost doesn't grow
+/// with a backlog.
+pub const COUNT_CAP: i64 = 1000;
+
+/// A queue figure as shown: `1000+` once it reached the cap.
+pub fn figure(n: i64) -> String {
+    if n >= COUNT_CAP {
+        format!("{COUNT_CAP}+")
+    } else {
+        n.to_string()
+    }
+}
+
 /// Where an item stands against its SLA.
 pub fn sla_state(sla_due_at: i64, now: i64) -> &'static str {
     if now >= sla_due_at {
@@ -915,6 +928,12 @@ mod tests {
             parse_resolution("Called the customer").unwrap(),
             "Called the customer"
         );
+    }
+
+    #[test]
+    fn figures_stop_at_the_cap() {
+        assert_eq!(figure(999), "999");
+        assert_eq!(figure(COUNT_CAP), "1000+");
     }
 
     #[test]

@@ -971,6 +971,8 @@ pub struct QueueCount {
     /// Open and past its SLA.
     pub breached: i64,
     pub snoozed: i64,
+    /// Whether a figure stopped at the count cap (shown as "1000+").
+    pub capped: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
