@@ -181,19 +181,28 @@ async fn project_batch(db: &Db, clock: &Clock, t: &Thresholds) -> Result<(bool, 
         .bind(CURSOR)
         .fetch_one(&mut *uow.tx)
         .await?;
-    let rows = sqlx::query("select seq, payload from event where seq > $1 order by seq limit $2")
-        .bind(cursor)
-        .bind(BATCH)
-        .fetch_all(&mut *uow.tx)
+    // The projection's own events (and a rebuild's many) touch nothing, so
+    // they are skipped in the read rather than applied a batch at a time.
+    let upto: i64 = sqlx::query_scalar("select cast(coalesce(max(seq), 0) as bigint) from event")
+        .fetch_one(&mut *uow.tx)
         .await?;
-    let Some(last) = rows
-        .last()
-        .map(|r| r.try_get::<i64, _>("seq"))
-        .transpose()?
-    else {
+    let rows = sqlx::query(
+        "select seq, payload from event where seq > $1 and seq <= $2 and event_type not like 'exception.%' order by seq limit $3",
+    )
+    .bind(cursor)
+    .bind(upto)
+    .bind(BATCH)
+    .fetch_all(&mut *uow.tx)
+    .await?;
+    let full = rows.len() == BATCH as usize;
+    let last = match rows.last() {
+        Some(r) if full => r.try_get::<i64, _>("seq")?,
+        _ => upto,
+    };
+    if last <= cursor {
         uow.commit().await?;
         return Ok((true, Projected::default()));
-    };
+    }
     let claimed = sqlx::query("update projection_cursor set seq = $1 where name = $2 and seq = $3")
         .bind(last)
         .bind(CURSOR)
@@ -222,7 +231,7 @@ async fn project_batch(db: &Db, clock: &Clock, t: &Thresholds) -> Result<(bool, 
     let mut done = evaluate(&mut uow, touched, t).await?;
     done.events = rows.len();
     uow.commit().await?;
-    Ok((rows.len() < BATCH as usize, done))
+    Ok((!full, done))
 }
 
 /// Re-evaluates the orders whose next check time has come (a pending
