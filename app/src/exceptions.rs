@@ -82,6 +82,21 @@ fn exception_ticks() -> (ReadSignal<u64>, ReadSignal<bool>) {
     (tick, connected)
 }
 
+/// Whether someone is working a form in the items table: a Snooze or
+/// Resolve form open, or focus in one of its fields.
+fn form_in_use() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        document()
+            .query_selector("#exception-items details[open], #exception-items form :focus")
+            .ok()
+            .flatten()
+            .is_some()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    false
+}
+
 /// Minutes as people say them: `45 min`, `3 h 20 min`, `2 d 4 h`.
 pub fn duration(minutes: i64) -> String {
     let m = minutes.abs();
@@ -130,6 +145,21 @@ pub fn Exceptions() -> impl IntoView {
         query_param("error"),
     );
     let (tick, connected) = exception_ticks();
+    // The change count the list shows. It follows the stream unless someone
+    // is working a form in the list: re-rendering the rows would close their
+    // open Snooze or Resolve form mid-typing. Held changes are offered as a
+    // refresh instead, and applied once the form closes.
+    let (shown, set_shown) = signal(0u64);
+    let catch_up = move || {
+        if !form_in_use() {
+            set_shown.set(tick.get_untracked());
+        }
+    };
+    Effect::new(move |_| {
+        tick.track();
+        catch_up();
+    });
+    let held = move || tick.get().saturating_sub(shown.get());
     let key = {
         let (queue, status, owner, warehouse, cursor) = (
             queue.clone(),
@@ -145,7 +175,7 @@ pub fn Exceptions() -> impl IntoView {
                 owner(),
                 warehouse(),
                 cursor(),
-                tick.get(),
+                shown.get(),
             )
         }
     };
@@ -182,12 +212,20 @@ pub fn Exceptions() -> impl IntoView {
             <p class="mb-3 text-sm text-slate-600" data-live=move || if connected.get() { "open" } else { "closed" }>
                 {move || if connected.get() { "● Updating live as records change" } else { "As of page load. Reload to refresh." }}
             </p>
+            <div aria-live="polite">
+                {move || (held() > 0).then(|| view! {
+                    <p class="mb-3 flex items-center gap-3 rounded border border-amber-300 bg-amber-50 px-3 py-2 text-sm" data-held-changes=held().to_string()>
+                        {match held() { 1 => "1 new change".to_string(), n => format!("{n} new changes") }}" since this list was shown."
+                        <button type="button" class="rounded border bg-white px-3 py-1 font-semibold hover:bg-slate-100" on:click=move |_| set_shown.set(tick.get_untracked())>"Refresh"</button>
+                    </p>
+                })}
+            </div>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || {
                     let (queue, status, owner, warehouse, here) = (queue(), status(), owner(), warehouse(), here());
                     Suspend::new(async move {
                         match data.await {
-                            Ok(v) => page(v, queue, status, owner, warehouse, here).into_any(),
+                            Ok(v) => page(v, queue, status, owner, warehouse, here, catch_up).into_any(),
                             Err(e) => view! { <ErrorBox message=e.to_string() /> }.into_any(),
                         }
                     })
@@ -204,6 +242,7 @@ fn page(
     owner: String,
     warehouse: String,
     here: String,
+    catch_up: impl Fn() + Copy + Send + 'static,
 ) -> impl IntoView {
     let ExceptionsView {
         summary,
@@ -298,13 +337,13 @@ fn page(
                 view! { <p class="rounded border border-dashed bg-white p-6 text-center text-slate-600">{if status == "done" { "Nothing resolved or closed matches these filters." } else { "Nothing waiting here. New problems appear as soon as they happen." }}</p> }.into_any()
             } else {
                 view! {
-                    <table class="w-full border bg-white text-left text-sm">
+                    <table id="exception-items" class="w-full border bg-white text-left text-sm">
                         <caption class="sr-only">"Exception items, oldest first"</caption>
                         <thead class="bg-slate-100">
                             <tr><th class="p-2">"Record"</th><th class="p-2">"Problem"</th><th class="p-2">"Owner"</th><th class="p-2">"Age"</th><th class="p-2">"SLA"</th><th class="p-2">"Act"</th></tr>
                         </thead>
                         <tbody>
-                            {page.items.into_iter().map(|x| row(x, here.clone())).collect_view()}
+                            {page.items.into_iter().map(|x| row(x, here.clone(), catch_up)).collect_view()}
                         </tbody>
                     </table>
                     {next.map(|n| view! { <a class="mt-3 inline-block text-indigo-700 underline" href=n>"Next page"</a> })}
@@ -314,7 +353,7 @@ fn page(
     }
 }
 
-fn row(x: ExceptionItem, back: String) -> AnyView {
+fn row(x: ExceptionItem, back: String, catch_up: impl Fn() + Copy + Send + 'static) -> AnyView {
     let action = |verb: &str| format!("/command/exceptions/{}/{verb}", urlencode(&x.id));
     let live = x.closed_at.is_none();
     let owner = x
@@ -330,7 +369,7 @@ fn row(x: ExceptionItem, back: String) -> AnyView {
                             <input type="hidden" name="back" value=back.clone() />
                             <button type="submit" class="rounded border px-2 py-1 hover:bg-slate-100" aria-label=label("Assign to me:")>"Take it"</button>
                         </form>
-                        <details>
+                        <details on:toggle=move |_| catch_up()>
                             <summary class="cursor-pointer rounded border px-2 py-1">"Snooze"</summary>
                             <form method="post" action=action("snooze") class="mt-2 space-y-2">
                                 <input type="hidden" name="back" value=back.clone() />
@@ -348,7 +387,7 @@ fn row(x: ExceptionItem, back: String) -> AnyView {
                                 <button type="submit" class="rounded border px-2 py-1 hover:bg-slate-100" aria-label=label("Snooze")>"Snooze"</button>
                             </form>
                         </details>
-                        <details>
+                        <details on:toggle=move |_| catch_up()>
                             <summary class="cursor-pointer rounded border px-2 py-1">"Resolve"</summary>
                             <form method="post" action=action("resolve") class="mt-2 space-y-2">
                                 <input type="hidden" name="back" value=back.clone() />
