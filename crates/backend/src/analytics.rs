@@ -570,20 +570,19 @@ async fn evaluate(uow: &mut Uow, touched: Touched, t: &Thresholds) -> Result<Pro
                 done.opened += 1;
             }
             Action::Close { id } => {
-                sqlx::query(
+                // Nothing to record when someone resolved it in the meantime.
+                let Some((queue, entity_ref, status)) = sqlx::query_as::<_, (String, String, String)>(
                     "update exception_item set status = 'closed', closed_at = $1, closed_by = 'rule', updated_at = $1, version = version + 1
-                     where exception_id = $2 and status in ('open', 'snoozed')",
+                     where exception_id = $2 and status in ('open', 'snoozed')
+                     returning queue, entity_ref, status",
                 )
                 .bind(now)
                 .bind(&id)
-                .execute(&mut *uow.tx)
-                .await?;
-                let (queue, entity_ref, status) = sqlx::query_as::<_, (String, String, String)>(
-                    "select queue, entity_ref, status from exception_item where exception_id = $1",
-                )
-                .bind(&id)
-                .fetch_one(&mut *uow.tx)
-                .await?;
+                .fetch_optional(&mut *uow.tx)
+                .await?
+                else {
+                    continue;
+                };
                 let before = by_id.get(id.as_str()).map(|e| e.status.clone());
                 uow.record(
                     Change {
@@ -866,10 +865,10 @@ fn item(r: &AnyRow, now: i64) -> Result<ExceptionItem> {
 }
 
 fn scope_sql(ctx: &Ctx) -> (Option<String>, Option<String>) {
-    let s = &ctx.actor.scope;
+    let channels = &ctx.actor.scope.channels;
     (
-        (!s.warehouses.is_empty()).then(|| s.warehouses.join(",")),
-        (!s.channels.is_empty()).then(|| s.channels.join(",")),
+        crate::inventory::scope_list(ctx),
+        (!channels.is_empty()).then(|| channels.join(",")),
     )
 }
 
