@@ -18,6 +18,7 @@ pub fn Dashboard() -> impl IntoView {
     view! {
         <CommandFrame title="Dashboard">
             <crate::exceptions::ExceptionTiles />
+            <crate::kpis::KpiStrip />
             <div class="grid gap-6 lg:grid-cols-3">
                 <section aria-labelledby="wh-heading" class="rounded-lg border bg-white p-4 lg:col-span-2">
                     <h2 id="wh-heading" class="mb-3 text-lg font-semibold">"Warehouses and recent orders"</h2>

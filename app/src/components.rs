@@ -64,6 +64,7 @@ pub fn CommandFrame(title: &'static str, children: Children) -> impl IntoView {
                 <a href="/command" class="mb-2 block text-xl font-bold md:mb-6">"Keel"</a>
                 <ul class="flex flex-wrap gap-1 text-sm md:block md:space-y-1">
                     {nav_link("/command", "Dashboard", title == "Dashboard")}
+                    {nav_link("/command/kpis", "KPIs", title == "KPIs")}
                     {nav_link("/command/orders", "Orders", title == "Orders" || title == "Order" || title == "Confirm bulk action")}
                     {nav_link("/command/products", "Products", title == "Products" || title == "Product" || title == "New product" || title == "Import catalogue")}
                     {nav_link("/command/prices", "Price lists", title == "Price lists")}

@@ -23,6 +23,7 @@ pub mod components;
 pub mod exceptions;
 pub mod floor;
 pub mod fulfilment;
+pub mod kpis;
 pub mod order_import;
 pub mod orders;
 pub mod portal;
@@ -67,6 +68,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/command") view=command::Dashboard ssr=SsrMode::Async />
                 <Route path=path!("/command/audit") view=command::Audit ssr=SsrMode::Async />
                 <Route path=path!("/command/exceptions") view=exceptions::Exceptions ssr=SsrMode::Async />
+                <Route path=path!("/command/kpis") view=kpis::Kpis ssr=SsrMode::Async />
                 <Route path=path!("/command/users") view=command::Users ssr=SsrMode::Async />
                 <Route path=path!("/command/orders") view=orders::Orders ssr=SsrMode::Async />
                 <Route path=path!("/command/orders/confirm") view=orders::BulkConfirm ssr=SsrMode::Async />

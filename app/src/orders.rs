@@ -23,7 +23,7 @@ const BUTTON: &str = "rounded bg-indigo-700 px-4 py-2 font-semibold text-white h
 const QUIET: &str = "rounded border px-4 py-2 hover:bg-slate-100";
 
 /// The filter keys, in the order the query string and saved views use.
-const FILTER_KEYS: [&str; 12] = [
+const FILTER_KEYS: [&str; 15] = [
     "q",
     "status",
     "hold",
@@ -32,6 +32,9 @@ const FILTER_KEYS: [&str; 12] = [
     "warehouse",
     "from",
     "to",
+    "shipped_from",
+    "shipped_to",
+    "shipped",
     "min_total",
     "max_total",
     "customer",
@@ -49,6 +52,9 @@ fn filter_from(get: &dyn Fn(&str) -> String) -> OrderFilter {
         warehouse: opt("warehouse"),
         from: opt("from"),
         to: opt("to"),
+        shipped_from: opt("shipped_from"),
+        shipped_to: opt("shipped_to"),
+        shipped: opt("shipped"),
         min_total: opt("min_total"),
         max_total: opt("max_total"),
         customer: opt("customer"),
@@ -123,6 +129,7 @@ fn filters_form(
 ) -> AnyView {
     let any = || vec![(String::new(), "Any".to_string())];
     let mut statuses = any();
+    statuses.push(("open".into(), "Open (not shipped or cancelled)".into()));
     statuses.extend(
         OrderStatus::ALL
             .iter()
@@ -152,6 +159,9 @@ fn filters_form(
             {select("warehouse", "Warehouse", get("warehouse"), whs)}
             {text_filter("from", "Placed from", "date", get("from"), "w-full")}
             {text_filter("to", "Placed to", "date", get("to"), "w-full")}
+            {text_filter("shipped_from", "Shipped from", "date", get("shipped_from"), "w-full")}
+            {text_filter("shipped_to", "Shipped to", "date", get("shipped_to"), "w-full")}
+            {select("shipped", "Against ship-by", get("shipped"), vec![(String::new(), "Any".to_string()), ("on_time".into(), "Shipped on time".into()), ("late".into(), "Shipped late".into())])}
             {text_filter("min_total", "Total at least", "text", get("min_total"), "w-full")}
             {text_filter("max_total", "Total at most", "text", get("max_total"), "w-full")}
             {text_filter("customer", "Customer email", "email", get("customer"), "w-full")}

@@ -844,6 +844,18 @@ async fn exceptions(config: &Config, plan: &Plan) -> Result<(), String> {
         t.elapsed().as_secs_f64()
     );
     let t = Instant::now();
+    let figures = backend::kpi::rebuild(&db, &clock)
+        .await
+        .map_err(|e| e.to_string())?;
+    let day_rows: i64 = sqlx::query_scalar("select count(*) from kpi_day")
+        .fetch_one(&db.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "KPI figures built from every order: {figures} orders into {day_rows} daily rows in {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
     backend::analytics::sweep(&db, &clock, &thresholds)
         .await
         .map_err(|e| e.to_string())?;
@@ -856,6 +868,9 @@ async fn exceptions(config: &Config, plan: &Plan) -> Result<(), String> {
     let client = reqwest::Client::new();
     let c = plan.concurrency.max(1);
     header(&format!("read at {orders} orders, concurrency {c}"));
+    let year_ago = (chrono::Utc::now() - chrono::Duration::days(365))
+        .date_naive()
+        .to_string();
     for (label, path) in [
         ("dashboard counts (summary)", "/api/v1/exceptions/summary"),
         ("all queues, first page", "/api/v1/exceptions?limit=50"),
@@ -868,7 +883,13 @@ async fn exceptions(config: &Config, plan: &Plan) -> Result<(), String> {
             "late picks, owner warehouse",
             "/api/v1/exceptions?queue=late_picks&owner=warehouse&limit=50",
         ),
+        ("KPI board, last 4 weeks", "/api/v1/kpis"),
+        (
+            "KPI board, a year, one channel and warehouse",
+            "/api/v1/kpis?from={year_ago}&channel=BENCHWEB&warehouse=BENCH-W",
+        ),
     ] {
+        let path = path.replace("{year_ago}", &year_ago);
         let (client, base, token) = (client.clone(), base.clone(), token.clone());
         load(label, (plan.requests, c, 20), &[200], move |_| {
             client.get(format!("{base}{path}")).bearer_auth(&token)
@@ -878,7 +899,7 @@ async fn exceptions(config: &Config, plan: &Plan) -> Result<(), String> {
 
     // Live: the projector as `keel serve` runs it, one SSE client, and
     // orders arriving at a steady 500 a second.
-    let worker = tokio::spawn(crate::exceptions_worker(db.clone(), thresholds));
+    let worker = tokio::spawn(crate::projections_worker(db.clone(), thresholds));
     let stream = client
         .get(format!("{base}/api/v1/events/stream"))
         .bearer_auth(&token)
@@ -958,6 +979,22 @@ async fn exceptions(config: &Config, plan: &Plan) -> Result<(), String> {
         s.await.map_err(|e| e.to_string())??;
     }
     let ingest = started.elapsed();
+    // How far the KPI figures trail the outbox as the last order lands, and
+    // how long they take to catch up.
+    let t = Instant::now();
+    let cursor: i64 = sqlx::query_scalar("select seq from projection_cursor where name = 'kpis'")
+        .fetch_one(&db.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    let newest = db.max_event_seq().await.map_err(|e| e.to_string())?;
+    backend::kpi::project(&db, &clock)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "KPI figures at the end of ingest: {} events behind, caught up in {:.1} ms",
+        newest - cursor,
+        t.elapsed().as_secs_f64() * 1000.0
+    );
     // Every failed payment must reach the stream; wait for the stragglers.
     let expected: Vec<(String, Instant)> = committed.lock().unwrap().clone();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -994,6 +1031,11 @@ async fn exceptions(config: &Config, plan: &Plan) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     println!(
         "exception projection against a full recomputation: {} drift rows",
+        drift.len()
+    );
+    let drift = backend::kpi::check(&db).await.map_err(|e| e.to_string())?;
+    println!(
+        "KPI figures against a full recomputation: {} drift rows",
         drift.len()
     );
     finish(db, &dir).await

@@ -59,7 +59,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
         db.clone()
             .follow_external_events(std::time::Duration::from_secs(1)),
     );
-    tokio::spawn(exceptions_worker(db.clone(), config.thresholds()));
+    tokio::spawn(projections_worker(db.clone(), config.thresholds()));
     let router = http::router(app_state(&config, db.clone()));
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -81,10 +81,10 @@ pub async fn serve(config: Config) -> Result<(), String> {
 /// order with no progress) are looked for; the acceptance is a minute.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
 
-/// Keeps the exception queues current: the projector runs as soon as any
-/// event commits (here or, through NOTIFY or the poll, on another instance),
-/// and the sweep every `SWEEP_EVERY`.
-pub async fn exceptions_worker(db: Db, thresholds: domain::analytics::Thresholds) {
+/// Keeps the exception queues and the KPI figures current: the projectors
+/// run as soon as any event commits (here or, through NOTIFY or the poll, on
+/// another instance), and the sweep every `SWEEP_EVERY`.
+pub async fn projections_worker(db: Db, thresholds: domain::analytics::Thresholds) {
     let clock = backend::Clock::System;
     // A database the projector has never read is built from its records
     // first (orders imported in bulk have no per-order events).
@@ -97,6 +97,15 @@ pub async fn exceptions_worker(db: Db, thresholds: domain::analytics::Thresholds
         Ok(false) => {}
         Err(e) => tracing::warn!(error = %e, "could not read the exception projection's cursor"),
     }
+    match backend::kpi::never_projected(&db).await {
+        Ok(true) => {
+            if let Err(e) = backend::kpi::rebuild(&db, &clock).await {
+                tracing::warn!(error = %e, "building the KPI figures failed; the projector goes on");
+            }
+        }
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, "could not read the KPI projection's cursor"),
+    }
     let mut events = db.subscribe_events();
     let mut sweep = tokio::time::interval(SWEEP_EVERY);
     loop {
@@ -108,9 +117,13 @@ pub async fn exceptions_worker(db: Db, thresholds: domain::analytics::Thresholds
                 if let Err(e) = backend::analytics::project(&db, &clock, &thresholds).await {
                     tracing::warn!(error = %e, "exception projector failed; retrying on the next event");
                 }
+                if let Err(e) = backend::kpi::project(&db, &clock).await {
+                    tracing::warn!(error = %e, "KPI projector failed; retrying on the next event");
+                }
             }
             _ = sweep.tick() => {
                 let run = async {
+                    backend::kpi::project(&db, &clock).await?;
                     backend::analytics::project(&db, &clock, &thresholds).await?;
                     backend::analytics::sweep(&db, &clock, &thresholds).await
                 };

@@ -1034,6 +1034,14 @@ pub const ROUTES: &[RouteDoc] = &[
         body: Some(resolve_body),
         success: 200,
     },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/kpis",
+        summary: "The KPI board for a period: order cycle time, on-time shipment rate, inventory accuracy, manual touches per order, gross margin, orders, revenue, backlog and stockouts, each with its definition, value, the previous period's value and change, a daily series and a breakdown, every figure with the link to its records (slots for return and ticket times). Read from figures the event stream maintains",
+        permission: Some(Permission::KpisRead),
+        body: None,
+        success: 200,
+    },
 ];
 
 fn assign_body() -> Value {
@@ -1086,7 +1094,7 @@ fn parameters(path: &str, method: &str) -> Value {
             for (n, d) in [
                 (
                     "status",
-                    "received, confirmed, in_fulfilment, shipped, delivered, closed or cancelled",
+                    "received, confirmed, in_fulfilment, shipped, delivered, closed or cancelled; open for the first three",
                 ),
                 ("hold", "a hold reason, or any"),
                 (
@@ -1097,6 +1105,9 @@ fn parameters(path: &str, method: &str) -> Value {
                 ("warehouse", "warehouse code holding the stock"),
                 ("from", "placed on or after (YYYY-MM-DD)"),
                 ("to", "placed on or before (YYYY-MM-DD)"),
+                ("shipped_from", "last units shipped on or after (YYYY-MM-DD)"),
+                ("shipped_to", "last units shipped on or before (YYYY-MM-DD)"),
+                ("shipped", "on_time or late: against the ship-by time"),
                 ("min_total", "total at least (decimal)"),
                 ("max_total", "total at most (decimal)"),
                 ("customer", "customer email"),
@@ -1178,6 +1189,14 @@ fn parameters(path: &str, method: &str) -> Value {
         "/api/v1/waves" if method == "get" => {
             params.push(q("warehouse", "string", "warehouse code"));
             params.push(q("status", "string", "open, done or cancelled"));
+        }
+        "/api/v1/kpis" => {
+            params.push(q("from", "string", "first day, YYYY-MM-DD (default: 27 days before to)"));
+            params.push(q("to", "string", "last day, YYYY-MM-DD (default: today, UTC); at most 366 days"));
+            params.push(q("channel", "string", "channel code"));
+            params.push(q("warehouse", "string", "warehouse code"));
+            params.push(q("currency", "string", "currency of the money figures (default: the one with most orders)"));
+            params.push(q("seen", "integer", "an event seq the figures must include (read your writes)"));
         }
         "/api/v1/floor/status" => {
             params.push(q("warehouse", "string", "warehouse code"));

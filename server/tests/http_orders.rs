@@ -403,7 +403,7 @@ async fn a_failed_payment_is_pushed_to_its_queue_and_worked_over_the_api() {
         fixtures::receive(&db, "EAST", "MUG", 10).await;
         fixtures::channel(&db, ("WEB", "web", "USD"), &["EAST"], None).await;
         // The projector as `keel serve` runs it, and a browser on the stream.
-        let worker = tokio::spawn(server::exceptions_worker(db.clone(), Default::default()));
+        let worker = tokio::spawn(server::projections_worker(db.clone(), Default::default()));
         let res = app
             .clone()
             .oneshot(
@@ -463,6 +463,59 @@ async fn a_failed_payment_is_pushed_to_its_queue_and_worked_over_the_api() {
         let (s, got) = call(&app, "GET", &format!("/api/v1/exceptions/{x}"), &finance, None, &[]).await;
         assert_eq!((s, &got["resolution"]), (200, &json!("Card retried and paid")));
         worker.abort();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_kpi_board_reads_its_projection_and_includes_an_event_the_reader_has_seen() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        let admin = token(&db, Role::Admin).await;
+        let manager = token(&db, Role::Manager).await;
+        fixtures::warehouse(&db, "EAST").await;
+        fixtures::item(&db, "MUG", "3.00").await;
+        fixtures::receive(&db, "EAST", "MUG", 10).await;
+        fixtures::channel(&db, ("WEB", "web", "USD"), &["EAST"], None).await;
+        let order = json!({
+            "channel": "WEB", "external_id": "3001", "currency": "USD",
+            "customer": {"email": "bo@example.com", "name": "Bo Chen"},
+            "lines": [{"sku": "MUG", "quantity": 2, "unit_price": "12.50"}],
+            "shipping": {"address": {"name": "Bo Chen", "line1": "1 Main St", "city": "Austin", "region": "TX", "postcode": "78701", "country": "US"}, "price": "4.00"},
+            "payment_status": "paid"
+        });
+        let (s, created) = call(&app, "POST", "/api/v1/orders", &admin, Some(order), &[]).await;
+        assert_eq!(s, 201, "{created}");
+
+        // No projector has run: the board shows the figures as projected.
+        let (s, board) = call(&app, "GET", "/api/v1/kpis", &manager, None, &[]).await;
+        assert_eq!(s, 200, "{board}");
+        let kpi = |b: &Value, key: &str| b["kpis"].as_array().unwrap().iter().find(|k| k["key"] == key).cloned().unwrap();
+        assert_eq!(kpi(&board, "orders")["value"], "0");
+        for field in ["label", "definition", "unit", "display", "previous", "change", "link", "series", "breakdown"] {
+            assert!(kpi(&board, "orders").get(field).is_some(), "{field}");
+        }
+        assert_eq!(kpi(&board, "orders")["series"].as_array().unwrap().len(), 28);
+        assert!(kpi(&board, "return_time")["pending"].is_string());
+
+        // A reader who saw the capture's events gets figures that include them.
+        let seq: i64 = sqlx::query_scalar("select max(seq) from event").fetch_one(&db.pool).await.unwrap();
+        let (s, board) = call(&app, "GET", &format!("/api/v1/kpis?seen={seq}&channel=web"), &manager, None, &[]).await;
+        assert_eq!(s, 200, "{board}");
+        assert_eq!(board["as_of_seq"], seq);
+        assert_eq!(board["channel"], "WEB");
+        assert_eq!(kpi(&board, "orders")["value"], "1");
+        assert_eq!(kpi(&board, "revenue")["value"], "29.00");
+        assert_eq!(kpi(&board, "gross_margin")["value"], "19.00");
+        assert_eq!(kpi(&board, "backlog")["value"], "1");
+
+        let (s, bad) = call(&app, "GET", "/api/v1/kpis?from=yesterday&channel=NOPE", &manager, None, &[]).await;
+        assert_eq!(s, 422, "{bad}");
+        assert_eq!(bad["error"]["fields"]["from"], "`yesterday` is not a date; use YYYY-MM-DD");
+        assert_eq!(bad["error"]["fields"]["channel"], "there is no channel NOPE");
+        let agent = token(&db, Role::Warehouse).await;
+        let (s, _) = call(&app, "GET", "/api/v1/kpis", &agent, None, &[]).await;
+        assert_eq!(s, 403);
     })
     .await;
 }

@@ -35,7 +35,9 @@ use crate::{
     ctx::{ActorKind, Clock, Ctx},
     db::Db,
     error::{Error, Result},
-    page_limit, parse_time_cursor, rfc3339, sql, time_cursor_after,
+    page_limit, parse_time_cursor,
+    projection::{self, fetch_in, Claim, CHUNK},
+    rfc3339, sql, time_cursor_after,
     uow::{Change, Uow},
     Page,
 };
@@ -43,8 +45,6 @@ use crate::{
 const CURSOR: &str = "exceptions";
 /// Events read per projector transaction.
 const BATCH: i64 = 500;
-/// Keys per `in (…)` list.
-const CHUNK: usize = 500;
 
 /// What a projector run or a sweep did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -132,20 +132,6 @@ impl Touched {
     }
 }
 
-/// Runs `sql` (with `{ids}` where the `in` list goes) over `ids` in chunks.
-async fn fetch_in(conn: &mut AnyConnection, sql: &str, ids: &[String]) -> Result<Vec<AnyRow>> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(CHUNK) {
-        let text = sql.replace("{ids}", &sql::params(1, chunk.len()));
-        let mut q = sqlx::query(&text);
-        for id in chunk {
-            q = q.bind(id);
-        }
-        out.extend(q.fetch_all(&mut *conn).await?);
-    }
-    Ok(out)
-}
-
 async fn ids_in(
     conn: &mut AnyConnection,
     sql: &str,
@@ -177,61 +163,27 @@ pub async fn project(db: &Db, clock: &Clock, t: &Thresholds) -> Result<Projected
 async fn project_batch(db: &Db, clock: &Clock, t: &Thresholds) -> Result<(bool, Projected)> {
     let ctx = Ctx::system("exceptions").with_clock(clock.clone());
     let mut uow = db.begin(&ctx).await?;
-    let cursor: i64 = sqlx::query_scalar("select seq from projection_cursor where name = $1")
-        .bind(CURSOR)
-        .fetch_one(&mut *uow.tx)
-        .await?;
     // The projection's own events (and a rebuild's many) touch nothing, so
-    // they are skipped in the read rather than applied a batch at a time.
-    let upto: i64 = sqlx::query_scalar("select cast(coalesce(max(seq), 0) as bigint) from event")
-        .fetch_one(&mut *uow.tx)
-        .await?;
-    let rows = sqlx::query(
-        "select seq, payload from event where seq > $1 and seq <= $2 and event_type not like 'exception.%' order by seq limit $3",
-    )
-    .bind(cursor)
-    .bind(upto)
-    .bind(BATCH)
-    .fetch_all(&mut *uow.tx)
-    .await?;
-    let full = rows.len() == BATCH as usize;
-    let last = match rows.last() {
-        Some(r) if full => r.try_get::<i64, _>("seq")?,
-        _ => upto,
-    };
-    if last <= cursor {
-        uow.commit().await?;
-        return Ok((true, Projected::default()));
-    }
-    let claimed = sqlx::query("update projection_cursor set seq = $1 where name = $2 and seq = $3")
-        .bind(last)
-        .bind(CURSOR)
-        .bind(cursor)
-        .execute(&mut *uow.tx)
-        .await?
-        .rows_affected();
-    if claimed == 0 {
-        // Another instance applied this batch first.
-        uow.commit().await?;
-        return Ok((false, Projected::default()));
-    }
-    let mut touched = Touched::default();
-    for r in &rows {
-        let payload: String = r.try_get("payload")?;
-        match serde_json::from_str(&payload).map(|v| Event::from_json(&v)) {
-            Ok(Ok(event)) => touched.add(&event),
-            // An event this version can't read touches nothing here; `check`
-            // would show any item it should have changed.
-            _ => tracing::warn!(
-                seq = r.try_get::<i64, _>("seq").unwrap_or_default(),
-                "unreadable event payload skipped by the exception projector"
-            ),
+    // `claim` skips them in the read rather than applying them a batch at a time.
+    let (events, read, more) = match projection::claim(&mut uow, CURSOR, BATCH).await? {
+        Claim::Done => {
+            uow.commit().await?;
+            return Ok((true, Projected::default()));
         }
+        Claim::Lost => {
+            uow.commit().await?;
+            return Ok((false, Projected::default()));
+        }
+        Claim::Batch { events, read, more } => (events, read, more),
+    };
+    let mut touched = Touched::default();
+    for event in &events {
+        touched.add(event);
     }
     let mut done = evaluate(&mut uow, touched, t).await?;
-    done.events = rows.len();
+    done.events = read;
     uow.commit().await?;
-    Ok((!full, done))
+    Ok((!more, done))
 }
 
 /// Re-evaluates the orders whose next check time has come (a pending
@@ -713,11 +665,7 @@ pub async fn rebuild(db: &Db, clock: &Clock, t: &Thresholds) -> Result<Projected
     }
     let mut uow = db.begin(&ctx).await?;
     done += evaluate(&mut uow, touched, t).await?;
-    sqlx::query("update projection_cursor set seq = $1 where name = $2 and seq < $1")
-        .bind(start)
-        .bind(CURSOR)
-        .execute(&mut *uow.tx)
-        .await?;
+    projection::advance(&mut uow.tx, CURSOR, start).await?;
     uow.commit().await?;
     Ok(done)
 }

@@ -430,7 +430,9 @@ async fn capture_once(
             product_ids: &product_ids,
             backordered: &backordered,
             holds: holds.len() as i64,
-            reservation: reserved.as_ref().map(|r| (r.0.id.as_str(), r.2.as_deref())),
+            reservation: reserved.as_ref().map(|r| r.0.id.as_str()),
+            warehouse: reserved.as_ref().and_then(|r| r.2.as_deref()),
+            shipped: None,
         },
         now,
     );
@@ -721,8 +723,22 @@ struct NewRow<'a> {
     backordered: &'a [i64],
     /// Active holds, counted on the row for the held-orders index.
     holds: i64,
-    /// The reservation and the warehouse holding most of its units.
-    reservation: Option<(&'a str, Option<&'a str>)>,
+    reservation: Option<&'a str>,
+    /// The warehouse holding most of the reserved units (or, for history,
+    /// the one it shipped from).
+    warehouse: Option<&'a str>,
+    /// When the last units shipped, and whether past ship-by (history only).
+    shipped: Option<(i64, bool)>,
+}
+
+/// A finished order from before Keel: its status and, if it shipped, when
+/// and from where.
+#[derive(Debug, Clone)]
+pub struct PastOrder {
+    pub order: OrderIn,
+    pub status: String,
+    pub shipped_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub warehouse: Option<String>,
 }
 
 /// Adds the order, its lines and its tags to `batch`. Run on its own, a
@@ -735,8 +751,8 @@ fn insert_order(batch: &mut Batch, r: &NewRow<'_>, now: i64) {
         "insert into sales_order (order_id, channel_id, number, external_id, customer_email, ship_postcode, status, currency, total_minor, placed_at,
             version, created_at, updated_at, customer_id, customer_name, payment_status, subtotal_minor, discount_minor, shipping_minor, tax_minor,
             prices_include_tax, stated_json, ship_to_json, bill_to_json, ship_country, shipping_method, fraud_score, fraud_reasons_json,
-            hold_count, manual_touches, note, cancelled_at, reservation_id, warehouse_code, backordered_units)
-         values ($1, $2, $3, $4, $5, $6, $27, $7, $8, $9, 1, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $29, 0, $26, $28, $30, $31, $32)",
+            hold_count, manual_touches, note, cancelled_at, reservation_id, warehouse_code, backordered_units, shipped_at, shipped_late)
+         values ($1, $2, $3, $4, $5, $6, $27, $7, $8, $9, 1, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $29, 0, $26, $28, $30, $31, $32, $33, $34)",
         vec![
             r.id.into(),
             r.channel_id.into(),
@@ -771,9 +787,11 @@ fn insert_order(batch: &mut Batch, r: &NewRow<'_>, now: i64) {
             r.status.as_str().into(),
             cancelled.then_some(r.placed_at).into(),
             r.holds.into(),
-            r.reservation.map(|(id, _)| id).into(),
-            r.reservation.and_then(|(_, w)| w).into(),
+            r.reservation.into(),
+            r.warehouse.into(),
             r.backordered.iter().sum::<i64>().into(),
+            r.shipped.map(|(at, _)| at).into(),
+            r.shipped.map(|(_, late)| i16::from(late)).into(),
         ],
     );
     for (c, chunk) in order.lines.chunks(32).enumerate() {
@@ -815,10 +833,11 @@ fn insert_order(batch: &mut Batch, r: &NewRow<'_>, now: i64) {
 /// so nothing is reserved or moved. Batches of 500 orders commit together,
 /// each with one audit row and one `orders.imported` event; an order already
 /// present (same channel and external id) is skipped.
-pub async fn import_history(db: &Db, ctx: &Ctx, orders: &[(OrderIn, &str)]) -> Result<usize> {
+pub async fn import_history(db: &Db, ctx: &Ctx, orders: &[PastOrder]) -> Result<usize> {
     ctx.require(Permission::OrdersWrite)?;
     let mut parsed = Vec::with_capacity(orders.len());
-    for (i, (input, status)) in orders.iter().enumerate() {
+    for (i, past) in orders.iter().enumerate() {
+        let (input, status) = (&past.order, past.status.as_str());
         let status = OrderStatus::parse(status)
             .filter(|s| {
                 matches!(
@@ -839,14 +858,20 @@ pub async fn import_history(db: &Db, ctx: &Ctx, orders: &[(OrderIn, &str)]) -> R
                     .collect(),
             )
         })?;
-        parsed.push((order, status));
+        if past.shipped_at.is_some() && status == OrderStatus::Cancelled {
+            return Err(Error::invalid(
+                &format!("orders[{i}].shipped_at"),
+                "a cancelled order did not ship",
+            ));
+        }
+        parsed.push((order, status, past));
     }
     let mut products: std::collections::HashMap<String, Option<String>> = Default::default();
     let mut imported = 0;
     for batch in parsed.chunks(500) {
         let mut uow = db.begin(ctx).await?;
         let mut numbers = Vec::new();
-        for (order, status) in batch {
+        for (order, status, past) in batch {
             let channel = channel_facts(&mut uow.tx, order).await?;
             if seen(&mut uow.tx, &channel.id, &order.external_id, None)
                 .await?
@@ -897,6 +922,13 @@ pub async fn import_history(db: &Db, ctx: &Ctx, orders: &[(OrderIn, &str)]) -> R
                     backordered: &[],
                     holds: 0,
                     reservation: None,
+                    warehouse: past.warehouse.as_deref(),
+                    shipped: past.shipped_at.map(|t| {
+                        let at = t.timestamp_micros();
+                        let due = placed_at
+                            + domain::floor::ship_by_hours(&order.shipping_method) * 3_600_000_000;
+                        (at, at > due)
+                    }),
                 },
                 now,
             );

@@ -1934,9 +1934,19 @@ async fn ship_once(
     .await?;
     let complete = open == 0;
     if complete {
-        sqlx::query("update sales_order set status = 'shipped', updated_at = $2, version = version + 1 where order_id = $1")
+        // When the last units leave, and whether that was past ship-by:
+        // the cycle-time and on-time figures, and their drill-down, read these.
+        let (placed_at, method): (i64, String) = sqlx::query_as(
+            "select placed_at, shipping_method from sales_order where order_id = $1",
+        )
+        .bind(&order_id)
+        .fetch_one(&mut *uow.tx)
+        .await?;
+        let late = now > placed_at + domain::floor::ship_by_hours(&method) * 3_600_000_000;
+        sqlx::query("update sales_order set status = 'shipped', shipped_at = $2, shipped_late = $3, updated_at = $2, version = version + 1 where order_id = $1")
             .bind(&order_id)
             .bind(now)
+            .bind(i16::from(late))
             .execute(&mut *uow.tx)
             .await?;
         if let Some(r) = &reservation_id {

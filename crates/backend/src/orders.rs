@@ -275,7 +275,7 @@ fn minor_of(field: &str, v: &str) -> Result<i64> {
 pub fn check_filter(f: &OrderFilter) -> Result<()> {
     let mut errors = Vec::new();
     if let Some(s) = nonblank(&f.status) {
-        if OrderStatus::parse(&s).is_none() {
+        if s != "open" && OrderStatus::parse(&s).is_none() {
             errors.push(FieldError::new(
                 "status",
                 format!("`{s}` is not an order status"),
@@ -298,7 +298,20 @@ pub fn check_filter(f: &OrderFilter) -> Result<()> {
             ));
         }
     }
-    for (field, v) in [("from", &f.from), ("to", &f.to)] {
+    if let Some(s) = nonblank(&f.shipped) {
+        if !["on_time", "late"].contains(&s.as_str()) {
+            errors.push(FieldError::new(
+                "shipped",
+                format!("`{s}` is not on_time or late"),
+            ));
+        }
+    }
+    for (field, v) in [
+        ("from", &f.from),
+        ("to", &f.to),
+        ("shipped_from", &f.shipped_from),
+        ("shipped_to", &f.shipped_to),
+    ] {
         if let Some(v) = nonblank(v) {
             if let Err(Error::Invalid(mut e)) = day_start(field, &v) {
                 errors.append(&mut e);
@@ -359,8 +372,10 @@ pub async fn list_orders(db: &Db, ctx: &Ctx, filter: &OrderFilter) -> Result<Pag
         args.push(v);
         sql.push_str(&clause.replace("$?", &format!("${}", args.len())));
     };
-    if let Some(s) = nonblank(&filter.status) {
-        bind(&mut sql, " and o.status = $?", Arg::Text(s));
+    match nonblank(&filter.status).as_deref() {
+        None => {}
+        Some("open") => sql.push_str(" and o.status in ('received', 'confirmed', 'in_fulfilment')"),
+        Some(s) => bind(&mut sql, " and o.status = $?", Arg::Text(s.to_string())),
     }
     match nonblank(&filter.hold).as_deref() {
         None => {}
@@ -411,6 +426,25 @@ pub async fn list_orders(db: &Db, ctx: &Ctx, filter: &OrderFilter) -> Result<Pag
             " and o.placed_at < $?",
             Arg::Int(day_start("to", &t)? + 86_400_000_000),
         );
+    }
+    if let Some(f) = nonblank(&filter.shipped_from) {
+        bind(
+            &mut sql,
+            " and o.shipped_at >= $?",
+            Arg::Int(day_start("shipped_from", &f)?),
+        );
+    }
+    if let Some(t) = nonblank(&filter.shipped_to) {
+        bind(
+            &mut sql,
+            " and o.shipped_at < $?",
+            Arg::Int(day_start("shipped_to", &t)? + 86_400_000_000),
+        );
+    }
+    match nonblank(&filter.shipped).as_deref() {
+        Some("late") => sql.push_str(" and o.shipped_late = 1"),
+        Some("on_time") => sql.push_str(" and o.shipped_late = 0"),
+        _ => {}
     }
     if let Some(v) = nonblank(&filter.min_total) {
         bind(

@@ -295,7 +295,29 @@ pub async fn seed_orders(db: &Db, ctx: &Ctx, scale: u32, now_micros: i64) -> Res
                     _ if back <= 6 => "delivered",
                     _ => "closed",
                 };
-                history.push((o, status));
+                // Most orders leave within a day and a half; about one in
+                // twelve misses its ship-by time, more of them in December.
+                let late = rng.next(100) < if day.month() == 12 { 15 } else { 8 };
+                let hours = if late {
+                    50 + rng.next(30)
+                } else {
+                    3 + rng.next(20)
+                };
+                let shipped = (status != "cancelled").then(|| at + Duration::hours(hours as i64));
+                // West of the Rockies ships from Reno, the middle from
+                // Columbus, the rest from Allentown (B2B has no Allentown stock).
+                let warehouse = match o.shipping.address.as_ref().map(|a| a.region.as_str()) {
+                    Some("CA" | "WA" | "OR" | "NV" | "AZ" | "UT" | "ID" | "CO") => "WEST",
+                    Some("TX" | "IL" | "MO" | "KS" | "MN" | "OH" | "MI" | "WI") => "CENTRAL",
+                    _ if *channel == "B2B" => "CENTRAL",
+                    _ => "EAST",
+                };
+                history.push(capture::PastOrder {
+                    order: o,
+                    status: status.into(),
+                    shipped_at: shipped,
+                    warehouse: Some(warehouse.into()),
+                });
             }
         }
     }

@@ -47,6 +47,7 @@ pub(crate) enum Val {
     I32(i32),
     I64(i64),
     OptI64(Option<i64>),
+    OptI16(Option<i16>),
     Text(String),
     OptText(Option<String>),
 }
@@ -79,6 +80,11 @@ impl From<i64> for Val {
 impl From<Option<i64>> for Val {
     fn from(v: Option<i64>) -> Val {
         Val::OptI64(v)
+    }
+}
+impl From<Option<i16>> for Val {
+    fn from(v: Option<i16>) -> Val {
+        Val::OptI16(v)
     }
 }
 impl From<i32> for Val {
@@ -189,6 +195,7 @@ fn bind_all<'q>(
             Val::I32(v) => q.bind(v),
             Val::I64(v) => q.bind(v),
             Val::OptI64(v) => q.bind(v),
+            Val::OptI16(v) => q.bind(v),
             Val::Text(v) => q.bind(v),
             Val::OptText(v) => q.bind(v),
         };

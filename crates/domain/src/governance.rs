@@ -99,6 +99,8 @@ pub enum Permission {
     /// Assign, snooze and resolve exceptions (of one's own role's queues,
     /// or assigned to oneself, unless a manager: see `analytics::may_work`).
     ExceptionsWork,
+    /// See the KPI board.
+    KpisRead,
 }
 
 use Permission::*;
@@ -131,10 +133,11 @@ pub const GRANTS: &[(Permission, &[Role])] = &[
         ExceptionsWork,
         &[Admin, Manager, Warehouse, Finance, Support],
     ),
+    (KpisRead, &[Admin, Manager, Finance, Support]),
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 16] = [
         CommandView,
         FloorUse,
         AuditRead,
@@ -150,6 +153,7 @@ impl Permission {
         InventoryApprove,
         ExceptionsRead,
         ExceptionsWork,
+        KpisRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -169,6 +173,7 @@ impl Permission {
             InventoryApprove => "inventory.approve",
             ExceptionsRead => "exceptions.read",
             ExceptionsWork => "exceptions.work",
+            KpisRead => "kpis.read",
         }
     }
 
@@ -269,6 +274,7 @@ mod tests {
             (InventoryApprove, [true, true, false, false, false]),
             (ExceptionsRead, [true, true, true, true, true]),
             (ExceptionsWork, [true, true, true, true, true]),
+            (KpisRead, [true, true, false, true, true]),
         ];
         assert_eq!(
             expected.len(),

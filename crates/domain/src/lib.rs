@@ -16,6 +16,7 @@ pub mod gs1;
 pub mod gtin;
 pub mod id;
 pub mod inventory;
+pub mod kpi;
 pub mod label;
 pub mod money;
 pub mod order_report;

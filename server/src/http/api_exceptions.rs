@@ -1,4 +1,5 @@
-//! `/api/v1/exceptions`: the command center's exception queues.
+//! `/api/v1/exceptions` and `/api/v1/kpis`: the command center's exception
+//! queues and KPI board.
 
 use app::ssr::AppState;
 use axum::{
@@ -22,6 +23,14 @@ pub async fn list(
     Query(filter): Query<ExceptionFilter>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(analytics::list(&s.db, &ctx, &filter).await?))
+}
+
+pub async fn kpis(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Query(filter): Query<backend::kpi::KpiFilter>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(backend::kpi::board(&s.db, &ctx, &filter).await?))
 }
 
 pub async fn summary(

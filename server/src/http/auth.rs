@@ -61,6 +61,7 @@ pub const ACCESS: &[(&str, Option<Permission>)] = &[
     ("/sfn/fulfilment_status", Some(Permission::OrdersRead)),
     ("/sfn/exceptions_page", Some(Permission::ExceptionsRead)),
     ("/sfn/exception_counts", Some(Permission::ExceptionsRead)),
+    ("/sfn/kpis_page", Some(Permission::KpisRead)),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -166,6 +166,7 @@ pub fn router(state: AppState) -> Router {
         .route("/exceptions/{id}/assign", post(ax::assign))
         .route("/exceptions/{id}/snooze", post(ax::snooze))
         .route("/exceptions/{id}/resolve", post(ax::resolve))
+        .route("/kpis", get(ax::kpis))
         .fallback(|| async {
             error::ApiError::new(
                 StatusCode::NOT_FOUND,

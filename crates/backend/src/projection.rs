@@ -1,0 +1,124 @@
+//! What the projectors (exception queues, KPI figures) share: reading the
+//! outbox after their cursor a batch at a time, and claiming the batch with
+//! a conditional update of the cursor in the same transaction as what they
+//! derive from it, so two instances never apply a batch twice.
+
+use sqlx::{any::AnyRow, AnyConnection, Row};
+
+use crate::{sql, uow::Uow, Result};
+use domain::events::Event;
+
+/// Keys per `in (…)` list.
+pub(crate) const CHUNK: usize = 500;
+
+/// Runs `sql` (with `{ids}` where the `in` list goes) over `ids` in chunks.
+pub(crate) async fn fetch_in(
+    conn: &mut AnyConnection,
+    sql: &str,
+    ids: &[String],
+) -> Result<Vec<AnyRow>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        let text = sql.replace("{ids}", &sql::params(1, chunk.len()));
+        let mut q = sqlx::query(&text);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        out.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
+}
+
+/// What a projector's next batch holds.
+pub(crate) enum Claim {
+    /// Nothing after the cursor.
+    Done,
+    /// Another instance claimed the batch first.
+    Lost,
+    /// The events after the cursor, now this transaction's to apply, and
+    /// whether more may follow.
+    Batch {
+        events: Vec<Event>,
+        read: usize,
+        more: bool,
+    },
+}
+
+/// Reads up to `batch` events after the projection's cursor and moves the
+/// cursor past them. Exception events change no record and are skipped in
+/// the read; the cursor still moves past them. An event this version can't
+/// read is logged and skipped (`keel check` shows anything it should have
+/// changed).
+pub(crate) async fn claim(uow: &mut Uow, name: &str, batch: i64) -> Result<Claim> {
+    let cursor: i64 = sqlx::query_scalar("select seq from projection_cursor where name = $1")
+        .bind(name)
+        .fetch_one(&mut *uow.tx)
+        .await?;
+    let upto: i64 = sqlx::query_scalar("select cast(coalesce(max(seq), 0) as bigint) from event")
+        .fetch_one(&mut *uow.tx)
+        .await?;
+    let rows = sqlx::query(
+        "select seq, payload from event where seq > $1 and seq <= $2 and event_type not like 'exception.%' order by seq limit $3",
+    )
+    .bind(cursor)
+    .bind(upto)
+    .bind(batch)
+    .fetch_all(&mut *uow.tx)
+    .await?;
+    let full = rows.len() == batch as usize;
+    let last = match rows.last() {
+        Some(r) if full => r.try_get::<i64, _>("seq")?,
+        _ => upto,
+    };
+    if last <= cursor {
+        return Ok(Claim::Done);
+    }
+    let claimed = sqlx::query("update projection_cursor set seq = $1 where name = $2 and seq = $3")
+        .bind(last)
+        .bind(name)
+        .bind(cursor)
+        .execute(&mut *uow.tx)
+        .await?
+        .rows_affected();
+    if claimed == 0 {
+        return Ok(Claim::Lost);
+    }
+    let mut events = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let payload: String = r.try_get("payload")?;
+        match serde_json::from_str(&payload).map(|v| Event::from_json(&v)) {
+            Ok(Ok(event)) => events.push(event),
+            _ => tracing::warn!(
+                seq = r.try_get::<i64, _>("seq").unwrap_or_default(),
+                projection = name,
+                "unreadable event payload skipped"
+            ),
+        }
+    }
+    Ok(Claim::Batch {
+        events,
+        read: rows.len(),
+        more: full,
+    })
+}
+
+/// The projection's cursor.
+pub(crate) async fn cursor(conn: &mut AnyConnection, name: &str) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("select seq from projection_cursor where name = $1")
+            .bind(name)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+/// Moves the cursor forward to `seq` (never back): after a rebuild, to the
+/// outbox as it was when the rebuild began.
+pub(crate) async fn advance(conn: &mut AnyConnection, name: &str, seq: i64) -> Result<()> {
+    sqlx::query("update projection_cursor set seq = $1 where name = $2 and seq < $1")
+        .bind(seq)
+        .bind(name)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
