@@ -90,9 +90,13 @@ impl Writer {
 
     /// Waits for the turn, joins (or opens) the batch and opens a savepoint.
     pub(crate) async fn begin(self: &Arc<Self>) -> Result<WriteTx> {
-        self.waiting.fetch_add(1, Ordering::SeqCst);
+        // Counted as waiting until the turn comes or the caller gives up (a
+        // cancelled request drops this future while it waits): a count left
+        // behind would make every later holder hand its batch on to nobody
+        // and wait for a commit that never comes.
+        let waiting = Waiting::start(&self.waiting);
         let state = self.state.clone().lock_owned().await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        drop(waiting);
         let mut turn = Turn {
             state,
             writer: self.clone(),
@@ -120,6 +124,22 @@ impl Writer {
         }
         turn.state.in_savepoint = true;
         Ok(WriteTx(Inner::Sqlite(Some(turn))))
+    }
+}
+
+/// One unit of work in `Writer::waiting`, for as long as it lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn start(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

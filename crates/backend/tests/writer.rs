@@ -72,3 +72,34 @@ store_test!(
         assert_eq!(names, expected);
     }
 );
+
+store_test!(
+    a_unit_of_work_cancelled_while_waiting_for_its_turn_leaves_no_one_waiting_for_it,
+    |db: Db| async move {
+        let mut tx = db.write_tx().await.unwrap();
+        sqlx::query("insert into sequence_counter (name, value) values ('writer-cancelled', 1)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        // A request that gives up while another unit holds the turn: polled
+        // once (it queues), then dropped.
+        tokio::select! {
+            biased;
+            _ = db.write_tx() => panic!("the turn is taken; this unit must wait"),
+            _ = std::future::ready(()) => {}
+        }
+        // Nobody waits now, so the holder commits its batch itself instead of
+        // handing it on to the unit that left.
+        tokio::time::timeout(Duration::from_secs(10), tx.commit())
+            .await
+            .expect("the commit waited for a unit of work that was cancelled")
+            .unwrap();
+        let seen: Option<i64> = sqlx::query_scalar(
+            "select value from sequence_counter where name = 'writer-cancelled'",
+        )
+        .fetch_optional(&db.pool)
+        .await
+        .unwrap();
+        assert_eq!(seen, Some(1));
+    }
+);
