@@ -62,3 +62,5 @@ insert into projection_cursor (name, seq) values ('kpis', 0);
 
 -- Inventory accuracy reads counts by the day they were submitted.
 create index cycle_count_submitted_idx on cycle_count (submitted_at) where submitted_at is not null;
+-- Stockouts by the day they began, closed ones included.
+create index exception_item_opened_idx on exception_item (queue, opened_at);

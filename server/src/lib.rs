@@ -85,6 +85,54 @@ const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
 /// run as soon as any event commits (here or, through NOTIFY or the poll, on
 /// another instance), and the sweep every `SWEEP_EVERY`.
 pub async fn projections_worker(db: Db, thresholds: domain::analytics::Thresholds) {
+    // Each projector follows the outbox on its own (interleaved in this
+    // task, so aborting it stops both): while one catches up with a burst,
+    // the other's readers are not kept waiting behind it.
+    tokio::join!(kpi_worker(db.clone()), exceptions_worker(db, thresholds));
+}
+
+/// The KPI projector runs at most this often. Every run is a write
+/// transaction: run on each commit, it took SQLite's one writer hundreds of
+/// times a second while orders poured in, and the exception queues' pushes
+/// waited behind it. A reader that has seen a newer event applies it itself
+/// (`kpi::board`'s `seen`), so the pace costs no one a stale figure.
+const KPI_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Keeps the KPI figures current: after committed events, at most every
+/// `KPI_EVERY`, and every `SWEEP_EVERY` in case a wake-up was missed.
+async fn kpi_worker(db: Db) {
+    let clock = backend::Clock::System;
+    match backend::kpi::never_projected(&db).await {
+        Ok(true) => {
+            if let Err(e) = backend::kpi::rebuild(&db, &clock).await {
+                tracing::warn!(error = %e, "building the KPI figures failed; the projector goes on");
+            }
+        }
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, "could not read the KPI projection's cursor"),
+    }
+    let mut events = db.subscribe_events();
+    let mut tick = tokio::time::interval(SWEEP_EVERY);
+    let mut last = tokio::time::Instant::now();
+    loop {
+        tokio::select! {
+            changed = events.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                // Gather what else commits in the meantime into this run.
+                tokio::time::sleep_until(last + KPI_EVERY).await;
+            }
+            _ = tick.tick() => {}
+        }
+        last = tokio::time::Instant::now();
+        if let Err(e) = backend::kpi::project(&db, &clock).await {
+            tracing::warn!(error = %e, "KPI projector failed; retrying on the next event");
+        }
+    }
+}
+
+async fn exceptions_worker(db: Db, thresholds: domain::analytics::Thresholds) {
     let clock = backend::Clock::System;
     // A database the projector has never read is built from its records
     // first (orders imported in bulk have no per-order events).
@@ -97,15 +145,6 @@ pub async fn projections_worker(db: Db, thresholds: domain::analytics::Threshold
         Ok(false) => {}
         Err(e) => tracing::warn!(error = %e, "could not read the exception projection's cursor"),
     }
-    match backend::kpi::never_projected(&db).await {
-        Ok(true) => {
-            if let Err(e) = backend::kpi::rebuild(&db, &clock).await {
-                tracing::warn!(error = %e, "building the KPI figures failed; the projector goes on");
-            }
-        }
-        Ok(false) => {}
-        Err(e) => tracing::warn!(error = %e, "could not read the KPI projection's cursor"),
-    }
     let mut events = db.subscribe_events();
     let mut sweep = tokio::time::interval(SWEEP_EVERY);
     loop {
@@ -117,13 +156,9 @@ pub async fn projections_worker(db: Db, thresholds: domain::analytics::Threshold
                 if let Err(e) = backend::analytics::project(&db, &clock, &thresholds).await {
                     tracing::warn!(error = %e, "exception projector failed; retrying on the next event");
                 }
-                if let Err(e) = backend::kpi::project(&db, &clock).await {
-                    tracing::warn!(error = %e, "KPI projector failed; retrying on the next event");
-                }
             }
             _ = sweep.tick() => {
                 let run = async {
-                    backend::kpi::project(&db, &clock).await?;
                     backend::analytics::project(&db, &clock, &thresholds).await?;
                     backend::analytics::sweep(&db, &clock, &thresholds).await
                 };

@@ -426,7 +426,12 @@ fn change(unit: Unit, now: Option<Decimal>, before: Option<Decimal>) -> Option<S
     let (n, b) = (now?, before?);
     match unit {
         Unit::Percent => Some(format!("{:+} pts", round1(n - b))),
-        _ if b.is_zero() => None,
+        // Nothing to take a percentage of: the difference itself.
+        _ if b.is_zero() => Some(format!(
+            "{}{}",
+            if n > b { "+" } else { "" },
+            unit.show(n - b)
+        )),
         _ => Some(format!(
             "{:+}%",
             round1((n - b) * Decimal::from(100) / b.abs())
@@ -990,6 +995,9 @@ mod tests {
         assert_eq!(backlog.value.as_deref(), Some("2"));
         assert_eq!(backlog.previous.as_deref(), Some("0"));
         assert_eq!(k("inventory_accuracy").value, None);
+        assert_eq!(k("inventory_accuracy").change, None);
+        // Against a previous period of none, the difference itself.
+        assert_eq!(k("backlog").change, Some("+2".into()));
         assert_eq!(
             k("return_time").pending.as_deref(),
             Some("Filled in when returns land.")
