@@ -307,7 +307,7 @@ async fn number_ahead(db: &Db, order: &NewOrder, known: &Known) -> Result<Option
     )
     .fetch_one(&db.pool)
     .await?;
-    Ok(Some(format!("SO-{n}")))
+    Ok(Some(domain::capture::order_number(n)))
 }
 
 async fn capture_once(
@@ -992,7 +992,7 @@ pub(crate) async fn next_order_number(uow: &mut Uow) -> Result<String> {
     )
     .fetch_one(&mut *uow.tx)
     .await?;
-    Ok(format!("SO-{n}"))
+    Ok(domain::capture::order_number(n))
 }
 
 /// Adds a hold placed `at` to `batch`; returns it as the order views show it.

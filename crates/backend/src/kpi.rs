@@ -60,9 +60,9 @@ fn touched(event: &Event, orders: &mut BTreeSet<String>, numbers: &mut BTreeSet<
         // A history import numbers its orders consecutively in one
         // transaction, so the first and last name them all.
         E::OrdersImported { first, last, .. } => {
-            let n = |s: &str| s.strip_prefix("SO-").and_then(|n| n.parse::<i64>().ok());
-            if let (Some(a), Some(b)) = (n(first), n(last)) {
-                numbers.extend((a..=b.min(a + 10_000)).map(|i| format!("SO-{i}")));
+            use domain::capture::{order_number, order_serial};
+            if let (Some(a), Some(b)) = (order_serial(first), order_serial(last)) {
+                numbers.extend((a..=b.min(a + 10_000)).map(order_number));
             }
         }
         _ => {}

@@ -947,6 +947,16 @@ pub fn assess(order: &NewOrder, totals: &Totals, fraud: &FraudAssessment) -> Vec
     holds
 }
 
+/// An order's number from its place in the order sequence: `SO-1042`.
+pub fn order_number(serial: i64) -> String {
+    format!("SO-{serial}")
+}
+
+/// The place in the order sequence an order number stands for.
+pub fn order_serial(number: &str) -> Option<i64> {
+    number.strip_prefix("SO-")?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
 
