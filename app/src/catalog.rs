@@ -264,7 +264,7 @@ fn stock_table(stock: &Stock) -> impl IntoView {
     view! {
         <table class="w-full text-left text-sm">
             <caption class="sr-only">"Stock by warehouse"</caption>
-            <thead><tr class="border-b"><th class="p-2">"Warehouse"</th><th class="p-2 text-right">"On hand"</th><th class="p-2 text-right">"Reserved"</th><th class="p-2 text-right">"Available"</th><th class="p-2 text-right">"In transit"</th><th class="w-1/3 p-2">"Reserved of on hand"</th></tr></thead>
+            <thead><tr class="border-b"><th class="p-2">"Warehouse"</th><th class="p-2 text-right">"On hand"</th><th class="p-2 text-right">"Reserved"</th><th class="p-2 text-right">"Available"</th><th class="p-2 text-right">"In transit"</th><th class="p-2 text-right">"Reorder at"</th><th class="w-1/3 p-2">"Reserved of on hand"</th></tr></thead>
             <tbody>
                 {stock.warehouses.iter().map(|w| view! {
                     <tr class="border-b">
@@ -273,6 +273,15 @@ fn stock_table(stock: &Stock) -> impl IntoView {
                         <td class="p-2 text-right tabular-nums">{w.reserved}</td>
                         <td class="p-2 text-right tabular-nums font-semibold" class:text-red-700=w.available <= 0>{w.available}</td>
                         <td class="p-2 text-right tabular-nums">{w.in_transit}</td>
+                        <td class="p-2 text-right tabular-nums" data-testid=format!("reorder-{}", w.warehouse)>
+                            {match w.reorder_point {
+                                Some(point) if w.available <= point => view! {
+                                    {point}" "<span class="rounded bg-amber-100 px-1 text-xs font-semibold text-amber-900">"low"</span>
+                                }.into_any(),
+                                Some(point) => point.to_string().into_any(),
+                                None => view! { <span class="text-slate-400" aria-label="none">"—"</span> }.into_any(),
+                            }}
+                        </td>
                         <td class="p-2">
                             {bar(w.on_hand, max, "bg-indigo-300", format!("{}: {} on hand of {} at most", w.warehouse, w.on_hand, max))}
                             <div class="mt-1">{bar(w.reserved, max, "bg-amber-400", format!("{}: {} reserved", w.warehouse, w.reserved))}</div>
@@ -285,6 +294,7 @@ fn stock_table(stock: &Stock) -> impl IntoView {
                     <td class="p-2 text-right tabular-nums">{stock.reserved}</td>
                     <td class="p-2 text-right tabular-nums" data-testid="total-available">{stock.available}</td>
                     <td class="p-2 text-right tabular-nums">{stock.in_transit}</td>
+                    <td></td>
                     <td></td>
                 </tr>
             </tbody>
@@ -434,8 +444,9 @@ fn stock_forms(sku: &str, warehouses: Vec<String>) -> impl IntoView {
             .collect_view()
     };
     let options2 = options.clone();
+    let options3 = options.clone();
     view! {
-        <div class="mt-6 grid gap-6 lg:grid-cols-2">
+        <div class="mt-6 grid gap-6 lg:grid-cols-3">
             <section aria-labelledby="recv-h" class="rounded-lg border bg-white p-4">
                 <h3 id="recv-h" class="mb-2 text-lg font-semibold">"Receive stock"</h3>
                 <form method="post" action=format!("/command/products/{sku_path}/receive") class="grid gap-3 sm:grid-cols-2">
@@ -469,6 +480,18 @@ fn stock_forms(sku: &str, warehouses: Vec<String>) -> impl IntoView {
                     <Field name="lot" label="Lot (optional)" />
                     <Field name="note" label="Note" />
                     <div class="sm:col-span-2"><button type="submit" class=BUTTON>"Adjust"</button></div>
+                </form>
+            </section>
+            <section aria-labelledby="rop-h" class="rounded-lg border bg-white p-4">
+                <h3 id="rop-h" class="mb-2 text-lg font-semibold">"Reorder point"</h3>
+                <p class="mb-2 text-sm text-slate-600">"When a warehouse's available units fall to this level, the item shows under low stock in the exception queues."</p>
+                <form method="post" action=format!("/command/products/{sku_path}/reorder-point") class="grid gap-3 sm:grid-cols-2">
+                    <div>
+                        <label for="o-wh" class="block text-sm font-medium">"Warehouse"</label>
+                        <select id="o-wh" name="warehouse" class=INPUT>{options3()}</select>
+                    </div>
+                    <Field name="units" label="Reorder at (units)" kind="number" hint="0 or empty removes it" />
+                    <div class="sm:col-span-2"><button type="submit" class=BUTTON>"Set reorder point"</button></div>
                 </form>
             </section>
         </div>

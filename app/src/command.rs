@@ -210,20 +210,32 @@ mod live {
 #[cfg(not(feature = "hydrate"))]
 pub fn on_live_events(_: impl Fn(EventRecord) + 'static, _: WriteSignal<bool>) {}
 
-const ENTITIES: [&str; 5] = ["user", "api_token", "warehouse", "channel", "order"];
+const ENTITIES: [&str; 9] = [
+    "user",
+    "api_token",
+    "warehouse",
+    "channel",
+    "order",
+    "product",
+    "reorder_point",
+    "exception",
+    "incident",
+];
 
 #[component]
 pub fn Audit() -> impl IntoView {
-    let (entity, actor, from, to, cursor) = (
+    let (entity, entity_id, actor, from, to, cursor) = (
         query_param("entity"),
+        query_param("entity_id"),
         query_param("actor"),
         query_param("from"),
         query_param("to"),
         query_param("cursor"),
     );
     let filter = {
-        let (entity, actor, from, to, cursor) = (
+        let (entity, entity_id, actor, from, to, cursor) = (
             entity.clone(),
+            entity_id.clone(),
             actor.clone(),
             from.clone(),
             to.clone(),
@@ -233,7 +245,7 @@ pub fn Audit() -> impl IntoView {
             let opt = |s: String| (!s.is_empty()).then_some(s);
             AuditFilter {
                 entity: opt(entity()),
-                entity_id: None,
+                entity_id: opt(entity_id()),
                 actor: opt(actor()),
                 from: opt(from()),
                 to: opt(to()),
@@ -248,6 +260,7 @@ pub fn Audit() -> impl IntoView {
         let mut q = vec![format!("cursor={}", urlencode(&next))];
         for (k, v) in [
             ("entity", f.entity),
+            ("entity_id", f.entity_id),
             ("actor", f.actor),
             ("from", f.from),
             ("to", f.to),
@@ -259,9 +272,16 @@ pub fn Audit() -> impl IntoView {
         format!("/command/audit?{}", q.join("&"))
     };
     let selected = entity.clone();
+    let one_record = entity_id();
     view! {
         <CommandFrame title="Audit log">
             <form method="get" action="/command/audit" class="mb-4 flex flex-wrap items-end gap-3 rounded-lg border bg-white p-4">
+                {(!one_record.is_empty()).then(|| view! {
+                    <p class="w-full text-sm">
+                        "The history of one record: " <span class="font-mono">{one_record.clone()}</span>
+                        <input type="hidden" name="entity_id" value=one_record.clone() />
+                    </p>
+                })}
                 <div>
                     <label for="entity" class="block text-sm font-medium">"Entity"</label>
                     <select id="entity" name="entity" class="mt-1 rounded border px-2 py-2">

@@ -29,6 +29,7 @@ pub async fn exceptions_page(
     status: String,
     owner: String,
     warehouse: String,
+    reason: String,
     cursor: String,
 ) -> Result<ExceptionsView, ServerFnError> {
     let (db, ctx) = crate::ssr::context().await?;
@@ -39,6 +40,7 @@ pub async fn exceptions_page(
         owner: opt(owner),
         warehouse: opt(warehouse),
         channel: None,
+        reason: opt(reason),
         limit: Some(50),
         cursor: opt(cursor),
     };
@@ -135,11 +137,12 @@ const INPUT: &str = "mt-1 rounded border px-2 py-2";
 
 #[component]
 pub fn Exceptions() -> impl IntoView {
-    let (queue, status, owner, warehouse, cursor, notice, error) = (
+    let (queue, status, owner, warehouse, reason, cursor, notice, error) = (
         query_param("queue"),
         query_param("status"),
         query_param("owner"),
         query_param("warehouse"),
+        query_param("reason"),
         query_param("cursor"),
         query_param("notice"),
         query_param("error"),
@@ -161,11 +164,12 @@ pub fn Exceptions() -> impl IntoView {
     });
     let held = move || tick.get().saturating_sub(shown.get());
     let key = {
-        let (queue, status, owner, warehouse, cursor) = (
+        let (queue, status, owner, warehouse, reason, cursor) = (
             queue.clone(),
             status.clone(),
             owner.clone(),
             warehouse.clone(),
+            reason.clone(),
             cursor.clone(),
         );
         move || {
@@ -174,18 +178,22 @@ pub fn Exceptions() -> impl IntoView {
                 status(),
                 owner(),
                 warehouse(),
+                reason(),
                 cursor(),
                 shown.get(),
             )
         }
     };
-    let data = Resource::new(key, |(q, s, o, w, c, _)| exceptions_page(q, s, o, w, c));
+    let data = Resource::new(key, |(q, s, o, w, r, c, _)| {
+        exceptions_page(q, s, o, w, r, c)
+    });
     let here = {
-        let (queue, status, owner, warehouse) = (
+        let (queue, status, owner, warehouse, reason) = (
             queue.clone(),
             status.clone(),
             owner.clone(),
             warehouse.clone(),
+            reason.clone(),
         );
         move || {
             let q: Vec<String> = [
@@ -193,6 +201,7 @@ pub fn Exceptions() -> impl IntoView {
                 ("status", status()),
                 ("owner", owner()),
                 ("warehouse", warehouse()),
+                ("reason", reason()),
             ]
             .into_iter()
             .filter(|(_, v)| !v.is_empty())
@@ -222,10 +231,11 @@ pub fn Exceptions() -> impl IntoView {
             </div>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || {
-                    let (queue, status, owner, warehouse, here) = (queue(), status(), owner(), warehouse(), here());
+                    let filters = Filters { queue: queue(), status: status(), owner: owner(), warehouse: warehouse(), reason: reason() };
+                    let here = here();
                     Suspend::new(async move {
                         match data.await {
-                            Ok(v) => page(v, queue, status, owner, warehouse, here, catch_up).into_any(),
+                            Ok(v) => page(v, filters, here, catch_up).into_any(),
                             Err(e) => view! { <ErrorBox message=e.to_string() /> }.into_any(),
                         }
                     })
@@ -235,15 +245,28 @@ pub fn Exceptions() -> impl IntoView {
     }
 }
 
-fn page(
-    v: ExceptionsView,
+/// The list's filters as the address gives them.
+struct Filters {
     queue: String,
     status: String,
     owner: String,
     warehouse: String,
+    reason: String,
+}
+
+fn page(
+    v: ExceptionsView,
+    filters: Filters,
     here: String,
     catch_up: impl Fn() + Copy + Send + 'static,
 ) -> impl IntoView {
+    let Filters {
+        queue,
+        status,
+        owner,
+        warehouse,
+        reason,
+    } = filters;
     let ExceptionsView {
         summary,
         page,
@@ -295,6 +318,13 @@ fn page(
     let filters = view! {
         <form method="get" action="/command/exceptions" class="mt-3 flex flex-wrap items-end gap-3">
             <input type="hidden" name="queue" value=queue.clone() />
+            {(!reason.is_empty()).then(|| view! {
+                <p class="w-full text-sm">
+                    "Only items for " <span class="font-mono" data-testid="reason-filter">{reason.replace('_', " ")}</span>". "
+                    <a class="text-indigo-700 underline" href=format!("/command/exceptions?queue={}", urlencode(&queue))>"Show every reason"</a>
+                    <input type="hidden" name="reason" value=reason.clone() />
+                </p>
+            })}
             <div>
                 <label for="x-status" class="block text-sm font-semibold">"Status"</label>
                 <select id="x-status" name="status" class=INPUT>

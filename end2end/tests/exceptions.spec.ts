@@ -1,5 +1,5 @@
 import { expect, Locator, Page, test } from "@playwright/test";
-import { jsEnabled, MANAGER, signIn } from "./helpers";
+import { jsEnabled, MANAGER, ok, signIn } from "./helpers";
 
 /** A suffix unique to this run and project, so parallel projects don't collide. */
 const unique = (project: string) => `${project.replace(/[^a-z]/g, "").slice(0, 8).toUpperCase()}${Date.now() % 100000}`;
@@ -139,4 +139,61 @@ test("a bad snooze is refused with the reason and changes nothing", async ({ pag
   await page.getByLabel("Status").selectOption("snoozed");
   await page.getByRole("button", { name: "Filter" }).click();
   await expect(page.getByRole("row").filter({ hasText: order.number })).toContainText("Waiting for the customer to call back");
+});
+
+/** Reloads `path` until a row with `text` shows (the projector runs beside the request). */
+async function rowOn(page: Page, path: string, text: string) {
+  await expect
+    .poll(async () => {
+      await page.goto(path);
+      return page.getByRole("row").filter({ hasText: text }).count();
+    })
+    .toBe(1);
+  return page.getByRole("row").filter({ hasText: text });
+}
+
+test("a manager sets a reorder point, finds the item under low stock, and resolves a refused oversell", async ({ page }, info) => {
+  await signIn(page, MANAGER, "/command");
+  // A warehouse of this journey's own: the demo's warehouses already have
+  // items under low stock, and the queue lists the oldest first.
+  const u = unique(info.project.name);
+  const [sku, wh] = [`LOW-${u}`, `L${u}`];
+  await ok(page.request.post("/api/v1/warehouses", { data: { code: wh, name: `Lamp store ${u}` } }));
+  await ok(page.request.post("/api/v1/products", { data: { sku, name: "Desk Lamp", prices: [{ currency: "USD", cost: "9.00", price: "39.00" }] } }));
+  await ok(page.request.post("/api/v1/stock/receipts", { data: { warehouse: wh, lines: [{ sku, quantity: 6 }] } }));
+
+  // The reorder point is set on the product page, with a plain form.
+  await page.goto(`/command/products/${sku}`);
+  const form = page.getByRole("region", { name: "Reorder point" });
+  await form.getByLabel("Warehouse").selectOption(wh);
+  await form.getByLabel("Reorder at (units)").fill("-5");
+  await form.getByRole("button", { name: "Set reorder point" }).click();
+  await expect(page.getByRole("alert")).toContainText("units: use a whole number from 0 (no reorder point) to 1,000,000");
+  await expect(page.getByTestId(`reorder-${wh}`)).toHaveText("—");
+  const again = page.getByRole("region", { name: "Reorder point" });
+  await again.getByLabel("Warehouse").selectOption(wh);
+  await again.getByLabel("Reorder at (units)").fill("10");
+  await again.getByRole("button", { name: "Set reorder point" }).click();
+  await expect(page.getByRole("status")).toHaveText(`${sku} reorders in ${wh} at 10 available`);
+  await expect(page.getByTestId(`reorder-${wh}`)).toHaveText("10 low");
+
+  // It waits under low stock, and links back to the product.
+  const low = await rowOn(page, `/command/exceptions?queue=stockouts&reason=low_stock&warehouse=${wh}`, `${sku} at ${wh}`);
+  await expect(page.getByTestId("reason-filter")).toHaveText("low stock");
+  await expect(low).toContainText(`Desk Lamp: 6 available at ${wh}, reorder point 10`);
+  await expect(low).toContainText("Operations manager");
+  await low.getByRole("link", { name: `${sku} at ${wh}` }).click();
+  await expect(page).toHaveURL(new RegExp(`/command/products/${sku}$`));
+
+  // A reservation for more than there is: refused, and it shows as demand
+  // the stock could not meet until someone deals with it.
+  const refused = await page.request.post("/api/v1/reservations", { data: { reference: `R-${sku}`, lines: [{ sku, quantity: 7 }] } });
+  expect(refused.status()).toBe(409);
+  const row = await rowOn(page, "/command/exceptions?queue=oversells", sku);
+  await expect(row).toContainText(`Refused once; last: 7 asked for R-${sku}, 6 available`);
+  const note = await openForm(row, "Resolve", "What was done");
+  await note.fill("Ordered 40 more from the supplier");
+  await row.getByRole("button", { name: `Resolve ${sku}` }).click();
+  await expect(page.getByRole("status")).toHaveText(`${sku} resolved`);
+  await expect(page.getByRole("row").filter({ hasText: sku })).toHaveCount(0);
 });

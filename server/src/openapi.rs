@@ -255,6 +255,11 @@ fn buffer_body() -> Value {
     json!({"type": "object", "required": ["safety_buffer"], "additionalProperties": false, "properties": {"safety_buffer": {"type": "integer", "minimum": 0}}})
 }
 
+fn reorder_point_body() -> Value {
+    json!({"type": "object", "required": ["units"], "additionalProperties": false, "properties": {
+        "units": {"type": "integer", "minimum": 0, "maximum": 1000000, "description": "at or below this many available units the warehouse should reorder; 0 removes the reorder point"}}})
+}
+
 fn warehouses_body() -> Value {
     json!({"type": "object", "required": ["warehouses"], "additionalProperties": false, "properties": {
         "warehouses": {"type": "array", "minItems": 1, "maxItems": 20, "items": {"type": "string"}, "description": "warehouse codes, first preferred"}}})
@@ -789,9 +794,17 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc {
         method: "get",
         path: "/api/v1/stock/{sku}",
-        summary: "On hand, reserved and available, in total and per warehouse",
+        summary: "On hand, reserved and available, in total and per warehouse, with each warehouse's reorder point",
         permission: Some(Permission::InventoryRead),
         body: None,
+        success: 200,
+    },
+    RouteDoc {
+        method: "put",
+        path: "/api/v1/stock/{sku}/reorder-points/{warehouse}",
+        summary: "Set (or, with 0, remove) a warehouse's reorder point for an item: at or below it the item shows in the stockouts and low stock queue; answers the stock as GET /stock/{sku}",
+        permission: Some(Permission::InventoryWrite),
+        body: Some(reorder_point_body),
         success: 200,
     },
     RouteDoc {
@@ -1175,7 +1188,7 @@ fn parameters(path: &str, method: &str) -> Value {
             params.push(q(
                 "queue",
                 "string",
-                "payment, holds, stuck, late_picks, stockouts or integration",
+                "payment, holds, stuck, late_picks, stockouts (and low stock), oversells or integration",
             ));
             params.push(q(
                 "status",
@@ -1183,6 +1196,11 @@ fn parameters(path: &str, method: &str) -> Value {
                 "open (default; includes snoozes that ran out), snoozed, or done (resolved or closed, newest first)",
             ));
             params.push(q("owner", "string", "a role, me, or an assignee's email"));
+            params.push(q(
+                "reason",
+                "string",
+                "a reason code within the queue, e.g. stockout, low_stock, fraud_review, webhook_rejected",
+            ));
             params.push(q("warehouse", "string", "warehouse code"));
             params.push(q("channel", "string", "channel code"));
         }

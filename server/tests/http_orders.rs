@@ -375,6 +375,24 @@ async fn a_channel_price_list_is_set_over_the_api_and_prices_lines_sent_without_
 
 /// Reads the SSE body until a frame carries `needle` (or ten seconds pass,
 /// which fails the test rather than hanging it).
+/// The projectors as `keel serve` runs them, and a browser on the stream.
+async fn watch(db: &Db, app: &axum::Router, bearer: &str) -> (tokio::task::JoinHandle<()>, Body) {
+    let worker = tokio::spawn(server::projections_worker(db.clone(), Default::default()));
+    let res = app
+        .clone()
+        .oneshot(
+            Request::builder()
+                .uri("/api/v1/events/stream")
+                .header("authorization", format!("Bearer {bearer}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    (worker, res.into_body())
+}
+
 async fn until_streamed(body: &mut Body, needle: &str) -> String {
     let read = async {
         let mut seen = String::new();
@@ -402,21 +420,7 @@ async fn a_failed_payment_is_pushed_to_its_queue_and_worked_over_the_api() {
         fixtures::item(&db, "MUG", "3.00").await;
         fixtures::receive(&db, "EAST", "MUG", 10).await;
         fixtures::channel(&db, ("WEB", "web", "USD"), &["EAST"], None).await;
-        // The projector as `keel serve` runs it, and a browser on the stream.
-        let worker = tokio::spawn(server::projections_worker(db.clone(), Default::default()));
-        let res = app
-            .clone()
-            .oneshot(
-                Request::builder()
-                    .uri("/api/v1/events/stream")
-                    .header("authorization", format!("Bearer {admin}"))
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        let mut stream = res.into_body();
+        let (worker, mut stream) = watch(&db, &app, &admin).await;
 
         let order = json!({
             "channel": "WEB", "external_id": "2001", "currency": "USD",
@@ -444,7 +448,7 @@ async fn a_failed_payment_is_pushed_to_its_queue_and_worked_over_the_api() {
         let x = item["id"].as_str().unwrap();
 
         let (s, bad) = call(&app, "GET", "/api/v1/exceptions?queue=everything", &admin, None, &[]).await;
-        assert_eq!((s, &bad["error"]["fields"]["queue"]), (422, &json!("use payment, holds, stuck, late_picks, stockouts or integration")));
+        assert_eq!((s, &bad["error"]["fields"]["queue"]), (422, &json!("use payment, holds, stuck, late_picks, stockouts, oversells or integration")));
         let (s, _) = call(&app, "GET", "/api/v1/exceptions", "not-a-token", None, &[]).await;
         assert_eq!(s, 401);
         let support = token(&db, Role::Support).await;
@@ -516,6 +520,181 @@ async fn the_kpi_board_reads_its_projection_and_includes_an_event_the_reader_has
         let agent = token(&db, Role::Warehouse).await;
         let (s, _) = call(&app, "GET", "/api/v1/kpis", &agent, None, &[]).await;
         assert_eq!(s, 403);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn low_stock_a_refused_oversell_and_a_rejected_webhook_are_pushed_to_their_queues() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        let admin = token(&db, Role::Admin).await;
+        let manager = token(&db, Role::Manager).await;
+        fixtures::warehouse(&db, "EAST").await;
+        fixtures::warehouse(&db, "WEST").await;
+        fixtures::item(&db, "MUG", "3.00").await;
+        fixtures::receive(&db, "EAST", "MUG", 10).await;
+        fixtures::channel(
+            &db,
+            ("SHOP", "shopify", "USD"),
+            &["EAST"],
+            Some("shpss_secret"),
+        )
+        .await;
+        let (worker, mut stream) = watch(&db, &app, &admin).await;
+
+        // A reorder point above what is left: low stock at once.
+        let (s, stock) = call(
+            &app,
+            "PUT",
+            "/api/v1/stock/MUG/reorder-points/east",
+            &manager,
+            Some(json!({"units": 12})),
+            &[],
+        )
+        .await;
+        assert_eq!(s, 200, "{stock}");
+        assert_eq!(stock["warehouses"][0]["warehouse"], "EAST");
+        assert_eq!(stock["warehouses"][0]["reorder_point"], 12);
+        assert!(stock["warehouses"][1]["reorder_point"].is_null());
+        let frames = until_streamed(&mut stream, "exception.opened").await;
+        assert!(frames.contains("\"low_stock\""), "{frames}");
+        let (s, low) = call(
+            &app,
+            "GET",
+            "/api/v1/exceptions?queue=stockouts&reason=low_stock",
+            &manager,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(s, 200, "{low}");
+        assert_eq!(
+            low["items"][0]["detail"],
+            "Product MUG: 10 available at EAST, reorder point 12"
+        );
+        assert_eq!(low["items"][0]["warehouse"], "EAST");
+        for (body, field, message) in [
+            (
+                json!({"units": -1}),
+                "units",
+                "use a whole number from 0 (no reorder point) to 1,000,000",
+            ),
+            (json!({"units": 5, "when": "now"}), "body", ""),
+        ] {
+            let (s, bad) = call(
+                &app,
+                "PUT",
+                "/api/v1/stock/MUG/reorder-points/EAST",
+                &manager,
+                Some(body),
+                &[],
+            )
+            .await;
+            assert_eq!(s, 422, "{bad}");
+            if !message.is_empty() {
+                assert_eq!(bad["error"]["fields"][field], message);
+            }
+        }
+        let (s, bad) = call(
+            &app,
+            "PUT",
+            "/api/v1/stock/MUG/reorder-points/MARS",
+            &manager,
+            Some(json!({"units": 5})),
+            &[],
+        )
+        .await;
+        assert_eq!(
+            (s, &bad["error"]["fields"]["warehouse"]),
+            (422, &json!("there is no warehouse MARS"))
+        );
+        let support = token(&db, Role::Support).await;
+        let (s, _) = call(
+            &app,
+            "PUT",
+            "/api/v1/stock/MUG/reorder-points/EAST",
+            &support,
+            Some(json!({"units": 5})),
+            &[],
+        )
+        .await;
+        assert_eq!(s, 403);
+
+        // A reservation for more than is there: 409, and counted.
+        let (s, refused) = call(
+            &app,
+            "POST",
+            "/api/v1/reservations",
+            &admin,
+            Some(json!({"reference": "SO-9", "lines": [{"sku": "MUG", "quantity": 11}]})),
+            &[],
+        )
+        .await;
+        assert_eq!(
+            (s, &refused["error"]["code"]),
+            (409, &json!("insufficient_stock")),
+            "{refused}"
+        );
+        let frames = until_streamed(&mut stream, "exception.opened").await;
+        assert!(frames.contains("\"oversell_refused\""), "{frames}");
+        let (_, over) = call(
+            &app,
+            "GET",
+            "/api/v1/exceptions?queue=oversells",
+            &manager,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(
+            over["items"][0]["detail"],
+            "Refused once; last: 11 asked for SO-9, 10 available"
+        );
+        assert_eq!(over["items"][0]["link"], "/command/products/MUG");
+
+        // A delivery with a forged signature: 401, captured nothing, counted.
+        let body = br#"{"id": 1}"#;
+        let (s, _) = deliver(
+            &db,
+            "/webhooks/shopify/SHOP",
+            body,
+            &[
+                ("X-Shopify-Hmac-Sha256", webhooks::sign(b"guess", body)),
+                ("X-Shopify-Topic", "orders/create".into()),
+                ("X-Shopify-Shop-Domain", "keel-demo.myshopify.com".into()),
+                ("X-Shopify-API-Version", "2024-10".into()),
+                ("X-Shopify-Webhook-Id", "d-1".into()),
+            ],
+        )
+        .await;
+        assert_eq!(s, 401);
+        assert_eq!(orders(&db).await, 0);
+        let frames = until_streamed(&mut stream, "exception.opened").await;
+        assert!(frames.contains("\"webhook_rejected\""), "{frames}");
+        let (_, failed) = call(
+            &app,
+            "GET",
+            "/api/v1/exceptions?queue=integration",
+            &admin,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(failed["items"][0]["entity_ref"], "SHOP");
+        assert_eq!(failed["items"][0]["owner"], "admin");
+        let audit_link = failed["items"][0]["link"]
+            .as_str()
+            .unwrap()
+            .replace("/command/audit", "/api/v1/audit");
+        let (s, trail) = call(&app, "GET", &audit_link, &admin, None, &[]).await;
+        assert_eq!(s, 200, "{trail}");
+        assert_eq!(trail["items"][0]["action"], "incident.record");
+        assert_eq!(
+            trail["items"][0]["actor_name"],
+            "webhook to channel SHOP, unverified"
+        );
+        worker.abort();
     })
     .await;
 }

@@ -21,8 +21,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use domain::{
     analytics::{
-        self as rules, Action, Existing, FulfillmentFact, HoldFact, ImportFacts, OrderFacts, Queue,
-        StockFacts, Thresholds, Wanted, COUNT_CAP,
+        self as rules, Action, Existing, FulfillmentFact, HoldFact, ImportFacts, IncidentFacts,
+        LevelFact, OrderFacts, Queue, StockFacts, Thresholds, Wanted, COUNT_CAP,
     },
     events::Event,
     governance::{Permission, Role},
@@ -76,6 +76,7 @@ struct Touched {
     transfers: BTreeSet<String>,
     counts: BTreeSet<String>,
     imports: BTreeSet<String>,
+    incidents: BTreeSet<String>,
 }
 
 impl Touched {
@@ -110,8 +111,13 @@ impl Touched {
                 self.fulfillments.insert(fulfillment_id.clone());
             }
             E::StockReceived { skus, .. } => self.skus.extend(skus.iter().cloned()),
-            E::StockAdjusted { sku, .. } | E::DeliveryPutAway { sku, .. } => {
+            E::StockAdjusted { sku, .. }
+            | E::DeliveryPutAway { sku, .. }
+            | E::ReorderPointSet { sku, .. } => {
                 self.skus.insert(sku.clone());
+            }
+            E::IncidentRecorded { incident_id, .. } | E::IncidentResolved { incident_id, .. } => {
+                self.incidents.insert(incident_id.clone());
             }
             E::InventoryReserved { reservation_id, .. }
             | E::InventoryReleased { reservation_id, .. }
@@ -162,7 +168,9 @@ pub async fn project(db: &Db, clock: &Clock, t: &Thresholds) -> Result<Projected
 /// One batch; `true` once nothing is left to read.
 async fn project_batch(db: &Db, clock: &Clock, t: &Thresholds) -> Result<(bool, Projected)> {
     let ctx = Ctx::system("exceptions").with_clock(clock.clone());
+    let started = std::time::Instant::now();
     let mut uow = db.begin(&ctx).await?;
+    let writer_wait = started.elapsed();
     // The projection's own events (and a rebuild's many) touch nothing, so
     // `claim` skips them in the read rather than applying them a batch at a time.
     let (events, read, more) = match projection::claim(&mut uow, CURSOR, BATCH).await? {
@@ -176,13 +184,26 @@ async fn project_batch(db: &Db, clock: &Clock, t: &Thresholds) -> Result<(bool, 
         }
         Claim::Batch { events, read, more } => (events, read, more),
     };
+    let claimed = started.elapsed();
     let mut touched = Touched::default();
     for event in &events {
         touched.add(event);
     }
     let mut done = evaluate(&mut uow, touched, t).await?;
     done.events = read;
+    let evaluated = started.elapsed();
     uow.commit().await?;
+    // Where a batch's time goes, for `KEEL_LOG=backend::analytics=debug`.
+    tracing::debug!(
+        events = read,
+        opened = done.opened,
+        closed = done.closed,
+        writer_wait_ms = writer_wait.as_millis() as u64,
+        claim_ms = (claimed - writer_wait).as_millis() as u64,
+        evaluate_ms = (evaluated - claimed).as_millis() as u64,
+        commit_ms = (started.elapsed() - evaluated).as_millis() as u64,
+        "exception batch"
+    );
     Ok((!more, done))
 }
 
@@ -227,6 +248,11 @@ async fn add_live_entities(conn: &mut AnyConnection, touched: &mut Touched) -> R
             "order" => touched.orders.insert(id),
             "fulfillment" => touched.fulfillments.insert(id),
             "product" => touched.products.insert(id),
+            // `{product_id}/{warehouse_id}`: the product's rules cover it.
+            "stock" => touched
+                .products
+                .insert(id.split('/').next().unwrap_or_default().to_string()),
+            "incident" => touched.incidents.insert(id),
             _ => touched.imports.insert(id),
         };
     }
@@ -240,6 +266,7 @@ async fn gather(
     t: &Thresholds,
     now: i64,
 ) -> Result<Gathered> {
+    let started = std::time::Instant::now();
     // Resolve the indirect keys to orders and products.
     let numbers = ids_in(
         conn,
@@ -273,6 +300,7 @@ async fn gather(
     }
     let mut wanted = Vec::new();
     let mut entity_ids: Vec<String> = Vec::new();
+    let resolved = started.elapsed();
 
     let orders: Vec<String> = touched.orders.into_iter().collect();
     let mut facts: BTreeMap<String, OrderFacts> = BTreeMap::new();
@@ -346,7 +374,9 @@ async fn gather(
         wanted.extend(rules::order_exceptions(o, t, now));
         timers.push((o.order_id.clone(), rules::next_check(o, t, now)));
     }
+    let order_count = orders.len();
     entity_ids.extend(orders);
+    let ordered = started.elapsed();
 
     let products: Vec<String> = touched.products.into_iter().collect();
     let mut stock: BTreeMap<String, StockFacts> = BTreeMap::new();
@@ -368,6 +398,7 @@ async fn gather(
                 waiting_orders: 0,
                 stocked: false,
                 available: 0,
+                levels: Vec::new(),
             },
         );
     }
@@ -384,25 +415,77 @@ async fn gather(
             s.waiting_orders = r.try_get("orders")?;
         }
     }
+    // Each warehouse's level, with its reorder point where one is set (a
+    // reorder point may come before the first stock).
+    let warehouses: Vec<(String, String)> = if products.is_empty() {
+        Vec::new()
+    } else {
+        sqlx::query_as("select warehouse_id, code from warehouse")
+            .fetch_all(&mut *conn)
+            .await?
+    };
+    let code_of = |id: &str| {
+        warehouses
+            .iter()
+            .find(|w| w.0 == id)
+            .map(|w| w.1.clone())
+            .unwrap_or_default()
+    };
     for r in fetch_in(
         conn,
-        "select product_id, cast(sum(on_hand - reserved) as bigint) as available
-         from stock_level where product_id in ({ids}) group by product_id",
+        "select product_id, warehouse_id, on_hand - reserved as available from stock_level where product_id in ({ids})",
         &products,
     )
     .await?
     {
         if let Some(s) = stock.get_mut(&r.try_get::<String, _>("product_id")?) {
+            let warehouse_id: String = r.try_get("warehouse_id")?;
+            let available: i64 = r.try_get("available")?;
             s.stocked = true;
-            s.available = r.try_get("available")?;
+            s.available += available;
+            s.levels.push(LevelFact {
+                warehouse: code_of(&warehouse_id),
+                warehouse_id,
+                available,
+                reorder_point: None,
+            });
         }
     }
-    wanted.extend(
-        stock
-            .values()
-            .filter_map(|s| rules::stock_exception(s, now)),
-    );
+    for r in fetch_in(
+        conn,
+        "select product_id, warehouse_id, units from reorder_point where product_id in ({ids})",
+        &products,
+    )
+    .await?
+    {
+        if let Some(s) = stock.get_mut(&r.try_get::<String, _>("product_id")?) {
+            let warehouse_id: String = r.try_get("warehouse_id")?;
+            let units: i64 = r.try_get("units")?;
+            match s.levels.iter_mut().find(|l| l.warehouse_id == warehouse_id) {
+                Some(l) => l.reorder_point = Some(units),
+                None => s.levels.push(LevelFact {
+                    warehouse: code_of(&warehouse_id),
+                    warehouse_id,
+                    available: 0,
+                    reorder_point: Some(units),
+                }),
+            }
+        }
+    }
+    for s in stock.values() {
+        wanted.extend(rules::stock_exception(s, now));
+        wanted.extend(rules::low_stock_exceptions(s, now));
+    }
+    // A low-stock item's record is the product in one warehouse; look for
+    // one in every warehouse, since its reorder point may have gone.
+    for p in &products {
+        for (w, _) in &warehouses {
+            entity_ids.push(rules::stock_level_key(p, w));
+        }
+    }
+    let product_count = products.len();
     entity_ids.extend(products);
+    let stocked = started.elapsed();
 
     let imports: Vec<String> = touched.imports.into_iter().collect();
     for r in fetch_in(
@@ -423,7 +506,40 @@ async fn gather(
     }
     entity_ids.extend(imports);
 
+    let incidents: Vec<String> = touched.incidents.into_iter().collect();
+    for r in fetch_in(
+        conn,
+        "select incident_id, kind, subject_ref, channel_code, occurrences, first_at, last_detail, resolved_at
+         from incident where incident_id in ({ids})",
+        &incidents,
+    )
+    .await?
+    {
+        wanted.extend(rules::incident_exception(&IncidentFacts {
+            incident_id: r.try_get("incident_id")?,
+            kind: r.try_get("kind")?,
+            subject_ref: r.try_get("subject_ref")?,
+            channel: r.try_get("channel_code")?,
+            occurrences: r.try_get("occurrences")?,
+            first_at: r.try_get("first_at")?,
+            last_detail: r.try_get("last_detail")?,
+            resolved: r.try_get::<Option<i64>, _>("resolved_at")?.is_some(),
+        }));
+    }
+    entity_ids.extend(incidents);
+
+    let before_existing = started.elapsed();
     let existing = existing_for(conn, &entity_ids).await?;
+    tracing::debug!(
+        orders = order_count,
+        products = product_count,
+        keys_ms = resolved.as_millis() as u64,
+        orders_ms = (ordered - resolved).as_millis() as u64,
+        products_ms = (stocked - ordered).as_millis() as u64,
+        rest_ms = (before_existing - stocked).as_millis() as u64,
+        existing_ms = (started.elapsed() - before_existing).as_millis() as u64,
+        "exception gather"
+    );
     Ok(Gathered {
         wanted,
         existing,
@@ -507,11 +623,18 @@ async fn existing_for(conn: &mut AnyConnection, entity_ids: &[String]) -> Result
 
 async fn evaluate(uow: &mut Uow, touched: Touched, t: &Thresholds) -> Result<Projected> {
     let now = uow.now();
+    let started = std::time::Instant::now();
     let Gathered {
         wanted,
         existing,
         timers,
     } = gather(&mut uow.tx, touched, t, now).await?;
+    tracing::debug!(
+        wanted = wanted.len(),
+        existing = existing.len(),
+        gather_ms = started.elapsed().as_millis() as u64,
+        "exception records gathered"
+    );
     set_timers(&mut uow.tx, &timers).await?;
     let by_id: BTreeMap<&str, &Existing> = existing.iter().map(|e| (e.id.as_str(), e)).collect();
     let mut done = Projected::default();
@@ -663,6 +786,12 @@ pub async fn rebuild(db: &Db, clock: &Clock, t: &Thresholds) -> Result<Projected
     {
         touched.imports.insert(r.try_get(0)?);
     }
+    for r in sqlx::query("select incident_id from incident where resolved_at is null")
+        .fetch_all(&db.pool)
+        .await?
+    {
+        touched.incidents.insert(r.try_get(0)?);
+    }
     let mut uow = db.begin(&ctx).await?;
     done += evaluate(&mut uow, touched, t).await?;
     projection::advance(&mut uow.tx, CURSOR, start).await?;
@@ -709,6 +838,12 @@ pub async fn check(db: &Db, clock: &Clock, t: &Thresholds) -> Result<Vec<String>
     {
         all.imports.insert(r.try_get(0)?);
     }
+    for r in sqlx::query("select incident_id from incident where resolved_at is null")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        all.incidents.insert(r.try_get(0)?);
+    }
     add_live_entities(&mut conn, &mut all).await?;
     let Gathered {
         wanted, existing, ..
@@ -744,6 +879,9 @@ pub struct ExceptionFilter {
     pub owner: Option<String>,
     pub warehouse: Option<String>,
     pub channel: Option<String>,
+    /// A reason code within the queue: a hold reason, `stockout`,
+    /// `low_stock`, `webhook_rejected`, ….
+    pub reason: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -856,6 +994,16 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &ExceptionFilter) -> Result<Page<Except
     };
     let warehouse = trimmed(&f.warehouse).map(|w| w.to_ascii_uppercase());
     let channel = trimmed(&f.channel).map(|c| c.to_ascii_uppercase());
+    let reason = trimmed(&f.reason).map(|r| r.to_ascii_lowercase());
+    if reason
+        .as_deref()
+        .is_some_and(|r| r.len() > 40 || !r.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+    {
+        return Err(Error::invalid(
+            "reason",
+            "use a reason code such as stockout, low_stock or fraud_review",
+        ));
+    }
     let (at, after) = parse_time_cursor(f.cursor.as_deref())?;
     let now = ctx.now();
     let (scope_w, scope_c) = scope_sql(ctx);
@@ -894,6 +1042,7 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &ExceptionFilter) -> Result<Page<Except
            and ($5 is null or x.warehouse_code is null or (',' || $5 || ',') like ('%,' || x.warehouse_code || ',%'))
            and ($6 is null or x.channel_code is null or (',' || $6 || ',') like ('%,' || x.channel_code || ',%'))
            and ($7 is null or {key_col} {cmp} $7 or ({key_col} = $7 and x.exception_id {cmp} $8))
+           and ($11 is null or x.reason = $11)
          order by {order} limit $10"
     ))
     .bind(queue)
@@ -906,6 +1055,7 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &ExceptionFilter) -> Result<Page<Except
     .bind(after.unwrap_or_default())
     .bind(now)
     .bind(limit + 1)
+    .bind(reason)
     .fetch_all(&db.pool)
     .await?;
     let mut items = Vec::new();
@@ -1197,5 +1347,42 @@ pub async fn resolve(db: &Db, ctx: &Ctx, id: &str, note: &str) -> Result<Excepti
         },
     )
     .await?;
+    if x.entity == "incident" {
+        resolve_incident(&mut uow, &x.entity_id).await?;
+    }
     finish(db, uow, id).await
+}
+
+/// Resolving an incident's item resolves the incident, so the next refused
+/// attempt of its kind opens a new one rather than adding to this.
+async fn resolve_incident(uow: &mut Uow, incident_id: &str) -> Result<()> {
+    let now = uow.now();
+    let Some((kind, subject, occurrences)) = sqlx::query_as::<_, (String, String, i64)>(
+        "update incident set resolved_at = $1, version = version + 1 where incident_id = $2 and resolved_at is null
+         returning kind, subject_ref, occurrences",
+    )
+    .bind(now)
+    .bind(incident_id)
+    .fetch_optional(&mut *uow.tx)
+    .await?
+    else {
+        return Ok(());
+    };
+    uow.record(
+        Change {
+            action: "incident.resolve",
+            entity: "incident",
+            entity_id: incident_id,
+            before: Some(serde_json::json!({"resolved_at": null, "occurrences": occurrences})),
+            after: Some(
+                serde_json::json!({"resolved_at": rfc3339(now), "occurrences": occurrences}),
+            ),
+        },
+        Event::IncidentResolved {
+            incident_id: incident_id.into(),
+            kind,
+            subject,
+        },
+    )
+    .await
 }

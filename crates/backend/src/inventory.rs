@@ -1210,10 +1210,16 @@ async fn units_at(
 // Reading stock.
 
 /// (warehouse code, on_hand, reserved) for every active warehouse, by code.
-async fn levels(conn: &mut AnyConnection, product_id: &str) -> Result<Vec<(String, i64, i64)>> {
+/// (warehouse, on hand, reserved, reorder point) in every active warehouse.
+async fn levels(
+    conn: &mut AnyConnection,
+    product_id: &str,
+) -> Result<Vec<(String, i64, i64, Option<i64>)>> {
     let rows = sqlx::query(
-        "select w.code, coalesce(s.on_hand, 0) as on_hand, coalesce(s.reserved, 0) as reserved from warehouse w
+        "select w.code, coalesce(s.on_hand, 0) as on_hand, coalesce(s.reserved, 0) as reserved, r.units as reorder_point
+         from warehouse w
          left join stock_level s on s.warehouse_id = w.warehouse_id and s.product_id = $1
+         left join reorder_point r on r.warehouse_id = w.warehouse_id and r.product_id = $1
          where w.active = 1 order by w.code",
     )
     .bind(product_id)
@@ -1225,6 +1231,7 @@ async fn levels(conn: &mut AnyConnection, product_id: &str) -> Result<Vec<(Strin
                 r.try_get("code")?,
                 r.try_get("on_hand")?,
                 r.try_get("reserved")?,
+                r.try_get("reorder_point")?,
             ))
         })
         .collect()
@@ -1247,7 +1254,7 @@ pub(crate) async fn stock_of(conn: &mut AnyConnection, ctx: &Ctx, sku: &str) -> 
             per_component.push((*per, levels(conn, id).await?));
         }
         let codes: Vec<String> = match per_component.first() {
-            Some((_, l)) => l.iter().map(|(c, _, _)| c.clone()).collect(),
+            Some((_, l)) => l.iter().map(|(c, ..)| c.clone()).collect(),
             None => Vec::new(),
         };
         for (i, code) in codes.into_iter().enumerate() {
@@ -1269,6 +1276,7 @@ pub(crate) async fn stock_of(conn: &mut AnyConnection, ctx: &Ctx, sku: &str) -> 
                 reserved: on_hand - available,
                 available,
                 in_transit: 0,
+                reorder_point: None,
             });
         }
     } else {
@@ -1288,13 +1296,14 @@ pub(crate) async fn stock_of(conn: &mut AnyConnection, ctx: &Ctx, sku: &str) -> 
                 .and_then(|r| r.try_get::<i64, _>("units").ok())
                 .unwrap_or(0)
         };
-        for (code, on_hand, reserved) in levels(conn, &product.id).await? {
+        for (code, on_hand, reserved, reorder_point) in levels(conn, &product.id).await? {
             warehouses.push(WarehouseStock {
                 in_transit: in_transit(&code),
                 warehouse: code,
                 on_hand,
                 reserved,
                 available: on_hand - reserved,
+                reorder_point,
             });
         }
     }
@@ -1314,6 +1323,79 @@ pub async fn stock(db: &Db, ctx: &Ctx, sku: &str) -> Result<Stock> {
     ctx.require(Permission::InventoryRead)?;
     let mut conn = db.pool.acquire().await?;
     stock_of(&mut conn, ctx, sku).await
+}
+
+/// Sets a warehouse's reorder point for an item (`units` = 0 removes it).
+/// At or below it, the item shows in the low-stock queue for that warehouse.
+pub async fn set_reorder_point(
+    db: &Db,
+    ctx: &Ctx,
+    sku: &str,
+    warehouse: &str,
+    units: i64,
+) -> Result<Stock> {
+    ctx.require(Permission::InventoryWrite)?;
+    if !(0..=1_000_000).contains(&units) {
+        return Err(Error::invalid(
+            "units",
+            "use a whole number from 0 (no reorder point) to 1,000,000",
+        ));
+    }
+    let mut uow = db.begin(ctx).await?;
+    let product = line_product(&mut uow.tx, "sku", sku, false)
+        .await
+        .map_err(|e| Error::Invalid(vec![e]))?;
+    let wh = warehouse_ref(&mut uow.tx, ctx, "warehouse", warehouse).await?;
+    let before: Option<i64> = sqlx::query_scalar(
+        "select units from reorder_point where product_id = $1 and warehouse_id = $2",
+    )
+    .bind(&product.id)
+    .bind(&wh.id)
+    .fetch_optional(&mut *uow.tx)
+    .await?;
+    if before.unwrap_or(0) == units {
+        // Nothing changes, so nothing is recorded.
+        uow.commit().await?;
+        return stock(db, ctx, &product.sku).await;
+    }
+    if units == 0 {
+        sqlx::query("delete from reorder_point where product_id = $1 and warehouse_id = $2")
+            .bind(&product.id)
+            .bind(&wh.id)
+            .execute(&mut *uow.tx)
+            .await?;
+    } else {
+        sqlx::query(
+            "insert into reorder_point (product_id, warehouse_id, units, updated_at, updated_by) values ($1, $2, $3, $4, $5)
+             on conflict (product_id, warehouse_id) do update set units = excluded.units, updated_at = excluded.updated_at,
+                 updated_by = excluded.updated_by",
+        )
+        .bind(&product.id)
+        .bind(&wh.id)
+        .bind(units)
+        .bind(uow.now())
+        .bind(&ctx.actor.name)
+        .execute(&mut *uow.tx)
+        .await?;
+    }
+    let key = domain::analytics::stock_level_key(&product.id, &wh.id);
+    uow.record(
+        Change {
+            action: "reorder_point.set",
+            entity: "reorder_point",
+            entity_id: &key,
+            before: Some(serde_json::json!({"sku": product.sku, "warehouse": wh.code, "units": before})),
+            after: Some(serde_json::json!({"sku": product.sku, "warehouse": wh.code, "units": (units > 0).then_some(units)})),
+        },
+        Event::ReorderPointSet {
+            warehouse: wh.code.clone(),
+            sku: product.sku.clone(),
+            units,
+        },
+    )
+    .await?;
+    uow.commit().await?;
+    stock(db, ctx, &product.sku).await
 }
 
 /// Bin balances of one SKU (by warehouse, then walk order), for the product page.
@@ -1594,7 +1676,63 @@ pub async fn reserve(
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
-    retrying!(reserve_once(db, ctx, &input, &reference, idem))
+    let result = retrying!(reserve_once(db, ctx, &input, &reference, idem));
+    if let Err(Error::InsufficientStock {
+        sku,
+        requested,
+        available,
+        ..
+    }) = &result
+    {
+        let channel = input.channel.as_deref().map(|c| c.trim().to_uppercase());
+        let asked = Asked {
+            sku,
+            reference: &reference,
+            channel: channel.as_deref(),
+            requested: *requested,
+            available: *available,
+        };
+        refused_oversell(db, ctx, &asked).await;
+    }
+    result
+}
+
+/// A reservation line refused for want of stock.
+struct Asked<'a> {
+    sku: &'a str,
+    reference: &'a str,
+    channel: Option<&'a str>,
+    requested: i64,
+    available: i64,
+}
+
+/// Counts a refused reservation on the item's oversell incident.
+async fn refused_oversell(db: &Db, ctx: &Ctx, a: &Asked<'_>) {
+    let product = match db.pool.acquire().await {
+        Ok(mut conn) => find_product(&mut conn, a.sku).await,
+        Err(e) => Err(e.into()),
+    };
+    match product {
+        Ok(Some(p)) => {
+            let attempt = crate::incidents::Attempt {
+                kind: domain::analytics::OVERSELL_REFUSED,
+                subject_id: &p.id,
+                subject_ref: &p.sku,
+                channel: a.channel,
+                detail: format!(
+                    "{} asked for {}, {} available",
+                    a.requested,
+                    a.reference,
+                    a.available.max(0)
+                ),
+            };
+            crate::incidents::record(db, ctx, &attempt).await;
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::error!(error = %e, sku = a.sku, "a refused reservation could not be recorded")
+        }
+    }
 }
 
 async fn reserve_once(

@@ -684,7 +684,7 @@ pub async fn board(db: &Db, ctx: &Ctx, f: &KpiFilter) -> Result<KpiBoard> {
         }
     }
     for r in sqlx::query(
-        "select opened_at from exception_item where queue = 'stockouts' and opened_at >= $1 and opened_at < $2",
+        "select opened_at from exception_item where queue = 'stockouts' and reason = 'stockout' and opened_at >= $1 and opened_at < $2",
     )
     .bind(start(prev.from))
     .bind(start(period.to) + DAY)
@@ -699,7 +699,7 @@ pub async fn board(db: &Db, ctx: &Ctx, f: &KpiFilter) -> Result<KpiBoard> {
         }
     }
     inputs.stockouts_open = sqlx::query_scalar(
-        "select cast(count(*) as bigint) from exception_item where queue = 'stockouts' and status in ('open', 'snoozed')",
+        "select cast(count(*) as bigint) from exception_item where queue = 'stockouts' and reason = 'stockout' and status in ('open', 'snoozed')",
     )
     .fetch_one(&mut *conn)
     .await?;

@@ -39,6 +39,7 @@ pub mod error;
 pub mod floor;
 pub mod fulfillment;
 pub mod governance;
+pub mod incidents;
 pub mod inventory;
 pub mod kpi;
 pub mod order_import;

@@ -192,6 +192,7 @@ pub async fn seed(db: &Db, password: &str, scale: u32) -> Result<SeedReport> {
     trade_prices(db, &ctx).await?;
     let orders = crate::seed_orders::seed_orders(db, &ctx, scale, ctx.now()).await?;
     let deliveries = seed_deliveries(db, &ctx, today).await?;
+    seed_reorder_points(db, &ctx).await?;
     Ok(SeedReport {
         created: true,
         staff: created,
@@ -204,6 +205,25 @@ pub async fn seed(db: &Db, password: &str, scale: u32) -> Result<SeedReport> {
         held_orders: orders.held,
         deliveries,
     })
+}
+
+/// A reorder point wherever an item is stocked: a quarter of what the
+/// warehouse holds, at least 5 and at most 50 (the common rule of thumb for
+/// a demo without a sales forecast). Open orders have already reserved
+/// units, so the items they drew down show under low stock.
+async fn seed_reorder_points(db: &Db, ctx: &Ctx) -> Result<()> {
+    let levels: Vec<(String, String, i64)> = sqlx::query_as(
+        "select p.sku, w.code, s.on_hand from stock_level s
+         join product p on p.product_id = s.product_id join warehouse w on w.warehouse_id = s.warehouse_id
+         where s.on_hand > 0 order by p.sku, w.code",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    for (sku, warehouse, on_hand) in levels {
+        let point = (on_hand / 4).clamp(5, 50);
+        crate::inventory::set_reorder_point(db, ctx, &sku, &warehouse, point).await?;
+    }
+    Ok(())
 }
 
 /// One supplier delivery announced per warehouse, due today and the next

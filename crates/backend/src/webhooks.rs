@@ -115,17 +115,55 @@ pub async fn receive(
     body: &[u8],
 ) -> Result<Received> {
     let code = channel.trim().to_uppercase();
-    let row: Option<(String, Option<String>)> =
-        sqlx::query_as("select kind, webhook_secret from channel where code = $1 and active = 1")
-            .bind(&code)
-            .fetch_optional(&db.pool)
-            .await?;
-    let Some((kind, secret)) = row else {
+    let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+        "select channel_id, kind, webhook_secret from channel where code = $1 and active = 1",
+    )
+    .bind(&code)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some((channel_id, kind, secret)) = row else {
         return Err(Error::NotFound {
             entity: "channel",
             key: code,
         });
     };
+    let result = deliver(db, platform, &code, &kind, secret, header, body).await;
+    if let Err(e @ (Error::BadSignature(_) | Error::Invalid(_))) = &result {
+        // The sender is not who it claims until the signature verifies.
+        let ctx = Ctx::system(&format!("webhook to channel {code}, unverified"));
+        let attempt = crate::incidents::Attempt {
+            kind: domain::analytics::WEBHOOK_REJECTED,
+            subject_id: &channel_id,
+            subject_ref: &code,
+            channel: Some(&code),
+            detail: format!("{} {}", platform.kind(), rejection(e)),
+        };
+        crate::incidents::record(db, &ctx, &attempt).await;
+    }
+    result
+}
+
+/// Why a delivery was rejected, in a line.
+fn rejection(e: &Error) -> String {
+    match e {
+        Error::Invalid(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+async fn deliver(
+    db: &Db,
+    platform: Platform,
+    code: &str,
+    kind: &str,
+    secret: Option<String>,
+    header: &(dyn Fn(&str) -> Option<String> + Sync),
+    body: &[u8],
+) -> Result<Received> {
     if kind != platform.kind() {
         return Err(Error::BadSignature(format!(
             "channel {code} is a {kind} channel, not {}",
@@ -164,8 +202,8 @@ pub async fn receive(
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| Error::invalid("body", format!("the body is not JSON: {e}")))?;
     let input = match platform {
-        Platform::Shopify => shopify_order(&code, &value),
-        Platform::WooCommerce => woocommerce_order(&code, &value),
+        Platform::Shopify => shopify_order(code, &value),
+        Platform::WooCommerce => woocommerce_order(code, &value),
     }
     .map_err(|e| Error::invalid("body", e.to_string()))?;
     let ctx = Ctx::system(&format!("channel {code}"));

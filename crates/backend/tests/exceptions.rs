@@ -9,8 +9,10 @@ use backend::{
     analytics::{self, ExceptionFilter, Projected},
     capture,
     governance::{self, AuditFilter, NewUser},
+    inventory::{self, ReservationInput, ReservationLineInput},
     orders, store_test,
     testing::fixtures::{assert_no_drift, channel, item, receive, sys, warehouse, web_order},
+    webhooks::{self, Platform},
     Actor, ActorKind, Clock, Ctx, Db, Error,
 };
 use domain::{
@@ -59,11 +61,17 @@ async fn sweep(db: &Db, clock: &Clock) -> Projected {
 }
 
 async fn queue(db: &Db, clock: &Clock, queue: &str) -> Vec<ExceptionItem> {
+    listed(db, clock, queue, None).await
+}
+
+/// A queue's open items, of one reason when given.
+async fn listed(db: &Db, clock: &Clock, queue: &str, reason: Option<&str>) -> Vec<ExceptionItem> {
     analytics::list(
         db,
         &clocked(clock),
         &ExceptionFilter {
             queue: Some(queue.into()),
+            reason: reason.map(str::to_string),
             ..Default::default()
         },
     )
@@ -449,5 +457,276 @@ store_test!(
         // The cursor moved past every event, so nothing is applied twice.
         assert_eq!(catch_up(&db, &clock).await.opened, 0);
         no_projection_drift(&db, &clock).await;
+    }
+);
+
+async fn reserve(db: &Db, reference: &str, sku: &str, quantity: i64) -> Result<(), Error> {
+    inventory::reserve(
+        db,
+        &sys(),
+        ReservationInput {
+            reference: reference.into(),
+            channel: Some("web".into()),
+            lines: vec![ReservationLineInput {
+                sku: sku.into(),
+                quantity,
+            }],
+        },
+        None,
+    )
+    .await
+    .map(|_| ())
+}
+
+async fn resolve(db: &Db, id: &str) {
+    analytics::resolve(db, &sys(), id, "Reordered from the supplier")
+        .await
+        .unwrap();
+}
+
+store_test!(
+    low_stock_and_refused_oversells_reach_their_queues_and_incidents_wait_for_a_person,
+    |db: Db| async move {
+        setup(&db).await;
+        let clock = Clock::fixed(T0);
+        // Ten of A at EAST, reorder at 8: not low yet.
+        let stock = inventory::set_reorder_point(&db, &sys(), "A", "east", 8)
+            .await
+            .unwrap();
+        assert_eq!(stock.warehouses[0].reorder_point, Some(8));
+        catch_up(&db, &clock).await;
+        assert!(listed(&db, &clock, "stockouts", Some("low_stock"))
+            .await
+            .is_empty());
+
+        // A reservation takes A to 7 available: low at EAST.
+        reserve(&db, "R-1", "A", 3).await.unwrap();
+        catch_up(&db, &clock).await;
+        let low = listed(&db, &clock, "stockouts", Some("low_stock")).await;
+        assert_eq!(low.len(), 1, "{low:#?}");
+        assert_eq!(low[0].entity, "stock");
+        assert_eq!(low[0].entity_ref, "A at EAST");
+        assert_eq!(
+            low[0].detail,
+            "Product A: 7 available at EAST, reorder point 8"
+        );
+        assert_eq!(low[0].warehouse.as_deref(), Some("EAST"));
+        assert_eq!(low[0].owner, "manager");
+        assert_eq!(low[0].link, "/command/products/A");
+        assert!(listed(&db, &clock, "stockouts", Some("stockout"))
+            .await
+            .is_empty());
+
+        // Asking for more than is left is refused, and the refusal counted:
+        // the attempts add to one incident, which is one item.
+        let err = reserve(&db, "R-2", "A", 20).await.unwrap_err();
+        assert!(matches!(err, Error::InsufficientStock { .. }), "{err:?}");
+        assert_eq!(err.status_code(), 409);
+        catch_up(&db, &clock).await;
+        let refused = queue(&db, &clock, "oversells").await;
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].entity, "incident");
+        assert_eq!(refused[0].entity_ref, "A");
+        assert_eq!(refused[0].reason, "oversell_refused");
+        assert_eq!(
+            refused[0].detail,
+            "Refused once; last: 20 asked for R-2, 7 available"
+        );
+        assert_eq!(refused[0].channel.as_deref(), Some("WEB"));
+        assert_eq!(refused[0].owner, "manager");
+        let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap();
+        assert_eq!(
+            at(&refused[0].sla_due_at) - at(&refused[0].opened_at),
+            chrono::Duration::hours(8)
+        );
+        // Two more at the same moment (two instances on PostgreSQL): both
+        // counted on the same incident, nothing lost.
+        let other = db.another_instance().await.unwrap();
+        let (a, b) = tokio::join!(reserve(&db, "R-3", "A", 9), reserve(&other, "R-4", "A", 8));
+        assert!(a.is_err() && b.is_err());
+        other.close().await;
+        catch_up(&db, &clock).await;
+        let refused = queue(&db, &clock, "oversells").await;
+        assert_eq!(refused.len(), 1, "{refused:#?}");
+        assert!(
+            refused[0].detail.starts_with("Refused 3 times; last: "),
+            "{}",
+            refused[0].detail
+        );
+        // Each attempt is in the audit log: who asked, and the count after.
+        let audit = governance::list_audit(
+            &db,
+            &sys(),
+            &AuditFilter {
+                entity: Some("incident".into()),
+                entity_id: Some(refused[0].entity_id.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .items;
+        assert_eq!(audit.len(), 3);
+        assert!(audit
+            .iter()
+            .all(|a| a.action == "incident.record" && a.actor_name == "test"));
+        // Nothing in the records ends an incident: new stock doesn't close it.
+        receive(&db, "EAST", "A", 50).await;
+        catch_up(&db, &clock).await;
+        assert_eq!(queue(&db, &clock, "oversells").await.len(), 1);
+        // The receipt lifted A above its reorder point: low stock closed.
+        assert!(listed(&db, &clock, "stockouts", Some("low_stock"))
+            .await
+            .is_empty());
+
+        // A person resolves it; the next refusal opens a new incident.
+        resolve(&db, &refused[0].id).await;
+        catch_up(&db, &clock).await;
+        assert!(queue(&db, &clock, "oversells").await.is_empty());
+        reserve(&db, "R-5", "A", 100).await.unwrap_err();
+        catch_up(&db, &clock).await;
+        let again = queue(&db, &clock, "oversells").await;
+        assert_eq!(again.len(), 1);
+        assert_ne!(again[0].entity_id, refused[0].entity_id);
+        assert!(again[0]
+            .detail
+            .starts_with("Refused once; last: 100 asked for R-5"));
+
+        // A reorder point above what is left, then removed.
+        inventory::set_reorder_point(&db, &sys(), "A", "EAST", 60)
+            .await
+            .unwrap();
+        catch_up(&db, &clock).await;
+        assert_eq!(
+            listed(&db, &clock, "stockouts", Some("low_stock"))
+                .await
+                .len(),
+            1
+        );
+        no_projection_drift(&db, &clock).await;
+        inventory::set_reorder_point(&db, &sys(), "A", "EAST", 0)
+            .await
+            .unwrap();
+        catch_up(&db, &clock).await;
+        assert!(listed(&db, &clock, "stockouts", Some("low_stock"))
+            .await
+            .is_empty());
+
+        // Bad input changes nothing.
+        for (sku, wh, units, field) in [
+            ("A", "EAST", -1, "units"),
+            ("NOPE", "EAST", 5, "sku"),
+            ("A", "MARS", 5, "warehouse"),
+        ] {
+            let err = inventory::set_reorder_point(&db, &sys(), sku, wh, units)
+                .await
+                .unwrap_err();
+            assert_eq!(err.fields()[0].field, field, "{err:?}");
+        }
+        let err = analytics::list(
+            &db,
+            &sys(),
+            &ExceptionFilter {
+                reason: Some("low stock; drop".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.fields()[0].field, "reason");
+        no_projection_drift(&db, &clock).await;
+    }
+);
+
+store_test!(
+    rejected_webhooks_reach_the_integration_queue_for_known_channels_only,
+    |db: Db| async move {
+        setup(&db).await;
+        channel(
+            &db,
+            ("SHOP", "shopify", "USD"),
+            &["EAST"],
+            Some("shpss_secret"),
+        )
+        .await;
+        let clock = Clock::fixed(T0);
+        let body = br#"{"id": 1}"#;
+        let forged = webhooks::sign(b"a guess", body);
+        let headers = move |name: &str| -> Option<String> {
+            match name {
+                "X-Shopify-Hmac-Sha256" => Some(forged.clone()),
+                "X-Shopify-Topic" => Some("orders/create".into()),
+                "X-Shopify-Shop-Domain" => Some("keel-demo.myshopify.com".into()),
+                "X-Shopify-API-Version" => Some("2024-10".into()),
+                "X-Shopify-Webhook-Id" => Some("d-1".into()),
+                _ => None,
+            }
+        };
+        for _ in 0..2 {
+            let err = webhooks::receive(&db, Platform::Shopify, "shop", &headers, body)
+                .await
+                .unwrap_err();
+            assert_eq!(err.status_code(), 401);
+        }
+        // A channel that doesn't exist is not recorded: made-up names can't
+        // grow the incidents.
+        let err = webhooks::receive(&db, Platform::Shopify, "NOPE", &headers, body)
+            .await
+            .unwrap_err();
+        assert_eq!(err.status_code(), 404);
+        catch_up(&db, &clock).await;
+        let failed = queue(&db, &clock, "integration").await;
+        assert_eq!(failed.len(), 1, "{failed:#?}");
+        assert_eq!(failed[0].reason, "webhook_rejected");
+        assert_eq!(failed[0].entity_ref, "SHOP");
+        assert_eq!(failed[0].owner, "admin");
+        assert_eq!(
+            failed[0].detail,
+            "Webhook deliveries to SHOP rejected 2 times; last: shopify X-Shopify-Hmac-Sha256 does not match the body under channel SHOP's secret"
+        );
+        assert_eq!(
+            failed[0].link,
+            format!(
+                "/command/audit?entity=incident&entity_id={}",
+                failed[0].entity_id
+            )
+        );
+        let audit = governance::list_audit(
+            &db,
+            &sys(),
+            &AuditFilter {
+                entity: Some("incident".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .items;
+        assert_eq!(audit.len(), 2);
+        assert_eq!(audit[0].actor_name, "webhook to channel SHOP, unverified");
+        let count: i64 = sqlx::query_scalar("select cast(count(*) as bigint) from sales_order")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(count, 0, "a rejected delivery captures nothing");
+        // Resolving it resolves the incident, audited.
+        resolve(&db, &failed[0].id).await;
+        let resolved: Option<i64> = sqlx::query_scalar("select resolved_at from incident")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert!(resolved.is_some());
+        catch_up(&db, &clock).await;
+        assert!(queue(&db, &clock, "integration").await.is_empty());
+        no_projection_drift(&db, &clock).await;
+        // A rebuild finds the same (nothing open, the incident resolved).
+        sqlx::query("delete from exception_item")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        analytics::rebuild(&db, &clock, &Thresholds::default())
+            .await
+            .unwrap();
+        assert!(queue(&db, &clock, "integration").await.is_empty());
     }
 );

@@ -357,7 +357,7 @@ async fn assert_board_matches_records(db: &Db, b: &KpiBoard, from: i64, to: i64)
         to,
     )
     .await;
-    let stockouts = scalar(db, "select cast(count(*) as bigint) from exception_item where queue = 'stockouts' and opened_at >= $1 and opened_at < $2", from, to).await;
+    let stockouts = scalar(db, "select cast(count(*) as bigint) from exception_item where queue = 'stockouts' and reason = 'stockout' and opened_at >= $1 and opened_at < $2", from, to).await;
     let cents = |m: i64| Decimal::new(m, 2);
 
     assert!(

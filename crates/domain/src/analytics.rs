@@ -28,19 +28,24 @@ pub enum Queue {
     Stuck,
     /// Fulfilments still in the warehouse after their ship-by time.
     LatePicks,
-    /// Items customers wait for, or that sell out where they are stocked.
+    /// Items customers wait for, that sell out where they are stocked, or
+    /// that fall to a warehouse's reorder point.
     Stockouts,
-    /// Imports that finished with rows left out.
+    /// Reservations refused because they would have oversold an item.
+    Oversells,
+    /// Imports that finished with rows left out, and webhook deliveries
+    /// that were rejected.
     Integration,
 }
 
 impl Queue {
-    pub const ALL: [Queue; 6] = [
+    pub const ALL: [Queue; 7] = [
         Queue::Payment,
         Queue::Holds,
         Queue::Stuck,
         Queue::LatePicks,
         Queue::Stockouts,
+        Queue::Oversells,
         Queue::Integration,
     ];
 
@@ -51,6 +56,7 @@ impl Queue {
             Queue::Stuck => "stuck",
             Queue::LatePicks => "late_picks",
             Queue::Stockouts => "stockouts",
+            Queue::Oversells => "oversells",
             Queue::Integration => "integration",
         }
     }
@@ -62,7 +68,7 @@ impl Queue {
             .ok_or_else(|| {
                 FieldError::new(
                     "queue",
-                    "use payment, holds, stuck, late_picks, stockouts or integration",
+                    "use payment, holds, stuck, late_picks, stockouts, oversells or integration",
                 )
             })
     }
@@ -73,7 +79,8 @@ impl Queue {
             Queue::Holds => "Orders on hold",
             Queue::Stuck => "Stuck orders",
             Queue::LatePicks => "Picks past ship-by",
-            Queue::Stockouts => "Stockouts",
+            Queue::Stockouts => "Stockouts and low stock",
+            Queue::Oversells => "Refused oversells",
             Queue::Integration => "Integration failures",
         }
     }
@@ -92,9 +99,14 @@ impl Queue {
                 "Fulfilments not shipped by their ship-by time (24 h for express, 48 h otherwise)."
             }
             Queue::Stockouts => {
-                "Items with orders waiting for stock, or none left to sell where they are stocked."
+                "Items with orders waiting for stock, none left to sell where they are stocked, or at or below a warehouse's reorder point."
             }
-            Queue::Integration => "Catalogue and order imports that finished with rows left out.",
+            Queue::Oversells => {
+                "Reservations refused because they asked for more than was available: demand the stock could not meet."
+            }
+            Queue::Integration => {
+                "Catalogue and order imports that finished with rows left out, and webhook deliveries that were rejected."
+            }
         }
     }
 }
@@ -187,6 +199,9 @@ pub fn sla_hours(queue: Queue, reason: &str) -> i64 {
         (Queue::Stuck, _) => 4,
         // It opens at its ship-by time, so it is overdue from the start.
         (Queue::LatePicks, _) => 0,
+        (Queue::Stockouts, "low_stock") => 48,
+        (Queue::Oversells, _) => 8,
+        (Queue::Integration, "webhook_rejected") => 4,
         (Queue::Stockouts, _) | (Queue::Integration, _) => 24,
     }
 }
@@ -362,6 +377,125 @@ pub struct StockFacts {
     pub stocked: bool,
     /// On hand less reserved, over every warehouse.
     pub available: i64,
+    /// Each warehouse that stocks it or has a reorder point for it.
+    pub levels: Vec<LevelFact>,
+}
+
+/// One warehouse's stock of an item, against its reorder point.
+pub struct LevelFact {
+    pub warehouse_id: String,
+    pub warehouse: String,
+    /// On hand less reserved here.
+    pub available: i64,
+    pub reorder_point: Option<i64>,
+}
+
+/// The record a low-stock item is about: one item in one warehouse.
+pub fn stock_level_key(product_id: &str, warehouse_id: &str) -> String {
+    format!("{product_id}/{warehouse_id}")
+}
+
+/// Low stock: a warehouse's available units at or below its reorder point,
+/// one item per warehouse so each can be scoped and owned there. An item
+/// out of stock everywhere is a stockout instead, and only that is raised.
+pub fn low_stock_exceptions(s: &StockFacts, now: i64) -> Vec<Wanted> {
+    if stock_exception(s, now).is_some() {
+        return Vec::new();
+    }
+    s.levels
+        .iter()
+        .filter_map(|l| {
+            let point = l.reorder_point?;
+            (l.available <= point).then(|| Wanted {
+                queue: Queue::Stockouts,
+                entity: "stock".into(),
+                entity_id: stock_level_key(&s.product_id, &l.warehouse_id),
+                entity_ref: format!("{} at {}", s.sku, l.warehouse),
+                reason: "low_stock".into(),
+                detail: format!(
+                    "{}: {} available at {}, reorder point {}",
+                    s.name,
+                    l.available.max(0),
+                    l.warehouse,
+                    point
+                ),
+                link: format!("/command/products/{}", s.sku),
+                owner: Role::Manager,
+                opened_at: now,
+                sla_due_at: now + sla_hours(Queue::Stockouts, "low_stock") * HOUR,
+                warehouse: Some(l.warehouse.clone()),
+                channel: None,
+            })
+        })
+        .collect()
+}
+
+/// A reservation refused because it asked for more than was available.
+pub const OVERSELL_REFUSED: &str = "oversell_refused";
+/// A webhook delivery refused for its signature or its body.
+pub const WEBHOOK_REJECTED: &str = "webhook_rejected";
+
+/// What the rules need to know about one incident: refused attempts of one
+/// kind about one subject, counted until a person resolves them.
+pub struct IncidentFacts {
+    pub incident_id: String,
+    /// `oversell_refused` or `webhook_rejected`.
+    pub kind: String,
+    pub subject_ref: String,
+    pub channel: Option<String>,
+    pub occurrences: i64,
+    pub first_at: i64,
+    pub last_detail: String,
+    pub resolved: bool,
+}
+
+fn times(n: i64) -> String {
+    if n == 1 {
+        "once".into()
+    } else {
+        format!("{n} times")
+    }
+}
+
+/// An incident stays in its queue until a person resolves it: nothing in
+/// the records ends it by itself, since the attempts were refused.
+pub fn incident_exception(i: &IncidentFacts) -> Option<Wanted> {
+    if i.resolved {
+        return None;
+    }
+    let (queue, owner, link, detail) = match i.kind.as_str() {
+        OVERSELL_REFUSED => (
+            Queue::Oversells,
+            Role::Manager,
+            format!("/command/products/{}", i.subject_ref),
+            format!("Refused {}; last: {}", times(i.occurrences), i.last_detail),
+        ),
+        _ => (
+            Queue::Integration,
+            Role::Admin,
+            format!("/command/audit?entity=incident&entity_id={}", i.incident_id),
+            format!(
+                "Webhook deliveries to {} rejected {}; last: {}",
+                i.subject_ref,
+                times(i.occurrences),
+                i.last_detail
+            ),
+        ),
+    };
+    Some(Wanted {
+        queue,
+        entity: "incident".into(),
+        entity_id: i.incident_id.clone(),
+        entity_ref: i.subject_ref.clone(),
+        reason: i.kind.clone(),
+        detail,
+        link,
+        owner,
+        opened_at: i.first_at,
+        sla_due_at: i.first_at + sla_hours(queue, &i.kind) * HOUR,
+        warehouse: None,
+        channel: i.channel.clone(),
+    })
 }
 
 /// A stockout: customers wait for the item, or it is stocked and none is
@@ -778,7 +912,79 @@ mod tests {
             waiting_orders: 1,
             stocked,
             available,
+            levels: vec![],
         }
+    }
+
+    fn level(warehouse: &str, available: i64, reorder_point: Option<i64>) -> LevelFact {
+        LevelFact {
+            warehouse_id: format!("w-{warehouse}"),
+            warehouse: warehouse.into(),
+            available,
+            reorder_point,
+        }
+    }
+
+    #[test]
+    fn low_stock_is_a_warehouse_at_or_below_its_reorder_point() {
+        let mut s = stock(0, true, 13);
+        s.levels = vec![
+            level("EAST", 10, Some(10)),
+            level("WEST", 3, None),
+            level("NORTH", 11, Some(10)),
+        ];
+        let w = low_stock_exceptions(&s, NOW);
+        assert_eq!(w.len(), 1, "only EAST is at its point; WEST has none set");
+        assert_eq!(w[0].queue, Queue::Stockouts);
+        assert_eq!(w[0].entity_id, "p1/w-EAST");
+        assert_eq!(w[0].entity_ref, "TEE at EAST");
+        assert_eq!(w[0].detail, "Tee: 10 available at EAST, reorder point 10");
+        assert_eq!(w[0].warehouse.as_deref(), Some("EAST"));
+        assert_eq!(w[0].owner, Role::Manager);
+        assert_eq!(w[0].sla_due_at, NOW + 48 * HOUR);
+        // Out of stock everywhere: the stockout speaks for it, once.
+        let mut s = stock(0, true, 0);
+        s.levels = vec![level("EAST", 0, Some(10))];
+        assert!(low_stock_exceptions(&s, NOW).is_empty());
+        assert!(stock_exception(&s, NOW).is_some());
+    }
+
+    fn incident(kind: &str, resolved: bool) -> IncidentFacts {
+        IncidentFacts {
+            incident_id: "i1".into(),
+            kind: kind.into(),
+            subject_ref: if kind == "oversell_refused" {
+                "TEE"
+            } else {
+                "WEB"
+            }
+            .into(),
+            channel: Some("WEB".into()),
+            occurrences: 3,
+            first_at: NOW - HOUR,
+            last_detail: "asked 5, 2 available".into(),
+            resolved,
+        }
+    }
+
+    #[test]
+    fn incidents_wait_for_a_person_in_the_queue_of_their_kind() {
+        let w = incident_exception(&incident("oversell_refused", false)).unwrap();
+        assert_eq!(w.queue, Queue::Oversells);
+        assert_eq!(w.owner, Role::Manager);
+        assert_eq!(w.detail, "Refused 3 times; last: asked 5, 2 available");
+        assert_eq!(w.link, "/command/products/TEE");
+        assert_eq!(w.opened_at, NOW - HOUR);
+        assert_eq!(w.sla_due_at, NOW + 7 * HOUR);
+        let w = incident_exception(&incident("webhook_rejected", false)).unwrap();
+        assert_eq!(w.queue, Queue::Integration);
+        assert_eq!(w.owner, Role::Admin);
+        assert_eq!(
+            w.detail,
+            "Webhook deliveries to WEB rejected 3 times; last: asked 5, 2 available"
+        );
+        assert_eq!(w.link, "/command/audit?entity=incident&entity_id=i1");
+        assert!(incident_exception(&incident("webhook_rejected", true)).is_none());
     }
 
     #[test]

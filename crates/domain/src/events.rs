@@ -113,6 +113,31 @@ pub enum Event {
         quantity: i64,
         reason: String,
     },
+    /// A warehouse's reorder point for an item was set (`units` > 0) or
+    /// removed (`units` = 0).
+    #[serde(rename = "reorder_point.set")]
+    ReorderPointSet {
+        warehouse: String,
+        sku: String,
+        units: i64,
+    },
+    /// A refused attempt (an oversell, a rejected webhook) was counted on
+    /// its incident.
+    #[serde(rename = "incident.recorded")]
+    IncidentRecorded {
+        incident_id: String,
+        kind: String,
+        subject: String,
+        occurrences: i64,
+    },
+    /// A person resolved the incident's exception; the next attempt opens a
+    /// new incident.
+    #[serde(rename = "incident.resolved")]
+    IncidentResolved {
+        incident_id: String,
+        kind: String,
+        subject: String,
+    },
     #[serde(rename = "inventory.reserved")]
     InventoryReserved {
         reservation_id: String,
@@ -480,6 +505,9 @@ impl Event {
             Event::DeliveryPutAway { .. } => "delivery.put_away",
             Event::DeliveryClosed { .. } => "delivery.closed",
             Event::OrderHeld { .. } => "order.held",
+            Event::ReorderPointSet { .. } => "reorder_point.set",
+            Event::IncidentRecorded { .. } => "incident.recorded",
+            Event::IncidentResolved { .. } => "incident.resolved",
             Event::ExceptionOpened { .. } => "exception.opened",
             Event::ExceptionClosed { .. } => "exception.closed",
             Event::ExceptionAssigned { .. } => "exception.assigned",
@@ -530,7 +558,11 @@ impl Event {
             | Event::DeliveryPutAway { delivery_id, .. }
             | Event::DeliveryClosed { delivery_id, .. } => ("delivery", delivery_id),
             Event::StockReceived { warehouse, .. } => ("warehouse", warehouse),
-            Event::StockAdjusted { sku, .. } => ("product", sku),
+            Event::StockAdjusted { sku, .. } | Event::ReorderPointSet { sku, .. } => {
+                ("product", sku)
+            }
+            Event::IncidentRecorded { incident_id, .. }
+            | Event::IncidentResolved { incident_id, .. } => ("incident", incident_id),
             Event::InventoryReserved { reservation_id, .. }
             | Event::InventoryReleased { reservation_id, .. }
             | Event::InventoryShipped { reservation_id, .. } => ("reservation", reservation_id),
@@ -602,6 +634,22 @@ mod tests {
     #[test]
     fn type_name_matches_the_serde_tag() {
         let samples = vec![
+            Event::ReorderPointSet {
+                warehouse: "WEST".into(),
+                sku: "TEE".into(),
+                units: 10,
+            },
+            Event::IncidentRecorded {
+                incident_id: "i".into(),
+                kind: "oversell_refused".into(),
+                subject: "TEE".into(),
+                occurrences: 1,
+            },
+            Event::IncidentResolved {
+                incident_id: "i".into(),
+                kind: "oversell_refused".into(),
+                subject: "TEE".into(),
+            },
             Event::UserCreated {
                 user_id: "u".into(),
                 email: "a@b.co".into(),

@@ -766,7 +766,7 @@ pub fn board(period: &Period, scope: &Scope, currency: Currency, i: &BoardInputs
         vec![KpiPart {
             label: "Out of stock now".into(),
             value: i.stockouts_open.to_string(),
-            link: Some("/command/exceptions?queue=stockouts".into()),
+            link: Some("/command/exceptions?queue=stockouts&reason=stockout".into()),
         }],
     ));
 

@@ -380,6 +380,9 @@ pub struct WarehouseStock {
     pub available: i64,
     /// Units on their way here on open transfers.
     pub in_transit: i64,
+    /// At or below this many available units the warehouse should reorder
+    /// (the item shows in the low-stock queue); none for bundles.
+    pub reorder_point: Option<i64>,
 }
 
 /// `GET /api/v1/stock/{sku}`. For a bundle the figures are whole bundles the

@@ -228,6 +228,23 @@ pub async fn set_buffer(
     ))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReorderPointInput {
+    pub units: i64,
+}
+
+pub async fn set_reorder_point(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path((sku, warehouse)): Path<(String, String)>,
+    body: JsonBody<ReorderPointInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        inventory::set_reorder_point(&s.db, &ctx, &sku, &warehouse, body.value.units).await?,
+    ))
+}
+
 pub async fn get_reservation(
     State(s): State<AppState>,
     Caller(ctx): Caller,

@@ -307,6 +307,59 @@ pub async fn receive(
 }
 
 #[derive(Deserialize)]
+pub struct ReorderPointForm {
+    warehouse: String,
+    units: String,
+}
+
+pub async fn set_reorder_point(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Path(sku): Path<String>,
+    Form(form): Form<ReorderPointForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return forbidden_origin();
+    }
+    let back = product_path(&sku);
+    // An empty field clears the reorder point, as 0 does.
+    let units = match form.units.trim() {
+        "" => Ok(0),
+        text => text
+            .parse::<i64>()
+            .map_err(|_| Error::invalid("units", "enter a whole number of units, or 0 for none")),
+    };
+    let result = match units {
+        Ok(units) => inventory::set_reorder_point(&state.db, &ctx, &sku, &form.warehouse, units)
+            .await
+            .map(|_| units),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(0) => to(
+            &back,
+            "notice",
+            &format!(
+                "{} has no reorder point in {} now",
+                sku,
+                form.warehouse.trim()
+            ),
+        ),
+        Ok(units) => to(
+            &back,
+            "notice",
+            &format!(
+                "{} reorders in {} at {units} available",
+                sku,
+                form.warehouse.trim()
+            ),
+        ),
+        Err(err) => to(&back, "error", &message(&ctx, err)),
+    }
+}
+
+#[derive(Deserialize)]
 pub struct AdjustForm {
     warehouse: String,
     quantity: String,

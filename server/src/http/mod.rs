@@ -95,6 +95,10 @@ pub fn router(state: AppState) -> Router {
         .route("/stock/transfers/{id}/receive", post(inv::receive_transfer))
         .route("/stock/{sku}", get(inv::stock))
         .route("/stock/{sku}/bins", get(inv::bins))
+        .route(
+            "/stock/{sku}/reorder-points/{warehouse}",
+            put(inv::set_reorder_point),
+        )
         .route("/stock/{sku}/movements", get(inv::movements))
         .route("/reservations", post(inv::reserve))
         .route(
@@ -191,6 +195,10 @@ pub fn router(state: AppState) -> Router {
         .route("/command/products/{sku}", post(fi::update_product))
         .route("/command/products/{sku}/receive", post(fi::receive))
         .route("/command/products/{sku}/adjust", post(fi::adjust))
+        .route(
+            "/command/products/{sku}/reorder-point",
+            post(fi::set_reorder_point),
+        )
         .route(
             "/command/catalog/import",
             post(fi::upload_import).layer(DefaultBodyLimit::max(extract::IMPORT_LIMIT)),
