@@ -794,18 +794,15 @@ pub async fn rebuild(db: &Db, clock: &Clock, t: &Thresholds) -> Result<Projected
     }
     let mut uow = db.begin(&ctx).await?;
     done += evaluate(&mut uow, touched, t).await?;
-    projection::advance(&mut uow.tx, CURSOR, start).await?;
+    projection::built(&mut uow.tx, CURSOR, start).await?;
     uow.commit().await?;
     Ok(done)
 }
 
 /// Whether the projector has never read the outbox (a rebuild is due).
 pub async fn never_projected(db: &Db) -> Result<bool> {
-    let seq: i64 = sqlx::query_scalar("select seq from projection_cursor where name = $1")
-        .bind(CURSOR)
-        .fetch_one(&db.pool)
-        .await?;
-    Ok(seq == 0)
+    let mut conn = db.pool.acquire().await?;
+    projection::never_built(&mut conn, CURSOR).await
 }
 
 /// One line of `keel check` drift: an item the rules want that isn't open,

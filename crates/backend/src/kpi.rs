@@ -270,7 +270,7 @@ async fn project_batch(db: &Db, clock: &Clock) -> Result<(bool, usize)> {
 /// Whether the KPI projector has never read the outbox (a rebuild is due).
 pub async fn never_projected(db: &Db) -> Result<bool> {
     let mut conn = db.pool.acquire().await?;
-    Ok(projection::cursor(&mut conn, CURSOR).await? == 0)
+    projection::never_built(&mut conn, CURSOR).await
 }
 
 /// Builds the figures from every order, 2,000 orders per transaction, then
@@ -297,7 +297,7 @@ pub async fn rebuild(db: &Db, clock: &Clock) -> Result<usize> {
         after = last;
     }
     let mut uow = db.begin(&ctx).await?;
-    projection::advance(&mut uow.tx, CURSOR, start).await?;
+    projection::built(&mut uow.tx, CURSOR, start).await?;
     uow.commit().await?;
     Ok(total)
 }

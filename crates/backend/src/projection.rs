@@ -73,13 +73,15 @@ pub(crate) async fn claim(uow: &mut Uow, name: &str, batch: i64) -> Result<Claim
     if last <= cursor {
         return Ok(Claim::Done);
     }
-    let claimed = sqlx::query("update projection_cursor set seq = $1 where name = $2 and seq = $3")
-        .bind(last)
-        .bind(name)
-        .bind(cursor)
-        .execute(&mut *uow.tx)
-        .await?
-        .rows_affected();
+    let claimed = sqlx::query(
+        "update projection_cursor set seq = $1, built = 1 where name = $2 and seq = $3",
+    )
+    .bind(last)
+    .bind(name)
+    .bind(cursor)
+    .execute(&mut *uow.tx)
+    .await?
+    .rows_affected();
     if claimed == 0 {
         return Ok(Claim::Lost);
     }
@@ -112,13 +114,26 @@ pub(crate) async fn cursor(conn: &mut AnyConnection, name: &str) -> Result<i64> 
     )
 }
 
-/// Moves the cursor forward to `seq` (never back): after a rebuild, to the
-/// outbox as it was when the rebuild began.
-pub(crate) async fn advance(conn: &mut AnyConnection, name: &str, seq: i64) -> Result<()> {
-    sqlx::query("update projection_cursor set seq = $1 where name = $2 and seq < $1")
-        .bind(seq)
-        .bind(name)
-        .execute(&mut *conn)
-        .await?;
+/// After a rebuild: marks the projection built and moves the cursor forward
+/// (never back) to the outbox as it was when the rebuild began, which is 0
+/// when the records were loaded without events.
+pub(crate) async fn built(conn: &mut AnyConnection, name: &str, seq: i64) -> Result<()> {
+    sqlx::query(
+        "update projection_cursor set seq = case when seq < $1 then $1 else seq end, built = 1 where name = $2",
+    )
+    .bind(seq)
+    .bind(name)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
+}
+
+/// Whether the projection has never been built nor followed the outbox:
+/// a rebuild is due.
+pub(crate) async fn never_built(conn: &mut AnyConnection, name: &str) -> Result<bool> {
+    let built: i16 = sqlx::query_scalar("select built from projection_cursor where name = $1")
+        .bind(name)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(built == 0)
 }

@@ -10,7 +10,7 @@ use backend::{
     capture,
     governance::{self, AuditFilter, NewUser},
     inventory::{self, ReservationInput, ReservationLineInput},
-    orders, store_test,
+    kpi, orders, store_test,
     testing::fixtures::{assert_no_drift, channel, item, receive, sys, warehouse, web_order},
     webhooks::{self, Platform},
     Actor, ActorKind, Clock, Ctx, Db, Error,
@@ -445,7 +445,7 @@ store_test!(
         for sql in [
             "delete from exception_item",
             "delete from exception_timer",
-            "update projection_cursor set seq = 0",
+            "update projection_cursor set seq = 0, built = 0",
         ] {
             sqlx::query(sql).execute(&db.pool).await.unwrap();
         }
@@ -457,6 +457,24 @@ store_test!(
         // The cursor moved past every event, so nothing is applied twice.
         assert_eq!(catch_up(&db, &clock).await.opened, 0);
         no_projection_drift(&db, &clock).await;
+
+        // Records loaded without events (a bulk load): the rebuilds find the
+        // outbox empty and leave the cursors at 0, yet count as built, so
+        // `keel serve` doesn't rebuild again on every start.
+        for sql in [
+            "delete from event",
+            "update projection_cursor set seq = 0, built = 0",
+        ] {
+            sqlx::query(sql).execute(&db.pool).await.unwrap();
+        }
+        assert!(analytics::never_projected(&db).await.unwrap());
+        assert!(kpi::never_projected(&db).await.unwrap());
+        analytics::rebuild(&db, &clock, &Thresholds::default())
+            .await
+            .unwrap();
+        kpi::rebuild(&db, &clock).await.unwrap();
+        assert!(!analytics::never_projected(&db).await.unwrap());
+        assert!(!kpi::never_projected(&db).await.unwrap());
     }
 );
 

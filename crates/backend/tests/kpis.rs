@@ -535,7 +535,7 @@ store_test!(
 
         // Applying the same events again, or rebuilding from the records,
         // changes nothing.
-        sqlx::query("update projection_cursor set seq = 0 where name = 'kpis'")
+        sqlx::query("update projection_cursor set seq = 0, built = 0 where name = 'kpis'")
             .execute(&db.pool)
             .await
             .unwrap();
