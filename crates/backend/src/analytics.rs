@@ -1004,57 +1004,76 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &ExceptionFilter) -> Result<Page<Except
     let (at, after) = parse_time_cursor(f.cursor.as_deref())?;
     let now = ctx.now();
     let (scope_w, scope_c) = scope_sql(ctx);
-    let (state, order) = match status.as_str() {
-        "open" => (
-            "x.status in ('open', 'snoozed') and (x.status = 'open' or x.snoozed_until <= $9)",
-            "x.opened_at, x.exception_id",
-        ),
-        "snoozed" => (
-            "x.status in ('open', 'snoozed') and x.status = 'snoozed' and x.snoozed_until > $9",
-            "x.opened_at, x.exception_id",
-        ),
-        _ => (
-            "x.closed_at is not null",
-            "x.closed_at desc, x.exception_id desc",
-        ),
+    // Only the filters given become conditions, so the planner walks the
+    // index they call for: an empty queue, or the first page of all queues,
+    // must not cost a scan of every item.
+    let mut w = sql::Filters::default();
+    let order = match status.as_str() {
+        "open" => {
+            let now = w.arg(now);
+            w.and(format!(
+                "x.status in ('open', 'snoozed') and (x.status = 'open' or x.snoozed_until <= {now})"
+            ));
+            "x.opened_at, x.exception_id"
+        }
+        "snoozed" => {
+            let now = w.arg(now);
+            w.and(format!(
+                "x.status in ('open', 'snoozed') and x.status = 'snoozed' and x.snoozed_until > {now}"
+            ));
+            "x.opened_at, x.exception_id"
+        }
+        _ => {
+            w.and("x.closed_at is not null");
+            "x.closed_at desc, x.exception_id desc"
+        }
     };
     let (key_col, cmp) = if status == "done" {
         ("x.closed_at", "<")
     } else {
         ("x.opened_at", ">")
     };
-    // A queue is named outright (not `$1 is null or …`) so the planner walks
-    // that queue's index: an empty queue must not cost a scan of every item.
-    let by_queue = if queue.is_some() {
-        "x.queue = $1"
-    } else {
-        "$1 is null"
-    };
-    let rows = sqlx::query(&format!(
-        "{ITEM} where {state}
-           and {by_queue}
-           and ($2 is null or x.owner_role = $2 or x.assignee_id = $2 or lower(u.email) = $2)
-           and ($3 is null or x.warehouse_code = $3)
-           and ($4 is null or x.channel_code = $4)
-           and ($5 is null or x.warehouse_code is null or (',' || $5 || ',') like ('%,' || x.warehouse_code || ',%'))
-           and ($6 is null or x.channel_code is null or (',' || $6 || ',') like ('%,' || x.channel_code || ',%'))
-           and ($7 is null or {key_col} {cmp} $7 or ({key_col} = $7 and x.exception_id {cmp} $8))
-           and ($11 is null or x.reason = $11)
-         order by {order} limit $10"
-    ))
-    .bind(queue)
-    .bind(owner)
-    .bind(warehouse)
-    .bind(channel)
-    .bind(scope_w)
-    .bind(scope_c)
-    .bind(at)
-    .bind(after.unwrap_or_default())
-    .bind(now)
-    .bind(limit + 1)
-    .bind(reason)
-    .fetch_all(&db.pool)
-    .await?;
+    if let Some(queue) = queue {
+        let p = w.arg(queue);
+        w.and(format!("x.queue = {p}"));
+    }
+    if let Some(owner) = owner {
+        let p = w.arg(owner);
+        w.and(format!(
+            "(x.owner_role = {p} or x.assignee_id = {p} or lower(u.email) = {p})"
+        ));
+    }
+    if let Some(warehouse) = warehouse {
+        let p = w.arg(warehouse);
+        w.and(format!("x.warehouse_code = {p}"));
+    }
+    if let Some(channel) = channel {
+        let p = w.arg(channel);
+        w.and(format!("x.channel_code = {p}"));
+    }
+    if let Some(codes) = scope_w {
+        let p = w.arg(codes);
+        w.and(format!("(x.warehouse_code is null or (',' || {p} || ',') like ('%,' || x.warehouse_code || ',%'))"));
+    }
+    if let Some(codes) = scope_c {
+        let p = w.arg(codes);
+        w.and(format!(
+            "(x.channel_code is null or (',' || {p} || ',') like ('%,' || x.channel_code || ',%'))"
+        ));
+    }
+    if let Some(at) = at {
+        let (key, id) = (w.arg(at), w.arg(after.unwrap_or_default()));
+        w.and(format!(
+            "({key_col} {cmp} {key} or ({key_col} = {key} and x.exception_id {cmp} {id}))"
+        ));
+    }
+    if let Some(reason) = reason {
+        let p = w.arg(reason);
+        w.and(format!("x.reason = {p}"));
+    }
+    let take = w.arg(limit + 1);
+    let text = format!("{ITEM} where {} order by {order} limit {take}", w.clause());
+    let rows = w.query(&text).fetch_all(&db.pool).await?;
     let mut items = Vec::new();
     let mut keys = Vec::new();
     for r in &rows {

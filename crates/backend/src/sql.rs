@@ -185,6 +185,46 @@ impl Batch {
     }
 }
 
+/// A where clause of the filters a request has, each parameter numbered as
+/// it is added. Optional filters written as `($n is null or …)` cost an
+/// index: PostgreSQL's generic plan for such a statement can't assume the
+/// filter is absent, and walks or sorts every row instead.
+#[derive(Default)]
+pub(crate) struct Filters {
+    conditions: Vec<String>,
+    args: Vec<Val>,
+}
+
+impl Filters {
+    /// Adds a parameter and returns its placeholder.
+    pub(crate) fn arg(&mut self, v: impl Into<Val>) -> String {
+        self.args.push(v.into());
+        format!("${}", self.args.len())
+    }
+
+    pub(crate) fn and(&mut self, condition: impl Into<String>) {
+        self.conditions.push(condition.into());
+    }
+
+    /// The conditions joined with `and` (`1 = 1` when there are none).
+    pub(crate) fn clause(&self) -> String {
+        if self.conditions.is_empty() {
+            "1 = 1".into()
+        } else {
+            self.conditions.join(" and ")
+        }
+    }
+
+    /// `sql` (which holds `clause()` and any placeholders from `arg`) with
+    /// every parameter bound.
+    pub(crate) fn query(
+        self,
+        sql: &str,
+    ) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+        bind_all(sqlx::query(sql), self.args)
+    }
+}
+
 fn bind_all<'q>(
     mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     args: impl IntoIterator<Item = Val>,

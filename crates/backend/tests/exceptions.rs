@@ -406,6 +406,36 @@ store_test!(
         // Ten failed payments, and A (10 in stock, 20 paid orders) out.
         assert_eq!(a.opened + b.opened, 11, "{a:?} {b:?}");
         assert_eq!(queue(&db, &clock, "payment").await.len(), 10);
+        // Pages of four, with every filter a request can carry, walk the
+        // ten items once each, oldest first.
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = analytics::list(
+                &db,
+                &clocked(&clock),
+                &ExceptionFilter {
+                    queue: Some("payment".into()),
+                    owner: Some("finance".into()),
+                    channel: Some("web".into()),
+                    reason: Some("payment_failed".into()),
+                    limit: Some(4),
+                    cursor: cursor.clone(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+            seen.extend(page.items.into_iter().map(|x| (x.opened_at, x.id)));
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        let mut sorted = seen.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!((seen.len(), &seen), (10, &sorted));
         assert_eq!(queue(&db, &clock, "stockouts").await.len(), 1);
         no_projection_drift(&db, &clock).await;
         other.close().await;
