@@ -618,12 +618,7 @@ fn parse_csv(text: &str) -> Result<Vec<ParsedRow>> {
                 .to_string()
         };
         let sku = cell("sku");
-        let fields = |errs: Vec<FieldError>| {
-            errs.iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; ")
-        };
+        let fields = |errs: Vec<FieldError>| FieldError::one_line(&errs);
         let mut product = catalog::product_from_csv(cell)
             .map_err(fields)
             .and_then(|input: ProductInput| NewProduct::parse(&input).map_err(fields));
@@ -826,11 +821,7 @@ async fn run_import(db: &Db, ctx: &Ctx, job_id: &str, rows: Vec<(i64, NewProduct
                         }
                         Err(e) => {
                             let message = match &e {
-                                Error::Invalid(f) => f
-                                    .iter()
-                                    .map(|f| format!("{}: {}", f.field, f.message))
-                                    .collect::<Vec<_>>()
-                                    .join("; "),
+                                Error::Invalid(f) => FieldError::one_line(f),
                                 Error::Database(_) | Error::Internal(_) => {
                                     tracing::error!(error = %e, line = row.0, "import row failed");
                                     "this row could not be saved; it has been logged".into()

@@ -1335,12 +1335,7 @@ pub async fn set_reorder_point(
     units: i64,
 ) -> Result<Stock> {
     ctx.require(Permission::InventoryWrite)?;
-    if !(0..=1_000_000).contains(&units) {
-        return Err(Error::invalid(
-            "units",
-            "use a whole number from 0 (no reorder point) to 1,000,000",
-        ));
-    }
+    let units = rules::parse_reorder_point("units", units).map_err(|e| Error::Invalid(vec![e]))?;
     let mut uow = db.begin(ctx).await?;
     let product = line_product(&mut uow.tx, "sku", sku, false)
         .await

@@ -175,11 +175,7 @@ fn preview_for(
             Err(fields) => problems.push(RowError {
                 line: o.lines[0],
                 sku: o.order.external_id.clone(),
-                message: fields
-                    .iter()
-                    .map(|f| format!("{}: {}", f.field, f.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
+                message: domain::FieldError::one_line(&fields),
             }),
         }
     }

@@ -146,11 +146,7 @@ pub async fn receive(
 /// Why a delivery was rejected, in a line.
 fn rejection(e: &Error) -> String {
     match e {
-        Error::Invalid(fields) => fields
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("; "),
+        Error::Invalid(fields) => domain::FieldError::one_line(fields),
         other => other.to_string(),
     }
 }

@@ -236,6 +236,18 @@ pub fn parse_lot(field: &str, input: &str) -> Result<String, FieldError> {
 }
 
 /// A positive whole quantity for one line of a request.
+/// A reorder point: 0 (none) to 1,000,000 available units.
+pub fn parse_reorder_point(field: &str, n: i64) -> Result<i64, FieldError> {
+    if (0..=1_000_000).contains(&n) {
+        Ok(n)
+    } else {
+        Err(FieldError::new(
+            field,
+            "use a whole number from 0 (no reorder point) to 1,000,000",
+        ))
+    }
+}
+
 pub fn parse_quantity(field: &str, n: i64) -> Result<i64, FieldError> {
     if (1..=1_000_000).contains(&n) {
         Ok(n)

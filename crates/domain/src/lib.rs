@@ -46,4 +46,15 @@ impl FieldError {
             message: message.into(),
         }
     }
+
+    /// Several field errors as one line, `field: message; field: message`,
+    /// where there is no form to show them beside (an import row, a banner,
+    /// an incident).
+    pub fn one_line(errors: &[FieldError]) -> String {
+        errors
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }

@@ -32,11 +32,7 @@ pub(super) fn message(ctx: &Ctx, err: Error) -> String {
     if fields.is_empty() {
         form_error(ctx, err)
     } else {
-        fields
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("; ")
+        domain::FieldError::one_line(&fields)
     }
 }
 
