@@ -213,18 +213,25 @@ pub struct CountsView {
     pub counts: Page<domain::views::CycleCount>,
     pub accuracy: domain::views::Accuracy,
     pub can_approve: bool,
+    /// The warehouses the filter offers: those in the person's scope.
+    pub warehouses: Vec<String>,
 }
 
 #[server(prefix = "/sfn", endpoint = "counts_page")]
 pub async fn counts_page(
     status: Option<String>,
+    warehouse: Option<String>,
+    submitted_from: Option<String>,
+    submitted_to: Option<String>,
     cursor: Option<String>,
 ) -> Result<CountsView, ServerFnError> {
     use domain::governance::Permission;
     let (db, ctx) = crate::ssr::context().await?;
     let filter = backend::inventory::CountFilter {
         status,
-        warehouse: None,
+        warehouse,
+        submitted_from,
+        submitted_to,
         limit: Some(25),
         cursor,
     };
@@ -238,6 +245,7 @@ pub async fn counts_page(
         counts,
         accuracy,
         can_approve: ctx.actor.may(Permission::InventoryApprove),
+        warehouses: crate::ssr::warehouse_codes(&db, &ctx).await?,
     })
 }
 

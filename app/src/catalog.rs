@@ -146,9 +146,18 @@ fn Field(
     #[prop(optional)] hint: &'static str,
     #[prop(optional, into)] value: Option<String>,
     #[prop(optional, into)] error: Option<String>,
+    /// Names the form when a page has two with the same field, so every id
+    /// (and the label and error tied to it) stays unique.
+    #[prop(optional)]
+    form: &'static str,
 ) -> impl IntoView {
-    let id = format!("f-{name}");
-    let err_id = format!("e-{name}");
+    let key = if form.is_empty() {
+        name.to_string()
+    } else {
+        format!("{form}-{name}")
+    };
+    let id = format!("f-{key}");
+    let err_id = format!("e-{key}");
     let error = error.unwrap_or_default();
     let described = (!error.is_empty() || !hint.is_empty()).then(|| err_id.clone());
     view! {
@@ -454,11 +463,11 @@ fn stock_forms(sku: &str, warehouses: Vec<String>) -> impl IntoView {
                         <label for="r-wh" class="block text-sm font-medium">"Warehouse"</label>
                         <select id="r-wh" name="warehouse" class=INPUT>{options()}</select>
                     </div>
-                    <Field name="quantity" label="Quantity" kind="number" required=true />
-                    <Field name="location" label="Bin (empty for the receiving dock)" hint="ZONE-AISLE-BIN, e.g. A-01-03" />
-                    <Field name="reference" label="Reference (PO, ASN)" />
-                    <Field name="lot" label="Lot" />
-                    <Field name="expires_on" label="Expiry" kind="date" />
+                    <Field form="receive" name="quantity" label="Quantity" kind="number" required=true />
+                    <Field form="receive" name="location" label="Bin (empty for the receiving dock)" hint="ZONE-AISLE-BIN, e.g. A-01-03" />
+                    <Field form="receive" name="reference" label="Reference (PO, ASN)" />
+                    <Field form="receive" name="lot" label="Lot" />
+                    <Field form="receive" name="expires_on" label="Expiry" kind="date" />
                     <div class="sm:col-span-2"><button type="submit" class=BUTTON>"Receive"</button></div>
                 </form>
             </section>
@@ -469,16 +478,16 @@ fn stock_forms(sku: &str, warehouses: Vec<String>) -> impl IntoView {
                         <label for="a-wh" class="block text-sm font-medium">"Warehouse"</label>
                         <select id="a-wh" name="warehouse" class=INPUT>{options2()}</select>
                     </div>
-                    <Field name="quantity" label="Change (+ adds, − removes)" kind="number" required=true />
-                    <Field name="location" label="Bin" required=true />
+                    <Field form="adjust" name="quantity" label="Change (+ adds, − removes)" kind="number" required=true />
+                    <Field form="adjust" name="location" label="Bin" required=true />
                     <div>
                         <label for="a-reason" class="block text-sm font-medium">"Reason"</label>
                         <select id="a-reason" name="reason" class=INPUT>
                             {ADJUSTMENT_REASONS.into_iter().map(|r| view! { <option value=r>{r.replace('_', " ")}</option> }).collect_view()}
                         </select>
                     </div>
-                    <Field name="lot" label="Lot (optional)" />
-                    <Field name="note" label="Note" />
+                    <Field form="adjust" name="lot" label="Lot (optional)" />
+                    <Field form="adjust" name="note" label="Note" />
                     <div class="sm:col-span-2"><button type="submit" class=BUTTON>"Adjust"</button></div>
                 </form>
             </section>
@@ -679,32 +688,86 @@ pub fn Counts() -> impl IntoView {
         query_param("notice"),
         query_param("error"),
     );
-    let key = {
-        let (status, cursor) = (status.clone(), cursor.clone());
-        move || (status(), cursor())
+    let (warehouse, from, to) = (
+        query_param("warehouse"),
+        query_param("submitted_from"),
+        query_param("submitted_to"),
+    );
+    // The filters as the address gives them, in the order links carry them.
+    let filters = {
+        let (status, warehouse, from, to) =
+            (status.clone(), warehouse.clone(), from.clone(), to.clone());
+        move || {
+            [
+                ("status", status()),
+                ("warehouse", warehouse()),
+                ("submitted_from", from()),
+                ("submitted_to", to()),
+            ]
+        }
     };
-    let page = Resource::new(key, |(s, c)| {
-        let opt = |v: String| (!v.is_empty()).then_some(v);
-        counts_page(opt(s), opt(c))
+    let key = {
+        let (filters, cursor) = (filters.clone(), cursor.clone());
+        move || (filters(), cursor())
+    };
+    let page = Resource::new(key, |([s, w, f, t], c)| {
+        let opt = |v: (&str, String)| (!v.1.is_empty()).then_some(v.1);
+        counts_page(opt(s), opt(w), opt(f), opt(t), opt(("cursor", c)))
     });
+    let older = {
+        let filters = filters.clone();
+        move |next: String| {
+            let mut parts = vec![format!("cursor={}", urlencode(&next))];
+            parts.extend(
+                filters()
+                    .into_iter()
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(k, v)| format!("{k}={}", urlencode(&v))),
+            );
+            format!("/command/counts?{}", parts.join("&"))
+        }
+    };
     view! {
         <CommandFrame title="Cycle counts">
             <Notice message=notice() />
             {move || (!err().is_empty()).then(|| view! { <div class="mb-4"><ErrorBox message=err() /></div> })}
             <StatusTabs base="/command/counts" label="Count status" tabs=&COUNT_TABS current=status() />
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
+                {move || {
+                    let [(_, status), (_, warehouse), (_, from), (_, to)] = filters();
+                    let older = older.clone();
+                    Suspend::new(async move {
                     match page.await {
                         Ok(v) => {
                             let acc = v.accuracy;
                             view! {
+                                <form method="get" action="/command/counts" class="mb-4 flex flex-wrap items-end gap-3">
+                                    {(!status.is_empty()).then(|| view! { <input type="hidden" name="status" value=status.clone() /> })}
+                                    <div>
+                                        <label for="c-warehouse" class="block text-sm font-medium">"Warehouse"</label>
+                                        <select id="c-warehouse" name="warehouse" class="mt-1 rounded border px-2 py-2">
+                                            <option value="">"All warehouses"</option>
+                                            {v.warehouses.iter().map(|w| { let sel = *w == warehouse; view! { <option value=w.clone() selected=sel>{w.clone()}</option> } }).collect_view()}
+                                        </select>
+                                    </div>
+                                    <div>
+                                        <label for="c-from" class="block text-sm font-medium">"Submitted from"</label>
+                                        <input id="c-from" name="submitted_from" type="date" value=from class="mt-1 rounded border px-2 py-2" />
+                                    </div>
+                                    <div>
+                                        <label for="c-to" class="block text-sm font-medium">"Submitted to"</label>
+                                        <input id="c-to" name="submitted_to" type="date" value=to class="mt-1 rounded border px-2 py-2" />
+                                    </div>
+                                    <button type="submit" class="rounded border px-4 py-2">"Filter"</button>
+                                    <a href="/command/counts" class="px-2 py-2 text-indigo-700 underline">"Clear"</a>
+                                </form>
                                 <section aria-labelledby="acc-h" class="mb-4 inline-block rounded-lg border bg-white p-4">
                                     <h2 id="acc-h" class="text-sm text-slate-500">"Inventory accuracy, last 30 days"</h2>
                                     <p class="text-3xl font-bold tabular-nums">{acc.percent.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "—".into())}</p>
                                     <p class="text-sm text-slate-600">{format!("{} of {} counted lines matched", acc.lines_exact, acc.lines_counted)}</p>
                                 </section>
                                 {if v.counts.items.is_empty() {
-                                    view! { <Empty message="No counts here. Agents start one by scanning a bin in the floor app." /> }.into_any()
+                                    view! { <Empty message="No counts match these filters. Agents start one by scanning a bin in the floor app." /> }.into_any()
                                 } else {
                                     let can_approve = v.can_approve;
                                     view! {
@@ -737,14 +800,14 @@ pub fn Counts() -> impl IntoView {
                                                 }).collect_view()}
                                             </tbody>
                                         </table>
-                                        {v.counts.next_cursor.map(|c| view! { <a class="mt-3 inline-block text-indigo-700 underline" href=format!("/command/counts?cursor={}", urlencode(&c))>"Older counts"</a> })}
+                                        {v.counts.next_cursor.map(|c| view! { <a class="mt-3 inline-block text-indigo-700 underline" href=older(c)>"Older counts"</a> })}
                                     }.into_any()
                                 }}
                             }.into_any()
                         }
                         Err(e) => view! { <ErrorBox message=e.to_string() /> }.into_any(),
                     }
-                })}
+                })}}
             </Suspense>
         </CommandFrame>
     }

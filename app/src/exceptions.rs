@@ -25,22 +25,20 @@ pub struct ExceptionsView {
 
 #[server(prefix = "/sfn", endpoint = "exceptions_page")]
 pub async fn exceptions_page(
-    queue: String,
-    status: String,
-    owner: String,
-    warehouse: String,
-    reason: String,
+    filters: Filters,
     cursor: String,
 ) -> Result<ExceptionsView, ServerFnError> {
     let (db, ctx) = crate::ssr::context().await?;
     let opt = |s: String| (!s.trim().is_empty()).then_some(s);
     let filter = backend::analytics::ExceptionFilter {
-        queue: opt(queue),
-        status: opt(status),
-        owner: opt(owner),
-        warehouse: opt(warehouse),
+        queue: opt(filters.queue),
+        status: opt(filters.status),
+        owner: opt(filters.owner),
+        warehouse: opt(filters.warehouse),
         channel: None,
-        reason: opt(reason),
+        reason: opt(filters.reason),
+        opened_from: opt(filters.opened_from),
+        opened_to: opt(filters.opened_to),
         limit: Some(50),
         cursor: opt(cursor),
     };
@@ -147,6 +145,7 @@ pub fn Exceptions() -> impl IntoView {
         query_param("notice"),
         query_param("error"),
     );
+    let (opened_from, opened_to) = (query_param("opened_from"), query_param("opened_to"));
     let (tick, connected) = exception_ticks();
     // The change count the list shows. It follows the stream unless someone
     // is working a form in the list: re-rendering the rows would close their
@@ -163,45 +162,43 @@ pub fn Exceptions() -> impl IntoView {
         catch_up();
     });
     let held = move || tick.get().saturating_sub(shown.get());
-    let key = {
-        let (queue, status, owner, warehouse, reason, cursor) = (
+    let filters = {
+        let (queue, status, owner, warehouse, reason, opened_from, opened_to) = (
             queue.clone(),
             status.clone(),
             owner.clone(),
             warehouse.clone(),
             reason.clone(),
-            cursor.clone(),
+            opened_from.clone(),
+            opened_to.clone(),
         );
-        move || {
-            (
-                queue(),
-                status(),
-                owner(),
-                warehouse(),
-                reason(),
-                cursor(),
-                shown.get(),
-            )
+        move || Filters {
+            queue: queue(),
+            status: status(),
+            owner: owner(),
+            warehouse: warehouse(),
+            reason: reason(),
+            opened_from: opened_from(),
+            opened_to: opened_to(),
         }
     };
-    let data = Resource::new(key, |(q, s, o, w, r, c, _)| {
-        exceptions_page(q, s, o, w, r, c)
-    });
+    let key = {
+        let (filters, cursor) = (filters.clone(), cursor.clone());
+        move || (filters(), cursor(), shown.get())
+    };
+    let data = Resource::new(key, |(f, c, _)| exceptions_page(f, c));
     let here = {
-        let (queue, status, owner, warehouse, reason) = (
-            queue.clone(),
-            status.clone(),
-            owner.clone(),
-            warehouse.clone(),
-            reason.clone(),
-        );
+        let filters = filters.clone();
         move || {
+            let f = filters();
             let q: Vec<String> = [
-                ("queue", queue()),
-                ("status", status()),
-                ("owner", owner()),
-                ("warehouse", warehouse()),
-                ("reason", reason()),
+                ("queue", f.queue),
+                ("status", f.status),
+                ("owner", f.owner),
+                ("warehouse", f.warehouse),
+                ("reason", f.reason),
+                ("opened_from", f.opened_from),
+                ("opened_to", f.opened_to),
             ]
             .into_iter()
             .filter(|(_, v)| !v.is_empty())
@@ -231,7 +228,7 @@ pub fn Exceptions() -> impl IntoView {
             </div>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || {
-                    let filters = Filters { queue: queue(), status: status(), owner: owner(), warehouse: warehouse(), reason: reason() };
+                    let filters = filters();
                     let here = here();
                     Suspend::new(async move {
                         match data.await {
@@ -246,12 +243,17 @@ pub fn Exceptions() -> impl IntoView {
 }
 
 /// The list's filters as the address gives them.
-struct Filters {
-    queue: String,
-    status: String,
-    owner: String,
-    warehouse: String,
-    reason: String,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Filters {
+    pub queue: String,
+    pub status: String,
+    pub owner: String,
+    pub warehouse: String,
+    pub reason: String,
+    /// Opened on or after this day, and on or before `opened_to`: what a KPI
+    /// day point links to.
+    pub opened_from: String,
+    pub opened_to: String,
 }
 
 fn page(
@@ -266,6 +268,8 @@ fn page(
         owner,
         warehouse,
         reason,
+        opened_from,
+        opened_to,
     } = filters;
     let ExceptionsView {
         summary,
@@ -296,6 +300,7 @@ fn page(
         ("", "Open"),
         ("snoozed", "Snoozed"),
         ("done", "Resolved or closed"),
+        ("any", "Any status"),
     ];
     let owner_options = [
         ("", "Anyone"),
@@ -344,6 +349,14 @@ fn page(
                     {warehouses.into_iter().map(|w| { let sel = w == warehouse; view! { <option value=w.clone() selected=sel>{w.clone()}</option> } }).collect_view()}
                 </select>
             </div>
+            <div>
+                <label for="x-opened-from" class="block text-sm font-semibold">"Opened from"</label>
+                <input id="x-opened-from" name="opened_from" type="date" value=opened_from class=INPUT />
+            </div>
+            <div>
+                <label for="x-opened-to" class="block text-sm font-semibold">"Opened to"</label>
+                <input id="x-opened-to" name="opened_to" type="date" value=opened_to class=INPUT />
+            </div>
             <button type="submit" class="rounded bg-indigo-700 px-4 py-2 font-semibold text-white hover:bg-indigo-800">"Filter"</button>
         </form>
     }
@@ -364,7 +377,7 @@ fn page(
         <section aria-labelledby="items-heading" class="mt-4">
             <h2 id="items-heading" class="sr-only">"Items"</h2>
             {if page.items.is_empty() {
-                view! { <p class="rounded border border-dashed bg-white p-6 text-center text-slate-600">{if status == "done" { "Nothing resolved or closed matches these filters." } else { "Nothing waiting here. New problems appear as soon as they happen." }}</p> }.into_any()
+                view! { <p class="rounded border border-dashed bg-white p-6 text-center text-slate-600">{match status.as_str() { "done" => "Nothing resolved or closed matches these filters.", "any" => "No item matches these filters.", _ => "Nothing waiting here. New problems appear as soon as they happen." }}</p> }.into_any()
             } else {
                 view! {
                     <table id="exception-items" class="w-full border bg-white text-left text-sm">

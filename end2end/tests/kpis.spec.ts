@@ -1,5 +1,5 @@
 import { expect, Page, test } from "@playwright/test";
-import { jsEnabled, MANAGER, signIn } from "./helpers";
+import { jsEnabled, MANAGER, ok, signIn } from "./helpers";
 
 const card = (page: Page, name: string) => page.getByRole("region", { name, exact: true });
 const number = (page: Page, name: string) => card(page, name).locator(".text-3xl");
@@ -46,6 +46,14 @@ test("a manager reads the KPIs, filters them and drills from a day's figure to i
   await expect(page).toHaveURL(/shipped=late/);
   await expect(page.getByLabel("Against ship-by")).toHaveValue("late");
   await expect(page.locator("table tbody tr").first()).toBeVisible();
+
+  // Inventory accuracy opens the counts submitted in the period, the demo's
+  // count of bin B-03-02 among them.
+  await page.goto("/command/kpis");
+  await card(page, "Inventory accuracy").getByRole("link", { name: /^Inventory accuracy: .*Show the records$/ }).click();
+  await expect(page).toHaveURL(new RegExp(`/command/counts\\?submitted_from=${daysAgo(27)}&submitted_to=${daysAgo(0)}$`));
+  await expect(page.getByLabel("Submitted from")).toHaveValue(daysAgo(27));
+  await expect(page.getByRole("row").filter({ hasText: "B-03-02" }).first()).toBeVisible();
 });
 
 test("the orders figure counts a new order without a reload", async ({ page }, info) => {
@@ -79,4 +87,48 @@ test("the orders figure counts a new order without a reload", async ({ page }, i
       })
       .toBeGreaterThan(before);
   }
+});
+
+test("a stockout counted today stays behind the day's figure after it is resolved", async ({ page }, info) => {
+  await signIn(page, MANAGER, "/command/kpis");
+  const sku = `OUT-${info.project.name.replace(/[^a-z]/g, "").slice(0, 8).toUpperCase()}${Date.now() % 100000}`;
+  await ok(page.request.post("/api/v1/products", { data: { sku, name: "Trail Lantern", prices: [{ currency: "USD", cost: "8.00", price: "29.00" }] } }));
+  // Ordered with none in any warehouse: the units wait, and the product is out of stock.
+  await ok(
+    page.request.post("/api/v1/orders", {
+      data: {
+        channel: "WEB",
+        external_id: `ORD-${sku}`,
+        currency: "USD",
+        customer: { email: `${sku.toLowerCase()}@example.com`, name: "Robin Tester" },
+        lines: [{ sku, quantity: 2, unit_price: "29.00" }],
+        shipping: { address: { name: "Robin Tester", line1: "12 Pine Rd", city: "Denver", region: "CO", postcode: "80202", country: "US" }, price: "6.95" },
+        payment_status: "paid",
+      },
+    }),
+  );
+  let id = "";
+  await expect(async () => {
+    const res = await page.request.get("/api/v1/exceptions?queue=stockouts&reason=stockout&limit=200");
+    const items = ((await res.json()) as { items: { id: string; entity_ref: string }[] }).items;
+    id = items.find((x) => x.entity_ref === sku)?.id ?? "";
+    expect(id).not.toBe("");
+  }).toPass();
+  await ok(page.request.post(`/api/v1/exceptions/${id}/resolve`, { data: { note: "Lanterns ordered from the supplier" } }), 200);
+
+  // Today's point opens every stockout that began today, resolved ones included.
+  const today = new Date().toISOString().slice(0, 10);
+  await page.goto("/command/kpis");
+  const stockouts = card(page, "Stockouts");
+  await stockouts.getByText("Figures by day").click();
+  await stockouts.getByRole("row", { name: new RegExp(`^${today}`) }).getByRole("link").click();
+  await expect(page).toHaveURL(new RegExp(`status=any&opened_from=${today}&opened_to=${today}$`));
+  await expect(page.getByLabel("Status")).toHaveValue("any");
+  await expect(page.getByLabel("Opened from")).toHaveValue(today);
+  const row = page.getByRole("row").filter({ hasText: sku });
+  await expect(row).toContainText("Trail Lantern: 2 units on 1 order wait for stock");
+  await expect(row).toContainText("Resolved by Maya Patel: Lanterns ordered from the supplier");
+  // The open list no longer has it.
+  await page.goto("/command/exceptions?queue=stockouts&reason=stockout");
+  await expect(page.getByRole("row").filter({ hasText: sku })).toHaveCount(0);
 });

@@ -858,7 +858,7 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc {
         method: "get",
         path: "/api/v1/counts",
-        summary: "Cycle counts, newest first (filters: status, warehouse)",
+        summary: "Cycle counts, newest first (filters: status, warehouse, submitted_from, submitted_to)",
         permission: Some(Permission::InventoryRead),
         body: None,
         success: 200,
@@ -1002,7 +1002,7 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc {
         method: "get",
         path: "/api/v1/exceptions",
-        summary: "Exception queue items, oldest first: queue, entity, entity_id, entity_ref, link, reason, detail, owner (assignee's email or the owning role), opened_at, sla_due_at, sla_state (filters: queue, status = open | snoozed | done, owner = role | me | email, warehouse, channel; limit, cursor)",
+        summary: "Exception queue items, oldest first: queue, entity, entity_id, entity_ref, link, reason, detail, owner (assignee's email or the owning role), opened_at, sla_due_at, sla_state (filters: queue, status = open | snoozed | done | any, owner = role | me | email, warehouse, channel, reason, opened_from, opened_to; limit, cursor)",
         permission: Some(Permission::ExceptionsRead),
         body: None,
         success: 200,
@@ -1163,6 +1163,8 @@ fn parameters(path: &str, method: &str) -> Value {
                 "open, pending_approval, posted or rejected",
             ));
             params.push(q("warehouse", "string", "warehouse code"));
+            params.push(q("submitted_from", "string", "submitted on or after this day, YYYY-MM-DD (UTC)"));
+            params.push(q("submitted_to", "string", "submitted on or before this day, YYYY-MM-DD (UTC)"));
         }
         "/api/v1/channels/{code}/availability" => params.push(
             json!({"name": "sku", "in": "query", "required": true, "schema": {"type": "string"}}),
@@ -1193,7 +1195,7 @@ fn parameters(path: &str, method: &str) -> Value {
             params.push(q(
                 "status",
                 "string",
-                "open (default; includes snoozes that ran out), snoozed, or done (resolved or closed, newest first)",
+                "open (default; includes snoozes that ran out), snoozed, done (resolved or closed, newest first), or any (every item, oldest first)",
             ));
             params.push(q("owner", "string", "a role, me, or an assignee's email"));
             params.push(q(
@@ -1203,6 +1205,8 @@ fn parameters(path: &str, method: &str) -> Value {
             ));
             params.push(q("warehouse", "string", "warehouse code"));
             params.push(q("channel", "string", "channel code"));
+            params.push(q("opened_from", "string", "opened on or after this day, YYYY-MM-DD (UTC)"));
+            params.push(q("opened_to", "string", "opened on or before this day, YYYY-MM-DD (UTC)"));
         }
         "/api/v1/waves" if method == "get" => {
             params.push(q("warehouse", "string", "warehouse code"));

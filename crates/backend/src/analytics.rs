@@ -870,7 +870,8 @@ pub async fn check(db: &Db, clock: &Clock, t: &Thresholds) -> Result<Vec<String>
 pub struct ExceptionFilter {
     pub queue: Option<String>,
     /// `open` (the default: open, and snoozes that have run out), `snoozed`,
-    /// `done` (resolved or closed).
+    /// `done` (resolved or closed), or `any` (every item, whatever became of
+    /// it: what a KPI counted when it opened).
     pub status: Option<String>,
     /// A role name, `me`, or an assignee's email.
     pub owner: Option<String>,
@@ -879,6 +880,10 @@ pub struct ExceptionFilter {
     /// A reason code within the queue: a hold reason, `stockout`,
     /// `low_stock`, `webhook_rejected`, ….
     pub reason: Option<String>,
+    /// Opened on or after this UTC day (`YYYY-MM-DD`).
+    pub opened_from: Option<String>,
+    /// Opened on or before this UTC day.
+    pub opened_to: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -971,9 +976,13 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &ExceptionFilter) -> Result<Page<Except
         .transpose()
         .map_err(|e| Error::Invalid(vec![e]))?;
     let status = trimmed(&f.status).unwrap_or_else(|| "open".into());
-    if !["open", "snoozed", "done"].contains(&status.as_str()) {
-        return Err(Error::invalid("status", "use open, snoozed or done"));
+    if !["open", "snoozed", "done", "any"].contains(&status.as_str()) {
+        return Err(Error::invalid("status", "use open, snoozed, done or any"));
     }
+    let (opened_from, opened_until) = crate::day_range(
+        ("opened_from", f.opened_from.as_deref()),
+        ("opened_to", f.opened_to.as_deref()),
+    )?;
     let owner = match trimmed(&f.owner) {
         Some(o) if o == "me" => Some(ctx.actor.id.clone().ok_or_else(|| {
             Error::invalid(
@@ -1023,10 +1032,11 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &ExceptionFilter) -> Result<Page<Except
             ));
             "x.opened_at, x.exception_id"
         }
-        _ => {
+        "done" => {
             w.and("x.closed_at is not null");
             "x.closed_at desc, x.exception_id desc"
         }
+        _ => "x.opened_at, x.exception_id",
     };
     let (key_col, cmp) = if status == "done" {
         ("x.closed_at", "<")
@@ -1070,6 +1080,14 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &ExceptionFilter) -> Result<Page<Except
     if let Some(reason) = reason {
         let p = w.arg(reason);
         w.and(format!("x.reason = {p}"));
+    }
+    if let Some(at) = opened_from {
+        let p = w.arg(at);
+        w.and(format!("x.opened_at >= {p}"));
+    }
+    if let Some(at) = opened_until {
+        let p = w.arg(at);
+        w.and(format!("x.opened_at < {p}"));
     }
     let take = w.arg(limit + 1);
     let text = format!("{ITEM} where {} order by {order} limit {take}", w.clause());

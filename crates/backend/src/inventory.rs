@@ -3159,11 +3159,17 @@ async fn decide_count_once(db: &Db, ctx: &Ctx, id: &str, approve: bool) -> Resul
 pub struct CountFilter {
     pub status: Option<String>,
     pub warehouse: Option<String>,
+    /// Submitted on or after this UTC day (`YYYY-MM-DD`); counts still open
+    /// have not been submitted and drop out.
+    pub submitted_from: Option<String>,
+    /// Submitted on or before this UTC day.
+    pub submitted_to: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
 
-/// Counts, newest first, by status and warehouse, within the actor's scope.
+/// Counts, newest first, by status, warehouse and the days they were
+/// submitted, within the actor's scope.
 pub async fn list_counts(db: &Db, ctx: &Ctx, filter: &CountFilter) -> Result<Page<CycleCount>> {
     ctx.require(Permission::InventoryRead)?;
     let limit = page_limit(filter.limit);
@@ -3177,12 +3183,19 @@ pub async fn list_counts(db: &Db, ctx: &Ctx, filter: &CountFilter) -> Result<Pag
             ));
         }
     }
+    let (submitted_from, submitted_until) = crate::day_range(
+        ("submitted_from", filter.submitted_from.as_deref()),
+        ("submitted_to", filter.submitted_to.as_deref()),
+    )?;
     let scoped = scope_list(ctx);
+    // Counts number in the hundreds a year, so optional filters written as
+    // `($n is null or …)` cost nothing here.
     let ids: Vec<(String, i64)> = sqlx::query_as(
         "select c.count_id, c.created_at from cycle_count c join warehouse w on w.warehouse_id = c.warehouse_id
          where ($1 is null or c.status = $1) and ($2 is null or w.code = $2)
            and ($3 is null or c.created_at < $3 or (c.created_at = $3 and c.count_id < $4))
            and ($5 is null or ',' || $5 || ',' like '%,' || w.code || ',%')
+           and ($7 is null or c.submitted_at >= $7) and ($8 is null or c.submitted_at < $8)
          order by c.created_at desc, c.count_id desc limit $6",
     )
     .bind(status)
@@ -3191,6 +3204,8 @@ pub async fn list_counts(db: &Db, ctx: &Ctx, filter: &CountFilter) -> Result<Pag
     .bind(after_id)
     .bind(scoped)
     .bind(limit + 1)
+    .bind(submitted_from)
+    .bind(submitted_until)
     .fetch_all(&db.pool)
     .await?;
     let mut conn = db.pool.acquire().await?;

@@ -96,6 +96,57 @@ pub fn time_cursor_after(rows: &[(String, i64)], limit: i64) -> Option<String> {
         .map(|(id, at)| format!("{at}_{id}"))
 }
 
+/// The first instant (microseconds, UTC) of a `YYYY-MM-DD` day given in
+/// `field`, or that field's error.
+pub fn day_start(field: &str, v: &str) -> Result<i64> {
+    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map(|d| {
+            d.and_hms_opt(0, 0, 0)
+                .unwrap_or_default()
+                .and_utc()
+                .timestamp_micros()
+        })
+        .map_err(|_| Error::invalid(field, format!("`{v}` is not a date like 2026-11-26")))
+}
+
+/// A list's "from day … to day" filter as the instants it covers: from the
+/// start of the first day to the start of the day after the last, each end
+/// only when given (blank means open). Both fields are checked together, so
+/// a form hears about every bad date at once.
+pub fn day_range(
+    (from_field, from): (&str, Option<&str>),
+    (to_field, to): (&str, Option<&str>),
+) -> Result<(Option<i64>, Option<i64>)> {
+    let mut errors = Vec::new();
+    let mut day = |field: &str, v: Option<&str>| match v
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| day_start(field, v))
+    {
+        Some(Ok(at)) => Some(at),
+        Some(Err(Error::Invalid(mut e))) => {
+            errors.append(&mut e);
+            None
+        }
+        _ => None,
+    };
+    let start = day(from_field, from);
+    let end = day(to_field, to).map(|at| at + 86_400_000_000);
+    if let (Some(s), Some(e)) = (start, end) {
+        if e <= s {
+            errors.push(domain::FieldError::new(
+                to_field,
+                format!("is before {from_field}"),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok((start, end))
+    } else {
+        Err(Error::Invalid(errors))
+    }
+}
+
 /// Microseconds since the epoch to an RFC 3339 UTC instant.
 pub fn rfc3339(micros: i64) -> String {
     chrono::DateTime::from_timestamp_micros(micros)

@@ -19,6 +19,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::{
     ctx::{ActorKind, Ctx},
+    day_start,
     db::Db,
     error::{on_unique, Error, Result},
     inventory::{warehouse_codes, ReservationInput, ReservationLineInput},
@@ -246,17 +247,6 @@ fn nonblank(v: &Option<String>) -> Option<String> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(String::from)
-}
-
-fn day_start(field: &str, v: &str) -> Result<i64> {
-    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .map(|d| {
-            d.and_hms_opt(0, 0, 0)
-                .unwrap_or_default()
-                .and_utc()
-                .timestamp_micros()
-        })
-        .map_err(|_| Error::invalid(field, format!("`{v}` is not a date like 2026-11-26")))
 }
 
 fn minor_of(field: &str, v: &str) -> Result<i64> {

@@ -6,7 +6,8 @@
 //! board, and bad filters are refused field by field.
 
 use backend::{
-    analytics, capture,
+    analytics::{self, ExceptionFilter},
+    capture,
     floor::{self, MeasureInput, PackScanInput, PackageTracking, ScanInput, ShipInput, WaveInput},
     inventory::{self, CountInput, CountScan},
     kpi::{self, KpiFilter},
@@ -243,6 +244,17 @@ async fn seed(db: &Db, clock: &Clock) {
             "shipped"
         );
     }
+}
+
+/// A drill-down link's query, checked to open the page expected.
+fn query_of(link: &str, page: &str) -> std::collections::HashMap<String, String> {
+    let (path, query) = link.split_once('?').unwrap_or((link, ""));
+    assert_eq!(path, page, "{link}");
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn dec(v: Option<&str>) -> Option<Decimal> {
@@ -533,6 +545,97 @@ store_test!(
         numbers.sort();
         assert_eq!(numbers, ["E-1", "H-2"]);
 
+        // Stockouts and inventory accuracy open their own lists, filtered
+        // to what each number and each day's point counted.
+        let stockouts = b.kpis.iter().find(|k| k.key == "stockouts").unwrap();
+        assert_eq!(stockouts.value.as_deref(), Some("1"));
+        let listed_stockouts = |link: &str| {
+            let q = query_of(link, "/command/exceptions");
+            let db = db.clone();
+            async move {
+                analytics::list(
+                    &db,
+                    &sys(),
+                    &ExceptionFilter {
+                        queue: q.get("queue").cloned(),
+                        status: q.get("status").cloned(),
+                        reason: q.get("reason").cloned(),
+                        opened_from: q.get("opened_from").cloned(),
+                        opened_to: q.get("opened_to").cloned(),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap()
+                .items
+            }
+        };
+        let all = listed_stockouts(stockouts.link.as_deref().unwrap()).await;
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].entity_ref, "B");
+        for point in &stockouts.series {
+            let listed = listed_stockouts(point.link.as_deref().unwrap()).await;
+            assert_eq!(
+                Some(listed.len().to_string()),
+                point.value.clone(),
+                "{}",
+                point.day
+            );
+        }
+
+        let accuracy = b
+            .kpis
+            .iter()
+            .find(|k| k.key == "inventory_accuracy")
+            .unwrap();
+        let listed_counts = |link: &str| {
+            let q = query_of(link, "/command/counts");
+            let db = db.clone();
+            async move {
+                inventory::list_counts(
+                    &db,
+                    &sys(),
+                    &inventory::CountFilter {
+                        warehouse: q.get("warehouse").cloned(),
+                        submitted_from: q.get("submitted_from").cloned(),
+                        submitted_to: q.get("submitted_to").cloned(),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap()
+                .items
+            }
+        };
+        let lines = |counts: &[domain::views::CycleCount]| -> usize {
+            counts.iter().map(|c| c.lines.len()).sum()
+        };
+        assert_eq!(
+            lines(&listed_counts(accuracy.link.as_deref().unwrap()).await).to_string(),
+            accuracy.breakdown[0].value
+        );
+        let counted: Vec<_> = accuracy
+            .series
+            .iter()
+            .filter(|p| p.link.is_some())
+            .collect();
+        assert_eq!(counted.len(), 1, "one day had a count");
+        assert_eq!(
+            lines(&listed_counts(counted[0].link.as_deref().unwrap()).await),
+            2
+        );
+        let before = listed_counts(&format!(
+            "/command/counts?submitted_from=2026-11-01&submitted_to={}",
+            (chrono::NaiveDate::parse_from_str(&counted[0].day, "%Y-%m-%d").unwrap()
+                - chrono::Days::new(1))
+        ))
+        .await;
+        assert!(
+            before.is_empty(),
+            "the count was submitted on {}",
+            counted[0].day
+        );
+
         // Applying the same events again, or rebuilding from the records,
         // changes nothing.
         sqlx::query("update projection_cursor set seq = 0, built = 0 where name = 'kpis'")
@@ -550,6 +653,34 @@ store_test!(
         assert_eq!(kpi::check(&db).await.unwrap(), Vec::<String>::new());
         let again = board(&db, &clock, &filter("2026-11-01", "2026-11-21")).await;
         assert_eq!(again.kpis, b.kpis);
+
+        // Resolving the stockout leaves it counted, and still behind the number.
+        analytics::resolve(
+            &db,
+            &manager(&clock),
+            &all[0].id,
+            "reordered from the supplier",
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            listed_stockouts(stockouts.link.as_deref().unwrap())
+                .await
+                .len(),
+            1
+        );
+        let open_now = analytics::list(
+            &db,
+            &sys(),
+            &ExceptionFilter {
+                queue: Some("stockouts".into()),
+                reason: Some("stockout".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(open_now.items.is_empty());
     }
 );
 
@@ -601,5 +732,62 @@ store_test!(
         let empty = board(&db, &clock, &KpiFilter::default()).await;
         assert_eq!(value(&empty, "cycle_time"), None);
         assert_eq!(value(&empty, "orders"), Some(Decimal::ZERO));
+    }
+);
+
+store_test!(
+    the_lists_behind_the_numbers_refuse_bad_days_field_by_field,
+    |db: Db| async move {
+        let bad = |e: Error| -> Vec<String> {
+            e.fields()
+                .into_iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect()
+        };
+        let e = analytics::list(
+            &db,
+            &sys(),
+            &ExceptionFilter {
+                status: Some("any".into()),
+                opened_from: Some("yesterday".into()),
+                opened_to: Some("2026-13-01".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            bad(e),
+            [
+                "opened_from: `yesterday` is not a date like 2026-11-26",
+                "opened_to: `2026-13-01` is not a date like 2026-11-26"
+            ]
+        );
+        let e = inventory::list_counts(
+            &db,
+            &sys(),
+            &inventory::CountFilter {
+                submitted_from: Some("2026-11-20".into()),
+                submitted_to: Some("2026-11-19".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(bad(e), ["submitted_to: is before submitted_from"]);
+        // A single day is a range, and blanks mean no bound.
+        for (from, to) in [("2026-11-20", "2026-11-20"), ("", " ")] {
+            inventory::list_counts(
+                &db,
+                &sys(),
+                &inventory::CountFilter {
+                    submitted_from: Some(from.into()),
+                    submitted_to: Some(to.into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        }
     }
 );

@@ -356,6 +356,23 @@ fn shipped(scope: &Scope, from: NaiveDate, to: NaiveDate, late: Option<&str>) ->
     workbench(scope, &extra)
 }
 
+/// The cycle counts submitted in the days given, in the board's warehouse.
+fn count_list(scope: &Scope, from: NaiveDate, to: NaiveDate) -> String {
+    let mut q = format!("/command/counts?submitted_from={from}&submitted_to={to}");
+    if let Some(w) = &scope.warehouse {
+        q.push_str(&format!("&warehouse={w}"));
+    }
+    q
+}
+
+/// The stockouts that began in the days given, whatever became of them
+/// since: the exception items the board counted.
+fn stockout_list(from: NaiveDate, to: NaiveDate) -> String {
+    format!(
+        "/command/exceptions?queue=stockouts&reason=stockout&status=any&opened_from={from}&opened_to={to}"
+    )
+}
+
 fn ratio(num: i64, den: i64, scale: i64) -> Option<Decimal> {
     (den != 0).then(|| Decimal::from(num) * Decimal::from(scale) / Decimal::from(den))
 }
@@ -569,8 +586,6 @@ pub fn board(period: &Period, scope: &Scope, currency: Currency, i: &BoardInputs
                 lines: a.lines + c.lines,
                 accurate: a.accurate + c.accurate,
             });
-    // The counts page lists counts newest first; it has no date filter yet.
-    let count_link = || "/command/counts".to_string();
     out.push(kpi(
         Spec {
             key: "inventory_accuracy",
@@ -583,18 +598,20 @@ pub fn board(period: &Period, scope: &Scope, currency: Currency, i: &BoardInputs
         },
         ratio(counts.accurate, counts.lines, 100),
         ratio(i.previous_counts.accurate, i.previous_counts.lines, 100),
-        Some(count_link()),
+        Some(count_list(scope, period.from, period.to)),
         period
             .each_day()
             .map(|d| {
                 let c = i.counts.get(&d).copied().unwrap_or_default();
-                (d, ratio(c.accurate, c.lines, 100), None)
+                // A day without counts has no figure, so nothing to open.
+                let link = (c.lines > 0).then(|| count_list(scope, d, d));
+                (d, ratio(c.accurate, c.lines, 100), link)
             })
             .collect(),
         vec![KpiPart {
             label: "Lines counted".into(),
             value: counts.lines.to_string(),
-            link: Some(count_link()),
+            link: Some(count_list(scope, period.from, period.to)),
         }],
     ));
 
@@ -758,10 +775,13 @@ pub fn board(period: &Period, scope: &Scope, currency: Currency, i: &BoardInputs
         },
         Some(Decimal::from(i.stockouts.values().sum::<i64>())),
         Some(Decimal::from(i.previous_stockouts)),
-        None,
+        Some(stockout_list(period.from, period.to)),
         period
             .each_day()
-            .map(|d| (d, Some(Decimal::from(i.stockouts.get(&d).copied().unwrap_or(0))), None))
+            .map(|d| {
+                let n = i.stockouts.get(&d).copied().unwrap_or(0);
+                (d, Some(Decimal::from(n)), Some(stockout_list(d, d)))
+            })
             .collect(),
         vec![KpiPart {
             label: "Out of stock now".into(),
