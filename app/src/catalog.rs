@@ -20,7 +20,7 @@ use crate::{
     api::{
         counts_page, import_status, my_warehouses, product_detail, products_page, transfers_page,
     },
-    command::urlencode,
+    command::{href, urlencode},
     components::{query_param, short_time, CommandFrame, Empty, ErrorBox, FieldMessage, Notice},
 };
 
@@ -710,21 +710,17 @@ pub fn Counts() -> impl IntoView {
         let (filters, cursor) = (filters.clone(), cursor.clone());
         move || (filters(), cursor())
     };
-    let page = Resource::new(key, |([s, w, f, t], c)| {
-        let opt = |v: (&str, String)| (!v.1.is_empty()).then_some(v.1);
-        counts_page(opt(s), opt(w), opt(f), opt(t), opt(("cursor", c)))
+    let page = Resource::new(key, |([(_, s), (_, w), (_, f), (_, t)], c)| {
+        let opt = |v: String| (!v.is_empty()).then_some(v);
+        counts_page(opt(s), opt(w), opt(f), opt(t), opt(c))
     });
     let older = {
         let filters = filters.clone();
         move |next: String| {
-            let mut parts = vec![format!("cursor={}", urlencode(&next))];
-            parts.extend(
-                filters()
-                    .into_iter()
-                    .filter(|(_, v)| !v.is_empty())
-                    .map(|(k, v)| format!("{k}={}", urlencode(&v))),
-            );
-            format!("/command/counts?{}", parts.join("&"))
+            href(
+                "/command/counts",
+                [("cursor", next)].into_iter().chain(filters()),
+            )
         }
     };
     view! {

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    command::{on_live_events, urlencode},
+    command::{href, on_live_events, urlencode},
     components::{query_param, short_time, CommandFrame, ErrorBox, Notice},
 };
 
@@ -191,24 +191,18 @@ pub fn Exceptions() -> impl IntoView {
         let filters = filters.clone();
         move || {
             let f = filters();
-            let q: Vec<String> = [
-                ("queue", f.queue),
-                ("status", f.status),
-                ("owner", f.owner),
-                ("warehouse", f.warehouse),
-                ("reason", f.reason),
-                ("opened_from", f.opened_from),
-                ("opened_to", f.opened_to),
-            ]
-            .into_iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{k}={}", urlencode(&v)))
-            .collect();
-            if q.is_empty() {
-                "/command/exceptions".to_string()
-            } else {
-                format!("/command/exceptions?{}", q.join("&"))
-            }
+            href(
+                "/command/exceptions",
+                [
+                    ("queue", f.queue),
+                    ("status", f.status),
+                    ("owner", f.owner),
+                    ("warehouse", f.warehouse),
+                    ("reason", f.reason),
+                    ("opened_from", f.opened_from),
+                    ("opened_to", f.opened_to),
+                ],
+            )
         }
     };
     view! {

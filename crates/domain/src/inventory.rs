@@ -235,7 +235,6 @@ pub fn parse_lot(field: &str, input: &str) -> Result<String, FieldError> {
     Ok(s.to_string())
 }
 
-/// A positive whole quantity for one line of a request.
 /// A reorder point: 0 (none) to 1,000,000 available units.
 pub fn parse_reorder_point(field: &str, n: i64) -> Result<i64, FieldError> {
     if (0..=1_000_000).contains(&n) {
@@ -248,6 +247,7 @@ pub fn parse_reorder_point(field: &str, n: i64) -> Result<i64, FieldError> {
     }
 }
 
+/// A positive whole quantity for one line of a request.
 pub fn parse_quantity(field: &str, n: i64) -> Result<i64, FieldError> {
     if (1..=1_000_000).contains(&n) {
         Ok(n)
