@@ -23,17 +23,35 @@ else
   say "PostgreSQL: SKIPPED, no server binaries here ($(cat "$work/pg-error")). The store suite runs on SQLite only."
 fi
 
-say "formatting"
-cargo fmt --all --check
+# Every suite runs even when an earlier one fails; the command fails at the end
+# and names what failed, so one broken suite never hides another's results.
+failed=()
+suite() {
+  local name=$1; shift
+  say "$name"
+  if ! "$@"; then
+    failed+=("$name")
+  fi
+}
 
-say "domain, store (SQLite + PostgreSQL) and HTTP tests"
-cargo test --workspace --exclude frontend
+suite "formatting" cargo fmt --all --check
+suite "clippy (deny warnings)" cargo clippy --workspace --all-targets --locked -- -D warnings
+suite "unused dependencies (cargo machete)" cargo machete
+suite "domain, store (SQLite + PostgreSQL) and HTTP tests" \
+  cargo test --workspace --exclude frontend --locked --no-fail-fast
 
-build_release
+playwright() {
+  build_release || return 1
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "Debian's chromium is missing: apt-get install -y chromium (.ci/run does this)" >&2
+    return 1
+  fi
+  npx playwright test
+}
+suite "Playwright: desktop, tablet and phone, with JavaScript on and off" playwright
 
-say "Playwright: desktop, tablet and phone, with JavaScript on and off"
-if [ ! -x /usr/bin/chromium ]; then
-  echo "Debian's chromium is missing: apt-get install -y chromium (.ci/run does this)" >&2
+if [ ${#failed[@]} -gt 0 ]; then
+  printf '\033[1;31m==> failed: %s\033[0m\n' "${failed[@]}" >&2
   exit 1
 fi
-npx playwright test
+say "every suite passed"

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_LEPTOS_VERSION=0.3.10
+CARGO_MACHETE_VERSION=0.9.2
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
@@ -20,6 +21,11 @@ fi
 if [ "$(cargo-leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
   say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 15 minutes on 2 cores, once)"
   cargo install cargo-leptos@"$CARGO_LEPTOS_VERSION" --locked
+fi
+
+if [ "$(cargo-machete --version 2>/dev/null | awk '{print $NF}')" != "$CARGO_MACHETE_VERSION" ]; then
+  say "installing cargo-machete $CARGO_MACHETE_VERSION (the unused-dependency check)"
+  cargo install cargo-machete@"$CARGO_MACHETE_VERSION" --locked
 fi
 
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
@@ -45,6 +51,8 @@ build_release() {
     return
   fi
   say "building Keel (release)"
-  cargo leptos build --release
+  # Explicit: callers may run this where `set -e` is off (inside an `if`),
+  # and a failed build must never leave the stamp that says it is current.
+  cargo leptos build --release || return 1
   touch "$stamp"
 }

@@ -20,7 +20,7 @@ use crate::{
     api::{
         counts_page, import_status, my_warehouses, product_detail, products_page, transfers_page,
     },
-    command::{href, urlencode},
+    components::url::{href, urlencode},
     components::{query_param, short_time, CommandFrame, Empty, ErrorBox, FieldMessage, Notice},
 };
 

@@ -12,7 +12,10 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    command::{href, on_live_events, urlencode},
+    components::{
+        live::on_live_events,
+        url::{href, urlencode},
+    },
     components::{query_param, short_time, CommandFrame, ErrorBox, Notice},
 };
 

@@ -29,11 +29,11 @@ pub async fn fulfilment_status(
             ))
         })?),
     };
-    let filter = backend::floor::StatusFilter {
+    let filter = backend::fulfillment::StatusFilter {
         warehouse: Some(warehouse),
         hours,
     };
-    let status = backend::floor::status(&db, &ctx, &filter)
+    let status = backend::fulfillment::status(&db, &ctx, &filter)
         .await
         .map_err(crate::ssr::fail)?;
     let warehouses = crate::ssr::warehouse_codes(&db, &ctx).await?;

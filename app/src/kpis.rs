@@ -8,7 +8,7 @@ use domain::views::{Kpi, KpiBoard, KpiPoint};
 use leptos::prelude::*;
 
 use crate::{
-    command::{on_live_events, urlencode},
+    components::{live::on_live_events, url::urlencode},
     components::{query_param, CommandFrame, ErrorBox},
 };
 

@@ -10,7 +10,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::{report_channels, report_import_status, ReportImportView},
-    command::urlencode,
+    components::url::urlencode,
     components::{query_param, CommandFrame, ErrorBox, Notice},
 };
 

@@ -14,7 +14,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
     api::{order_detail, orders_by_id, orders_page, OrderView, OrdersView},
-    command::urlencode,
+    components::url::urlencode,
     components::{query_param, short_time, CommandFrame, Empty, ErrorBox, Notice},
 };
 

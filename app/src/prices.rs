@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{price_list_page, PriceListView},
-    command::urlencode,
+    components::url::urlencode,
     components::{query_param, short_time, CommandFrame, ErrorBox, Notice},
 };
 

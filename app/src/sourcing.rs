@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{sourcing_page, SourcingView},
-    command::urlencode,
+    components::url::urlencode,
     components::{query_param, CommandFrame, ErrorBox, Notice},
 };
 use domain::{fulfillment::SourcingStats, views::DryRun};

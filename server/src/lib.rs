@@ -2,7 +2,7 @@
 //! building blocks. `main.rs` only parses arguments and calls in here.
 
 pub mod bench;
-mod bench_replay;
+
 pub mod config;
 pub mod http;
 pub mod metrics;

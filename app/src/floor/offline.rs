@@ -46,10 +46,10 @@ pub async fn queued_scan(
 ) -> Result<ScanAnswer, ServerFnError> {
     let (db, ctx) = crate::ssr::context().await?;
     let idem = backend::Idempotency::new(&key, code.as_bytes()).map_err(crate::ssr::fail)?;
-    let input = backend::floor::ScanInput { code };
+    let input = backend::fulfillment::ScanInput { code };
     let (accepted, message) = match flow {
         Flow::Pick => {
-            let o = backend::floor::pick_scan(&db, &ctx, &target, input, Some(&idem))
+            let o = backend::fulfillment::pick_scan(&db, &ctx, &target, input, Some(&idem))
                 .await
                 .map_err(crate::ssr::fail)?;
             (o.accepted, o.message)
@@ -117,7 +117,7 @@ mod client {
     use wasm_bindgen::{closure::Closure, JsCast};
 
     use super::{queued_scan, Flow, Pending, ScanAnswer};
-    use crate::command::urlencode;
+    use crate::components::url::urlencode;
 
     const STORE: &str = "keel.floor.scan-queue";
     const RETRY_MS: i32 = 3000;

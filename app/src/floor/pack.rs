@@ -18,7 +18,7 @@ use crate::components::{query_param, ErrorBox};
 #[server(prefix = "/sfn", endpoint = "pack_queue")]
 pub async fn pack_queue() -> Result<Vec<WaveFulfillment>, ServerFnError> {
     let (db, ctx) = crate::ssr::context().await?;
-    backend::floor::to_pack(&db, &ctx, 50)
+    backend::fulfillment::to_pack(&db, &ctx, 50)
         .await
         .map_err(crate::ssr::fail)
 }
@@ -32,12 +32,12 @@ pub struct PackBench {
 #[server(prefix = "/sfn", endpoint = "pack_screen")]
 pub async fn pack_screen(id: String) -> Result<PackBench, ServerFnError> {
     let (db, ctx) = crate::ssr::context().await?;
-    let pack = backend::floor::pack_view(&db, &ctx, &id)
+    let pack = backend::fulfillment::pack_view(&db, &ctx, &id)
         .await
         .map_err(crate::ssr::fail)?;
     Ok(PackBench {
         pack,
-        key: backend::floor::scan_key(),
+        key: backend::fulfillment::scan_key(),
     })
 }
 

@@ -24,12 +24,12 @@ pub struct PickStartView {
 #[server(prefix = "/sfn", endpoint = "pick_start")]
 pub async fn pick_start() -> Result<PickStartView, ServerFnError> {
     let (db, ctx) = crate::ssr::context().await?;
-    let filter = backend::floor::WaveFilter {
+    let filter = backend::fulfillment::WaveFilter {
         status: Some("open".into()),
         limit: Some(50),
         ..Default::default()
     };
-    let waves = backend::floor::list_waves(&db, &ctx, &filter)
+    let waves = backend::fulfillment::list_waves(&db, &ctx, &filter)
         .await
         .map_err(crate::ssr::fail)?
         .items;
@@ -47,12 +47,12 @@ pub struct WaveScreen {
 #[server(prefix = "/sfn", endpoint = "wave_view")]
 pub async fn wave_view(id: String) -> Result<WaveScreen, ServerFnError> {
     let (db, ctx) = crate::ssr::context().await?;
-    let wave = backend::floor::get_wave(&db, &ctx, &id)
+    let wave = backend::fulfillment::get_wave(&db, &ctx, &id)
         .await
         .map_err(crate::ssr::fail)?;
     Ok(WaveScreen {
         wave,
-        key: backend::floor::scan_key(),
+        key: backend::fulfillment::scan_key(),
     })
 }
 

@@ -57,7 +57,7 @@ pub async fn delivery_screen(id: String) -> Result<DockView, ServerFnError> {
         .map_err(crate::ssr::fail)?;
     Ok(DockView {
         delivery,
-        key: backend::floor::scan_key(),
+        key: backend::fulfillment::scan_key(),
     })
 }
 
@@ -98,8 +98,8 @@ fn start_screen(v: ReceiveStartView, chosen: String) -> impl IntoView {
     let next = deliveries.next_cursor.clone().map(|c| {
         format!(
             "/floor/receive?warehouse={}&cursor={}",
-            crate::command::urlencode(&chosen),
-            crate::command::urlencode(&c)
+            crate::components::url::urlencode(&chosen),
+            crate::components::url::urlencode(&c)
         )
     });
     let options = move |selected: &str| {

@@ -489,7 +489,7 @@ pub async fn list_products(db: &Db, ctx: &Ctx, filter: &ProductFilter) -> Result
     .bind(kind)
     .bind(filter.cursor.as_deref().filter(|c| !c.is_empty()))
     .bind(limit + 1)
-    .bind(crate::inventory::scope_list(ctx))
+    .bind(crate::refs::scope_list(ctx))
     .fetch_all(&db.pool)
     .await?;
     let mut items = Vec::with_capacity(rows.len());
@@ -498,7 +498,7 @@ pub async fn list_products(db: &Db, ctx: &Ctx, filter: &ProductFilter) -> Result
         let sku: String = row.try_get("sku")?;
         let kind: String = row.try_get("kind")?;
         let (on_hand, available) = if kind == "bundle" {
-            let stock = crate::inventory::stock_of(&mut conn, ctx, &sku).await?;
+            let stock = crate::inventory::stock::stock_of(&mut conn, ctx, &sku).await?;
             (stock.on_hand, stock.available)
         } else {
             (
@@ -535,7 +535,7 @@ pub async fn export_csv(db: &Db, ctx: &Ctx) -> Result<String> {
     let mut conn = db.pool.acquire().await?;
     for sku in skus {
         let p = read_product(&mut conn, &sku).await?;
-        out.write_record(catalog::product_to_csv(&p)).map_err(io)?;
+        out.write_record(p.csv_row()).map_err(io)?;
     }
     let bytes = out
         .into_inner()
@@ -976,28 +976,4 @@ pub(crate) async fn import_job(db: &Db, id: &str, kind: &str) -> Result<ImportJo
         created_at: rfc3339(row.try_get("created_at")?),
         finished_at: row.try_get::<Option<i64>, _>("finished_at")?.map(rfc3339),
     })
-}
-
-/// Components of a bundle as (component product id, quantity per bundle),
-/// sorted by id so that every transaction locks stock rows in the same order.
-pub(crate) async fn components_of(
-    conn: &mut sqlx::AnyConnection,
-    bundle_id: &str,
-) -> Result<Vec<(String, String, i64)>> {
-    let rows = sqlx::query(
-        "select c.component_id, p.sku, c.quantity from bundle_component c join product p on p.product_id = c.component_id
-         where c.bundle_id = $1 order by c.component_id",
-    )
-    .bind(bundle_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("component_id")?,
-                r.try_get("sku")?,
-                r.try_get("quantity")?,
-            ))
-        })
-        .collect()
 }

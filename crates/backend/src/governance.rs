@@ -101,7 +101,7 @@ const USER_COLUMNS: &str = "user_id, email, name, role, scope_json, active, vers
 
 /// Normalises scope codes and checks that each names a warehouse or channel that exists.
 async fn checked_scope(db: &Db, scope: Scope) -> Result<Scope> {
-    let warehouses = crate::inventory::warehouse_codes(db).await?;
+    let warehouses = crate::inventory::warehouses::warehouse_codes(db).await?;
     let channels: Vec<String> = sqlx::query_scalar("select code from channel")
         .fetch_all(&db.pool)
         .await?;

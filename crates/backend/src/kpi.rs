@@ -489,7 +489,7 @@ pub async fn board(db: &Db, ctx: &Ctx, f: &KpiFilter) -> Result<KpiBoard> {
     let channels: Vec<String> = sqlx::query_scalar("select code from channel order by code")
         .fetch_all(&db.pool)
         .await?;
-    let warehouses = crate::inventory::warehouse_codes(db).await?;
+    let warehouses = crate::inventory::warehouses::warehouse_codes(db).await?;
     let channel = text(&f.channel).map(|c| c.to_uppercase());
     if let Some(c) = &channel {
         if !channels.contains(c) {

@@ -31,12 +31,12 @@ macro_rules! retrying {
 
 pub mod analytics;
 pub mod bench_data;
-pub mod capture;
+
 pub mod catalog;
 pub mod ctx;
 pub mod db;
 pub mod error;
-pub mod floor;
+
 pub mod fulfillment;
 pub mod governance;
 pub mod incidents;
@@ -47,6 +47,7 @@ pub mod orders;
 pub mod price_list;
 mod projection;
 pub mod receiving;
+mod refs;
 pub mod seed;
 mod seed_catalog;
 mod seed_orders;

@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::{
-    capture,
     ctx::Ctx,
     db::Db,
     error::{Error, Result},
@@ -492,7 +491,7 @@ async fn run(db: &Db, ctx: &Ctx, id: &str, orders: Vec<ReportOrder>) -> Result<(
     for report in orders {
         let external = report.order.external_id.clone();
         let line = report.lines[0];
-        let outcome = capture::capture(db, ctx, report.order, None, None).await;
+        let outcome = crate::orders::capture::capture(db, ctx, report.order, None, None).await;
         let mut tx = db.write_tx().await?;
         match outcome {
             Ok(c) => {

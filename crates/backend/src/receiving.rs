@@ -29,9 +29,11 @@ use crate::{
     ctx::Ctx,
     db::Db,
     error::{Error, Result},
-    floor::{today, ScanInput},
-    inventory::{self, Planned, ProductRef, WarehouseRef},
-    page_limit, parse_time_cursor, rfc3339, time_cursor_after,
+    fulfillment::{pick::ScanInput, steps::today},
+    inventory::{self, receipts::Planned},
+    page_limit, parse_time_cursor,
+    refs::{ProductRef, WarehouseRef},
+    rfc3339, time_cursor_after,
     uow::{Change, Idempotency, Uow},
 };
 
@@ -122,7 +124,7 @@ async fn create_once(
     if let Some(saved) = uow.claim_idempotency::<String>(idem).await? {
         return uow.replay(saved).await;
     }
-    let wh = inventory::warehouse_ref(&mut uow.tx, ctx, "warehouse", &input.warehouse).await?;
+    let wh = crate::refs::warehouse_ref(&mut uow.tx, ctx, "warehouse", &input.warehouse).await?;
     let mut errors = Vec::new();
     let supplier = text("supplier", input.supplier.as_deref(), 120);
     let reference = text("reference", input.reference.as_deref(), 80);
@@ -130,7 +132,7 @@ async fn create_once(
     let mut lines: Vec<(ProductRef, i64)> = Vec::new();
     for (i, l) in input.lines.iter().enumerate() {
         let f = |n: &str| format!("lines[{i}].{n}");
-        let product = inventory::line_product(&mut uow.tx, &f("sku"), &l.sku, false).await;
+        let product = crate::refs::line_product(&mut uow.tx, &f("sku"), &l.sku, false).await;
         let qty = stock_rules::parse_quantity(&f("quantity"), l.quantity);
         match (product, qty) {
             (Ok(p), Ok(_)) if lines.iter().any(|(x, _)| x.id == p.id) => errors.push(
@@ -148,7 +150,7 @@ async fn create_once(
         }
     };
     let id = uuid::Uuid::now_v7().to_string();
-    let number = inventory::next_number(&mut uow, "delivery", "DL").await?;
+    let number = crate::uow::next_number(&mut uow, "delivery", "DL").await?;
     let blind = lines.is_empty();
     sqlx::query(
         "insert into delivery (delivery_id, number, warehouse_id, supplier, reference, expected_on, blind, status, created_by, created_at)
@@ -243,7 +245,7 @@ pub async fn list_deliveries(
     ))
     .bind(warehouse)
     .bind(status)
-    .bind(inventory::scope_list(ctx))
+    .bind(crate::refs::scope_list(ctx))
     .bind(q)
     .bind(at)
     .bind(after.unwrap_or_default())
@@ -288,7 +290,7 @@ pub async fn get_delivery(db: &Db, ctx: &Ctx, id: &str) -> Result<Delivery> {
     ctx.require(Permission::FloorUse)?;
     let mut conn = db.pool.acquire().await?;
     let d = load(&mut conn, &ctx.actor.name, id).await?;
-    inventory::in_scope(ctx, &d.summary.warehouse)?;
+    crate::refs::in_scope(ctx, &d.summary.warehouse)?;
     Ok(d)
 }
 
@@ -421,7 +423,7 @@ async fn open_delivery(uow: &mut Uow, id: &str) -> Result<Open> {
         blind: row.try_get::<i16, _>("blind")? == 1,
         status: row.try_get("status")?,
     };
-    inventory::in_scope(&uow.ctx, &open.wh.code)?;
+    crate::refs::in_scope(&uow.ctx, &open.wh.code)?;
     if open.status == "closed" {
         return Err(Error::Conflict {
             code: "delivery_closed",
@@ -599,7 +601,7 @@ async fn receive_scan_once(
     let mut uow = db.begin(ctx).await?;
     // A putaway sources backorders, which takes the sourcing turn; taking it
     // first keeps the lock order the same as every other stock write.
-    crate::fulfillment::sourcing_turn(&mut uow).await?;
+    crate::fulfillment::sourcing::sourcing_turn(&mut uow).await?;
     if let Some(saved) = uow.claim_idempotency(idem).await? {
         return uow.replay(saved).await;
     }
@@ -743,14 +745,16 @@ async fn apply(
 }
 
 async fn serial_taken(uow: &mut Uow, product: &ProductRef, serial: &str) -> Result<Option<String>> {
-    Ok(inventory::serial_in_stock(&mut uow.tx, product, serial)
-        .await?
-        .then(|| {
-            format!(
-                "Serial {serial} of {} is already in stock. Set this unit aside for your lead.",
-                product.sku
-            )
-        }))
+    Ok(
+        inventory::ledger::serial_in_stock(&mut uow.tx, product, serial)
+            .await?
+            .then(|| {
+                format!(
+                    "Serial {serial} of {} is already in stock. Set this unit aside for your lead.",
+                    product.sku
+                )
+            }),
+    )
 }
 
 async fn put_away(
@@ -761,7 +765,7 @@ async fn put_away(
     bin_code: &str,
 ) -> Result<String> {
     let agent = uow.ctx.actor.name.clone();
-    let bin = inventory::bin(uow, &d.wh, "code", Some(bin_code))
+    let bin = crate::refs::bin(uow, &d.wh, "code", Some(bin_code))
         .await
         .map_err(|e| Error::Invalid(vec![e]))?;
     let n = p.quantity;
@@ -807,7 +811,8 @@ async fn put_away(
         expires_on: p.expires_on.clone(),
         bin: bin.clone(),
     };
-    inventory::post_receipt(uow, d.wh.clone(), &[planned], Some(d.number.clone())).await?;
+    inventory::receipts::post_receipt(uow, d.wh.clone(), &[planned], Some(d.number.clone()))
+        .await?;
     sqlx::query(
         "insert into delivery_put (put_id, delivery_id, product_id, location_id, lot, expires_on, quantity, put_by, put_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

@@ -11,8 +11,8 @@ use crate::{
     db::Db,
     error::Result,
     governance::{create_user, NewUser},
-    inventory::{create_warehouse, WarehouseInput},
-    orders::create_channel,
+    inventory::{warehouses::create_warehouse, warehouses::WarehouseInput},
+    orders::channels::create_channel,
 };
 
 pub const ADMIN_EMAIL: &str = "admin@northwind.example";
@@ -221,7 +221,7 @@ async fn seed_reorder_points(db: &Db, ctx: &Ctx) -> Result<()> {
     .await?;
     for (sku, warehouse, on_hand) in levels {
         let point = (on_hand / 4).clamp(5, 50);
-        crate::inventory::set_reorder_point(db, ctx, &sku, &warehouse, point).await?;
+        crate::inventory::stock::set_reorder_point(db, ctx, &sku, &warehouse, point).await?;
     }
     Ok(())
 }

@@ -12,8 +12,11 @@ use crate::{
     ctx::Ctx,
     db::Db,
     error::Result,
-    inventory::{self, CountInput, CountScan, LocationInput, ReceiptInput, ReceiptLineInput},
-    orders::set_safety_buffer,
+    inventory::{
+        self, counts::CountInput, counts::CountScan, receipts::ReceiptInput,
+        receipts::ReceiptLineInput, warehouses::LocationInput,
+    },
+    orders::channels::set_safety_buffer,
 };
 
 /// (group, name, price, cost, weight g, sizes, colours)
@@ -541,7 +544,7 @@ pub async fn seed_catalog(
         for zone in ["A", "B", "C"] {
             for aisle in 1..=4 {
                 for b in 1..=6 {
-                    inventory::create_location(
+                    inventory::warehouses::create_location(
                         db,
                         ctx,
                         wh,
@@ -587,7 +590,7 @@ pub async fn seed_catalog(
                     units += qty;
                 }
             }
-            inventory::receive(
+            inventory::receipts::receive(
                 db,
                 ctx,
                 ReceiptInput {
@@ -610,7 +613,7 @@ pub async fn seed_catalog(
                 expires_on: None,
             })
             .collect();
-        inventory::receive(
+        inventory::receipts::receive(
             db,
             ctx,
             ReceiptInput {
@@ -628,7 +631,7 @@ pub async fn seed_catalog(
     }
     // One count that found a large shortfall, waiting for a manager.
     if let Some(wh) = warehouses.first() {
-        let count = inventory::open_count(
+        let count = inventory::counts::open_count(
             db,
             ctx,
             CountInput {
@@ -637,7 +640,7 @@ pub async fn seed_catalog(
             },
         )
         .await?;
-        inventory::count_scan(
+        inventory::counts::count_scan(
             db,
             ctx,
             &count.id,
@@ -648,7 +651,7 @@ pub async fn seed_catalog(
             },
         )
         .await?;
-        inventory::submit_count(db, ctx, &count.id).await?;
+        inventory::counts::submit_count(db, ctx, &count.id).await?;
     }
     Ok(CatalogReport { products, units })
 }

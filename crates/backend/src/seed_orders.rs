@@ -16,7 +16,7 @@ use domain::{
     events::Event,
 };
 
-use crate::{capture, ctx::Ctx, db::Db, error::Result, seed_catalog::Lcg, uow::Change};
+use crate::{ctx::Ctx, db::Db, error::Result, seed_catalog::Lcg, uow::Change};
 
 const FIRST: &[&str] = &[
     "Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "James", "Isabella", "Lucas",
@@ -312,7 +312,7 @@ pub async fn seed_orders(db: &Db, ctx: &Ctx, scale: u32, now_micros: i64) -> Res
                     _ if *channel == "B2B" => "CENTRAL",
                     _ => "EAST",
                 };
-                history.push(capture::PastOrder {
+                history.push(crate::orders::capture::PastOrder {
                     order: o,
                     status: status.into(),
                     shipped_at: shipped,
@@ -321,7 +321,7 @@ pub async fn seed_orders(db: &Db, ctx: &Ctx, scale: u32, now_micros: i64) -> Res
             }
         }
     }
-    let imported = capture::import_history(db, ctx, &history).await?;
+    let imported = crate::orders::history::import_history(db, ctx, &history).await?;
 
     // Today's open orders: confirmed with stock reserved, some held, one
     // partly backordered.
@@ -373,7 +373,7 @@ pub async fn seed_orders(db: &Db, ctx: &Ctx, scale: u32, now_micros: i64) -> Res
             25 => o.lines[0].quantity = 5_000,
             _ => {}
         }
-        let c = capture::capture(db, ctx, o, None, None).await?;
+        let c = crate::orders::capture::capture(db, ctx, o, None, None).await?;
         open += 1;
         held += usize::from(!c.order.holds.is_empty());
     }

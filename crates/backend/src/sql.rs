@@ -1,5 +1,9 @@
 //! Small helpers for statements whose shape depends on the data.
 
+use sqlx::AnyConnection;
+
+use crate::error::Result;
+
 /// `prefix` followed by `rows` parenthesised groups of `cols` numbered
 /// parameters: `($1,$2),($3,$4)`. The text depends only on the counts, so
 /// sqlx's per-connection statement cache reuses the prepared statement.
@@ -241,6 +245,46 @@ fn bind_all<'q>(
         };
     }
     q
+}
+
+
+/// Ids per `in (…)` list. sqlx's SQLite driver binds `$N` by name, which is
+/// quadratic in a statement's parameters, so statements stay near a
+/// thousand parameters.
+pub(crate) const CHUNK: usize = 1000;
+
+/// Rows per multi-row statement of `cols` columns, by the same measure.
+pub(crate) fn rows_per(cols: usize) -> usize {
+    (CHUNK / cols).max(1)
+}
+
+/// Runs `sql` once per chunk of `ids`, with `{ids}` in it replaced by the
+/// chunk's parameter list, and gathers the rows; counts the statements.
+pub(crate) async fn in_chunks<T>(
+    conn: &mut AnyConnection,
+    sql: &str,
+    ids: &[impl AsRef<str>],
+    statements: &mut i64,
+) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let mut out = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        let text = sql.replace("{ids}", &params(1, chunk.len()));
+        let mut q = sqlx::query_as::<_, T>(&text);
+        for id in chunk {
+            q = q.bind(id.as_ref().to_string());
+        }
+        *statements += 1;
+        out.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
+}
+
+/// The inside of a `values` list: `($1,$2),($3,$4)` for `n` rows.
+pub(crate) fn values_list(cols: usize, n: usize) -> String {
+    values_rows("", cols, n)
 }
 
 #[cfg(test)]

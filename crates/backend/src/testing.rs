@@ -132,7 +132,10 @@ pub mod fixtures {
 
     use crate::{
         catalog,
-        inventory::{self, LocationInput, ReceiptInput, ReceiptLineInput, WarehouseInput},
+        inventory::{
+            self, receipts::ReceiptInput, receipts::ReceiptLineInput, warehouses::LocationInput,
+            warehouses::WarehouseInput,
+        },
         orders, Ctx, Db,
     };
 
@@ -141,7 +144,7 @@ pub mod fixtures {
     }
 
     pub async fn warehouse(db: &Db, code: &str) {
-        inventory::create_warehouse(
+        inventory::warehouses::create_warehouse(
             db,
             &sys(),
             WarehouseInput {
@@ -152,7 +155,7 @@ pub mod fixtures {
         )
         .await
         .unwrap();
-        inventory::create_location(
+        inventory::warehouses::create_location(
             db,
             &sys(),
             code,
@@ -213,7 +216,7 @@ pub mod fixtures {
 
     /// A receipt of `qty` units of `sku` into one bin.
     pub async fn receive_into(db: &Db, wh: &str, sku: &str, qty: i64, bin: &str) {
-        inventory::receive(
+        inventory::receipts::receive(
             db,
             &sys(),
             ReceiptInput {
@@ -296,13 +299,13 @@ pub mod fixtures {
             webhook_secret: webhook_secret.map(String::from),
             prices_include_tax: false,
         };
-        orders::create_channel(db, &sys(), input.parse().unwrap(), None)
+        orders::channels::create_channel(db, &sys(), input.parse().unwrap(), None)
             .await
             .unwrap();
     }
 
     pub async fn assert_no_drift(db: &Db) {
-        let drift = inventory::check(db).await.unwrap();
+        let drift = inventory::check::check(db).await.unwrap();
         assert!(drift.is_empty(), "keel check found drift: {drift:#?}");
     }
 }

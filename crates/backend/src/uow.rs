@@ -363,3 +363,15 @@ impl Uow {
         Ok(written)
     }
 }
+
+/// The next document number of a counter (`W-000042`), taken inside the unit
+/// of work so that a number is never handed out twice.
+pub(crate) async fn next_number(uow: &mut Uow, counter: &str, prefix: &str) -> Result<String> {
+    let n: i64 = sqlx::query_scalar(
+        "update sequence_counter set value = value + 1 where name = $1 returning value",
+    )
+    .bind(counter)
+    .fetch_one(&mut *uow.tx)
+    .await?;
+    Ok(format!("{prefix}-{n:06}"))
+}

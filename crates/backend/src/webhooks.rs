@@ -9,10 +9,10 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::{
-    capture::{self, Captured, Delivery},
     ctx::Ctx,
     db::Db,
     error::{Error, Result},
+    orders::capture::{Captured, Delivery},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,7 +207,7 @@ async fn deliver(
         id: header(platform.delivery_header()).unwrap_or_default(),
         topic,
     };
-    capture::capture(db, &ctx, input, None, Some(&delivery))
+    crate::orders::capture::capture(db, &ctx, input, None, Some(&delivery))
         .await
         .map(|c| Received::Order(Box::new(c)))
 }

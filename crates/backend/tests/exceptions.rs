@@ -7,10 +7,9 @@
 
 use backend::{
     analytics::{self, ExceptionFilter, Projected},
-    capture,
     governance::{self, AuditFilter, NewUser},
     inventory::{self, ReservationInput, ReservationLineInput},
-    kpi, orders, store_test,
+    kpi, orders as capture, orders, store_test,
     testing::fixtures::{assert_no_drift, channel, item, receive, sys, warehouse, web_order},
     webhooks::{self, Platform},
     Actor, ActorKind, Clock, Ctx, Db, Error,

@@ -5,13 +5,13 @@
 //! once.
 
 use backend::{
-    capture, catalog,
-    floor::{
-        self, MeasureInput, PackScanInput, PackageTracking, ScanInput, ShipInput, ShortInput,
-        WaveInput,
+    catalog,
+    fulfillment::{
+        self as floor, MeasureInput, PackScanInput, PackageTracking, ScanInput, ShipInput,
+        ShortInput, WaveInput,
     },
     inventory::{self, LocationInput},
-    orders, store_test,
+    orders as capture, orders, store_test,
     testing::fixtures::{assert_no_drift, channel, item, receive_into, sys, warehouse, web_order},
     Ctx, Db, Error, Idempotency,
 };

@@ -7,11 +7,13 @@
 
 use backend::{
     analytics::{self, ExceptionFilter},
-    capture,
-    floor::{self, MeasureInput, PackScanInput, PackageTracking, ScanInput, ShipInput, WaveInput},
+    fulfillment::{
+        self as floor, MeasureInput, PackScanInput, PackageTracking, ScanInput, ShipInput,
+        WaveInput,
+    },
     inventory::{self, CountInput, CountScan},
     kpi::{self, KpiFilter},
-    orders, store_test,
+    orders as capture, orders, store_test,
     testing::fixtures::{channel, item, receive, sys, warehouse, web_order},
     Actor, ActorKind, Clock, Ctx, Db, Error,
 };

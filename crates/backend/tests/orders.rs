@@ -4,8 +4,8 @@
 //! storefront webhooks with the real fixtures, and the list filters.
 
 use backend::{
-    capture::{self, Delivery},
-    fulfillment, inventory,
+    fulfillment, inventory, orders as capture,
+    orders::Delivery,
     orders::{self, BulkAction, OrderFilter},
     store_test,
     testing::fixtures::{

@@ -4,7 +4,7 @@
 //! the list price, refusing a SKU that has none.
 
 use backend::{
-    capture, price_list, store_test,
+    orders as capture, price_list, store_test,
     testing::fixtures::{channel, item, receive, sys, warehouse},
     Actor, ActorKind, Ctx, Db, Error,
 };

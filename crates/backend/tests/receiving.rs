@@ -5,10 +5,10 @@
 //! that is refused whole.
 
 use backend::{
-    capture, catalog,
-    floor::ScanInput,
+    catalog,
+    fulfillment::ScanInput,
     inventory::{self, LocationInput},
-    orders,
+    orders as capture, orders,
     receiving::{self, DeliveryInput, DeliveryLineInput},
     store_test,
     testing::fixtures::{assert_no_drift, channel, item, sys, warehouse, web_order},

@@ -426,49 +426,6 @@ pub fn product_from_csv(cell: impl Fn(&str) -> String) -> Result<ProductInput, V
     })
 }
 
-/// The CSV cells of a product, in `CSV_COLUMNS` order, using its first price.
-pub fn product_to_csv(p: &crate::views::Product) -> Vec<String> {
-    let price = p.prices.first();
-    let dims = p.dimensions_mm.as_ref();
-    let num = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
-    vec![
-        p.sku.clone(),
-        p.name.clone(),
-        p.group.clone().unwrap_or_default(),
-        p.options
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(";"),
-        p.gtin.clone().unwrap_or_default(),
-        p.unit.clone(),
-        num(p.weight_g),
-        num(dims.map(|d| d.length)),
-        num(dims.map(|d| d.width)),
-        num(dims.map(|d| d.height)),
-        p.tax_category.clone(),
-        price.map(|x| x.currency.clone()).unwrap_or_default(),
-        price
-            .map(|x| x.cost.amount().to_string())
-            .unwrap_or_default(),
-        price
-            .map(|x| x.price.amount().to_string())
-            .unwrap_or_default(),
-        if p.active { "active" } else { "archived" }.to_string(),
-        match (p.track_lots, p.track_serials) {
-            (_, true) => "serials",
-            (true, false) => "lots",
-            _ => "none",
-        }
-        .to_string(),
-        p.components
-            .iter()
-            .map(|c| format!("{}*{}", c.sku, c.quantity))
-            .collect::<Vec<_>>()
-            .join(";"),
-    ]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use axum::{
     response::IntoResponse,
     Json,
 };
-use backend::floor::{
+use backend::fulfillment::{
     self, LabelFormat, MeasureInput, PackScanInput, ScanInput, ShipInput, ShortInput, StatusFilter,
     WaveFilter, WaveInput,
 };
@@ -29,7 +29,7 @@ pub async fn build_wave(
     body: JsonBody<WaveInput>,
 ) -> ApiResult<impl IntoResponse> {
     let idem = idempotency(&headers, &body.raw)?;
-    let wave = floor::build_wave(&s.db, &ctx, body.value, idem.as_ref()).await?;
+    let wave = fulfillment::build_wave(&s.db, &ctx, body.value, idem.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(wave)))
 }
 
@@ -38,7 +38,7 @@ pub async fn list_waves(
     Caller(ctx): Caller,
     Query(filter): Query<WaveFilter>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(floor::list_waves(&s.db, &ctx, &filter).await?))
+    Ok(Json(fulfillment::list_waves(&s.db, &ctx, &filter).await?))
 }
 
 pub async fn get_wave(
@@ -46,7 +46,7 @@ pub async fn get_wave(
     Caller(ctx): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(floor::get_wave(&s.db, &ctx, &id).await?))
+    Ok(Json(fulfillment::get_wave(&s.db, &ctx, &id).await?))
 }
 
 /// A scan answers 200 whether it was accepted or refused (`accepted`,
@@ -60,7 +60,7 @@ pub async fn pick_scan(
 ) -> ApiResult<impl IntoResponse> {
     let idem = idempotency(&headers, &body.raw)?;
     Ok(Json(
-        floor::pick_scan(&s.db, &ctx, &id, body.value, idem.as_ref()).await?,
+        fulfillment::pick_scan(&s.db, &ctx, &id, body.value, idem.as_ref()).await?,
     ))
 }
 
@@ -73,7 +73,7 @@ pub async fn short_pick(
 ) -> ApiResult<impl IntoResponse> {
     let idem = idempotency(&headers, &body.raw)?;
     Ok(Json(
-        floor::short_pick(&s.db, &ctx, &id, body.value, idem.as_ref()).await?,
+        fulfillment::short_pick(&s.db, &ctx, &id, body.value, idem.as_ref()).await?,
     ))
 }
 
@@ -82,7 +82,7 @@ pub async fn pack_view(
     Caller(ctx): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(floor::pack_view(&s.db, &ctx, &id).await?))
+    Ok(Json(fulfillment::pack_view(&s.db, &ctx, &id).await?))
 }
 
 pub async fn pack_scan(
@@ -94,7 +94,7 @@ pub async fn pack_scan(
 ) -> ApiResult<impl IntoResponse> {
     let idem = idempotency(&headers, &body.raw)?;
     Ok(Json(
-        floor::pack_scan(&s.db, &ctx, &id, body.value, idem.as_ref()).await?,
+        fulfillment::pack_scan(&s.db, &ctx, &id, body.value, idem.as_ref()).await?,
     ))
 }
 
@@ -105,7 +105,7 @@ pub async fn measure(
     body: JsonBody<MeasureInput>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(
-        floor::measure_package(&s.db, &ctx, &id, seq, body.value).await?,
+        fulfillment::measure_package(&s.db, &ctx, &id, seq, body.value).await?,
     ))
 }
 
@@ -117,7 +117,7 @@ pub async fn ship(
     body: JsonBody<ShipInput>,
 ) -> ApiResult<impl IntoResponse> {
     let idem = idempotency(&headers, &body.raw)?;
-    let shipment = floor::ship(&s.db, &ctx, &id, body.value, idem.as_ref()).await?;
+    let shipment = fulfillment::ship(&s.db, &ctx, &id, body.value, idem.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(shipment)))
 }
 
@@ -126,7 +126,7 @@ pub async fn get_shipment(
     Caller(ctx): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(floor::get_shipment(&s.db, &ctx, &id).await?))
+    Ok(Json(fulfillment::get_shipment(&s.db, &ctx, &id).await?))
 }
 
 #[derive(Deserialize)]
@@ -142,7 +142,7 @@ pub async fn label(
     Query(q): Query<LabelQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let format = LabelFormat::parse(&q.format)?;
-    let (shipment, body) = floor::label(&s.db, &ctx, &id, format).await?;
+    let (shipment, body) = fulfillment::label(&s.db, &ctx, &id, format).await?;
     let ext = match format {
         LabelFormat::Zpl => "zpl",
         LabelFormat::Pdf => "pdf",
@@ -164,7 +164,7 @@ pub async fn status(
     Caller(ctx): Caller,
     Query(filter): Query<StatusFilter>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(floor::status(&s.db, &ctx, &filter).await?))
+    Ok(Json(fulfillment::status(&s.db, &ctx, &filter).await?))
 }
 
 pub async fn create_delivery(

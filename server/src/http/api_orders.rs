@@ -10,7 +10,7 @@ use axum::{
     Json,
 };
 use backend::{
-    capture, order_import,
+    order_import,
     orders::{self, BulkAction, OrderFilter},
     price_list,
     webhooks::{self, Platform, Received},
@@ -53,7 +53,7 @@ pub async fn capture_order(
 ) -> ApiResult<impl IntoResponse> {
     ctx.require(Permission::OrdersWrite)?;
     let idem = idempotency(&headers, &body.raw)?;
-    let c = capture::capture(&s.db, &ctx, body.value, idem.as_ref(), None).await?;
+    let c = orders::capture(&s.db, &ctx, body.value, idem.as_ref(), None).await?;
     let status = if c.created {
         StatusCode::CREATED
     } else {

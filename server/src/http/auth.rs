@@ -188,7 +188,7 @@ pub async fn guard(req: Request, next: Next) -> Response {
             .path_and_query()
             .map(|p| p.as_str())
             .unwrap_or("/command");
-        let next_url = format!("/signin?next={}", app::command::urlencode(target));
+        let next_url = format!("/signin?next={}", app::components::url::urlencode(target));
         let body = format!(
             "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url={next_url}\"><title>Sign in · Keel</title></head>\
              <body><main><h1>Sign in to continue</h1><p><a href=\"{next_url}\">Sign in</a> to open this page.</p></main></body></html>"

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use app::{command::urlencode, ssr::AppState};
+use app::{components::url::urlencode, ssr::AppState};
 use axum::{
     extract::{ConnectInfo, Path, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},

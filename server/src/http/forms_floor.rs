@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use app::{command::urlencode, ssr::AppState};
+use app::{components::url::urlencode, ssr::AppState};
 use axum::{
     extract::{Path, State},
     http::HeaderMap,
@@ -13,7 +13,7 @@ use axum::{
     Form,
 };
 use backend::{
-    floor::{
+    fulfillment::{
         self, MeasureInput, PackScanInput, PackageTracking, ScanInput, ShipInput, ShortInput,
         WaveInput,
     },
@@ -79,7 +79,7 @@ pub async fn start_wave(
         max_orders,
         express_only: form.express_only.is_some(),
     };
-    match floor::build_wave(&state.db, &ctx, input, None).await {
+    match fulfillment::build_wave(&state.db, &ctx, input, None).await {
         Ok(w) => Redirect::to(&format!("/floor/pick/{}", w.id)).into_response(),
         Err(err) => to("/floor/pick", "error", &message(&ctx, err)),
     }
@@ -110,7 +110,7 @@ pub async fn pick_scan(
     answer(
         &page,
         &ctx,
-        floor::pick_scan(&state.db, &ctx, &id, input, idem.as_ref()).await,
+        fulfillment::pick_scan(&state.db, &ctx, &id, input, idem.as_ref()).await,
     )
 }
 
@@ -144,7 +144,7 @@ pub async fn short_pick(
     answer(
         &page,
         &ctx,
-        floor::short_pick(&state.db, &ctx, &id, input, idem.as_ref()).await,
+        fulfillment::short_pick(&state.db, &ctx, &id, input, idem.as_ref()).await,
     )
 }
 
@@ -162,7 +162,7 @@ pub async fn open_pack(
     if !same_origin(&headers) {
         return forbidden_origin();
     }
-    match floor::pack_view(&state.db, &ctx, &form.code).await {
+    match fulfillment::pack_view(&state.db, &ctx, &form.code).await {
         Ok(p) => Redirect::to(&format!("/floor/pack/{}", p.fulfillment_id)).into_response(),
         Err(err) => to("/floor/pack", "error", &message(&ctx, err)),
     }
@@ -191,7 +191,7 @@ pub async fn pack_scan(
     answer(
         &page,
         &ctx,
-        floor::pack_scan(&state.db, &ctx, &id, input, idem.as_ref()).await,
+        fulfillment::pack_scan(&state.db, &ctx, &id, input, idem.as_ref()).await,
     )
 }
 
@@ -221,7 +221,7 @@ pub async fn measure(
         width_mm: n(&form.width_mm),
         height_mm: n(&form.height_mm),
     };
-    match floor::measure_package(&state.db, &ctx, &id, seq, input).await {
+    match fulfillment::measure_package(&state.db, &ctx, &id, seq, input).await {
         Ok(_) => to(
             &page,
             "notice",
@@ -269,7 +269,7 @@ pub async fn ship(
         service: field("service"),
         packages,
     };
-    match floor::ship(&state.db, &ctx, &id, input, idem.as_ref()).await {
+    match fulfillment::ship(&state.db, &ctx, &id, input, idem.as_ref()).await {
         Ok(s) => to(
             &page,
             "notice",

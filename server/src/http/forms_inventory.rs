@@ -2,7 +2,7 @@
 //! counting on the floor. Post/redirect/get, with notices and per-field errors
 //! in the query string, so every page works the same with JavaScript off.
 
-use app::{command::urlencode, ssr::AppState};
+use app::{components::url::urlencode, ssr::AppState};
 use axum::{
     extract::{Multipart, Path, State},
     http::HeaderMap,

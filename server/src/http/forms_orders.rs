@@ -2,7 +2,7 @@
 //! post/redirect/get with a notice or an error in the query string, so each
 //! works the same with JavaScript off.
 
-use app::{command::urlencode, ssr::AppState};
+use app::{components::url::urlencode, ssr::AppState};
 use axum::{
     body::Bytes,
     extract::{Multipart, Path, State},

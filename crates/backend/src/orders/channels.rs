@@ -1,0 +1,226 @@
+//! Channels: their warehouses in priority order and their safety buffers.
+
+use crate::{
+    ctx::Ctx,
+    db::Db,
+    error::{on_unique, Error, Result},
+    inventory::warehouses::warehouse_codes,
+    uow::{Change, Idempotency},
+};
+use domain::views::Channel;
+use domain::{events::Event, governance::Permission, orders::NewChannel};
+use sqlx::{AnyConnection, Row};
+
+pub async fn create_channel(
+    db: &Db,
+    ctx: &Ctx,
+    new: NewChannel,
+    idem: Option<&Idempotency>,
+) -> Result<Channel> {
+    ctx.require(Permission::ChannelsManage)?;
+    let known = warehouse_codes(db).await?;
+    crate::refs::check_listed(&new.warehouses, &known, "warehouse")?;
+    let mut uow = db.begin(ctx).await?;
+    if let Some(saved) = uow.claim_idempotency(idem).await? {
+        return uow.replay(saved).await;
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = uow.now();
+    let warehouses_json =
+        serde_json::to_string(&new.warehouses).map_err(|e| Error::Internal(e.to_string()))?;
+    sqlx::query(
+        "insert into channel (channel_id, code, name, kind, currency, warehouses_json, webhook_secret, prices_include_tax, active, version, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $8, $9, 1, 1, $7, $7)",
+    )
+    .bind(&id)
+    .bind(&new.code)
+    .bind(&new.name)
+    .bind(new.kind.as_str())
+    .bind(new.currency.code())
+    .bind(warehouses_json)
+    .bind(now)
+    .bind(new.webhook_secret.clone())
+    .bind(i16::from(new.prices_include_tax))
+    .execute(&mut *uow.tx)
+    .await
+    .map_err(|e| on_unique(e, "code", &format!("a channel with code {} already exists", new.code)))?;
+    let channel = Channel {
+        id: id.clone(),
+        code: new.code.clone(),
+        name: new.name,
+        kind: new.kind.as_str().into(),
+        currency: new.currency.code().into(),
+        warehouses: new.warehouses,
+        safety_buffer: 0,
+        has_webhook_secret: new.webhook_secret.is_some(),
+        prices_include_tax: new.prices_include_tax,
+    };
+    uow.record(
+        Change {
+            action: "channel.create",
+            entity: "channel",
+            entity_id: &id,
+            before: None,
+            after: serde_json::to_value(&channel).ok(),
+        },
+        Event::ChannelCreated {
+            channel_id: id.clone(),
+            code: new.code,
+            kind: channel.kind.clone(),
+            currency: channel.currency.clone(),
+        },
+    )
+    .await?;
+    uow.remember(&channel).await?;
+    uow.commit().await?;
+    Ok(channel)
+}
+
+pub async fn list_channels(db: &Db, ctx: &Ctx) -> Result<Vec<Channel>> {
+    ctx.require(Permission::OrdersRead)?;
+    let rows = sqlx::query(
+        "select channel_id, code, name, kind, currency, warehouses_json, safety_buffer, webhook_secret, prices_include_tax from channel order by code",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = Vec::new();
+    for row in rows {
+        let code: String = row.try_get("code")?;
+        if !ctx.actor.scope.allows_channel(&code) {
+            continue;
+        }
+        let warehouses: String = row.try_get("warehouses_json")?;
+        out.push(Channel {
+            id: row.try_get("channel_id")?,
+            code,
+            name: row.try_get("name")?,
+            kind: row.try_get("kind")?,
+            currency: row.try_get("currency")?,
+            warehouses: serde_json::from_str(&warehouses).unwrap_or_default(),
+            safety_buffer: row.try_get("safety_buffer")?,
+            has_webhook_secret: row
+                .try_get::<Option<String>, _>("webhook_secret")?
+                .is_some(),
+            prices_include_tax: row.try_get::<i16, _>("prices_include_tax")? == 1,
+        });
+    }
+    Ok(out)
+}
+
+/// Sets the units per SKU and warehouse that a channel may not sell, so a
+/// marketplace that reports stock late can't take the last units.
+pub async fn set_safety_buffer(db: &Db, ctx: &Ctx, code: &str, buffer: i64) -> Result<Channel> {
+    ctx.require(Permission::ChannelsManage)?;
+    if !(0..=10_000).contains(&buffer) {
+        return Err(Error::invalid(
+            "safety_buffer",
+            "use a whole number from 0 to 10,000",
+        ));
+    }
+    let mut uow = db.begin(ctx).await?;
+    let row = channel_row(&mut uow.tx, code, "safety_buffer").await?;
+    let id: String = row.try_get("channel_id")?;
+    let before: i64 = row.try_get("safety_buffer")?;
+    sqlx::query("update channel set safety_buffer = $2, version = version + 1, updated_at = $3 where channel_id = $1")
+        .bind(&id)
+        .bind(buffer)
+        .bind(uow.now())
+        .execute(&mut *uow.tx)
+        .await?;
+    uow.record(
+        Change {
+            action: "channel.safety_buffer",
+            entity: "channel",
+            entity_id: &id,
+            before: Some(serde_json::json!({"safety_buffer": before})),
+            after: Some(serde_json::json!({"safety_buffer": buffer})),
+        },
+        Event::ChannelBufferChanged {
+            channel_id: id.clone(),
+            code: code.to_string(),
+            safety_buffer: buffer,
+        },
+    )
+    .await?;
+    uow.commit().await?;
+    channel_view(db, ctx, &id, code).await
+}
+
+/// Sets the channel's warehouses in priority order: its sourcing rule for
+/// the orders that come next (orders already sourced keep their plan).
+pub async fn set_warehouses(
+    db: &Db,
+    ctx: &Ctx,
+    code: &str,
+    warehouses: &[String],
+) -> Result<Channel> {
+    ctx.require(Permission::ChannelsManage)?;
+    let rule = domain::fulfillment::RuleInput {
+        warehouses: warehouses.to_vec(),
+        orders: None,
+    }
+    .parse()
+    .map_err(Error::Invalid)?;
+    let mut uow = db.begin(ctx).await?;
+    let row = channel_row(&mut uow.tx, code, "warehouses_json").await?;
+    let id: String = row.try_get("channel_id")?;
+    let before: Vec<String> =
+        serde_json::from_str(&row.try_get::<String, _>("warehouses_json")?).unwrap_or_default();
+    let known = crate::refs::warehouse_codes_in(&mut uow.tx).await?;
+    crate::refs::check_listed(&rule.warehouses, &known, "active warehouse")?;
+    if before != rule.warehouses {
+        sqlx::query("update channel set warehouses_json = $2, version = version + 1, updated_at = $3 where channel_id = $1")
+            .bind(&id)
+            .bind(serde_json::to_string(&rule.warehouses).unwrap_or_default())
+            .bind(uow.now())
+            .execute(&mut *uow.tx)
+            .await?;
+        uow.record(
+            Change {
+                action: "channel.warehouses",
+                entity: "channel",
+                entity_id: &id,
+                before: Some(serde_json::json!({"warehouses": before})),
+                after: Some(serde_json::json!({"warehouses": rule.warehouses})),
+            },
+            Event::ChannelWarehousesChanged {
+                channel_id: id.clone(),
+                code: code.to_string(),
+                warehouses: rule.warehouses.clone(),
+            },
+        )
+        .await?;
+    }
+    uow.commit().await?;
+    channel_view(db, ctx, &id, code).await
+}
+
+/// The channel's id and one more column, by code, inside a unit of work.
+async fn channel_row(
+    conn: &mut AnyConnection,
+    code: &str,
+    column: &str,
+) -> Result<sqlx::any::AnyRow> {
+    sqlx::query(&format!(
+        "select channel_id, {column} from channel where code = $1"
+    ))
+    .bind(code)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| Error::NotFound {
+        entity: "channel",
+        key: code.to_string(),
+    })
+}
+
+/// A channel as the views show it, after a change to it.
+async fn channel_view(db: &Db, ctx: &Ctx, id: &str, code: &str) -> Result<Channel> {
+    list_channels(db, ctx)
+        .await?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or_else(|| Error::NotFound {
+            entity: "channel",
+            key: code.to_string(),
+        })
+}
