@@ -12,7 +12,10 @@ use backend::{
 use domain::governance::{can, Permission, Role, Scope};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use server::{http::auth::ACCESS, openapi::ROUTES, Config};
+use server::{
+    http::{api::ROUTES, auth::ACCESS},
+    Config,
+};
 use tower::ServiceExt;
 
 fn app(db: &Db) -> Router {

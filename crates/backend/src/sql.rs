@@ -247,7 +247,6 @@ fn bind_all<'q>(
     q
 }
 
-
 /// Ids per `in (…)` list. sqlx's SQLite driver binds `$N` by name, which is
 /// quadratic in a statement's parameters, so statements stay near a
 /// thousand parameters.

@@ -24,7 +24,6 @@ pub const ACCESS: &[(&str, Option<Permission>)] = &[
     ("/command/products/new", Some(Permission::CatalogWrite)),
     ("/command/catalog", Some(Permission::CatalogWrite)),
     ("/floor", Some(Permission::FloorUse)),
-    ("/webhooks", None),
     ("/sfn/me", None),
     ("/sfn/portal_lookup", None),
     ("/sfn/recent_events", Some(Permission::EventsRead)),
@@ -73,25 +72,13 @@ pub enum Rule {
     Unlisted,
 }
 
-/// Whether a concrete path matches an OpenAPI template such as `/api/v1/tokens/{id}`.
-fn matches_template(template: &str, path: &str) -> bool {
-    let (mut t, mut p) = (template.split('/'), path.split('/'));
-    loop {
-        match (t.next(), p.next()) {
-            (None, None) => return true,
-            (Some(ts), Some(ps)) if ts.starts_with('{') || ts == ps => {}
-            _ => return false,
-        }
-    }
-}
-
-/// The rule for a request. API routes follow the permission documented for them
-/// in the OpenAPI table; pages and server functions follow `ACCESS`.
+/// The rule for a request. API routes and webhooks follow the permission
+/// declared with them (`http::api::ROUTES`); a path under `/api/v1` that no
+/// declaration serves is not routed either and gets the API's 404. Pages and
+/// server functions follow `ACCESS`.
 pub fn rule_for_request(method: &str, path: &str) -> Rule {
-    if path.starts_with("/api/v1/") {
-        return crate::openapi::ROUTES
-            .iter()
-            .find(|r| r.method.eq_ignore_ascii_case(method) && matches_template(r.path, path))
+    if path.starts_with("/api/v1/") || path.starts_with("/webhooks/") {
+        return super::declare::find(&super::api::ROUTES, method, path)
             .map(|r| r.permission.map_or(Rule::Public, Rule::Needs))
             .unwrap_or(Rule::Public);
     }

@@ -1,7 +1,7 @@
-//! The document assembled from `ROUTES`: paths, parameters, bodies and the
+//! The document assembled from the route declarations: paths, parameters, bodies and the
 //! error responses every route shares.
 
-use super::routes::ROUTES;
+use crate::http::declare::ApiRoute;
 use serde_json::{json, Value};
 
 fn parameters(path: &str, method: &str) -> Value {
@@ -191,9 +191,9 @@ fn parameters(path: &str, method: &str) -> Value {
     Value::Array(params)
 }
 
-pub fn document() -> Value {
+pub fn document(routes: &[ApiRoute]) -> Value {
     let mut paths = serde_json::Map::new();
-    for r in ROUTES {
+    for r in routes {
         let mut responses = serde_json::Map::new();
         responses.insert(r.success.to_string(), json!({"description": "Success"}));
         for (code, why) in [

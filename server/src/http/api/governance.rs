@@ -1,5 +1,7 @@
 //! `/api/v1`: thin handlers that parse, call one use case, and shape the reply.
 
+use crate::{http::declare::ApiRoute, openapi::schemas};
+use axum::routing;
 use std::{collections::VecDeque, convert::Infallible, time::Duration};
 
 use app::ssr::AppState;
@@ -22,7 +24,7 @@ use futures::Stream;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{
+use crate::http::{
     error::ApiError,
     extract::{idempotency, Caller, JsonBody},
 };
@@ -246,4 +248,137 @@ pub async fn event_stream(
         },
     );
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// The routes this file serves, each declared once: the permission the gate
+/// checks, the OpenAPI description and the handler.
+pub fn routes() -> Vec<ApiRoute> {
+    vec![
+        ApiRoute {
+            method: "get",
+            path: "/api/v1/me",
+            summary: "The caller's identity, role and scope",
+            permission: Some(Permission::OrdersRead),
+            body: None,
+            success: 200,
+            handler: || routing::get(me),
+        },
+        ApiRoute {
+            method: "get",
+            path: "/api/v1/warehouses",
+            summary: "List warehouses",
+            permission: Some(Permission::InventoryRead),
+            body: None,
+            success: 200,
+            handler: || routing::get(list_warehouses),
+        },
+        ApiRoute {
+            method: "post",
+            path: "/api/v1/warehouses",
+            summary: "Create a warehouse (honours Idempotency-Key)",
+            permission: Some(Permission::InventoryWrite),
+            body: Some(schemas::warehouse_body),
+            success: 201,
+            handler: || routing::post(create_warehouse),
+        },
+        ApiRoute {
+            method: "get",
+            path: "/api/v1/channels",
+            summary: "List sales channels",
+            permission: Some(Permission::OrdersRead),
+            body: None,
+            success: 200,
+            handler: || routing::get(list_channels),
+        },
+        ApiRoute {
+            method: "get",
+            path: "/api/v1/users",
+            summary: "List staff users (filters: q, role)",
+            permission: Some(Permission::UsersManage),
+            body: None,
+            success: 200,
+            handler: || routing::get(list_users),
+        },
+        ApiRoute {
+            method: "post",
+            path: "/api/v1/users",
+            summary: "Create a staff user (honours Idempotency-Key)",
+            permission: Some(Permission::UsersManage),
+            body: Some(schemas::user_body),
+            success: 201,
+            handler: || routing::post(create_user),
+        },
+        ApiRoute {
+            method: "get",
+            path: "/api/v1/users/{id}",
+            summary: "One staff user",
+            permission: Some(Permission::UsersManage),
+            body: None,
+            success: 200,
+            handler: || routing::get(get_user),
+        },
+        ApiRoute {
+            method: "patch",
+            path: "/api/v1/users/{id}",
+            summary: "Change a user's role, scope or active flag (optimistic version check)",
+            permission: Some(Permission::UsersManage),
+            body: Some(schemas::user_update_body),
+            success: 200,
+            handler: || routing::patch(update_user),
+        },
+        ApiRoute {
+            method: "put",
+            path: "/api/v1/users/{id}/password",
+            summary: "Set a user's password; their sessions end",
+            permission: Some(Permission::UsersManage),
+            body: Some(schemas::password_body),
+            success: 204,
+            handler: || routing::put(set_password),
+        },
+        ApiRoute {
+            method: "post",
+            path: "/api/v1/tokens",
+            summary: "Issue an API token; the secret is returned once",
+            permission: Some(Permission::TokensManage),
+            body: Some(schemas::token_body),
+            success: 201,
+            handler: || routing::post(create_token),
+        },
+        ApiRoute {
+            method: "delete",
+            path: "/api/v1/tokens/{id}",
+            summary: "Revoke an API token",
+            permission: Some(Permission::TokensManage),
+            body: None,
+            success: 204,
+            handler: || routing::delete(revoke_token),
+        },
+        ApiRoute {
+            method: "get",
+            path: "/api/v1/audit",
+            summary: "The audit log (filters: entity, entity_id, actor, from, to)",
+            permission: Some(Permission::AuditRead),
+            body: None,
+            success: 200,
+            handler: || routing::get(list_audit),
+        },
+        ApiRoute {
+            method: "get",
+            path: "/api/v1/events",
+            summary: "Events after a sequence number, oldest first",
+            permission: Some(Permission::EventsRead),
+            body: None,
+            success: 200,
+            handler: || routing::get(list_events),
+        },
+        ApiRoute {
+            method: "get",
+            path: "/api/v1/events/stream",
+            summary: "Live events as server-sent events (resumes from Last-Event-ID)",
+            permission: Some(Permission::EventsRead),
+            body: None,
+            success: 200,
+            handler: || routing::get(event_stream),
+        },
+    ]
 }

@@ -11,29 +11,11 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     Extension, Form,
 };
-use backend::{governance, Ctx, Error};
+use backend::{governance, Error};
 use domain::governance::Scope;
 use serde::Deserialize;
 
-use super::{auth::SESSION_COOKIE, extract::Caller};
-
-/// Form posts must come from our own pages. SameSite=Lax already keeps the
-/// cookie off cross-site POSTs; this refuses them outright where the browser
-/// says where it came from.
-pub(super) fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    origin.split_once("://").map(|(_, h)| h) == Some(host)
-}
-
-pub(super) fn forbidden_origin() -> Response {
-    (StatusCode::FORBIDDEN, "cross-origin form posts are refused").into_response()
-}
+use crate::http::{auth::SESSION_COOKIE, extract::Caller, forms::common::form_error};
 
 /// Only local paths are followed after sign-in, never another site.
 fn safe_next(next: &str) -> &str {
@@ -55,13 +37,9 @@ pub struct SignInForm {
 pub async fn sign_in(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let remote = connect
         .map(|c| c.0 .0.ip().to_string())
         .unwrap_or_else(|| "local".into());
@@ -117,10 +95,7 @@ pub async fn sign_out(
     Caller(ctx): Caller,
     headers: HeaderMap,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
-    if let Some(secret) = super::auth::cookie(&headers, SESSION_COOKIE) {
+    if let Some(secret) = crate::http::auth::cookie(&headers, SESSION_COOKIE) {
         if let Err(e) = governance::sign_out(&state.db, &ctx, secret).await {
             tracing::error!(error = %e, "sign-out failed");
         }
@@ -156,12 +131,8 @@ fn denied(err: &Error) -> Option<Response> {
 pub async fn create_user(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Form(form): Form<NewUserForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let input = governance::NewUser {
         email: form.email.clone(),
         name: form.name.clone(),
@@ -210,13 +181,9 @@ pub struct UpdateUserForm {
 pub async fn update_user(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<UpdateUserForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let update = governance::UserUpdate {
         role: form.role,
         active: form.active.is_some(),
@@ -243,15 +210,5 @@ pub async fn update_user(
             };
             Redirect::to(&format!("/command/users?error={}", urlencode(&message))).into_response()
         }),
-    }
-}
-
-pub(super) fn form_error(ctx: &Ctx, err: Error) -> String {
-    match err {
-        Error::Database(_) | Error::Internal(_) => {
-            tracing::error!(error = %err, request_id = ?ctx.request_id, "form submission failed");
-            "something went wrong on our side; it has been logged".into()
-        }
-        other => other.to_string(),
     }
 }

@@ -4,7 +4,6 @@
 use app::ssr::AppState;
 use axum::{
     extract::{Path, State},
-    http::HeaderMap,
     response::Response,
     Form,
 };
@@ -12,10 +11,9 @@ use backend::analytics;
 use domain::views::ExceptionItem;
 use serde::Deserialize;
 
-use super::{
+use crate::http::{
     extract::Caller,
-    forms::{forbidden_origin, same_origin},
-    forms_inventory::{message, to},
+    forms::common::{message, to},
 };
 
 /// Only the queue page itself is a place to go back to.
@@ -50,13 +48,9 @@ pub struct AssignForm {
 pub async fn assign(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<AssignForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     // "me" is the person at the screen.
     let assignee = match form.assignee.trim() {
         "me" => ctx.actor.id.clone(),
@@ -81,13 +75,9 @@ pub struct SnoozeForm {
 pub async fn snooze(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<SnoozeForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let Ok(hours) = form.hours.trim().parse::<i64>() else {
         return to(
             back_to(&form.back),
@@ -116,13 +106,9 @@ pub struct ResolveForm {
 pub async fn resolve(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<ResolveForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let r = analytics::resolve(&state.db, &ctx, &id, &form.note).await;
     done(&ctx, &form.back, r, |x| {
         format!("{} resolved", x.entity_ref)

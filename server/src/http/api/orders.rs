@@ -1,7 +1,11 @@
 //! `/api/v1` order routes and the storefront webhooks: parse, call one use
 //! case, shape the reply.
 
+use crate::http::extract::IMPORT_LIMIT;
+use crate::{http::declare::ApiRoute, openapi::schemas};
 use app::ssr::AppState;
+use axum::extract::DefaultBodyLimit;
+use axum::routing;
 use axum::{
     body::Bytes,
     extract::{Path, Query, State},
@@ -24,7 +28,7 @@ use domain::{
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{
+use crate::http::{
     error::ApiError,
     extract::{idempotency, Caller, JsonBody},
 };
@@ -366,7 +370,7 @@ pub async fn import_report(
     Query(q): Query<ReportQuery>,
     body: Bytes,
 ) -> ApiResult<axum::response::Response> {
-    let text = super::api_inventory::csv_text(&body)?;
+    let text = crate::http::api::inventory::csv_text(&body)?;
     if q.dry_run {
         let p = order_import::preview(&s.db, &ctx, &channel, text, None).await?;
         return Ok(Json(report_preview_json(&p)).into_response());
@@ -437,4 +441,218 @@ pub async fn source_backorders(
     Ok(Json(
         backend::fulfillment::source_waiting(&s.db, &ctx).await?,
     ))
+}
+
+/// The routes this file serves, each declared once: the permission the gate
+/// checks, the OpenAPI description and the handler.
+pub fn routes() -> Vec<ApiRoute> {
+    vec![
+        ApiRoute {
+            method: "post",
+            path: "/api/v1/channels",
+            summary: "Create a sales channel (honours Idempotency-Key)",
+            permission: Some(Permission::ChannelsManage),
+            body: Some(schemas::channel_body),
+            success: 201,
+            handler: || routing::post(create_channel),
+        },
+        ApiRoute {
+            method: "get",
+            path: "/api/v1/orders",
+            summary: "List orders, newest first, with the workbench filters",
+            permission: Some(Permission::OrdersRead),
+            body: None,
+            success: 200,
+            handler: || routing::get(list_orders),
+        },
+        ApiRoute {
+            method: "post",
+            path: "/api/v1/orders",
+            summary: "Capture an order: 201 new, 200 replay (idempotent by channel + external_id and Idempotency-Key)",
+            permission: Some(Permission::OrdersWrite),
+            body: Some(schemas::order_body),
+            success: 201,
+            handler: || routing::post(capture_order),
+        },
+        ApiRoute {
+            method: "post",
+            path: "/api/v1/orders/bulk",
+            summary: "Release holds, cancel or tag many orders; one result per order",
+            permission: Some(Permission::OrdersWrite),
+            body: Some(schemas::bulk_body),
+            success: 200,
+            handler: || routing::post(bulk),
+        },
+        ApiRoute {
+            method: "get",
+            path: "/api/v1/orders/views",
+            summary: "Your saved workbench views",
+            permission: Some(Permission::OrdersRead),
+            body: None,
+            success: 200,
+            handler: || routing::get(list_views),
+        },
+        ApiRoute {
+            method: "post",
+            path: "/api/v1/orders/views",
+            summary: "Save (or replace) a named workbench view",
+            permission: Some(Permission::OrdersRead),
+            body: Some(schemas::view_body),
+            success: 201,
+            handler: || routing::post(save_view),
+        },
+        ApiRoute {
+            method: "get",
+            path: "/api/v1/orders/{id}",
+            summary: "One order (by id or number): status, holds, lines (with backordered_quantity), totals, reservation, fulfillments [{id, seq, warehouse, status, lines [{line_no, sku, quantity}], reason}], timeline",
+            permission: Some(Permission::OrdersRead),
+            body: None,
+            success: 200,
+            handler: || routing::get(get_order),
+        },
+        ApiRoute {
+            method: "post",
+            path: "/api/v1/orders/{id}/holds",
+            summary: "Hold an order by hand, saying why",
+            permission: Some(Permission::OrdersWrite),
+            body: Some(schemas::hold_body),
+            success: 200,
+            handler: || routing::post(place_hold),
+        },
+        ApiRoute {
+            method: "post",
+            path: "/api/v1/orders/{id}/holds/{hold}/release",
+            summary: "Release one hold (an order never sourced, after a failed payment, is sourced once nothing blocks it)",
+            permission: Some(Permission::OrdersWrite),
+            body: Some(schemas::release_body),
+            success: 200,
+            handler: || routing::post(release_hold),
+        },
+        ApiRoute {
+            method: "post",
+            path: "/api/v1/orders/{id}/cancel",
+            summary: "Cancel the order and release its stock",
+            permission: Some(Permission::OrdersWrite),
+            body: Some(schemas::reason_body),
+            success: 200,
+            handler: || routing::post(cancel),
+        },
+        ApiRoute {
+            method: "post",
+            path: "/api/v1/orders/{id}/lines/{line}/cancel",
+            summary: "Cancel units of one line (line = the line's line_no); its stock is released and the rest reserved again; the last open units cancel the order",
+            permission: Some(Permission::OrdersWrite),
+            body: Some(schemas::cancel_line_body),
+            success: 200,
+            handler: || routing::post(cancel_line),
+        },
+        ApiRoute {
+            method: "put",
+            path: "/api/v1/orders/{id}/address",
+            summary: "Change the shipping address (optional version check)",
+            permission: Some(Permission::OrdersWrite),
+            body: Some(schemas::address_body),
+            success: 200,
+            handler: || routing::put(change_address),
+        },
+        ApiRoute {
+            method: "post",
+            path: "/api/v1/orders/{id}/notes",
+            summary: "Add a note to the order",
+            permission: Some(Permission::OrdersWrite),
+            body: Some(schemas::note_body),
+            success: 200,
+            handler: || routing::post(add_note),
+        },
+        ApiRoute {
+            method: "post",
+            path: "/api/v1/orders/{id}/tags",
+            summary: "Add and remove tags",
+            permission: Some(Permission::OrdersWrite),
+            body: Some(schemas::tag_body),
+            success: 200,
+            handler: || routing::post(tag),
+        },
+        ApiRoute {
+            method: "post",
+            path: "/webhooks/shopify/{channel}",
+            summary: "Shopify orders/create, verified by X-Shopify-Hmac-Sha256 (201 new, 200 redelivery, 401 bad signature or headers)",
+            permission: None,
+            body: Some(schemas::storefront_body),
+            success: 201,
+            handler: || routing::post(shopify),
+        },
+        ApiRoute {
+            method: "post",
+            path: "/webhooks/woocommerce/{channel}",
+            summary: "WooCommerce order.created, verified by X-WC-Webhook-Signature (201 new, 200 redelivery, 401 bad signature or headers)",
+            permission: None,
+            body: Some(schemas::storefront_body),
+            success: 201,
+            handler: || routing::post(woocommerce),
+        },
+        ApiRoute {
+            method: "put",
+            path: "/api/v1/channels/{code}/warehouses",
+            summary: "Set the channel's warehouses in priority order: its sourcing rule (first preferred; ship complete from one when possible, else the fewest)",
+            permission: Some(Permission::ChannelsManage),
+            body: Some(schemas::warehouses_body),
+            success: 200,
+            handler: || routing::put(set_warehouses),
+        },
+        ApiRoute {
+            method: "post",
+            path: "/api/v1/channels/{code}/sourcing/dry-run",
+            summary: "Try a warehouse priority on the channel's latest orders beside the current one: orders, shipments, split orders, backordered orders and units, units per warehouse; writes nothing",
+            permission: Some(Permission::OrdersRead),
+            body: Some(schemas::dry_run_body),
+            success: 200,
+            handler: || routing::post(sourcing_dry_run),
+        },
+        ApiRoute {
+            method: "post",
+            path: "/api/v1/fulfillments/source-backorders",
+            summary: "Source every backordered line from what is spare now, oldest order first (receipts, transfers in, counts and releases do this for their own products)",
+            permission: Some(Permission::OrdersWrite),
+            body: None,
+            success: 200,
+            handler: || routing::post(source_backorders),
+        },
+        ApiRoute {
+            method: "get",
+            path: "/api/v1/channels/{code}/prices",
+            summary: "A channel's price list by SKU: the price charged to an order line sent without unit_price (the channel's own, else the catalogue price in the channel's currency) (query: q, own=true for the channel's own prices only, limit, cursor)",
+            permission: Some(Permission::OrdersRead),
+            body: None,
+            success: 200,
+            handler: || routing::get(channel_prices),
+        },
+        ApiRoute {
+            method: "put",
+            path: "/api/v1/channels/{code}/prices",
+            summary: "Set or remove a channel's own prices, all or nothing; answers how many were set and removed",
+            permission: Some(Permission::CatalogWrite),
+            body: Some(schemas::price_list_body),
+            success: 200,
+            handler: || routing::put(set_channel_prices),
+        },
+        ApiRoute {
+            method: "post",
+            path: "/api/v1/channels/{code}/order-reports",
+            summary: "Import a marketplace order report (body: text/csv, one row per order line; ?dry_run=true previews with the mapping and row problems); the channel's saved column mapping, or one guessed from the header line; 202 with the job",
+            permission: Some(Permission::OrdersWrite),
+            body: Some(schemas::csv_body),
+            success: 202,
+            handler: || routing::post(import_report).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
+        },
+        ApiRoute {
+            method: "get",
+            path: "/api/v1/order-reports/{id}",
+            summary: "An order report import's progress: orders created, already present, failed, and problems by line",
+            permission: Some(Permission::OrdersRead),
+            body: None,
+            success: 200,
+            handler: || routing::get(get_report_import),
+        },
+    ]
 }

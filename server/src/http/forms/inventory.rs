@@ -5,7 +5,6 @@
 use app::{components::url::urlencode, ssr::AppState};
 use axum::{
     extract::{Multipart, Path, State},
-    http::HeaderMap,
     response::{IntoResponse, Redirect, Response},
     Form,
 };
@@ -15,31 +14,15 @@ use backend::{
         self, AdjustmentInput, CountInput, CountScan, ReceiptInput, ReceiptLineInput,
         TransferInput, TransferLineInput, TransferReceipt,
     },
-    Ctx, Error,
+    Error,
 };
 use domain::catalog::{product_from_csv, PriceInput, ProductInput};
 use serde::Deserialize;
 
-use super::{
+use crate::http::{
     extract::Caller,
-    forms::{forbidden_origin, form_error, same_origin},
+    forms::common::{form_error, message, read_upload, started, to},
 };
-
-/// One line for a notice or error banner: field errors joined, internal
-/// causes logged and replaced by a plain apology.
-pub(super) fn message(ctx: &Ctx, err: Error) -> String {
-    let fields = err.fields();
-    if fields.is_empty() {
-        form_error(ctx, err)
-    } else {
-        domain::FieldError::one_line(&fields)
-    }
-}
-
-pub(super) fn to(path: &str, key: &str, text: &str) -> Response {
-    let sep = if path.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{path}{sep}{key}={}", urlencode(text))).into_response()
-}
 
 fn product_path(sku: &str) -> String {
     format!("/command/products/{}", urlencode(sku))
@@ -80,12 +63,8 @@ pub struct NewProductForm {
 pub async fn create_product(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Form(form): Form<NewProductForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let components = form.components.replace(['\n', '\r'], ";");
     let cell = |c: &str| -> String {
         match c {
@@ -167,13 +146,9 @@ pub struct EditProductForm {
 pub async fn update_product(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(sku): Path<String>,
     Form(form): Form<EditProductForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let back = product_path(&sku);
     let current = match catalog::get_product(&state.db, &ctx, &sku).await {
         Ok(p) => p,
@@ -261,13 +236,9 @@ fn quantity(text: &str) -> Result<i64, Error> {
 pub async fn receive(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(sku): Path<String>,
     Form(form): Form<ReceiveForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let back = product_path(&sku);
     let result = match quantity(&form.quantity) {
         Ok(q) => {
@@ -311,13 +282,9 @@ pub struct ReorderPointForm {
 pub async fn set_reorder_point(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(sku): Path<String>,
     Form(form): Form<ReorderPointForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let back = product_path(&sku);
     // An empty field clears the reorder point, as 0 does.
     let units = match form.units.trim() {
@@ -370,13 +337,9 @@ pub struct AdjustForm {
 pub async fn adjust(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(sku): Path<String>,
     Form(form): Form<AdjustForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let back = product_path(&sku);
     let result = match quantity(&form.quantity) {
         Ok(q) => {
@@ -413,12 +376,8 @@ pub async fn adjust(
 pub async fn upload_import(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let back = "/command/catalog/import";
     let (_, text) = match read_upload(&mut multipart).await {
         Ok(upload) => upload,
@@ -430,58 +389,14 @@ pub async fn upload_import(
     }
 }
 
-/// Reads an upload form: its text fields by name, and the `file` field as
-/// UTF-8 text; the error is the sentence to show beside the form.
-pub async fn read_upload(
-    multipart: &mut Multipart,
-) -> Result<(std::collections::HashMap<String, String>, String), String> {
-    let (mut fields, mut text) = (std::collections::HashMap::new(), None);
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) if field.name() == Some("file") => match field.bytes().await {
-                Ok(bytes) => match String::from_utf8(bytes.to_vec()) {
-                    Ok(t) => text = Some(t),
-                    Err(_) => {
-                        return Err("the file is not UTF-8 text; save the CSV as UTF-8".into())
-                    }
-                },
-                Err(e) => return Err(format!("the upload failed: {e}")),
-            },
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or_default().to_string();
-                fields.insert(name, field.text().await.unwrap_or_default());
-            }
-            Ok(None) => break,
-            Err(e) => return Err(format!("the upload failed: {e}")),
-        }
-    }
-    match text.filter(|t| !t.trim().is_empty()) {
-        Some(t) => Ok((fields, t)),
-        None => Err("choose a CSV file to upload".into()),
-    }
-}
-
 pub async fn start_import(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let page = format!("/command/catalog/import/{}", urlencode(&id));
     let r = catalog::begin_import(&state.db, &ctx, &id).await;
     started(&ctx, &page, r.map(|prepared| drop(prepared.spawn())))
-}
-
-/// Where a start button lands: the job's page, with the reason when the job
-/// didn't start.
-pub fn started(ctx: &backend::Ctx, page: &str, r: backend::Result<()>) -> Response {
-    match r {
-        Ok(()) => Redirect::to(page).into_response(),
-        Err(err) => to(page, "error", &message(ctx, err)),
-    }
 }
 
 #[derive(Deserialize)]
@@ -497,12 +412,8 @@ pub struct TransferForm {
 pub async fn create_transfer(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Form(form): Form<TransferForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let back = "/command/transfers";
     let result = match quantity(&form.quantity) {
         Ok(q) => {
@@ -542,13 +453,9 @@ pub struct TransferReceiveForm {
 pub async fn receive_transfer(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<TransferReceiveForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let back = "/command/transfers";
     let input = TransferReceipt {
         location: Some(form.location),
@@ -563,34 +470,20 @@ pub async fn receive_transfer(
     }
 }
 
-pub async fn approve_count(
-    state: State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    id: Path<String>,
-) -> Response {
-    decide(state, caller, headers, id, true).await
+pub async fn approve_count(state: State<AppState>, caller: Caller, id: Path<String>) -> Response {
+    decide(state, caller, id, true).await
 }
 
-pub async fn reject_count(
-    state: State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    id: Path<String>,
-) -> Response {
-    decide(state, caller, headers, id, false).await
+pub async fn reject_count(state: State<AppState>, caller: Caller, id: Path<String>) -> Response {
+    decide(state, caller, id, false).await
 }
 
 async fn decide(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     approve: bool,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     match inventory::decide_count(&state.db, &ctx, &id, approve).await {
         Ok(c) => to(
             "/command/counts",
@@ -619,12 +512,8 @@ pub struct CountStartForm {
 pub async fn floor_open_count(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Form(form): Form<CountStartForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let input = CountInput {
         warehouse: form.warehouse,
         location: form.location,
@@ -649,13 +538,9 @@ pub struct ScanForm {
 pub async fn floor_count_scan(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<ScanForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let page = format!("/floor/count/{}", urlencode(&id));
     // An empty quantity means "one more"; a typed one is the total seen.
     let scan = match form.quantity.trim() {
@@ -694,12 +579,8 @@ pub async fn floor_count_scan(
 pub async fn floor_submit_count(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let page = format!("/floor/count/{}", urlencode(&id));
     match inventory::submit_count(&state.db, &ctx, &id).await {
         Ok(_) => Redirect::to(&page).into_response(),

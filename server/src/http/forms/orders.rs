@@ -6,7 +6,6 @@ use app::{components::url::urlencode, ssr::AppState};
 use axum::{
     body::Bytes,
     extract::{Multipart, Path, State},
-    http::HeaderMap,
     response::{IntoResponse, Redirect, Response},
     Form,
 };
@@ -18,10 +17,9 @@ use backend::{
 use domain::capture::Address;
 use serde::Deserialize;
 
-use super::{
+use crate::http::{
     extract::Caller,
-    forms::{forbidden_origin, same_origin},
-    forms_inventory::{message, read_upload, started, to},
+    forms::common::{message, read_upload, started, to},
 };
 
 fn order_path(id: &str) -> String {
@@ -50,13 +48,9 @@ pub struct ReleaseForm {
 pub async fn release_hold(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path((id, hold)): Path<(String, String)>,
     Form(form): Form<ReleaseForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let r = orders::release_hold(&state.db, &ctx, &id, &hold, &form.note).await;
     back(&ctx, &id, r, |o| {
         let released = o
@@ -81,13 +75,9 @@ pub struct HoldForm {
 pub async fn place_hold(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<HoldForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let r = orders::place_hold(&state.db, &ctx, &id, &form.detail).await;
     back(&ctx, &id, r, |o| format!("{} is on hold", o.number))
 }
@@ -101,13 +91,9 @@ pub struct CancelForm {
 pub async fn cancel(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<CancelForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let r = orders::cancel_order(&state.db, &ctx, &id, &form.reason).await;
     back(&ctx, &id, r, |o| {
         format!("Cancelled {}; its stock is released", o.number)
@@ -127,13 +113,9 @@ pub struct CancelLineForm {
 pub async fn cancel_line(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<CancelLineForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let line = form.line.trim().parse::<i64>().unwrap_or(-1);
     let r = match form.quantity.trim().parse::<i64>() {
         Ok(q) => orders::cancel_line(&state.db, &ctx, &id, line, q, &form.reason).await,
@@ -165,13 +147,9 @@ pub struct NoteForm {
 pub async fn add_note(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<NoteForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let r = orders::add_note(&state.db, &ctx, &id, &form.body).await;
     back(&ctx, &id, r, |_| "Note added".to_string())
 }
@@ -195,13 +173,9 @@ fn list(s: &str) -> Vec<String> {
 pub async fn tag(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<TagForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let r = orders::tag(&state.db, &ctx, &id, &list(&form.add), &list(&form.remove)).await;
     back(&ctx, &id, r, |o| {
         if o.tags.is_empty() {
@@ -223,28 +197,16 @@ pub struct AddressForm {
 pub async fn change_address(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<AddressForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let r = orders::change_address(&state.db, &ctx, &id, form.address, form.version).await;
     back(&ctx, &id, r, |_| "Shipping address changed".to_string())
 }
 
 /// The workbench's bulk form: repeated `ids`, the action, and the list's
 /// query string to return to.
-pub async fn bulk(
-    State(state): State<AppState>,
-    Caller(ctx): Caller,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
+pub async fn bulk(State(state): State<AppState>, Caller(ctx): Caller, body: Bytes) -> Response {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let get = |k: &str| {
         pairs
@@ -318,12 +280,8 @@ pub struct ViewForm {
 pub async fn save_view(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Form(form): Form<ViewForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let filter: OrderFilter = serde_urlencoded::from_str(&form.query).unwrap_or_default();
     let list_path = if form.query.is_empty() {
         "/command/orders".to_string()
@@ -345,12 +303,8 @@ pub async fn save_view(
 pub async fn upload_report(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let back = "/command/orders/import";
     let (fields, text) = match read_upload(&mut multipart).await {
         Ok(upload) => upload,
@@ -367,13 +321,9 @@ pub async fn upload_report(
 pub async fn remap_report(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<std::collections::BTreeMap<String, String>>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let page = format!("/command/orders/import/{}", urlencode(&id));
     let mapping = form
         .into_iter()
@@ -391,12 +341,8 @@ pub async fn remap_report(
 pub async fn start_report(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let page = format!("/command/orders/import/{}", urlencode(&id));
     let r = order_import::begin(&state.db, &ctx, &id).await;
     started(&ctx, &page, r.map(|prepared| drop(prepared.spawn())))
@@ -415,12 +361,8 @@ pub struct PriceForm {
 pub async fn set_price(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Form(form): Form<PriceForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let page = format!(
         "/command/prices?channel={}&q={}",
         urlencode(&form.channel),
@@ -475,12 +417,8 @@ pub struct SourcingForm {
 pub async fn apply_sourcing(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Form(form): Form<SourcingForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let page = app::sourcing::page_for(&form.channel);
     let list: Vec<String> = form
         .warehouses
@@ -503,12 +441,8 @@ pub async fn apply_sourcing(
 pub async fn source_now(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Form(form): Form<SourcingForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let page = app::sourcing::page_for(&form.channel);
     match backend::fulfillment::source_waiting(&state.db, &ctx).await {
         Ok(run) if run.orders == 0 => to(

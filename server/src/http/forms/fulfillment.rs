@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use app::{components::url::urlencode, ssr::AppState};
 use axum::{
     extract::{Path, State},
-    http::HeaderMap,
     response::{IntoResponse, Redirect, Response},
     Form,
 };
@@ -23,10 +22,9 @@ use backend::{
 use domain::views::ScanOutcome;
 use serde::Deserialize;
 
-use super::{
+use crate::http::{
     extract::Caller,
-    forms::{forbidden_origin, same_origin},
-    forms_inventory::{message, to},
+    forms::common::{message, to},
 };
 
 /// The form's key as an idempotency key over what it sent, so a repeated
@@ -55,12 +53,8 @@ pub struct StartWaveForm {
 pub async fn start_wave(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Form(form): Form<StartWaveForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let max_orders = match form.max_orders.trim() {
         "" => None,
         n => match n.parse::<i64>() {
@@ -97,13 +91,9 @@ pub struct ScanForm {
 pub async fn pick_scan(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<ScanForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let page = format!("/floor/pick/{}", urlencode(&id));
     let idem = form_key(&form.key, &form.code);
     let input = ScanInput { code: form.code };
@@ -125,13 +115,9 @@ pub struct ShortForm {
 pub async fn short_pick(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<ShortForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let page = format!("/floor/pick/{}", urlencode(&id));
     let Ok(picked) = form.picked.trim().parse::<i64>() else {
         return to(&page, "error", "Units you found: enter a whole number");
@@ -156,12 +142,8 @@ pub struct OpenPackForm {
 pub async fn open_pack(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Form(form): Form<OpenPackForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     match fulfillment::pack_view(&state.db, &ctx, &form.code).await {
         Ok(p) => Redirect::to(&format!("/floor/pack/{}", p.fulfillment_id)).into_response(),
         Err(err) => to("/floor/pack", "error", &message(&ctx, err)),
@@ -171,13 +153,9 @@ pub async fn open_pack(
 pub async fn pack_scan(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<ScanForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let package = form.package.trim().parse::<i64>().ok();
     let page = match package {
         Some(n) => format!("/floor/pack/{}?package={n}", urlencode(&id)),
@@ -206,13 +184,9 @@ pub struct MeasureForm {
 pub async fn measure(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path((id, seq)): Path<(String, i64)>,
     Form(form): Form<MeasureForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let page = format!("/floor/pack/{}", urlencode(&id));
     let n = |s: &str| s.trim().parse::<i64>().unwrap_or(0);
     let input = MeasureInput {
@@ -235,13 +209,9 @@ pub async fn measure(
 pub async fn ship(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let page = format!("/floor/pack/{}", urlencode(&id));
     let field = |k: &str| form.get(k).cloned().unwrap_or_default();
     let mut packages: Vec<PackageTracking> = form
@@ -294,12 +264,8 @@ pub struct BlindForm {
 pub async fn receive_blind(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Form(form): Form<BlindForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let input = DeliveryInput {
         warehouse: form.warehouse,
         supplier: Some(form.supplier),
@@ -316,13 +282,9 @@ pub async fn receive_blind(
 pub async fn receive_scan(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<ScanForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let page = format!("/floor/receive/{}", urlencode(&id));
     let idem = form_key(&form.key, &form.code);
     let input = ScanInput { code: form.code };
@@ -336,12 +298,8 @@ pub async fn receive_scan(
 pub async fn receive_clear(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let page = format!("/floor/receive/{}", urlencode(&id));
     match receiving::clear_scan(&state.db, &ctx, &id).await {
         Ok(_) => to(&page, "notice", "Cleared. Scan the next item."),
@@ -352,12 +310,8 @@ pub async fn receive_clear(
 pub async fn receive_close(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return forbidden_origin();
-    }
     let page = format!("/floor/receive/{}", urlencode(&id));
     match receiving::close_delivery(&state.db, &ctx, &id, None).await {
         Ok(d) => {

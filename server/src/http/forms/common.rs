@@ -1,0 +1,105 @@
+//! What every form handler shares: refusing cross-origin posts (one layer on
+//! the whole forms router), messages for people, redirects back with a notice
+//! or an error, and uploads.
+
+use app::components::url::urlencode;
+use axum::{
+    extract::{Multipart, Request},
+    http::{header, HeaderMap, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use backend::{Ctx, Error};
+
+/// Form posts must come from our own pages. SameSite=Lax already keeps the
+/// cookie off cross-site POSTs; this refuses them outright where the browser
+/// says where it came from.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    origin.split_once("://").map(|(_, h)| h) == Some(host)
+}
+
+fn forbidden_origin() -> Response {
+    (StatusCode::FORBIDDEN, "cross-origin form posts are refused").into_response()
+}
+
+pub(crate) fn form_error(ctx: &Ctx, err: Error) -> String {
+    match err {
+        Error::Database(_) | Error::Internal(_) => {
+            tracing::error!(error = %err, request_id = ?ctx.request_id, "form submission failed");
+            "something went wrong on our side; it has been logged".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// One line for a notice or error banner: field errors joined, internal
+/// causes logged and replaced by a plain apology.
+pub(crate) fn message(ctx: &Ctx, err: Error) -> String {
+    let fields = err.fields();
+    if fields.is_empty() {
+        form_error(ctx, err)
+    } else {
+        domain::FieldError::one_line(&fields)
+    }
+}
+
+pub(crate) fn to(path: &str, key: &str, text: &str) -> Response {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{path}{sep}{key}={}", urlencode(text))).into_response()
+}
+
+/// Reads an upload form: its text fields by name, and the `file` field as
+/// UTF-8 text; the error is the sentence to show beside the form.
+pub async fn read_upload(
+    multipart: &mut Multipart,
+) -> Result<(std::collections::HashMap<String, String>, String), String> {
+    let (mut fields, mut text) = (std::collections::HashMap::new(), None);
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("file") => match field.bytes().await {
+                Ok(bytes) => match String::from_utf8(bytes.to_vec()) {
+                    Ok(t) => text = Some(t),
+                    Err(_) => {
+                        return Err("the file is not UTF-8 text; save the CSV as UTF-8".into())
+                    }
+                },
+                Err(e) => return Err(format!("the upload failed: {e}")),
+            },
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_string();
+                fields.insert(name, field.text().await.unwrap_or_default());
+            }
+            Ok(None) => break,
+            Err(e) => return Err(format!("the upload failed: {e}")),
+        }
+    }
+    match text.filter(|t| !t.trim().is_empty()) {
+        Some(t) => Ok((fields, t)),
+        None => Err("choose a CSV file to upload".into()),
+    }
+}
+
+/// Where a start button lands: the job's page, with the reason when the job
+/// didn't start.
+pub fn started(ctx: &backend::Ctx, page: &str, r: backend::Result<()>) -> Response {
+    match r {
+        Ok(()) => Redirect::to(page).into_response(),
+        Err(err) => to(page, "error", &message(ctx, err)),
+    }
+}
+
+/// The forms router's layer: a post whose `Origin` names another site is
+/// refused before any handler runs.
+pub async fn same_origin_only(req: Request, next: Next) -> Response {
+    if !same_origin(req.headers()) {
+        return forbidden_origin();
+    }
+    next.run(req).await
+}
