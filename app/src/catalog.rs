@@ -21,7 +21,10 @@ use crate::{
         counts_page, import_status, my_warehouses, product_detail, products_page, transfers_page,
     },
     components::url::{href, urlencode},
-    components::{query_param, short_time, CommandFrame, Empty, ErrorBox, FieldMessage, Notice},
+    components::{
+        query_param, short_time, CommandFrame, Empty, ErrorBox, FieldAlert, FieldMessage, Notice,
+        Refused,
+    },
 };
 
 fn path_param(name: &'static str) -> impl Fn() -> String + Clone + Send + Sync + 'static {
@@ -166,7 +169,7 @@ fn Field(
             <input id=id name=name type=if kind.is_empty() { "text" } else { kind } required=required value=value.unwrap_or_default()
                 aria-describedby=described aria-invalid=(!error.is_empty()).then_some("true") class=INPUT />
             {(!hint.is_empty()).then(|| view! { <p class="mt-1 text-xs text-slate-500">{hint}</p> })}
-            {(!error.is_empty()).then(|| view! { <p id=err_id class="mt-1 text-sm text-red-700" role="alert">{error}</p> })}
+            <FieldAlert id=err_id label=label.to_string() message=error />
         </div>
     }
 }
@@ -317,6 +320,7 @@ pub fn ProductPage() -> impl IntoView {
     let cursor = query_param("cursor");
     let notice = query_param("notice");
     let err = query_param("error");
+    let refused = Refused::read();
     let key = {
         let (sku, cursor) = (sku.clone(), cursor.clone());
         move || (sku(), cursor())
@@ -330,19 +334,26 @@ pub fn ProductPage() -> impl IntoView {
             <Notice message=notice() />
             {move || (!err().is_empty()).then(|| view! { <div class="mb-4"><ErrorBox message=err() /></div> })}
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
+                {move || {
+                    let refused = refused.clone();
+                    Suspend::new(async move {
                     let whs = warehouses.await.unwrap_or_default();
                     match detail.await {
-                        Ok(d) => product_view(d, whs).into_any(),
+                        Ok(d) => product_view(d, whs, refused).into_any(),
                         Err(e) => view! { <ErrorBox message=e.to_string() /> }.into_any(),
                     }
-                })}
+                })
+                }}
             </Suspense>
         </CommandFrame>
     }
 }
 
-fn product_view(d: crate::api::ProductView, warehouses: Vec<String>) -> impl IntoView {
+fn product_view(
+    d: crate::api::ProductView,
+    warehouses: Vec<String>,
+    refused: Refused,
+) -> impl IntoView {
     let p = d.product.clone();
     let is_item = p.kind == "item";
     let moves = is_item && d.can_move_stock;
@@ -355,7 +366,7 @@ fn product_view(d: crate::api::ProductView, warehouses: Vec<String>) -> impl Int
         </div>
         <div class="grid gap-6 xl:grid-cols-3">
             {stock_section(&d).into_any()}
-            {facts_section(&d).into_any()}
+            {facts_section(&d, refused).into_any()}
         </div>
         {moves.then(|| stock_forms(&p.sku, warehouses).into_any())}
         {is_item.then(|| history_section(&p.sku, d.bins.clone(), d.movements.clone()).into_any())}
@@ -386,7 +397,7 @@ fn stock_section(d: &crate::api::ProductView) -> impl IntoView {
     }
 }
 
-fn facts_section(d: &crate::api::ProductView) -> impl IntoView {
+fn facts_section(d: &crate::api::ProductView, refused: Refused) -> impl IntoView {
     let p = d.product.clone();
     let can_edit = d.can_edit;
     let components = p.components.clone();
@@ -418,22 +429,30 @@ fn facts_section(d: &crate::api::ProductView) -> impl IntoView {
                     }).collect_view()}
                 </ul>
             }.into_any())}
-            {can_edit.then(|| edit_form(&p).into_any())}
+            {can_edit.then(|| edit_form(&p, &refused).into_any())}
         </section>
     }
 }
 
-fn edit_form(p: &domain::views::Product) -> impl IntoView {
+/// The product's edit form; after a refusal it opens with each message
+/// beside its field and what was typed kept.
+fn edit_form(p: &domain::views::Product, refused: &Refused) -> impl IntoView {
     let price = p.prices.first().cloned();
+    let open = refused.any(&["name", "gtin", "price", "cost"]);
+    let stored = |x: Option<String>| x.unwrap_or_default();
     view! {
-        <details class="mt-4">
+        <details class="mt-4" open=open>
             <summary class="cursor-pointer font-semibold text-indigo-700">"Edit"</summary>
-            <form method="post" action=format!("/command/products/{}", urlencode(&p.sku)) class="mt-2 space-y-2">
+            <form method="post" action=format!("/command/products/{}", urlencode(&p.sku)) class="mt-2 space-y-2" novalidate>
                 <input type="hidden" name="version" value=p.version />
-                <Field name="name" label="Name" value=p.name.clone() />
-                <Field name="gtin" label="GTIN" value=p.gtin.clone().unwrap_or_default() />
-                <Field name="price" label=if price.is_some() { "List price" } else { "List price (USD)" } value=price.as_ref().map(|x| x.price.amount().to_string()).unwrap_or_default() />
-                <Field name="cost" label="Unit cost" value=price.as_ref().map(|x| x.cost.amount().to_string()).unwrap_or_default() />
+                <Field name="name" label="Name" value=refused.value("name", p.name.clone()) error=refused.error("name") />
+                <Field name="gtin" label="GTIN" value=refused.value("gtin", stored(p.gtin.clone())) error=refused.error("gtin") />
+                <Field name="price" label=if price.is_some() { "List price" } else { "List price (USD)" }
+                    value=refused.value("price", stored(price.as_ref().map(|x| x.price.amount().to_string())))
+                    error=refused.error("price") />
+                <Field name="cost" label="Unit cost"
+                    value=refused.value("cost", stored(price.as_ref().map(|x| x.cost.amount().to_string())))
+                    error=refused.error("cost") />
                 <div class="flex items-center gap-2">
                     <input id="f-active" type="checkbox" name="active" value="on" checked=p.active />
                     <label for="f-active" class="text-sm">"Active (uncheck to archive)"</label>

@@ -15,7 +15,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::{
     api::{order_detail, orders_by_id, orders_page, OrderView, OrdersView},
     components::url::urlencode,
-    components::{query_param, short_time, CommandFrame, Empty, ErrorBox, Notice},
+    components::{
+        query_param, short_time, CommandFrame, Empty, ErrorBox, FieldAlert, Notice, Refused,
+    },
 };
 
 const INPUT: &str = "mt-1 w-full rounded border px-2 py-2";
@@ -405,24 +407,28 @@ pub fn OrderPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let (notice, error) = (query_param("notice"), query_param("error"));
+    let refused = Refused::read();
     let order = Resource::new(id, order_detail);
     view! {
         <CommandFrame title="Order">
             <Notice message=notice() />
             {(!error().is_empty()).then(|| view! { <div class="mb-4"><ErrorBox message=error() /></div> })}
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match order.await {
-                        Ok(v) => order_view(v),
-                        Err(e) => view! { <ErrorBox message=e.to_string() /> }.into_any(),
-                    }
-                })}
+                {move || {
+                    let refused = refused.clone();
+                    Suspend::new(async move {
+                        match order.await {
+                            Ok(v) => order_view(v, refused),
+                            Err(e) => view! { <ErrorBox message=e.to_string() /> }.into_any(),
+                        }
+                    })
+                }}
             </Suspense>
         </CommandFrame>
     }
 }
 
-fn order_view(v: OrderView) -> AnyView {
+fn order_view(v: OrderView, refused: Refused) -> AnyView {
     let o = v.order;
     let can_edit = v.can_edit && OrderStatus::parse(&o.status).is_some_and(|s| s.is_editable());
     view! {
@@ -442,7 +448,7 @@ fn order_view(v: OrderView) -> AnyView {
             <div class="space-y-4">
                 {customer_section(&o)}
                 {payment_section(&o)}
-                {actions_section(&o, can_edit)}
+                {actions_section(&o, can_edit, &refused)}
             </div>
         </div>
     }
@@ -683,20 +689,29 @@ fn payment_section(o: &Order) -> AnyView {
     )
 }
 
-fn actions_section(o: &Order, can_edit: bool) -> AnyView {
+fn actions_section(o: &Order, can_edit: bool, refused: &Refused) -> AnyView {
     if !can_edit {
         return ().into_any();
     }
     let base = format!("/command/orders/{}", urlencode(&o.id));
     let a = o.ship_to.clone();
-    let field = |name: &'static str, label: &'static str, value: String| {
+    // After a refusal the address form opens with each message beside its
+    // field and what was typed kept.
+    let field = |name: &'static str, label: &'static str, stored: String| {
+        let error = refused.error(name);
+        let invalid = !error.is_empty();
         view! {
             <div>
                 <label for=format!("a-{name}") class="block text-xs font-medium">{label}</label>
-                <input id=format!("a-{name}") name=name value=value class="w-full rounded border px-2 py-1" />
+                <input id=format!("a-{name}") name=name value=refused.value(name, stored) class="w-full rounded border px-2 py-1"
+                    aria-invalid=invalid.then_some("true") aria-describedby=invalid.then(|| format!("a-{name}-error")) />
+                <FieldAlert id=format!("a-{name}-error") label=label.to_string() message=error />
             </div>
         }
     };
+    let address_refused = refused.any(&[
+        "name", "line1", "line2", "city", "region", "postcode", "country", "phone",
+    ]);
     section(
         "Actions",
         view! {
@@ -715,9 +730,9 @@ fn actions_section(o: &Order, can_edit: bool) -> AnyView {
                 <input id="o-hold" name="detail" required class=INPUT />
                 <button type="submit" class=QUIET>"Put on hold"</button>
             </form>
-            <details class="mt-4">
+            <details class="mt-4" open=address_refused>
                 <summary class="cursor-pointer text-sm font-medium">"Change the shipping address"</summary>
-                <form method="post" action=format!("{base}/address") class="mt-2 grid grid-cols-2 gap-2">
+                <form method="post" action=format!("{base}/address") class="mt-2 grid grid-cols-2 gap-2" novalidate>
                     <input type="hidden" name="version" value=o.version.to_string() />
                     {field("name", "Name", a.name)}
                     {field("line1", "Street", a.line1)}

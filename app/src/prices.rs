@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use crate::{
     api::{price_list_page, PriceListView},
     components::url::urlencode,
-    components::{query_param, short_time, CommandFrame, ErrorBox, Notice},
+    components::{query_param, short_time, CommandFrame, ErrorBox, FieldAlert, Notice, Refused},
 };
 
 const BUTTON: &str = "rounded bg-indigo-700 px-4 py-2 font-semibold text-white hover:bg-indigo-800 focus:outline-none focus:ring-2 focus:ring-indigo-400";
@@ -23,6 +23,7 @@ pub fn Prices() -> impl IntoView {
         query_param("cursor"),
     );
     let (err, notice) = (query_param("error"), query_param("notice"));
+    let refused = Refused::read();
     let (q2, own2) = (q.clone(), own.clone());
     let list = Resource::new(
         move || (channel(), q2(), own2() == "on", cursor()),
@@ -34,11 +35,11 @@ pub fn Prices() -> impl IntoView {
             {move || (!notice().is_empty()).then(|| view! { <div class="mb-4"><Notice message=notice() /></div> })}
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || {
-                    let (q, own) = (q(), own() == "on");
+                    let (q, own, refused) = (q(), own() == "on", refused.clone());
                     Suspend::new(async move {
                         match list.await {
                             Ok(v) if v.channels.is_empty() => view! { <p>"There are no channels yet."</p> }.into_any(),
-                            Ok(v) => price_list(v, q, own).into_any(),
+                            Ok(v) => price_list(v, q, own, refused).into_any(),
                             Err(e) => view! { <ErrorBox message=e.to_string() /> }.into_any(),
                         }
                     })
@@ -48,7 +49,7 @@ pub fn Prices() -> impl IntoView {
     }
 }
 
-fn price_list(v: PriceListView, q: String, own: bool) -> impl IntoView {
+fn price_list(v: PriceListView, q: String, own: bool, refused: Refused) -> impl IntoView {
     let PriceListView {
         channels,
         channel,
@@ -65,6 +66,8 @@ fn price_list(v: PriceListView, q: String, own: bool) -> impl IntoView {
         )
     });
     let empty = page.items.is_empty();
+    let (sku_error, price_error) = (refused.error("sku"), refused.error("price"));
+    let price_label = format!("Price in {currency} (empty removes it)");
     view! {
         <section class="rounded-lg border bg-white p-4">
             <p class="mb-3 text-sm text-slate-600">
@@ -94,11 +97,15 @@ fn price_list(v: PriceListView, q: String, own: bool) -> impl IntoView {
                 <input type="hidden" name="channel" value=channel.clone() />
                 <div>
                     <label for="s-sku" class="block text-sm font-medium">"SKU"</label>
-                    <input id="s-sku" name="sku" required class=INPUT />
+                    <input id="s-sku" name="sku" required value=refused.value("sku", String::new()) class=INPUT
+                        aria-invalid=(!sku_error.is_empty()).then_some("true") aria-describedby=(!sku_error.is_empty()).then_some("s-sku-error") />
+                    <FieldAlert id="s-sku-error".into() label="SKU".into() message=sku_error />
                 </div>
                 <div>
-                    <label for="s-price" class="block text-sm font-medium">{format!("Price in {currency} (empty removes it)")}</label>
-                    <input id="s-price" name="price" inputmode="decimal" class=INPUT />
+                    <label for="s-price" class="block text-sm font-medium">{price_label.clone()}</label>
+                    <input id="s-price" name="price" inputmode="decimal" value=refused.value("price", String::new()) class=INPUT
+                        aria-invalid=(!price_error.is_empty()).then_some("true") aria-describedby=(!price_error.is_empty()).then_some("s-price-error") />
+                    <FieldAlert id="s-price-error".into() label="Price".into() message=price_error />
                 </div>
                 <div><button type="submit" class=BUTTON>"Save price"</button></div>
             </form>

@@ -130,6 +130,73 @@ pub fn FieldMessage(id: &'static str, message: String) -> impl IntoView {
         .then(|| view! { <p id=id class="mt-1 text-sm text-red-700" role="alert">{message}</p> })
 }
 
+/// What a refused form sent back with the page's address: each field's
+/// message (`error_<field>`) and what was typed (`value_<field>`), read once
+/// when the page is built, so the form shows them beside its fields with
+/// JavaScript and without it.
+#[derive(Clone, Default)]
+pub struct Refused {
+    errors: std::collections::HashMap<String, String>,
+    values: std::collections::HashMap<String, String>,
+}
+
+impl Refused {
+    pub fn read() -> Self {
+        let query = use_query_map();
+        let map = query.read_untracked();
+        let mut out = Refused::default();
+        for (k, v) in map.latest_values() {
+            if let Some(field) = k.strip_prefix("error_") {
+                out.errors.insert(field.to_string(), v.to_string());
+            } else if let Some(field) = k.strip_prefix("value_") {
+                out.values.insert(field.to_string(), v.to_string());
+            }
+        }
+        out
+    }
+
+    /// The message for `field`, or an empty string.
+    pub fn error(&self, field: &str) -> String {
+        self.errors.get(field).cloned().unwrap_or_default()
+    }
+
+    /// What was typed into `field` when the form was refused, else `stored`.
+    pub fn value(&self, field: &str, stored: String) -> String {
+        self.values.get(field).cloned().unwrap_or(stored)
+    }
+
+    /// Whether any of `fields` was refused (to open the form that holds them).
+    pub fn any(&self, fields: &[&str]) -> bool {
+        fields.iter().any(|f| self.errors.contains_key(*f))
+    }
+}
+
+/// A field's error beside it, tied to the input by `id`. An alert is heard
+/// out of context, so screen readers hear the field's label first.
+#[component]
+pub fn FieldAlert(
+    id: String,
+    label: String,
+    message: String,
+    /// On the floor's dark screens.
+    #[prop(optional)]
+    dark: bool,
+) -> impl IntoView {
+    let class = if dark {
+        "mt-1 text-lg font-semibold text-red-300"
+    } else {
+        "mt-1 text-sm font-medium text-red-700"
+    };
+    (!message.is_empty()).then(|| {
+        view! {
+            <p id=id class=class role="alert">
+                <span class="sr-only">{label} ": "</span>
+                {message}
+            </p>
+        }
+    })
+}
+
 #[component]
 pub fn Notice(message: String) -> impl IntoView {
     (!message.is_empty()).then(|| view! { <p role="status" class="mb-4 rounded border border-green-300 bg-green-50 p-3 text-green-900">{message}</p> })

@@ -13,7 +13,7 @@ use super::{
     pick::{scan_feedback, FIELD, GO},
     FloorFrame,
 };
-use crate::components::{query_param, ErrorBox};
+use crate::components::{query_param, ErrorBox, FieldAlert, Refused};
 
 #[server(prefix = "/sfn", endpoint = "pack_queue")]
 pub async fn pack_queue() -> Result<Vec<WaveFulfillment>, ServerFnError> {
@@ -100,16 +100,17 @@ pub fn Pack() -> impl IntoView {
         query_param("notice"),
         query_param("package"),
     );
+    let refused = Refused::read();
     let data = Resource::new(id, pack_screen);
     view! {
         <FloorFrame title="Pack and ship">
             {scan_feedback(err, notice)}
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || {
-                    let package = package();
+                    let (package, refused) = (package(), refused.clone());
                     Suspend::new(async move {
                         match data.await {
-                            Ok(v) => pack_screen_view(v, &package).into_any(),
+                            Ok(v) => pack_screen_view(v, &package, &refused).into_any(),
                             Err(e) => view! { <div class="text-slate-900"><ErrorBox message=e.to_string() /></div> }.into_any(),
                         }
                     })
@@ -119,7 +120,7 @@ pub fn Pack() -> impl IntoView {
     }
 }
 
-fn pack_screen_view(v: PackBench, package: &str) -> impl IntoView {
+fn pack_screen_view(v: PackBench, package: &str, refused: &Refused) -> impl IntoView {
     let PackBench { pack: p, key } = v;
     let last = p.packages.last().map(|x| x.seq).unwrap_or(0);
     // The package being filled: the one asked for, else the last (or 1).
@@ -173,25 +174,43 @@ fn pack_screen_view(v: PackBench, package: &str) -> impl IntoView {
             let items = pk.items.iter().map(|i| format!("{} × {}", i.quantity, i.sku)).collect::<Vec<_>>().join(", ");
             let seq = pk.seq;
             let num = |v: i64| if v > 0 { v.to_string() } else { String::new() };
+            // After a refusal each message stands beside its field (the
+            // sides share one) and what was typed is kept.
+            let typed = |field: &str, stored: i64| refused.value(&format!("{field}_{seq}"), num(stored));
+            let (weight_value, length_value, width_value, height_value) = (
+                typed("weight_g", pk.weight_g.unwrap_or(0)),
+                typed("length_mm", l),
+                typed("width_mm", w),
+                typed("height_mm", h),
+            );
+            let weight_error = refused.error(&format!("weight_g_{seq}"));
+            let dims_error = refused.error(&format!("dimensions_{seq}"));
+            // `shown`: the sides share one message, under the last of them,
+            // and each side points to it.
+            let measure = move |id: &'static str, name: &'static str, label: &'static str, max: &'static str, value: String, (error, shown): (String, bool)| {
+                let input_id = format!("{id}-{seq}");
+                let error_id = if name == "weight_g" { format!("weight-{seq}-error") } else { format!("sides-{seq}-error") };
+                let invalid = !error.is_empty();
+                let alert_label = if name == "weight_g" { label.to_string() } else { format!("Package {seq} sides") };
+                view! {
+                    <div><label for=input_id.clone() class="block text-lg">{label}</label>
+                        <input id=input_id name=name type="number" min="1" max=max inputmode="numeric" required value=value
+                            aria-invalid=invalid.then_some("true") aria-describedby=invalid.then(|| error_id.clone())
+                            class="mt-1 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900" />
+                        {shown.then(|| view! { <FieldAlert id=error_id label=alert_label message=error dark=true /> })}</div>
+                }
+            };
             view! {
                 <section class="mt-6 rounded-xl bg-slate-800 p-6" aria-label=format!("Package {seq}")>
                     <h2 class="text-2xl font-semibold">{format!("Package {seq}")}</h2>
                     <p class="mt-1 text-xl text-slate-300">{if items.is_empty() { "Empty".to_string() } else { items }}</p>
                     {pk.tracking.clone().map(|t| view! { <p class="mt-1 text-xl">"Tracking " <strong class="font-mono">{t}</strong></p> })}
                     {packing.then(|| view! {
-                        <form method="post" action=format!("{base}/packages/{seq}") class="mt-4 grid grid-cols-2 gap-4 sm:grid-cols-5">
-                            <div><label for=format!("weight-{seq}") class="block text-lg">"Weight (g)"</label>
-                                <input id=format!("weight-{seq}") name="weight_g" type="number" min="1" max="70000" inputmode="numeric" required value=num(pk.weight_g.unwrap_or(0))
-                                    class="mt-1 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900" /></div>
-                            <div><label for=format!("length-{seq}") class="block text-lg">"Length (mm)"</label>
-                                <input id=format!("length-{seq}") name="length_mm" type="number" min="1" max="2700" inputmode="numeric" required value=num(l)
-                                    class="mt-1 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900" /></div>
-                            <div><label for=format!("width-{seq}") class="block text-lg">"Width (mm)"</label>
-                                <input id=format!("width-{seq}") name="width_mm" type="number" min="1" max="2700" inputmode="numeric" required value=num(w)
-                                    class="mt-1 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900" /></div>
-                            <div><label for=format!("height-{seq}") class="block text-lg">"Height (mm)"</label>
-                                <input id=format!("height-{seq}") name="height_mm" type="number" min="1" max="2700" inputmode="numeric" required value=num(h)
-                                    class="mt-1 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900" /></div>
+                        <form method="post" action=format!("{base}/packages/{seq}") class="mt-4 grid grid-cols-2 gap-4 sm:grid-cols-5" novalidate>
+                            {measure("weight", "weight_g", "Weight (g)", "70000", weight_value, (weight_error, true))}
+                            {measure("length", "length_mm", "Length (mm)", "2700", length_value, (dims_error.clone(), false))}
+                            {measure("width", "width_mm", "Width (mm)", "2700", width_value, (dims_error.clone(), false))}
+                            {measure("height", "height_mm", "Height (mm)", "2700", height_value, (dims_error, true))}
                             <button type="submit" class="min-h-14 self-end rounded-lg bg-indigo-500 text-xl font-semibold">{format!("Save package {seq}")}</button>
                         </form>
                     })}

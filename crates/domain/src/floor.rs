@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::gs1;
+use crate::{gs1, FieldError};
 
 /// Orders at most in one wave, so a wave stays one agent's round.
 pub const MAX_WAVE_ORDERS: i64 = 200;
@@ -309,19 +309,31 @@ pub const MAX_PACKAGE_WEIGHT_G: i64 = 70_000;
 /// Longest side accepted (2.7 m).
 pub const MAX_PACKAGE_SIDE_MM: i64 = 2_700;
 
-/// Checks a package's measurements.
-pub fn check_measures(weight_g: i64, dims: (i64, i64, i64)) -> Result<(), String> {
+/// Checks a package's measurements: `weight_g` and `dimensions` (the three
+/// sides as one) each refused with its range.
+pub fn check_measures(weight_g: i64, dims: (i64, i64, i64)) -> Result<(), Vec<FieldError>> {
+    let mut errors = Vec::new();
     if !(1..=MAX_PACKAGE_WEIGHT_G).contains(&weight_g) {
-        return Err(format!("weight must be 1 to {MAX_PACKAGE_WEIGHT_G} g"));
+        errors.push(FieldError::new(
+            "weight_g",
+            format!("weight must be 1 to {MAX_PACKAGE_WEIGHT_G} g"),
+        ));
     }
     let (l, w, h) = dims;
     if [l, w, h]
         .iter()
         .any(|d| !(1..=MAX_PACKAGE_SIDE_MM).contains(d))
     {
-        return Err(format!("each side must be 1 to {MAX_PACKAGE_SIDE_MM} mm"));
+        errors.push(FieldError::new(
+            "dimensions",
+            format!("each side must be 1 to {MAX_PACKAGE_SIDE_MM} mm"),
+        ));
     }
-    Ok(())
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// Every reason the pack does not verify yet, in words; empty when it does.
@@ -537,6 +549,20 @@ mod tests {
         assert!(check_measures(0, (300, 200, 100)).is_err());
         assert!(check_measures(80_000, (300, 200, 100)).is_err());
         assert!(check_measures(500, (300, 0, 100)).is_err());
+    }
+
+    #[test]
+    fn each_refused_measure_names_its_field_for_the_form() {
+        let errors = check_measures(0, (300, 9_000, 100)).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["weight_g", "dimensions"]);
+        assert_eq!(errors[0].message, "weight must be 1 to 70000 g");
+        assert_eq!(errors[1].message, "each side must be 1 to 2700 mm");
+        assert_eq!(
+            check_measures(500, (0, 0, 0)).unwrap_err().len(),
+            1,
+            "the sides share one message"
+        );
     }
 
     #[test]

@@ -326,16 +326,7 @@ pub async fn measure_package(
         input.weight_g,
         (input.length_mm, input.width_mm, input.height_mm),
     )
-    .map_err(|m| {
-        Error::invalid(
-            if m.starts_with("weight") {
-                "weight_g"
-            } else {
-                "dimensions"
-            },
-            m,
-        )
-    })?;
+    .map_err(Error::Invalid)?;
     let mut uow = db.begin(ctx).await?;
     let view = packing(&mut uow, key).await?;
     let Some(p) = view.packages.iter().find(|p| p.seq == seq) else {

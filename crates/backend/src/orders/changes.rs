@@ -234,9 +234,9 @@ pub async fn change_address(
 ) -> Result<Order> {
     ctx.require(Permission::OrdersWrite)?;
     let address = address.normalized();
-    let problems = address.problems();
+    let problems = address.field_problems("address");
     if !problems.is_empty() {
-        return Err(Error::invalid("address", problems.join("; ")));
+        return Err(Error::Invalid(problems));
     }
     let mut uow = db.begin(ctx).await?;
     let e = editing(&mut uow, id, expected_version).await?;

@@ -272,29 +272,55 @@ impl Address {
         self
     }
 
-    /// What a carrier would refuse, in words. Empty means shippable.
+    /// What a carrier would refuse, in words (a hold's detail). Empty means
+    /// shippable.
     pub fn problems(&self) -> Vec<String> {
+        self.field_problems("")
+            .into_iter()
+            .map(|e| e.message)
+            .collect()
+    }
+
+    /// The same problems, each on the field that causes it (`<prefix>.city`,
+    /// or `city` with an empty prefix), for a form to show beside the field.
+    pub fn field_problems(&self, prefix: &str) -> Vec<FieldError> {
+        let at = |field: &str| {
+            if prefix.is_empty() {
+                field.to_string()
+            } else {
+                format!("{prefix}.{field}")
+            }
+        };
         let mut out = Vec::new();
         if self.name.is_empty() {
-            out.push("the recipient's name is missing".to_string());
+            out.push(FieldError::new(
+                at("name"),
+                "the recipient's name is missing",
+            ));
         }
         if self.line1.is_empty() {
-            out.push("the street address is missing".to_string());
+            out.push(FieldError::new(
+                at("line1"),
+                "the street address is missing",
+            ));
         }
         if self.city.is_empty() {
-            out.push("the city is missing".to_string());
+            out.push(FieldError::new(at("city"), "the city is missing"));
         }
         if self.country.len() != 2 || !self.country.chars().all(|c| c.is_ascii_uppercase()) {
-            out.push(if self.country.is_empty() {
-                "the country is missing".to_string()
-            } else {
-                format!("`{}` is not a two-letter ISO country code", self.country)
-            });
+            out.push(FieldError::new(
+                at("country"),
+                if self.country.is_empty() {
+                    "the country is missing".to_string()
+                } else {
+                    format!("`{}` is not a two-letter ISO country code", self.country)
+                },
+            ));
         }
         // Most of the world's postal systems use postcodes; the few that don't
         // (e.g. IE before Eircode, HK) are an exception a person reviews.
         if self.postcode.is_empty() {
-            out.push("the postcode is missing".to_string());
+            out.push(FieldError::new(at("postcode"), "the postcode is missing"));
         }
         out
     }

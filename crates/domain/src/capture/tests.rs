@@ -299,3 +299,43 @@ fn addresses_match_however_they_were_typed() {
     };
     assert_eq!(a.fingerprint(), b.fingerprint());
 }
+
+#[test]
+fn an_address_names_each_field_that_keeps_it_from_shipping() {
+    let a = Address {
+        name: "Ann Lee".into(),
+        line1: "".into(),
+        city: "".into(),
+        postcode: "80202".into(),
+        country: "USA".into(),
+        ..Address::default()
+    };
+    let fields: Vec<(String, String)> = a
+        .field_problems("address")
+        .into_iter()
+        .map(|e| (e.field, e.message))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            (
+                "address.line1".to_string(),
+                "the street address is missing".to_string()
+            ),
+            (
+                "address.city".to_string(),
+                "the city is missing".to_string()
+            ),
+            (
+                "address.country".to_string(),
+                "`USA` is not a two-letter ISO country code".to_string()
+            ),
+        ]
+    );
+    // The hold's words are the same problems.
+    assert_eq!(
+        a.problems(),
+        fields.into_iter().map(|(_, m)| m).collect::<Vec<_>>()
+    );
+    assert_eq!(a.field_problems("")[0].field, "line1");
+}

@@ -103,3 +103,46 @@ pub async fn same_origin_only(req: Request, next: Next) -> Response {
     }
     next.run(req).await
 }
+
+/// Back to the form at `path` after the use case refused it. Each field error
+/// goes beside its field as `error_<form field>`, named as the form names it:
+/// `fields` maps every field the form has from the use case's name to the
+/// form's (`prices[0].price` to `price`). What the person typed comes back as
+/// `value_<form field>` so nothing has to be typed again. An error about a
+/// field the form doesn't have, or about no field, is the page's `error`.
+pub(crate) fn refused(
+    ctx: &Ctx,
+    path: &str,
+    err: Error,
+    fields: &[(&str, &str)],
+    typed: &[(&str, &str)],
+) -> Response {
+    let mut q: Vec<String> = Vec::new();
+    match err {
+        Error::Invalid(errors) => {
+            let mut elsewhere = Vec::new();
+            for e in errors {
+                match fields.iter().find(|(from, _)| *from == e.field) {
+                    Some((_, name)) => q.push(format!(
+                        "error_{}={}",
+                        urlencode(name),
+                        urlencode(&e.message)
+                    )),
+                    None => elsewhere.push(e),
+                }
+            }
+            if !elsewhere.is_empty() {
+                q.push(format!(
+                    "error={}",
+                    urlencode(&domain::FieldError::one_line(&elsewhere))
+                ));
+            }
+            for (name, value) in typed {
+                q.push(format!("value_{name}={}", urlencode(value)));
+            }
+        }
+        other => q.push(format!("error={}", urlencode(&message(ctx, other)))),
+    }
+    let sep = if path.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{path}{sep}{}", q.join("&"))).into_response()
+}

@@ -19,12 +19,12 @@ use backend::{
     receiving::{self, DeliveryInput},
     Ctx, Error, Idempotency,
 };
-use domain::views::ScanOutcome;
+use domain::{views::ScanOutcome, FieldError};
 use serde::Deserialize;
 
 use crate::http::{
     extract::Caller,
-    forms::common::{message, to},
+    forms::common::{message, refused, to},
 };
 
 /// The form's key as an idempotency key over what it sent, so a repeated
@@ -188,12 +188,40 @@ pub async fn measure(
     Form(form): Form<MeasureForm>,
 ) -> Response {
     let page = format!("/floor/pack/{}", urlencode(&id));
-    let n = |s: &str| s.trim().parse::<i64>().unwrap_or(0);
-    let input = MeasureInput {
-        weight_g: n(&form.weight_g),
-        length_mm: n(&form.length_mm),
-        width_mm: n(&form.width_mm),
-        height_mm: n(&form.height_mm),
+    // Each package's fields are named with its number on the page.
+    let name = |field: &str| format!("{field}_{seq}");
+    let (weight, dims) = (name("weight_g"), name("dimensions"));
+    let (length, width, height) = (name("length_mm"), name("width_mm"), name("height_mm"));
+    let fields = [("weight_g", weight.as_str()), ("dimensions", dims.as_str())];
+    let typed = [
+        (weight.as_str(), form.weight_g.as_str()),
+        (length.as_str(), form.length_mm.as_str()),
+        (width.as_str(), form.width_mm.as_str()),
+        (height.as_str(), form.height_mm.as_str()),
+    ];
+    let whole = |field: &str, s: &str| {
+        s.trim()
+            .parse::<i64>()
+            .map_err(|_| FieldError::new(field, "enter a whole number"))
+    };
+    let input = match (
+        whole("weight_g", &form.weight_g),
+        whole("dimensions", &form.length_mm),
+        whole("dimensions", &form.width_mm),
+        whole("dimensions", &form.height_mm),
+    ) {
+        (Ok(weight_g), Ok(length_mm), Ok(width_mm), Ok(height_mm)) => MeasureInput {
+            weight_g,
+            length_mm,
+            width_mm,
+            height_mm,
+        },
+        (w, l, wi, h) => {
+            let mut errors: Vec<FieldError> = w.err().into_iter().collect();
+            // One message for the sides, as the rule gives it.
+            errors.extend([l.err(), wi.err(), h.err()].into_iter().flatten().take(1));
+            return refused(&ctx, &page, Error::Invalid(errors), &fields, &typed);
+        }
     };
     match fulfillment::measure_package(&state.db, &ctx, &id, seq, input).await {
         Ok(_) => to(
@@ -201,7 +229,7 @@ pub async fn measure(
             "notice",
             &format!("Package {seq} weighed and measured."),
         ),
-        Err(err) => to(&page, "error", &message(&ctx, err)),
+        Err(err) => refused(&ctx, &page, err, &fields, &typed),
     }
 }
 

@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use crate::http::{
     extract::Caller,
-    forms::common::{form_error, message, read_upload, started, to},
+    forms::common::{form_error, message, read_upload, refused, started, to},
 };
 
 fn product_path(sku: &str) -> String {
@@ -150,6 +150,12 @@ pub async fn update_product(
     Form(form): Form<EditProductForm>,
 ) -> Response {
     let back = product_path(&sku);
+    let typed = (
+        form.name.clone(),
+        form.gtin.clone(),
+        form.price.clone(),
+        form.cost.clone(),
+    );
     let current = match catalog::get_product(&state.db, &ctx, &sku).await {
         Ok(p) => p,
         Err(err) => return to(&back, "error", &message(&ctx, err)),
@@ -209,7 +215,24 @@ pub async fn update_product(
     };
     match catalog::update_product(&state.db, &ctx, &sku, update).await {
         Ok(p) => to(&back, "notice", &format!("Saved {}", p.sku)),
-        Err(err) => to(&back, "error", &message(&ctx, err)),
+        Err(err) => refused(
+            &ctx,
+            &back,
+            err,
+            &[
+                ("name", "name"),
+                ("gtin", "gtin"),
+                ("prices[0].price", "price"),
+                ("prices[0].cost", "cost"),
+                ("prices[0].currency", "price"),
+            ],
+            &[
+                ("name", &typed.0),
+                ("gtin", &typed.1),
+                ("price", &typed.2),
+                ("cost", &typed.3),
+            ],
+        ),
     }
 }
 

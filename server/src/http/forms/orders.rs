@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use crate::http::{
     extract::Caller,
-    forms::common::{message, read_upload, started, to},
+    forms::common::{message, read_upload, refused, started, to},
 };
 
 fn order_path(id: &str) -> String {
@@ -200,8 +200,35 @@ pub async fn change_address(
     Path(id): Path<String>,
     Form(form): Form<AddressForm>,
 ) -> Response {
-    let r = orders::change_address(&state.db, &ctx, &id, form.address, form.version).await;
-    back(&ctx, &id, r, |_| "Shipping address changed".to_string())
+    let a = form.address.clone();
+    match orders::change_address(&state.db, &ctx, &id, form.address, form.version).await {
+        Ok(_) => to(&order_path(&id), "notice", "Shipping address changed"),
+        Err(err) => refused(
+            &ctx,
+            &order_path(&id),
+            err,
+            &[
+                ("address.name", "name"),
+                ("address.line1", "line1"),
+                ("address.line2", "line2"),
+                ("address.city", "city"),
+                ("address.region", "region"),
+                ("address.postcode", "postcode"),
+                ("address.country", "country"),
+                ("address.phone", "phone"),
+            ],
+            &[
+                ("name", &a.name),
+                ("line1", &a.line1),
+                ("line2", &a.line2),
+                ("city", &a.city),
+                ("region", &a.region),
+                ("postcode", &a.postcode),
+                ("country", &a.country),
+                ("phone", &a.phone),
+            ],
+        ),
+    }
 }
 
 /// The workbench's bulk form: repeated `ids`, the action, and the list's
@@ -395,13 +422,13 @@ pub async fn set_price(
                 ),
             ),
         },
-        // The form has one entry: name its fields as the form does.
-        Err(err) => to(
+        // The form has one entry: its fields are named as the form names them.
+        Err(err) => refused(
+            &ctx,
             &page,
-            "error",
-            &message(&ctx, err)
-                .replace("prices[0].price", "Price")
-                .replace("prices[0].sku", "SKU"),
+            err,
+            &[("prices[0].price", "price"), ("prices[0].sku", "sku")],
+            &[("sku", form.sku.trim()), ("price", form.price.trim())],
         ),
     }
 }
