@@ -10,6 +10,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use backend::{Ctx, Error};
+use domain::FieldError;
 
 /// Form posts must come from our own pages. SameSite=Lax already keeps the
 /// cookie off cross-site POSTs; this refuses them outright where the browser
@@ -104,6 +105,13 @@ pub async fn same_origin_only(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// A form's text field read as a whole number; its range is the use case's.
+pub(crate) fn whole(field: &str, text: &str) -> Result<i64, FieldError> {
+    text.trim()
+        .parse::<i64>()
+        .map_err(|_| FieldError::new(field, "enter a whole number"))
+}
+
 /// Back to the form at `path` after the use case refused it. Each field error
 /// goes beside its field as `error_<form field>`, named as the form names it:
 /// `fields` maps every field the form has from the use case's name to the
@@ -134,7 +142,7 @@ pub(crate) fn refused(
             if !elsewhere.is_empty() {
                 q.push(format!(
                     "error={}",
-                    urlencode(&domain::FieldError::one_line(&elsewhere))
+                    urlencode(&FieldError::one_line(&elsewhere))
                 ));
             }
             for (name, value) in typed {

@@ -24,7 +24,7 @@ use serde::Deserialize;
 
 use crate::http::{
     extract::Caller,
-    forms::common::{message, refused, to},
+    forms::common::{message, refused, to, whole},
 };
 
 /// The form's key as an idempotency key over what it sent, so a repeated
@@ -199,11 +199,6 @@ pub async fn measure(
         (width.as_str(), form.width_mm.as_str()),
         (height.as_str(), form.height_mm.as_str()),
     ];
-    let whole = |field: &str, s: &str| {
-        s.trim()
-            .parse::<i64>()
-            .map_err(|_| FieldError::new(field, "enter a whole number"))
-    };
     let input = match (
         whole("weight_g", &form.weight_g),
         whole("dimensions", &form.length_mm),

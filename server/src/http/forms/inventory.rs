@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use crate::http::{
     extract::Caller,
-    forms::common::{form_error, message, read_upload, refused, started, to},
+    forms::common::{form_error, message, read_upload, refused, started, to, whole},
 };
 
 fn product_path(sku: &str) -> String {
@@ -251,9 +251,7 @@ pub struct ReceiveForm {
 }
 
 fn quantity(text: &str) -> Result<i64, Error> {
-    text.trim()
-        .parse::<i64>()
-        .map_err(|_| Error::invalid("quantity", "enter a whole number"))
+    whole("quantity", text).map_err(|e| Error::Invalid(vec![e]))
 }
 
 pub async fn receive(
