@@ -1,5 +1,8 @@
 //! The `keel` command line as an operator uses it, against a fresh SQLite file.
 
+// A test fails by panicking: unwrapping is how it says what went wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::Command;
 
 fn keel(db_url: &str, args: &[&str]) -> (bool, String, String) {

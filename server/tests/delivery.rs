@@ -6,6 +6,9 @@
 //! an order is lost, duplicated or reserved twice; these tests hold it to that
 //! on SQLite and on PostgreSQL.
 
+// A test fails by panicking: unwrapping is how it says what went wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::Command;
 
 use backend::testing::{fresh_pg_database, pg_admin_url};

@@ -1,6 +1,9 @@
 //! HTTP tests: the router driven in-process with `oneshot`, plus real-port
 //! tests for the event stream across two instances.
 
+// A test fails by panicking: unwrapping is how it says what went wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 use axum::{body::Body, http::Request, Router};

@@ -4,6 +4,9 @@
 //! the labels themselves: the ZPL's barcode command, and the PDF rendered by
 //! Poppler's pdftoppm and read back by ZBar's zbarimg.
 
+// A test fails by panicking: unwrapping is how it says what went wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use axum::{body::Body, http::Request};

@@ -2,6 +2,9 @@
 //! ports with two instances sharing one database (SQLite and PostgreSQL), and
 //! the contract shapes of products, receipts, stock, ATP and reservations.
 
+// A test fails by panicking: unwrapping is how it says what went wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 
 mod common;

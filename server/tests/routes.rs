@@ -2,6 +2,9 @@
 //! the router serves is declared with the permission the gate applies and is
 //! described by the OpenAPI document, and nothing undeclared is served.
 
+// A test fails by panicking: unwrapping is how it says what went wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::BTreeSet;

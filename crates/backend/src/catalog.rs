@@ -6,6 +6,7 @@
 //! bundle. Every create and edit writes its audit row and event in the same
 //! transaction; an import does so per product, in batches.
 
+use crate::error::Conflict;
 use std::collections::HashMap;
 
 use domain::{
@@ -94,6 +95,7 @@ pub async fn update_product(
     Ok(product)
 }
 
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, sku = %sku))]
 pub async fn get_product(db: &Db, ctx: &Ctx, sku: &str) -> Result<Product> {
     ctx.require(Permission::InventoryRead)?;
     let mut conn = db.pool.acquire().await?;
@@ -252,7 +254,7 @@ async fn save(
     if let (Some(stored), Some(v)) = (&existing, expected_version) {
         if stored.version != v {
             return Err(Error::Conflict {
-                code: "version_conflict",
+                code: Conflict::VersionConflict,
                 message: format!(
                     "{} was changed by someone else (now version {}); reload and try again",
                     new.sku, stored.version
@@ -455,6 +457,7 @@ fn tracking_code(p: &NewProduct) -> i16 {
 }
 
 /// Products by SKU with their stock totals, filtered and keyset-paginated.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn list_products(db: &Db, ctx: &Ctx, filter: &ProductFilter) -> Result<Page<ProductRow>> {
     ctx.require(Permission::InventoryRead)?;
     let limit = page_limit(filter.limit);
@@ -524,6 +527,7 @@ pub async fn list_products(db: &Db, ctx: &Ctx, filter: &ProductFilter) -> Result
 }
 
 /// The whole catalogue as CSV, in `catalog::CSV_COLUMNS` order.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn export_csv(db: &Db, ctx: &Ctx) -> Result<String> {
     ctx.require(Permission::InventoryRead)?;
     let mut out = csv::Writer::from_writer(Vec::new());
@@ -645,6 +649,7 @@ fn row_errors(rows: &[ParsedRow]) -> Vec<RowError> {
 }
 
 /// What an import of `text` would do; nothing is written.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn preview_import(_db: &Db, ctx: &Ctx, text: &str) -> Result<ImportPreview> {
     ctx.require(Permission::CatalogWrite)?;
     let rows = parse_csv(text)?;
@@ -684,6 +689,7 @@ pub struct PreparedImport {
 
 /// Stores an uploaded file as a staged import job: its rows are counted and
 /// the unreadable ones reported, but no product is written until it starts.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn stage_import(db: &Db, ctx: &Ctx, text: &str) -> Result<ImportJob> {
     ctx.require(Permission::CatalogWrite)?;
     let rows = parse_csv(text)?;
@@ -708,6 +714,7 @@ pub async fn stage_import(db: &Db, ctx: &Ctx, text: &str) -> Result<ImportJob> {
 }
 
 /// The preview of a staged import, from the file it holds.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn staged_preview(db: &Db, ctx: &Ctx, id: &str) -> Result<Option<ImportPreview>> {
     ctx.require(Permission::CatalogWrite)?;
     let text: Option<Option<String>> = sqlx::query_scalar(
@@ -723,6 +730,7 @@ pub async fn staged_preview(db: &Db, ctx: &Ctx, id: &str) -> Result<Option<Impor
 }
 
 /// Claims a staged import to run (once: a second claim is a conflict).
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn begin_import(db: &Db, ctx: &Ctx, id: &str) -> Result<PreparedImport> {
     ctx.require(Permission::CatalogWrite)?;
     let mut tx = db.write_tx().await?;
@@ -735,7 +743,7 @@ pub async fn begin_import(db: &Db, ctx: &Ctx, id: &str) -> Result<PreparedImport
     if claimed != 1 {
         let job = get_import(db, ctx, id).await?;
         return Err(Error::Conflict {
-            code: "import_already_started",
+            code: Conflict::ImportAlreadyStarted,
             message: format!("this import is already {}", job.status),
         });
     }
@@ -760,6 +768,7 @@ pub async fn begin_import(db: &Db, ctx: &Ctx, id: &str) -> Result<PreparedImport
 }
 
 /// Stages and claims in one step, for the API and the CLI.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn prepare_import(db: &Db, ctx: &Ctx, text: &str) -> Result<PreparedImport> {
     let job = stage_import(db, ctx, text).await?;
     begin_import(db, ctx, &job.id).await
@@ -935,6 +944,7 @@ async fn record_row_failure(
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn get_import(db: &Db, ctx: &Ctx, id: &str) -> Result<ImportJob> {
     ctx.require(Permission::CatalogWrite)?;
     import_job(db, id, "catalog").await

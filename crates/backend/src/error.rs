@@ -22,7 +22,7 @@ pub enum Error {
     #[error("the input is not valid")]
     Invalid(Vec<FieldError>),
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: Conflict, message: String },
     /// A reservation line asked for more than can be promised. `line` is the
     /// index of the request line, for the `lines[i].quantity` field.
     #[error("not enough stock of {sku}: requested {requested}, available {available}")]
@@ -38,6 +38,118 @@ pub enum Error {
     Database(#[from] sqlx::Error),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Why a write was refused by the state of what it touches. The variant, not
+/// a string, is what code matches on; `code()` is its stable wire spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    // Any record
+    /// Someone changed the record since it was read.
+    VersionConflict,
+    /// The record's status doesn't allow this step.
+    InvalidTransition,
+    /// An idempotency key came back with a different request.
+    IdempotencyKeyReused,
+    // Orders
+    /// A concurrent capture of the same channel order won the race.
+    CaptureConflict,
+    /// The hold was already released.
+    HoldNotActive,
+    /// The hold clears itself (payment, stock); a person can't release it.
+    HoldNotReleasable,
+    // Inventory
+    /// Not enough units to take.
+    InsufficientStock,
+    /// The reservation was released or consumed.
+    ReservationNotActive,
+    /// Stock moved while the request was planned; try again.
+    StockChanged,
+    /// The bin's units changed under the request.
+    BinChanged,
+    /// The transfer has not left, or has already arrived.
+    TransferNotInTransit,
+    /// The count was already submitted.
+    CountNotOpen,
+    /// The count is not waiting for a decision.
+    CountNotPending,
+    // Fulfillment
+    /// The wave is complete or cancelled.
+    WaveNotOpen,
+    /// No sourced units are waiting for a wave.
+    NothingToPick,
+    /// The pick task was done or changed by someone else.
+    TaskChanged,
+    /// A bundle's components can't all be picked.
+    ShortBundle,
+    /// The bins hold fewer units than are reserved there.
+    BinsShort,
+    /// The pack scan no longer matches the fulfilment.
+    ScanChanged,
+    /// Not every unit is scanned into a package yet.
+    PackNotVerified,
+    /// The fulfilment is not picked, or already shipped.
+    NotPackable,
+    // Receiving
+    /// The delivery is closed to receiving.
+    DeliveryClosed,
+    /// More units than were announced.
+    OverReceipt,
+    // Order-report imports
+    /// The import has already started.
+    ImportAlreadyStarted,
+    // Exception queues
+    /// The exception belongs to another person's queue.
+    NotYourQueue,
+    /// The exception is already resolved.
+    ExceptionClosed,
+}
+
+impl Conflict {
+    /// The machine-readable code clients switch on.
+    pub fn code(self) -> &'static str {
+        match self {
+            Conflict::VersionConflict => "version_conflict",
+            Conflict::InvalidTransition => "invalid_transition",
+            Conflict::IdempotencyKeyReused => "idempotency_key_reused",
+            Conflict::CaptureConflict => "capture_conflict",
+            Conflict::HoldNotActive => "hold_not_active",
+            Conflict::HoldNotReleasable => "hold_not_releasable",
+            Conflict::InsufficientStock => "insufficient_stock",
+            Conflict::ReservationNotActive => "reservation_not_active",
+            Conflict::StockChanged => "stock_changed",
+            Conflict::BinChanged => "bin_changed",
+            Conflict::TransferNotInTransit => "transfer_not_in_transit",
+            Conflict::CountNotOpen => "count_not_open",
+            Conflict::CountNotPending => "count_not_pending",
+            Conflict::WaveNotOpen => "wave_not_open",
+            Conflict::NothingToPick => "nothing_to_pick",
+            Conflict::TaskChanged => "task_changed",
+            Conflict::ShortBundle => "short_bundle",
+            Conflict::BinsShort => "bins_short",
+            Conflict::ScanChanged => "scan_changed",
+            Conflict::PackNotVerified => "pack_not_verified",
+            Conflict::NotPackable => "not_packable",
+            Conflict::DeliveryClosed => "delivery_closed",
+            Conflict::OverReceipt => "over_receipt",
+            Conflict::ImportAlreadyStarted => "import_already_started",
+            Conflict::NotYourQueue => "not_your_queue",
+            Conflict::ExceptionClosed => "exception_closed",
+        }
+    }
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Lets a caller compare a conflict with its wire code.
+impl PartialEq<&str> for Conflict {
+    fn eq(&self, other: &&str) -> bool {
+        self.code() == *other
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -68,7 +180,7 @@ impl Error {
             Error::Forbidden { .. } | Error::OutOfScope { .. } => "forbidden",
             Error::NotFound { .. } => "not_found",
             Error::Invalid(_) => "invalid_input",
-            Error::Conflict { code, .. } => code,
+            Error::Conflict { code, .. } => code.code(),
             Error::InsufficientStock { .. } => "insufficient_stock",
             Error::Throttled { .. } => "too_many_attempts",
             Error::Database(_) | Error::Internal(_) => "internal",

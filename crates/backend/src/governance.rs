@@ -5,6 +5,7 @@
 //! working session; sign-in is throttled per email and per address; every change
 //! to a user or token is audited and emits an event.
 
+use crate::error::Conflict;
 pub use domain::views::{ApiToken, AuditEntry, AuditFilter, EventRecord, User};
 use domain::{
     events::Event,
@@ -171,7 +172,7 @@ pub async fn create_user(
     if let Some(saved) = uow.claim_idempotency(idem).await? {
         return uow.replay(saved).await;
     }
-    let id = domain::Id::<User>::new().to_string();
+    let id = uuid::Uuid::now_v7().to_string();
     let now = uow.now();
     let scope_json = serde_json::to_string(&scope).map_err(|e| Error::Internal(e.to_string()))?;
     sqlx::query(
@@ -248,7 +249,7 @@ pub async fn update_user(db: &Db, ctx: &Ctx, user_id: &str, input: UserUpdate) -
     .await?;
     if updated.rows_affected() == 0 {
         return Err(Error::Conflict {
-            code: "version_conflict",
+            code: Conflict::VersionConflict,
             message: format!(
                 "{} was changed by someone else (now version {}); reload and try again",
                 before.email, before.version
@@ -332,6 +333,7 @@ async fn fetch_user(conn: &mut sqlx::AnyConnection, user_id: &str) -> Result<Use
     user_from_row(&row)
 }
 
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn get_user(db: &Db, ctx: &Ctx, user_id: &str) -> Result<User> {
     ctx.require(Permission::UsersManage)?;
     let mut conn = db.pool.acquire().await?;
@@ -347,6 +349,7 @@ pub struct UserFilter {
 }
 
 /// Users ordered by email, keyset-paginated.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn list_users(db: &Db, ctx: &Ctx, filter: &UserFilter) -> Result<Page<User>> {
     ctx.require(Permission::UsersManage)?;
     let limit = page_limit(filter.limit);
@@ -517,6 +520,7 @@ pub async fn sign_in(
 }
 
 /// Resolves a session cookie to its actor; expired sessions and disabled users resolve to nothing.
+#[tracing::instrument(skip_all)]
 pub async fn session_actor(db: &Db, secret: &str, now: i64) -> Result<Option<Actor>> {
     let row = sqlx::query(
         "select u.user_id, u.email, u.name, u.role, u.scope_json from user_session s join app_user u on u.user_id = s.user_id
@@ -540,6 +544,7 @@ pub async fn session_actor(db: &Db, secret: &str, now: i64) -> Result<Option<Act
     .transpose()
 }
 
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn sign_out(db: &Db, ctx: &Ctx, secret: &str) -> Result<()> {
     let Some(user_id) = ctx
         .actor
@@ -636,6 +641,7 @@ pub async fn create_token(
     Ok(IssuedToken { token, secret })
 }
 
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn revoke_token(db: &Db, ctx: &Ctx, token_id: &str) -> Result<()> {
     ctx.require(Permission::TokensManage)?;
     let mut uow = db.begin(ctx).await?;
@@ -670,6 +676,7 @@ pub async fn revoke_token(db: &Db, ctx: &Ctx, token_id: &str) -> Result<()> {
 }
 
 /// Resolves a bearer secret to its actor; revoked tokens resolve to nothing.
+#[tracing::instrument(skip_all)]
 pub async fn token_actor(db: &Db, secret: &str) -> Result<Option<Actor>> {
     if !secret.starts_with(TOKEN_PREFIX) {
         return Ok(None);
@@ -717,6 +724,7 @@ fn parse_instant(field: &str, s: &str, end_of_day: bool) -> Result<i64> {
 }
 
 /// The audit log, newest first, keyset-paginated on (occurred_at, id).
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn list_audit(db: &Db, ctx: &Ctx, filter: &AuditFilter) -> Result<Page<AuditEntry>> {
     ctx.require(Permission::AuditRead)?;
     let limit = page_limit(filter.limit);
@@ -793,6 +801,7 @@ pub async fn list_audit(db: &Db, ctx: &Ctx, filter: &AuditFilter) -> Result<Page
 
 /// Events after a sequence number, oldest first. Because sequence numbers are
 /// taken at commit order, a client that keeps the last `seq` it saw never misses one.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn list_events(
     db: &Db,
     ctx: &Ctx,
@@ -804,6 +813,7 @@ pub async fn list_events(
 }
 
 /// The newest events, newest first, for a feed's first paint.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn recent_events(db: &Db, ctx: &Ctx, limit: i64) -> Result<Vec<EventRecord>> {
     ctx.require(Permission::EventsRead)?;
     let latest = db.max_event_seq().await?;
@@ -813,6 +823,7 @@ pub async fn recent_events(db: &Db, ctx: &Ctx, limit: i64) -> Result<Vec<EventRe
 }
 
 /// The unchecked read behind the feed and the SSE stream; callers authorize first.
+#[tracing::instrument(skip_all)]
 pub async fn events_after(db: &Db, after: i64, limit: i64) -> Result<Vec<EventRecord>> {
     let rows = sqlx::query(
         "select seq, event_id, event_type, version, entity, entity_id, actor_kind, actor_name, payload, occurred_at
@@ -843,6 +854,7 @@ pub async fn events_after(db: &Db, after: i64, limit: i64) -> Result<Vec<EventRe
 
 /// What `keel check` verifies for this context: the event sequence has no gaps
 /// and the counter agrees with the outbox.
+#[tracing::instrument(skip_all)]
 pub async fn check_event_sequence(db: &Db) -> Result<Vec<String>> {
     let (count, max, counter): (i64, i64, i64) = sqlx::query_as(
         "select cast(count(*) as bigint), cast(coalesce(max(seq), 0) as bigint),

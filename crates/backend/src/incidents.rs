@@ -37,6 +37,7 @@ pub struct Attempt<'a> {
 
 /// Counts the attempt on its incident; logs rather than fails, since the
 /// caller is answering a refusal that must not change.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn record(db: &Db, ctx: &Ctx, attempt: &Attempt<'_>) {
     if let Err(e) = retrying!(record_once(db, ctx, attempt)) {
         tracing::error!(error = %e, kind = attempt.kind, subject = attempt.subject_ref, "a refused attempt could not be recorded");

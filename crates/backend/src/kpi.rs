@@ -268,14 +268,23 @@ async fn project_batch(db: &Db, clock: &Clock) -> Result<(bool, usize)> {
 }
 
 /// Whether the KPI projector has never read the outbox (a rebuild is due).
+#[tracing::instrument(skip_all)]
 pub async fn never_projected(db: &Db) -> Result<bool> {
     let mut conn = db.pool.acquire().await?;
     projection::never_built(&mut conn, CURSOR).await
 }
 
+/// The last outbox event the KPI figures include: how far they trail.
+#[tracing::instrument(skip_all)]
+pub async fn projected_to(db: &Db) -> Result<i64> {
+    let mut conn = db.pool.acquire().await?;
+    projection::cursor(&mut conn, CURSOR).await
+}
+
 /// Builds the figures from every order, 2,000 orders per transaction, then
 /// points the cursor at the outbox as it was when the rebuild began (events
 /// after that are applied again, which changes nothing they already did).
+#[tracing::instrument(skip_all)]
 pub async fn rebuild(db: &Db, clock: &Clock) -> Result<usize> {
     let start = db.max_event_seq().await?;
     let ctx = Ctx::system("kpis").with_clock(clock.clone());
@@ -304,6 +313,7 @@ pub async fn rebuild(db: &Db, clock: &Clock) -> Result<usize> {
 
 /// `keel check`: the daily figures and the backlog recomputed from every
 /// order, compared with the projection. One line per difference.
+#[tracing::instrument(skip_all)]
 pub async fn check(db: &Db) -> Result<Vec<String>> {
     let mut days: BTreeMap<rules::DayKey, Measures> = BTreeMap::new();
     let mut backlog: BTreeMap<rules::BacklogKey, i64> = BTreeMap::new();
@@ -467,6 +477,7 @@ async fn rows(conn: &mut AnyConnection, sql: &str, args: &[String]) -> Result<Ve
 }
 
 /// The KPI board for a period, channel and warehouse.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn board(db: &Db, ctx: &Ctx, f: &KpiFilter) -> Result<KpiBoard> {
     ctx.require(Permission::KpisRead)?;
     let today = chrono::DateTime::<Utc>::from_timestamp_micros(ctx.now())

@@ -30,7 +30,6 @@ macro_rules! retrying {
 }
 
 pub mod analytics;
-pub mod bench_data;
 
 pub mod catalog;
 pub mod ctx;
@@ -49,8 +48,6 @@ mod projection;
 pub mod receiving;
 mod refs;
 pub mod seed;
-mod seed_catalog;
-mod seed_orders;
 mod sql;
 pub mod uow;
 pub mod webhooks;
@@ -59,7 +56,7 @@ pub mod writer;
 pub use ctx::{Actor, ActorKind, Clock, Ctx};
 pub use db::{Backend, Db};
 pub use domain::views::Page;
-pub use error::{Error, Result};
+pub use error::{Conflict, Error, Result};
 pub use uow::{Change, Idempotency, Uow};
 
 /// Orders captured (not replays) since start-up, for `/metrics`.
@@ -155,5 +152,7 @@ pub fn rfc3339(micros: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
+// The test harness: a setup step that fails is a failed test, so it unwraps.
 #[cfg(feature = "testing")]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 pub mod testing;

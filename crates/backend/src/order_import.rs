@@ -7,6 +7,7 @@
 //! - An order with any bad row is left out whole and reported by line.
 //! - A staged import writes no order; starting it is claimed once.
 
+use crate::error::Conflict;
 use domain::{
     capture::NewOrder,
     events::Event,
@@ -117,6 +118,7 @@ fn read(text: &str) -> Result<(Vec<String>, Vec<order_report::Row>)> {
 
 /// Previews `text` for `channel` under `mapping`, else the channel's saved
 /// mapping, else one guessed from the header names.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn preview(
     db: &Db,
     ctx: &Ctx,
@@ -193,6 +195,7 @@ fn preview_for(
 /// starts; a complete mapping that differs from the channel's is saved as
 /// the channel's. A mapping with errors is staged too, so the person can fix
 /// it on the import's page; it can't start until it is right.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn stage(
     db: &Db,
     ctx: &Ctx,
@@ -209,6 +212,7 @@ pub async fn stage(
 
 /// Imports a report at once (the API): refused, with nothing written, while
 /// its mapping has errors; otherwise claimed to run like a started import.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn import_now(
     db: &Db,
     ctx: &Ctx,
@@ -312,6 +316,7 @@ async fn save_mapping(
 }
 
 /// Changes a staged import's mapping (and the channel's, once it is complete).
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn remap(db: &Db, ctx: &Ctx, id: &str, mapping: Mapping) -> Result<ReportPreview> {
     ctx.require(Permission::OrdersWrite)?;
     let (text, options) = staged(db, id).await?;
@@ -335,7 +340,7 @@ pub async fn remap(db: &Db, ctx: &Ctx, id: &str, mapping: Mapping) -> Result<Rep
         .rows_affected();
     if updated != 1 {
         return Err(Error::Conflict {
-            code: "import_already_started",
+            code: Conflict::ImportAlreadyStarted,
             message: "this import has already started".into(),
         });
     }
@@ -358,7 +363,7 @@ async fn staged(db: &Db, id: &str) -> Result<(String, Options)> {
                 .map_err(|e| Error::Internal(format!("import options are unreadable: {e}")))?,
         )),
         _ => Err(Error::Conflict {
-            code: "import_already_started",
+            code: Conflict::ImportAlreadyStarted,
             message: "this import is no longer waiting to start".into(),
         }),
     }
@@ -406,6 +411,7 @@ pub fn view(channel: &str, p: &ReportPreview) -> domain::views::ReportPreview {
 }
 
 /// The preview of a staged import, from the file and mapping it holds.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn staged_preview(
     db: &Db,
     ctx: &Ctx,
@@ -431,10 +437,11 @@ pub struct PreparedReport {
 }
 
 /// Claims a staged import to run (once: a second claim is a conflict).
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn begin(db: &Db, ctx: &Ctx, id: &str) -> Result<PreparedReport> {
     ctx.require(Permission::OrdersWrite)?;
     let already = |status: String| Error::Conflict {
-        code: "import_already_started",
+        code: Conflict::ImportAlreadyStarted,
         message: format!("this import is already {status}"),
     };
     let (text, options) = match staged(db, id).await {
@@ -558,6 +565,7 @@ async fn run(db: &Db, ctx: &Ctx, id: &str, orders: Vec<ReportOrder>) -> Result<(
 }
 
 /// An order report import, for its page and the API.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn get_job(db: &Db, ctx: &Ctx, id: &str) -> Result<ImportJob> {
     ctx.require(Permission::OrdersRead)?;
     crate::catalog::import_job(db, id, "orders").await

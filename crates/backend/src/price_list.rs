@@ -53,6 +53,7 @@ async fn channel(conn: &mut AnyConnection, ctx: &Ctx, code: &str) -> Result<Chan
 }
 
 /// The channel's products with their prices, by SKU, keyset-paginated.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, code = %code))]
 pub async fn list(
     db: &Db,
     ctx: &Ctx,
@@ -105,6 +106,7 @@ pub async fn list(
 /// Sets and removes channel prices, all or nothing. One audit row lists each
 /// changed SKU's price before and after, and one `channel.prices_set` event
 /// says how many changed; a request that changes nothing records nothing.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, code = %code))]
 pub async fn set(
     db: &Db,
     ctx: &Ctx,

@@ -12,6 +12,7 @@
 //!   delivery (`delivery_scan`), so scans continue across devices and an
 //!   offline queue replays them in order; each scan is idempotent by key.
 
+use crate::error::Conflict;
 use domain::{
     events::Event,
     governance::Permission,
@@ -203,6 +204,7 @@ async fn create_once(
     Ok(id)
 }
 
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn list_deliveries(
     db: &Db,
     ctx: &Ctx,
@@ -286,6 +288,7 @@ fn summary(r: &sqlx::any::AnyRow) -> Result<DeliverySummary> {
 }
 
 /// A delivery by id or number, with the caller's pending scan.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn get_delivery(db: &Db, ctx: &Ctx, id: &str) -> Result<Delivery> {
     ctx.require(Permission::FloorUse)?;
     let mut conn = db.pool.acquire().await?;
@@ -426,7 +429,7 @@ async fn open_delivery(uow: &mut Uow, id: &str) -> Result<Open> {
     crate::refs::in_scope(&uow.ctx, &open.wh.code)?;
     if open.status == "closed" {
         return Err(Error::Conflict {
-            code: "delivery_closed",
+            code: Conflict::DeliveryClosed,
             message: format!(
                 "delivery {} is closed; nothing more is received on it",
                 open.number
@@ -716,7 +719,7 @@ async fn apply(
             .rows_affected();
             if updated != 1 {
                 return Err(Error::Conflict {
-                    code: "scan_changed",
+                    code: Conflict::ScanChanged,
                     message: "this receipt changed on another device; scan again".into(),
                 });
             }
@@ -797,7 +800,7 @@ async fn put_away(
     };
     let Some((expected, received)) = line else {
         return Err(Error::Conflict {
-            code: "over_receipt",
+            code: Conflict::OverReceipt,
             message: format!(
                 "{} more of {} would pass what delivery {} announced; someone else received them meanwhile. Count again.",
                 n, p.sku, d.number
@@ -872,6 +875,7 @@ async fn put_away(
 
 /// Drops the caller's pending item (scanned but not put away); nothing was
 /// received, so only the pending row goes.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn clear_scan(db: &Db, ctx: &Ctx, id: &str) -> Result<Delivery> {
     ctx.require(Permission::FloorUse)?;
     retrying!(clear_once(db, ctx, id))
@@ -945,7 +949,7 @@ async fn close_once(db: &Db, ctx: &Ctx, id: &str, idem: Option<&Idempotency>) ->
     .rows_affected();
     if closed != 1 {
         return Err(Error::Conflict {
-            code: "delivery_closed",
+            code: Conflict::DeliveryClosed,
             message: format!("delivery {} is closed already", d.number),
         });
     }

@@ -17,6 +17,17 @@ use crate::{
     uow::Uow,
 };
 
+/// A channel's stored warehouse list (its sourcing rule). A list that does
+/// not parse is an error, never an empty rule: an empty rule would quietly
+/// backorder every order of the channel. `keel check` names such channels.
+pub(crate) fn stored_warehouses(channel: &str, json: &str) -> Result<Vec<String>> {
+    serde_json::from_str(json).map_err(|e| {
+        Error::Internal(format!(
+            "channel {channel}'s stored warehouse list is not a JSON list of codes ({e}); `keel check` reports it"
+        ))
+    })
+}
+
 /// Names every listed warehouse code that is not among `known`, by its
 /// position in the list (`warehouses[i]`).
 pub(crate) fn check_listed(listed: &[String], known: &[String], what: &str) -> Result<()> {
@@ -230,8 +241,7 @@ pub(crate) async fn channel_ref(
             what: format!("channel {code}"),
         });
     }
-    let codes: Vec<String> =
-        serde_json::from_str(&row.try_get::<String, _>("warehouses_json")?).unwrap_or_default();
+    let codes = stored_warehouses(&code, &row.try_get::<String, _>("warehouses_json")?)?;
     // One read of the (few) warehouses, then the channel's priority order.
     let active = all_warehouses(conn).await?;
     let warehouses = codes

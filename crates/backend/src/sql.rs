@@ -2,7 +2,7 @@
 
 use sqlx::AnyConnection;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// `prefix` followed by `rows` parenthesised groups of `cols` numbered
 /// parameters: `($1,$2),($3,$4)`. The text depends only on the counts, so
@@ -284,6 +284,14 @@ where
 /// The inside of a `values` list: `($1,$2),($3,$4)` for `n` rows.
 pub(crate) fn values_list(cols: usize, n: usize) -> String {
     values_rows("", cols, n)
+}
+
+/// A JSON column Keel wrote itself, read back. One that no longer parses is
+/// an error naming the record, never a default: a default would show an
+/// order with no address or a reservation with no lines as if it were true.
+pub(crate) fn stored_json<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> Result<T> {
+    serde_json::from_str(json)
+        .map_err(|e| Error::Internal(format!("the stored {what} is not readable: {e}")))
 }
 
 #[cfg(test)]

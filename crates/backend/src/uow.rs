@@ -1,6 +1,7 @@
 //! The unit of work: one transaction that carries a change, its audit row and
 //! its domain event, and commits them together or not at all.
 
+use crate::error::Conflict;
 use domain::events::Event;
 use serde::{de::DeserializeOwned, Serialize};
 use sha2::{Digest, Sha256};
@@ -305,7 +306,7 @@ impl Uow {
         .await?;
         if hash != idem.request_hash {
             return Err(Error::Conflict {
-                code: "idempotency_key_reused",
+                code: Conflict::IdempotencyKeyReused,
                 message: "this Idempotency-Key was already used with a different request body"
                     .into(),
             });

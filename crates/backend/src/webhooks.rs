@@ -76,9 +76,15 @@ impl Platform {
     }
 }
 
+/// HMAC-SHA256 keyed with `secret`.
+#[allow(clippy::expect_used)] // HMAC takes a key of any length: new_from_slice never fails.
+fn hmac(secret: &[u8]) -> Hmac<Sha256> {
+    Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length")
+}
+
 /// `base64(HMAC-SHA256(secret, body))`, the scheme both platforms use.
 pub fn sign(secret: &[u8], body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
+    let mut mac = hmac(secret);
     mac.update(body);
     STANDARD.encode(mac.finalize().into_bytes())
 }
@@ -89,7 +95,7 @@ pub fn verify(secret: &[u8], body: &[u8], signature_b64: &str) -> bool {
     let Ok(given) = STANDARD.decode(signature_b64.trim()) else {
         return false;
     };
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
+    let mut mac = hmac(secret);
     mac.update(body);
     mac.verify_slice(&given).is_ok()
 }
@@ -107,6 +113,7 @@ pub enum Received {
 
 /// Authenticates and captures one delivery. `header` reads a request header
 /// case-insensitively.
+#[tracing::instrument(skip_all)]
 pub async fn receive(
     db: &Db,
     platform: Platform,

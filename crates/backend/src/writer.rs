@@ -187,6 +187,9 @@ struct Turn {
 }
 
 impl Turn {
+    // The connection is opened before a turn is handed out and only taken
+    // back when the writer closes, which no turn outlives.
+    #[allow(clippy::expect_used)]
     fn conn(&mut self) -> &mut AnyConnection {
         self.state
             .conn
@@ -313,6 +316,8 @@ impl WriteTx {
 impl Deref for WriteTx {
     type Target = AnyConnection;
 
+    // As `Turn::conn`: a turn always holds an open connection.
+    #[allow(clippy::expect_used)]
     fn deref(&self) -> &AnyConnection {
         match &self.0 {
             Inner::Postgres(Some(tx)) => tx,

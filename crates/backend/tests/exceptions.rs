@@ -5,6 +5,9 @@
 //! and the audit log; the projection applies each event once even with two
 //! instances, and `check` agrees with a full recomputation.
 
+// A test fails by panicking: unwrapping is how it says what went wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use backend::{
     analytics::{self, ExceptionFilter, Projected},
     governance::{self, AuditFilter, NewUser},

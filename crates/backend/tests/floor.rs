@@ -4,6 +4,10 @@
 //! reservation, labels, idempotent scans, cancellation, and waves built at
 //! once.
 
+// A test fails by panicking: unwrapping is how it says what went wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use backend::Conflict;
 use backend::{
     catalog,
     fulfillment::{
@@ -223,7 +227,7 @@ store_test!(
         .await;
         match blocked {
             Err(Error::Conflict {
-                code: "pack_not_verified",
+                code: Conflict::PackNotVerified,
                 message,
             }) => {
                 assert!(message.contains("No package yet"), "{message}")
@@ -343,7 +347,7 @@ store_test!(
             matches!(
                 late,
                 Err(Error::Conflict {
-                    code: "not_packable",
+                    code: Conflict::NotPackable,
                     ..
                 })
             ),
@@ -517,7 +521,7 @@ store_test!(
             matches!(
                 cancel,
                 Err(Error::Conflict {
-                    code: "invalid_transition",
+                    code: Conflict::InvalidTransition,
                     ..
                 })
             ),
@@ -561,7 +565,7 @@ store_test!(
             matches!(
                 late,
                 Err(Error::Conflict {
-                    code: "wave_not_open",
+                    code: Conflict::WaveNotOpen,
                     ..
                 })
             ),
@@ -612,7 +616,7 @@ store_test!(
             match h.await.unwrap() {
                 Ok(w) => taken.extend(w.fulfillments.into_iter().map(|f| f.id)),
                 Err(Error::Conflict {
-                    code: "nothing_to_pick",
+                    code: Conflict::NothingToPick,
                     ..
                 }) => {}
                 Err(e) => panic!("{e:?}"),
@@ -632,7 +636,7 @@ store_test!(
             matches!(
                 none,
                 Err(Error::Conflict {
-                    code: "nothing_to_pick",
+                    code: Conflict::NothingToPick,
                     ..
                 })
             ),

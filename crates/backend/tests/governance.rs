@@ -1,6 +1,9 @@
 //! Store tests for governance, audit and events. Each runs on SQLite and on
 //! PostgreSQL (see `backend::testing`).
 
+// A test fails by panicking: unwrapping is how it says what went wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use backend::{
     governance::{self, AuditFilter, NewUser, UserUpdate},
     inventory::{self, WarehouseInput},

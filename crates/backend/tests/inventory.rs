@@ -3,6 +3,10 @@
 //! database), kits against their components, a randomized ledger property,
 //! lots, transfers, counts and the catalogue import.
 
+// A test fails by panicking: unwrapping is how it says what went wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use backend::Conflict;
 use std::sync::Arc;
 
 use backend::{
@@ -186,7 +190,7 @@ store_test!(
         assert!(matches!(
             inventory::release(&db, &sys(), &r.id).await,
             Err(Error::Conflict {
-                code: "reservation_not_active",
+                code: Conflict::ReservationNotActive,
                 ..
             })
         ));

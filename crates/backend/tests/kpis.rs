@@ -5,6 +5,9 @@
 //! records; the projection agrees with `check`, a rebuild gives the same
 //! board, and bad filters are refused field by field.
 
+// A test fails by panicking: unwrapping is how it says what went wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use backend::{
     analytics::{self, ExceptionFilter},
     fulfillment::{

@@ -3,6 +3,10 @@
 //! writes nothing, row problems by line, and an import that captures each
 //! order once (a second import of the same report is all replays).
 
+// A test fails by panicking: unwrapping is how it says what went wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use backend::Conflict;
 use backend::{
     order_import, orders, store_test,
     testing::fixtures::{assert_no_drift, channel, item, receive, sys, warehouse},
@@ -111,7 +115,7 @@ store_test!(
         assert!(matches!(
             again,
             Err(Error::Conflict {
-                code: "import_already_started",
+                code: Conflict::ImportAlreadyStarted,
                 ..
             })
         ));

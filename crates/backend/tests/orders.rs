@@ -3,6 +3,10 @@
 //! the database), holds and their release, backorders, cancellation, the
 //! storefront webhooks with the real fixtures, and the list filters.
 
+// A test fails by panicking: unwrapping is how it says what went wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use backend::Conflict;
 use backend::{
     fulfillment, inventory, orders as capture,
     orders::Delivery,
@@ -251,7 +255,7 @@ store_test!(
             matches!(
                 again,
                 Err(Error::Conflict {
-                    code: "hold_not_active",
+                    code: Conflict::HoldNotActive,
                     ..
                 })
             ),
@@ -432,7 +436,7 @@ store_test!(
         assert!(matches!(
             stale,
             Err(Error::Conflict {
-                code: "version_conflict",
+                code: Conflict::VersionConflict,
                 ..
             })
         ));
@@ -856,7 +860,7 @@ store_test!(
             matches!(
                 &refused,
                 Err(Error::Conflict {
-                    code: "invalid_transition",
+                    code: Conflict::InvalidTransition,
                     ..
                 })
             ),

@@ -3,6 +3,9 @@
 //! nothing and audited, and capture charges a line sent without a unit price
 //! the list price, refusing a SKU that has none.
 
+// A test fails by panicking: unwrapping is how it says what went wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use backend::{
     orders as capture, price_list, store_test,
     testing::fixtures::{channel, item, receive, sys, warehouse},

@@ -4,6 +4,10 @@
 //! a backorder, idempotent scans, closing with what came short, and input
 //! that is refused whole.
 
+// A test fails by panicking: unwrapping is how it says what went wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use backend::Conflict;
 use backend::{
     catalog,
     fulfillment::ScanInput,
@@ -211,7 +215,7 @@ store_test!(
             matches!(
                 late,
                 Err(Error::Conflict {
-                    code: "delivery_closed",
+                    code: Conflict::DeliveryClosed,
                     ..
                 })
             ),

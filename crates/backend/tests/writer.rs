@@ -3,6 +3,9 @@
 //! transactions. Either way an acknowledged write is visible to everyone, and
 //! a unit of work that fails or is dropped takes only its own work with it.
 
+// A test fails by panicking: unwrapping is how it says what went wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use backend::{store_test, Db};

@@ -250,13 +250,17 @@ impl NewProduct {
                 "a bundle has no stock of its own; track lots on its components".into(),
             );
         }
+        // A missing SKU or name has recorded its error above.
+        let (Some(sku), Some(name)) = (sku, name) else {
+            return Err(errors);
+        };
         if !errors.is_empty() {
             return Err(errors);
         }
         prices.sort_by(|a, b| a.currency.cmp(&b.currency));
         Ok(Self {
-            sku: sku.expect("checked"),
-            name: name.expect("checked"),
+            sku,
+            name,
             gtin,
             group,
             options,

@@ -14,7 +14,6 @@ pub mod fulfillment;
 pub mod governance;
 pub mod gs1;
 pub mod gtin;
-pub mod id;
 pub mod inventory;
 pub mod kpi;
 pub mod label;
@@ -26,7 +25,6 @@ pub mod text;
 pub mod views;
 
 pub use gtin::Gtin;
-pub use id::Id;
 pub use money::{Currency, Money};
 pub use text::{Email, Qty, Sku};
 

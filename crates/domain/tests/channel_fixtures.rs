@@ -1,6 +1,9 @@
 //! Maps the Shopify and WooCommerce order fixtures in ../shared/testdata
 //! (read in place, never copied) and checks their totals.
 
+// A test fails by panicking: unwrapping is how it says what went wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 use domain::{

@@ -2,6 +2,9 @@
 //! ../shared/testdata/README.md (section "GS1 barcodes"). The vectors are read
 //! from the file in place, never copied into this repository.
 
+// A test fails by panicking: unwrapping is how it says what went wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 use domain::gtin::{check_digit, Gtin, GtinError};

@@ -15,7 +15,7 @@ pub(crate) async fn reservations(
     concurrency: usize,
 ) -> Result<(), String> {
     let (config, db, dir) = bench_db(config, "reservations").await?;
-    let skus = backend::bench_data::synthesize(&db, requests, requests * 3)
+    let skus = backend::seed::bench::synthesize(&db, requests, requests * 3)
         .await
         .map_err(|e| e.to_string())?;
     let ctx = backend::Ctx::system("bench");
@@ -54,7 +54,7 @@ pub(crate) async fn reservations(
         client
             .post(format!("{base}/api/v1/reservations"))
             .bearer_auth(&token)
-            .json(&serde_json::json!({"reference": format!("BENCH-{i}"), "channel": backend::bench_data::CHANNEL,
+            .json(&serde_json::json!({"reference": format!("BENCH-{i}"), "channel": backend::seed::bench::CHANNEL,
                                       "lines": [{"sku": sku, "quantity": 1}]}))
     };
     let r = request.clone();
@@ -94,7 +94,7 @@ pub(crate) async fn atp(config: &Config, plan: &Plan) -> Result<(), String> {
     let (config, db, dir) = bench_db(config, "atp").await?;
     let first = plan.movements / 10;
     let t = Instant::now();
-    let skus = backend::bench_data::synthesize(&db, plan.skus, first)
+    let skus = backend::seed::bench::synthesize(&db, plan.skus, first)
         .await
         .map_err(|e| e.to_string())?;
     println!(
@@ -120,7 +120,7 @@ pub(crate) async fn atp(config: &Config, plan: &Plan) -> Result<(), String> {
             client
                 .get(format!(
                     "{base}/api/v1/channels/{}/availability?sku={sku}",
-                    backend::bench_data::CHANNEL
+                    backend::seed::bench::CHANNEL
                 ))
                 .bearer_auth(&token)
         }
@@ -134,7 +134,7 @@ pub(crate) async fn atp(config: &Config, plan: &Plan) -> Result<(), String> {
     )
     .await?;
     let t = Instant::now();
-    backend::bench_data::grow_history(&db, plan.movements - first)
+    backend::seed::bench::grow_history(&db, plan.movements - first)
         .await
         .map_err(|e| e.to_string())?;
     println!(
@@ -175,7 +175,7 @@ pub(crate) async fn atp(config: &Config, plan: &Plan) -> Result<(), String> {
 pub(crate) async fn ingest(config: &Config, requests: usize) -> Result<(), String> {
     let (config, db, dir) = bench_db(config, "ingest").await?;
     // 2,000 SKUs with 12 units in each of three warehouses: enough for every run.
-    let skus = backend::bench_data::synthesize(&db, 2000, 2000 * 3 * 8)
+    let skus = backend::seed::bench::synthesize(&db, 2000, 2000 * 3 * 8)
         .await
         .map_err(|e| e.to_string())?;
     let base = serve(&config, &db).await?;
@@ -197,7 +197,7 @@ pub(crate) async fn ingest(config: &Config, requests: usize) -> Result<(), Strin
             .post(format!("{base}/api/v1/orders"))
             .bearer_auth(&token)
             .json(&serde_json::json!({
-                "channel": backend::bench_data::CHANNEL, "external_id": format!("R{run}-{i}"), "currency": "USD",
+                "channel": backend::seed::bench::CHANNEL, "external_id": format!("R{run}-{i}"), "currency": "USD",
                 "customer": {"email": format!("shopper{}@bench.example", i % 5000), "name": "Bench Shopper"},
                 "lines": lines,
                 "shipping": {"address": {"name": "Bench Shopper", "line1": "1 Loop Rd", "city": "Reno", "region": "NV", "postcode": "89501", "country": "US"}, "price": "5.00"},
@@ -221,12 +221,11 @@ pub(crate) async fn ingest(config: &Config, requests: usize) -> Result<(), Strin
         move |i| o(0, i),
     )
     .await?;
-    let orders: i64 = sqlx::query_scalar("select count(*) from sales_order")
-        .fetch_one(&db.pool)
-        .await
-        .map_err(|e| e.to_string())?;
-    let reservations: i64 = sqlx::query_scalar("select count(*) from reservation")
-        .fetch_one(&db.pool)
+    let backend::seed::bench::Tally {
+        orders,
+        reservations,
+        ..
+    } = backend::seed::bench::tally(&db)
         .await
         .map_err(|e| e.to_string())?;
     let drift = backend::inventory::check(&db)
@@ -244,7 +243,7 @@ pub(crate) async fn ingest(config: &Config, requests: usize) -> Result<(), Strin
 /// tenth of the orders and then with all of them.
 pub(crate) async fn order_list(config: &Config, plan: &Plan) -> Result<(), String> {
     let (config, db, dir) = bench_db(config, "orders").await?;
-    backend::bench_data::synthesize(&db, 1000, 0)
+    backend::seed::bench::synthesize(&db, 1000, 0)
         .await
         .map_err(|e| e.to_string())?;
     let base = serve(&config, &db).await?;
@@ -274,7 +273,7 @@ pub(crate) async fn order_list(config: &Config, plan: &Plan) -> Result<(), Strin
     let orders = plan.orders.unwrap_or(1_000_000);
     for target in [orders / 10, orders] {
         let t = Instant::now();
-        backend::bench_data::synthesize_orders(&db, target - generated)
+        backend::seed::bench::synthesize_orders(&db, target - generated)
             .await
             .map_err(|e| e.to_string())?;
         println!(

@@ -17,10 +17,10 @@ pub(crate) async fn exceptions(config: &Config, plan: &Plan) -> Result<(), Strin
     let (config, db, dir) = bench_db(config, "exceptions").await?;
     let orders = plan.orders.unwrap_or(1_000_000);
     let t = Instant::now();
-    let skus = backend::bench_data::synthesize(&db, plan.skus.max(1000), plan.movements)
+    let skus = backend::seed::bench::synthesize(&db, plan.skus.max(1000), plan.movements)
         .await
         .map_err(|e| e.to_string())?;
-    backend::bench_data::synthesize_orders(&db, orders)
+    backend::seed::bench::synthesize_orders(&db, orders)
         .await
         .map_err(|e| e.to_string())?;
     println!(
@@ -44,10 +44,10 @@ pub(crate) async fn exceptions(config: &Config, plan: &Plan) -> Result<(), Strin
     let figures = backend::kpi::rebuild(&db, &clock)
         .await
         .map_err(|e| e.to_string())?;
-    let day_rows: i64 = sqlx::query_scalar("select count(*) from kpi_day")
-        .fetch_one(&db.pool)
+    let day_rows = backend::seed::bench::tally(&db)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .kpi_days;
     println!(
         "KPI figures built from every order: {figures} orders into {day_rows} daily rows in {:.2} s",
         t.elapsed().as_secs_f64()
@@ -123,7 +123,9 @@ pub(crate) async fn exceptions(config: &Config, plan: &Plan) -> Result<(), Strin
                     };
                     if e["type"] == "exception.opened" {
                         if let Some(number) = e["data"]["entity_ref"].as_str() {
-                            seen.lock().unwrap().insert(number.to_string(), now);
+                            seen.lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .insert(number.to_string(), now);
                         }
                     }
                 }
@@ -152,7 +154,7 @@ pub(crate) async fn exceptions(config: &Config, plan: &Plan) -> Result<(), Strin
                 .post(format!("{base}/api/v1/orders"))
                 .bearer_auth(&token)
                 .json(&serde_json::json!({
-                    "channel": backend::bench_data::CHANNEL, "external_id": format!("X-{i}"), "currency": "USD",
+                    "channel": backend::seed::bench::CHANNEL, "external_id": format!("X-{i}"), "currency": "USD",
                     "customer": {"email": format!("live{}@bench.example", i % 5000), "name": "Bench Shopper"},
                     "lines": [{"sku": sku, "quantity": 1, "unit_price": "19.99"}],
                     "shipping": {"address": {"name": "Bench Shopper", "line1": "1 Loop Rd", "city": "Reno", "region": "NV", "postcode": "89501", "country": "US"}, "price": "5.00"},
@@ -167,7 +169,7 @@ pub(crate) async fn exceptions(config: &Config, plan: &Plan) -> Result<(), Strin
             let body: serde_json::Value = res.json().await.map_err(|e| e.to_string())?;
             if failed {
                 let number = body["number"].as_str().unwrap_or_default().to_string();
-                committed.lock().unwrap().push((number, at));
+                committed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((number, at));
             }
             Ok::<_, String>(())
         }));
@@ -179,8 +181,7 @@ pub(crate) async fn exceptions(config: &Config, plan: &Plan) -> Result<(), Strin
     // How far the KPI figures trail the outbox as the last order lands, and
     // how long they take to catch up.
     let t = Instant::now();
-    let cursor: i64 = sqlx::query_scalar("select seq from projection_cursor where name = 'kpis'")
-        .fetch_one(&db.pool)
+    let cursor = backend::kpi::projected_to(&db)
         .await
         .map_err(|e| e.to_string())?;
     let newest = db.max_event_seq().await.map_err(|e| e.to_string())?;
@@ -193,18 +194,26 @@ pub(crate) async fn exceptions(config: &Config, plan: &Plan) -> Result<(), Strin
         t.elapsed().as_secs_f64() * 1000.0
     );
     // Every failed payment must reach the stream; wait for the stragglers.
-    let expected: Vec<(String, Instant)> = committed.lock().unwrap().clone();
+    let expected: Vec<(String, Instant)> = committed
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while expected
-        .iter()
-        .any(|(n, _)| !seen.lock().unwrap().contains_key(n))
-    {
+    while expected.iter().any(|(n, _)| {
+        !seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains_key(n)
+    }) {
         if Instant::now() > deadline {
             return Err("some failed payments never reached the event stream".into());
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let seen = seen.lock().unwrap().clone();
+    let seen = seen
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
     let mut lat: Vec<Duration> = expected
         .iter()
         .map(|(n, at)| seen[n].saturating_duration_since(*at))

@@ -24,21 +24,15 @@ pub(crate) async fn sourcing(config: &Config, plan: &Plan) -> Result<(), String>
         .await
         .map_err(|e| e.to_string())?;
     let (wall, cpu) = (t.elapsed(), cpu_time() - cpu);
-    let count = |sql: &'static str| {
-        let pool = db.pool.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>(sql)
-                .fetch_one(&pool)
-                .await
-                .map_err(|e| e.to_string())
-        }
-    };
-    let fulfilments = count("select count(*) from fulfillment").await?;
-    let split = count("select count(*) from (select order_id from fulfillment group by order_id having count(*) > 1) s").await?;
-    let events = count("select count(*) from event where event_type = 'order.sourced'").await?;
-    // The channel keeps a buffer of 1: a line still waiting while a
-    // warehouse has 2 or more spare would be a unit sourcing missed.
-    let missed = count("select count(*) from order_line ol join stock_level s on s.product_id = ol.product_id where ol.backordered_quantity > 0 and s.on_hand - s.reserved > 1").await?;
+    let backend::seed::bench::Tally {
+        fulfillments: fulfilments,
+        split_orders: split,
+        sourced_events: events,
+        missed_backorders: missed,
+        ..
+    } = backend::seed::bench::tally(&db)
+        .await
+        .map_err(|e| e.to_string())?;
     println!(
         "sourced {} orders: {} units over {} lines looked at, {} units still backordered; {fulfilments} fulfilments, {split} orders split ({:.1}%), {events} order.sourced events",
         run.orders,
@@ -68,10 +62,10 @@ pub(crate) async fn sourcing(config: &Config, plan: &Plan) -> Result<(), String>
 /// SKUs with 9 units in each of 3 warehouses: 27,000 units for 30,000
 /// ordered, so stock runs out part-way and later orders split.
 async fn backorders(db: &backend::Db, orders: usize) -> Result<(), String> {
-    backend::bench_data::synthesize(db, 1000, 1000 * 3 * 6)
+    backend::seed::bench::synthesize(db, 1000, 1000 * 3 * 6)
         .await
         .map_err(|e| e.to_string())?;
-    backend::bench_data::synthesize_backorders(db, orders, 3)
+    backend::seed::bench::synthesize_backorders(db, orders, 3)
         .await
         .map_err(|e| e.to_string())
 }
@@ -108,7 +102,7 @@ pub(crate) async fn waves(config: &Config, plan: &Plan) -> Result<(), String> {
     let source_wall = t0.elapsed();
     let t1 = Instant::now();
     let mut built = Vec::new();
-    for wh in backend::bench_data::WAREHOUSES {
+    for wh in backend::seed::bench::WAREHOUSES {
         built.extend(
             backend::fulfillment::wave_all(&db, &ctx, wh, 200)
                 .await
@@ -117,10 +111,10 @@ pub(crate) async fn waves(config: &Config, plan: &Plan) -> Result<(), String> {
     }
     let wave_wall = t1.elapsed();
     let cpu = cpu_time() - cpu0;
-    let lines: i64 = sqlx::query_scalar("select count(*) from fulfillment_line")
-        .fetch_one(&db.pool)
+    let lines = backend::seed::bench::tally(&db)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .fulfillment_lines;
     let tasks: i64 = built.iter().map(|w| w.tasks).sum();
     let units: i64 = built.iter().map(|w| w.units).sum();
     let statements: i64 = built.iter().map(|w| w.statements).sum();
@@ -157,7 +151,7 @@ pub(crate) async fn scans(config: &Config, plan: &Plan) -> Result<(), String> {
     sourced_orders(&db, plan.orders.unwrap_or(2_000)).await?;
     let ctx = backend::Ctx::system("bench");
     let mut waves = Vec::new();
-    for wh in backend::bench_data::WAREHOUSES {
+    for wh in backend::seed::bench::WAREHOUSES {
         for w in backend::fulfillment::wave_all(&db, &ctx, wh, 25)
             .await
             .map_err(|e| e.to_string())?
@@ -250,8 +244,7 @@ pub(crate) async fn receive(config: &Config, plan: &Plan) -> Result<(), String> 
     let agents = plan.concurrency.clamp(1, 64);
     let (config, db, dir) = bench_db(config, "receive").await?;
     backorders(&db, plan.orders.unwrap_or(2_000)).await?;
-    let skus: Vec<String> = sqlx::query_scalar("select sku from product order by sku")
-        .fetch_all(&db.pool)
+    let skus = backend::seed::bench::skus(&db)
         .await
         .map_err(|e| e.to_string())?;
     let base = serve(&config, &db).await?;
@@ -279,7 +272,7 @@ pub(crate) async fn receive(config: &Config, plan: &Plan) -> Result<(), String> 
             left.clone(),
         );
         workers.push(tokio::spawn(async move {
-            let wh = backend::bench_data::WAREHOUSES[agent % 3];
+            let wh = backend::seed::bench::WAREHOUSES[agent % 3];
             let d: serde_json::Value = client
                 .post(format!("{base}/api/v1/deliveries"))
                 .bearer_auth(&token)

@@ -136,7 +136,7 @@ fn order_body(i: usize, skus: &[String]) -> (Via, Vec<u8>) {
             "shipping_total": "5.00",
         }),
         Via::Api => serde_json::json!({
-            "channel": backend::bench_data::CHANNEL, "external_id": format!("API-{i}"), "currency": "USD",
+            "channel": backend::seed::bench::CHANNEL, "external_id": format!("API-{i}"), "currency": "USD",
             "customer": {"email": email, "name": format!("Replay Shopper {i}")},
             "lines": (0..lines).map(|l| serde_json::json!(
                 {"sku": sku(l), "quantity": 1, "unit_price": "19.99"})).collect::<Vec<_>>(),
@@ -219,7 +219,7 @@ async fn send(
     base: &str,
     token: &str,
     on_ack: Arc<dyn Fn(usize) + Send + Sync>,
-) -> Sent {
+) -> Result<Sent, String> {
     let list = Arc::new(list);
     let cursor = Arc::new(AtomicUsize::new(0));
     let acked = Arc::new(AtomicUsize::new(0));
@@ -231,7 +231,7 @@ async fn send(
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
-        .expect("a client with a timeout builds");
+        .map_err(|e| format!("the HTTP client could not be built: {e}"))?;
     let mut workers = Vec::new();
     for _ in 0..concurrency {
         let (list, cursor, acked, down, sent, client, on_ack) = (
@@ -273,12 +273,12 @@ async fn send(
         }));
     }
     for w in workers {
-        let _ = w.await;
+        w.await
+            .map_err(|e| format!("a sending worker failed: {e}"))?;
     }
     Arc::try_unwrap(sent)
-        .ok()
         .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
-        .unwrap_or_default()
+        .map_err(|_| "a sending worker still holds the tally".to_string())
 }
 
 fn statuses(s: &Sent) -> String {
@@ -292,7 +292,7 @@ fn statuses(s: &Sent) -> String {
 /// Channels, stock and a token in a fresh bench database.
 async fn prepare(db: &backend::Db, orders: usize) -> Result<(Vec<String>, String), String> {
     // Four units per order line on average across 2,000 SKUs: enough for all.
-    let skus = backend::bench_data::synthesize(db, 2000, (orders * 4).max(2000 * 3))
+    let skus = backend::seed::bench::synthesize(db, 2000, (orders * 4).max(2000 * 3))
         .await
         .map_err(|e| e.to_string())?;
     let ctx = backend::Ctx::system("bench");
@@ -305,7 +305,7 @@ async fn prepare(db: &backend::Db, orders: usize) -> Result<(Vec<String>, String
             name: None,
             kind: kind.into(),
             currency: "USD".into(),
-            warehouses: backend::bench_data::WAREHOUSES
+            warehouses: backend::seed::bench::WAREHOUSES
                 .iter()
                 .map(|w| w.to_string())
                 .collect(),
@@ -323,35 +323,21 @@ async fn prepare(db: &backend::Db, orders: usize) -> Result<(Vec<String>, String
 
 /// What the database holds after a run, checked against `orders`.
 async fn verify(db: &backend::Db, orders: usize, acknowledged: &[bool]) -> Result<bool, String> {
-    let q = |sql: &'static str| {
-        let db = db.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>(sql)
-                .fetch_one(&db.pool)
-                .await
-                .map_err(|e| e.to_string())
-        }
-    };
-    let captured = q("select count(*) from sales_order").await?;
-    let duplicated = q(
-        "select count(*) from (select channel_id, external_id from sales_order group by channel_id, external_id having count(*) > 1) d",
-    )
-    .await?;
-    let reservations = q("select count(*) from reservation").await?;
-    let reserved_orders =
-        q("select count(*) from sales_order where reservation_id is not null").await?;
-    let reserved_units =
-        q("select cast(coalesce(sum(reserved), 0) as bigint) from stock_level").await?;
-    let ordered_units = q(
-        "select cast(coalesce(sum(l.quantity), 0) as bigint) from order_line l join sales_order o on o.order_id = l.order_id where o.reservation_id is not null",
-    )
-    .await?;
-    let captured_events =
-        q("select count(*) from event where event_type = 'order.captured'").await?;
+    let backend::seed::bench::Tally {
+        orders: captured,
+        duplicated_orders: duplicated,
+        reservations,
+        reserved_orders,
+        reserved_units,
+        ordered_units_reserved: ordered_units,
+        captured_events,
+        ..
+    } = backend::seed::bench::tally(db)
+        .await
+        .map_err(|e| e.to_string())?;
     // Every acknowledged order must be there, under its external id.
     let mut lost = 0;
-    let present: Vec<String> = sqlx::query_scalar("select external_id from sales_order")
-        .fetch_all(&db.pool)
+    let present = backend::seed::bench::external_ids(db)
         .await
         .map_err(|e| e.to_string())?;
     let present: std::collections::HashSet<String> = present.into_iter().collect();
@@ -410,7 +396,7 @@ pub async fn replay(config: &Config, orders: usize, concurrency: usize) -> Resul
     );
     let started = Instant::now();
     let n = list.len();
-    let sent = send(list, orders, concurrency, &base, &token, Arc::new(|_| {})).await;
+    let sent = send(list, orders, concurrency, &base, &token, Arc::new(|_| {})).await?;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "answers: {} in {secs:.1} s ({:.0} deliveries/s)",
@@ -491,7 +477,7 @@ pub async fn crash(config: &Config, orders: usize, concurrency: usize) -> Result
             }
         }
     });
-    let first = send(list.clone(), orders, concurrency, &base, &token, on_ack).await;
+    let first = send(list.clone(), orders, concurrency, &base, &token, on_ack).await?;
     let taken = child.lock().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(mut c) = taken {
         let status = c.wait().await.map_err(|e| e.to_string())?;
@@ -505,7 +491,7 @@ pub async fn crash(config: &Config, orders: usize, concurrency: usize) -> Result
     );
     let mut restarted = start_child(&config.database_url, &addr).await?;
     let started = Instant::now();
-    let again = send(list, orders, concurrency, &base, &token, Arc::new(|_| {})).await;
+    let again = send(list, orders, concurrency, &base, &token, Arc::new(|_| {})).await?;
     println!(
         "after the restart, everything redelivered: {} in {:.1} s",
         statuses(&again),

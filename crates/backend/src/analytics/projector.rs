@@ -363,6 +363,7 @@ pub async fn rebuild(db: &Db, clock: &Clock, t: &Thresholds) -> Result<Projected
 }
 
 /// Whether the projector has never read the outbox (a rebuild is due).
+#[tracing::instrument(skip_all)]
 pub async fn never_projected(db: &Db) -> Result<bool> {
     let mut conn = db.pool.acquire().await?;
     projection::never_built(&mut conn, CURSOR).await
@@ -370,6 +371,7 @@ pub async fn never_projected(db: &Db) -> Result<bool> {
 
 /// One line of `keel check` drift: an item the rules want that isn't open,
 /// or one open that they don't want.
+#[tracing::instrument(skip_all)]
 pub async fn check(db: &Db, clock: &Clock, t: &Thresholds) -> Result<Vec<String>> {
     let ctx = Ctx::system("keel check").with_clock(clock.clone());
     project(db, clock, t).await?;

@@ -113,6 +113,7 @@ fn scope_sql(ctx: &Ctx) -> (Option<String>, Option<String>) {
 
 /// Live items oldest first (or finished ones newest first), filtered and
 /// paged by key.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn list(db: &Db, ctx: &Ctx, f: &ExceptionFilter) -> Result<Page<ExceptionItem>> {
     ctx.require(Permission::ExceptionsRead)?;
     let limit = page_limit(f.limit);
@@ -262,6 +263,7 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &ExceptionFilter) -> Result<Page<Except
 
 /// Per queue: live items, those past their SLA, and those snoozed (each at
 /// most `COUNT_CAP`).
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn summary(db: &Db, ctx: &Ctx) -> Result<ExceptionSummary> {
     ctx.require(Permission::ExceptionsRead)?;
     let now = ctx.now();
@@ -367,6 +369,7 @@ pub(crate) fn in_scope(ctx: &Ctx, x: &ExceptionItem) -> Result<()> {
     }
 }
 
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn get(db: &Db, ctx: &Ctx, id: &str) -> Result<ExceptionItem> {
     ctx.require(Permission::ExceptionsRead)?;
     let mut conn = db.pool.acquire().await?;

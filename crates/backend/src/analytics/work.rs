@@ -1,6 +1,7 @@
 //! Working an item: assign, snooze and resolve, audited, with events.
 
 use super::queue::{in_scope, load};
+use crate::error::Conflict;
 use crate::{
     ctx::{ActorKind, Ctx},
     db::Db,
@@ -30,7 +31,7 @@ async fn workable(uow: &mut Uow, ctx: &Ctx, id: &str) -> Result<ExceptionItem> {
     };
     if !allowed {
         return Err(Error::Conflict {
-            code: "not_your_queue",
+            code: Conflict::NotYourQueue,
             message: format!(
                 "{} belongs to {}; ask a manager to assign it to you",
                 x.entity_ref, x.owner_label
@@ -39,7 +40,7 @@ async fn workable(uow: &mut Uow, ctx: &Ctx, id: &str) -> Result<ExceptionItem> {
     }
     if x.closed_at.is_some() {
         return Err(Error::Conflict {
-            code: "exception_closed",
+            code: Conflict::ExceptionClosed,
             message: format!("{} is already {}", x.entity_ref, x.status),
         });
     }

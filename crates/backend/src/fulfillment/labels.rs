@@ -38,6 +38,7 @@ impl LabelFormat {
 
 /// The shipment's labels, one per package: ZPL blocks one after another, or
 /// a PDF with one 4×6 page per package.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn label(
     db: &Db,
     ctx: &Ctx,

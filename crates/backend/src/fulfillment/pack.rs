@@ -2,6 +2,7 @@
 //! before shipping.
 
 use super::steps::{gtin14s, load_packages, load_shipment, today};
+use crate::error::Conflict;
 use crate::{
     ctx::Ctx,
     db::Db,
@@ -37,6 +38,7 @@ pub struct MeasureInput {
     pub height_mm: i64,
 }
 
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn pack_view(db: &Db, ctx: &Ctx, id: &str) -> Result<PackView> {
     ctx.require(Permission::FloorUse)?;
     let mut conn = db.pool.acquire().await?;
@@ -171,7 +173,7 @@ pub(crate) async fn packing(uow: &mut Uow, key: &str) -> Result<PackView> {
     crate::refs::in_scope(&uow.ctx, &view.warehouse)?;
     if view.status != "picked" {
         return Err(Error::Conflict {
-            code: "not_packable",
+            code: Conflict::NotPackable,
             message: match view.status.as_str() {
                 "shipped" => format!("{} has shipped already", view.label),
                 "picking" | "open" => format!("{} is not picked yet", view.label),
@@ -314,6 +316,7 @@ pub async fn pack_scan(
 }
 
 /// Records a package's weight and dimensions.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, key = %key))]
 pub async fn measure_package(
     db: &Db,
     ctx: &Ctx,
@@ -367,6 +370,7 @@ pub async fn measure_package(
 
 /// Picked fulfilments waiting at the packing bench in the actor's
 /// warehouses, oldest pick first.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn to_pack(db: &Db, ctx: &Ctx, limit: i64) -> Result<Vec<WaveFulfillment>> {
     ctx.require(Permission::FloorUse)?;
     let rows = sqlx::query(

@@ -3,6 +3,7 @@
 
 use super::steps::{gtin14s, reduce_allocation, reduce_line, today};
 use super::waves::load_wave;
+use crate::error::Conflict;
 use crate::{
     ctx::Ctx,
     db::Db,
@@ -59,7 +60,7 @@ async fn open_wave(uow: &mut Uow, id: &str) -> Result<Wave> {
     crate::refs::in_scope(&uow.ctx, &wave.warehouse)?;
     if wave.status != "open" {
         return Err(Error::Conflict {
-            code: "wave_not_open",
+            code: Conflict::WaveNotOpen,
             message: format!(
                 "wave {} is {}; nothing is left to pick",
                 wave.number, wave.status
@@ -97,7 +98,7 @@ async fn pick_scan_once(
     }
     let wave = open_wave(&mut uow, wave_id).await?;
     let task = current(&wave).cloned().ok_or_else(|| Error::Conflict {
-        code: "wave_not_open",
+        code: Conflict::WaveNotOpen,
         message: format!("wave {} has no task left to pick", wave.number),
     })?;
     let step = PickStep::parse(&task.step)
@@ -181,7 +182,7 @@ async fn apply_pick(uow: &mut Uow, wave: &Wave, task: &PickTask, mv: PickMove) -
     .rows_affected();
     if updated != 1 {
         return Err(Error::Conflict {
-            code: "task_changed",
+            code: Conflict::TaskChanged,
             message: "this pick changed on another device; scan again".into(),
         });
     }
@@ -319,7 +320,7 @@ async fn short_pick_once(
     crate::fulfillment::sourcing::sourcing_turn(&mut uow).await?;
     let wave = open_wave(&mut uow, wave_id).await?;
     let task = current(&wave).cloned().ok_or_else(|| Error::Conflict {
-        code: "wave_not_open",
+        code: Conflict::WaveNotOpen,
         message: format!("wave {} has no task left to pick", wave.number),
     })?;
     let remaining = task.quantity - task.picked - task.short;
@@ -351,7 +352,7 @@ async fn short_pick_once(
         // A missing component leaves whole bundle units short across several
         // tasks; that is not planned here yet.
         return Err(Error::Conflict {
-            code: "short_bundle",
+            code: Conflict::ShortBundle,
             message: format!(
                 "{} is part of a bundle; short-picking bundle components is not supported yet: set the order aside and tell a lead",
                 task.sku
@@ -381,7 +382,7 @@ async fn short_pick_once(
     .rows_affected();
     if updated != 1 {
         return Err(Error::Conflict {
-            code: "task_changed",
+            code: Conflict::TaskChanged,
             message: "this pick changed on another device; scan again".into(),
         });
     }

@@ -3,6 +3,7 @@
 
 use super::pack::{fulfillment_id, packing};
 use super::steps::{load_shipment, reduce_allocation, reduce_line};
+use crate::error::Conflict;
 use crate::{
     ctx::Ctx,
     db::Db,
@@ -110,7 +111,7 @@ async fn ship_once(
     let view = packing(&mut uow, &id).await?;
     if !view.problems.is_empty() {
         return Err(Error::Conflict {
-            code: "pack_not_verified",
+            code: Conflict::PackNotVerified,
             message: format!(
                 "the label is blocked until the pack verifies: {}",
                 view.problems.join("; ")
@@ -140,7 +141,7 @@ async fn ship_once(
         .await?;
     if status != "in_fulfilment" {
         return Err(Error::Conflict {
-            code: "invalid_transition",
+            code: Conflict::InvalidTransition,
             message: format!("order {} is {status}; it can't ship", view.order_number),
         });
     }
@@ -233,7 +234,7 @@ async fn ship_once(
         if took.is_none() {
             let code: String = t.try_get("code")?;
             return Err(Error::Conflict {
-                code: "insufficient_stock",
+                code: Conflict::InsufficientStock,
                 message: format!(
                     "bin {code} in {} no longer holds the {picked} picked units of {}; count it",
                     wh.code, product.sku
@@ -350,6 +351,7 @@ async fn ship_once(
     Ok(shipment)
 }
 
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn get_shipment(db: &Db, ctx: &Ctx, id: &str) -> Result<Shipment> {
     ctx.require(Permission::OrdersRead)?;
     let mut conn = db.pool.acquire().await?;

@@ -88,8 +88,8 @@ pub async fn dry_run(db: &Db, ctx: &Ctx, code: &str, input: &rules::RuleInput) -
         });
     }
     let channel_id: String = row.try_get("channel_id")?;
-    let current: Vec<String> =
-        serde_json::from_str(&row.try_get::<String, _>("warehouses_json")?).unwrap_or_default();
+    let current =
+        crate::refs::stored_warehouses(&code, &row.try_get::<String, _>("warehouses_json")?)?;
     let buffer: i64 = row.try_get("safety_buffer")?;
     let warehouses = crate::refs::all_warehouses(&mut conn).await?;
     let known: Vec<String> = warehouses.iter().map(|w| w.code.clone()).collect();
@@ -336,8 +336,10 @@ async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
         .fetch_all(&mut *uow.tx)
         .await?
     {
-        let codes: Vec<String> =
-            serde_json::from_str(&r.try_get::<String, _>("warehouses_json")?).unwrap_or_default();
+        let codes = crate::refs::stored_warehouses(
+            &r.try_get::<String, _>("code")?,
+            &r.try_get::<String, _>("warehouses_json")?,
+        )?;
         channels.insert(
             r.try_get("channel_id")?,
             (
@@ -478,7 +480,8 @@ async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
     )
     .await?;
     for (id, json) in rows {
-        lines_json.insert(id, serde_json::from_str(&json).unwrap_or_default());
+        let lines = crate::sql::stored_json(&format!("lines of reservation {id}"), &json)?;
+        lines_json.insert(id, lines);
     }
     let orders: Vec<&str> = planned.iter().map(|p| p.first.order_id.as_str()).collect();
     let mut existing: HashMap<String, (i64, Vec<(String, String)>)> = HashMap::new();

@@ -29,6 +29,7 @@ const AGING_ROWS: i64 = 20_000;
 /// The floor as a manager watches it: every unshipped fulfilment against its
 /// ship-by time (counted; the 50 oldest listed), the open waves, and the
 /// units each agent picked per hour over the last hours.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn status(db: &Db, ctx: &Ctx, filter: &StatusFilter) -> Result<FloorStatus> {
     ctx.require(Permission::OrdersRead)?;
     let hours = filter.hours.unwrap_or(8);

@@ -2,6 +2,7 @@
 //! with pick tasks in bin order (FEFO, then walk order).
 
 use super::pack::wave_fulfillment;
+use crate::error::Conflict;
 use crate::{
     ctx::Ctx,
     db::Db,
@@ -142,7 +143,7 @@ async fn candidates(
 
 fn nothing_to_pick(wh: &WarehouseRef, express_only: bool) -> Error {
     Error::Conflict {
-        code: "nothing_to_pick",
+        code: Conflict::NothingToPick,
         message: format!(
             "no confirmed order waits to be picked in {}{}",
             wh.code,
@@ -219,7 +220,7 @@ async fn make_wave(
         .collect();
     if order.is_empty() {
         return Err(Error::Conflict {
-            code: "nothing_to_pick",
+            code: Conflict::NothingToPick,
             message: format!(
                 "the orders waiting in {} were taken by another wave; try again",
                 wh.code
@@ -376,13 +377,15 @@ async fn make_wave(
             .map(|l| l.iter().map(|b| b.stock.clone()).collect())
             .unwrap_or_default();
         let plan = domain::inventory::fefo_plan(&stock, n.units).ok_or_else(|| Error::Conflict {
-            code: "bins_short",
+            code: Conflict::BinsShort,
             message: format!(
                 "the bins in {} hold fewer units of {} than are reserved there; count them (keel check shows the drift)",
                 wh.code, n.sku
             ),
         })?;
-        let list = list.expect("a plan with units has bins");
+        // No bins means no stock, and fefo_plan plans no stock only for no
+        // units: there is nothing to take.
+        let Some(list) = list else { continue };
         for (i, units) in plan {
             let b = &mut list[i];
             b.stock.on_hand -= units;
@@ -482,6 +485,7 @@ async fn make_wave(
 /// Plans a warehouse's whole queue at once: every fulfilment waiting is
 /// waved, `max` orders to a wave, in wave order, in one transaction (as a
 /// lead releases a shift's work).
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn wave_all(db: &Db, ctx: &Ctx, warehouse: &str, max: i64) -> Result<Vec<WaveBuilt>> {
     ctx.require(Permission::FloorUse)?;
     if !(1..=rules::MAX_WAVE_ORDERS).contains(&max) {
@@ -509,6 +513,7 @@ pub async fn wave_all(db: &Db, ctx: &Ctx, warehouse: &str, max: i64) -> Result<V
     Ok(out)
 }
 
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn get_wave(db: &Db, ctx: &Ctx, id: &str) -> Result<Wave> {
     ctx.require(Permission::FloorUse)?;
     let mut conn = db.pool.acquire().await?;
@@ -584,6 +589,7 @@ pub(crate) async fn load_wave(conn: &mut AnyConnection, id: &str) -> Result<Wave
     })
 }
 
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn list_waves(db: &Db, ctx: &Ctx, filter: &WaveFilter) -> Result<Page<WaveSummary>> {
     ctx.require(Permission::FloorUse)?;
     query_waves(db, ctx, filter).await

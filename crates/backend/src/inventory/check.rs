@@ -45,6 +45,7 @@ impl std::fmt::Display for Drift {
 /// Recomputes bin balances from the ledger, warehouse on-hand from the bins,
 /// reserved from live reservations, and each live order's open units from
 /// its fulfilments and backorders, and lists every row that differs.
+#[tracing::instrument(skip_all)]
 pub async fn check(db: &Db) -> Result<Vec<Drift>> {
     let mut drift = Vec::new();
     let checks = [

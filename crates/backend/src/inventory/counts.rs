@@ -1,6 +1,7 @@
 //! Cycle counts: opened, scanned, submitted and approved or rejected.
 
 use super::ledger::{put, take, Put, Take, Using};
+use crate::error::Conflict;
 use crate::refs::{find_product, in_scope, scope_list, warehouse_ref, WarehouseRef};
 use crate::uow::next_number;
 use crate::{
@@ -43,6 +44,7 @@ pub struct CountScan {
 
 /// Opens a count of one bin, or returns the one already open there, so that
 /// scanning a bin on the floor starts or resumes its count.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn open_count(db: &Db, ctx: &Ctx, input: CountInput) -> Result<CycleCount> {
     ctx.require(Permission::InventoryWrite)?;
     // An agent scoped to one warehouse may leave it out: the tablet form can
@@ -173,6 +175,7 @@ async fn load_count(conn: &mut AnyConnection, id: &str) -> Result<CycleCount> {
     })
 }
 
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn get_count(db: &Db, ctx: &Ctx, id: &str) -> Result<CycleCount> {
     ctx.require(Permission::InventoryRead)?;
     let mut conn = db.pool.acquire().await?;
@@ -187,7 +190,7 @@ async fn open_count_for(uow: &mut Uow, id: &str) -> Result<CycleCount> {
     in_scope(&uow.ctx, &count.warehouse)?;
     if count.status != "open" {
         return Err(Error::Conflict {
-            code: "count_not_open",
+            code: Conflict::CountNotOpen,
             message: format!(
                 "count {} is {}, no longer open",
                 count.number,
@@ -200,6 +203,7 @@ async fn open_count_for(uow: &mut Uow, id: &str) -> Result<CycleCount> {
 
 /// Records a scan during a count: one more unit (or `quantity`) of the
 /// scanned product, or with `set` the total seen.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn count_scan(db: &Db, ctx: &Ctx, id: &str, scan: CountScan) -> Result<CycleCount> {
     ctx.require(Permission::InventoryWrite)?;
     let mut uow = db.begin(ctx).await?;
@@ -276,6 +280,7 @@ pub async fn count_scan(db: &Db, ctx: &Ctx, id: &str, scan: CountScan) -> Result
 /// Ends counting: what the bin should hold is compared with what was seen.
 /// A variance worth more than the threshold waits for a manager; anything
 /// smaller is booked at once as count corrections.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn submit_count(db: &Db, ctx: &Ctx, id: &str) -> Result<CycleCount> {
     ctx.require(Permission::InventoryWrite)?;
     retrying!(submit_count_once(db, ctx, id))
@@ -397,7 +402,7 @@ async fn post_count(uow: &mut Uow, id: &str) -> Result<()> {
             };
             if take(uow, &t, -delta).await?.is_none() {
                 return Err(Error::Conflict {
-                    code: "bin_changed",
+                    code: Conflict::BinChanged,
                     message: format!(
                         "{} changed in {} since it was counted; recount the bin",
                         line.sku, count.location
@@ -435,6 +440,7 @@ async fn post_count(uow: &mut Uow, id: &str) -> Result<()> {
 }
 
 /// A manager's decision on a count that waits for approval.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn decide_count(db: &Db, ctx: &Ctx, id: &str, approve: bool) -> Result<CycleCount> {
     ctx.require(Permission::InventoryApprove)?;
     retrying!(decide_count_once(db, ctx, id, approve))
@@ -455,7 +461,7 @@ async fn decide_count_once(db: &Db, ctx: &Ctx, id: &str, approve: bool) -> Resul
         .rows_affected();
     if done != 1 {
         return Err(Error::Conflict {
-            code: "count_not_pending",
+            code: Conflict::CountNotPending,
             message: format!(
                 "count {} is {}, not waiting for approval",
                 before.number,
@@ -512,6 +518,7 @@ pub struct CountFilter {
 
 /// Counts, newest first, by status, warehouse and the days they were
 /// submitted, within the actor's scope.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn list_counts(db: &Db, ctx: &Ctx, filter: &CountFilter) -> Result<Page<CycleCount>> {
     ctx.require(Permission::InventoryRead)?;
     let limit = page_limit(filter.limit);
@@ -562,6 +569,7 @@ pub async fn list_counts(db: &Db, ctx: &Ctx, filter: &CountFilter) -> Result<Pag
 }
 
 /// Inventory accuracy over the last `days`: posted count lines that matched.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn accuracy(db: &Db, ctx: &Ctx, days: i64) -> Result<Accuracy> {
     ctx.require(Permission::InventoryRead)?;
     let since = ctx.now() - days * 86_400_000_000;

@@ -3,6 +3,7 @@
 
 use super::ledger::{check_lines, reference};
 use super::ledger::{take, Take, Using};
+use crate::error::Conflict;
 use crate::refs::{
     all_warehouses, channel_ref, find_product, in_scope, line_product, ProductRef, WarehouseRef,
 };
@@ -352,7 +353,7 @@ pub(crate) async fn reserve_resolved(
             }
         }
         return Err(Error::Conflict {
-            code: "stock_changed",
+            code: Conflict::StockChanged,
             message: "stock kept changing while this was being sourced; try again".into(),
         });
     };
@@ -592,6 +593,7 @@ pub(crate) async fn load_reservation(conn: &mut AnyConnection, id: &str) -> Resu
     })
 }
 
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn get_reservation(db: &Db, ctx: &Ctx, id: &str) -> Result<Reservation> {
     ctx.require(Permission::InventoryRead)?;
     let mut conn = db.pool.acquire().await?;
@@ -610,7 +612,7 @@ async fn close_reservation(uow: &mut Uow, id: &str, status: &str) -> Result<Rese
         .rows_affected();
     if done != 1 {
         return Err(Error::Conflict {
-            code: "reservation_not_active",
+            code: Conflict::ReservationNotActive,
             message: format!("reservation {id} is already {}", before.status),
         });
     }
@@ -642,6 +644,7 @@ async fn allocations(
 }
 
 /// Releases an active reservation: its units become available again.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn release(db: &Db, ctx: &Ctx, id: &str) -> Result<Reservation> {
     ctx.require(Permission::InventoryWrite)?;
     retrying!(release_once(db, ctx, id))
@@ -695,6 +698,7 @@ pub(crate) async fn release_in(uow: &mut Uow, id: &str) -> Result<Reservation> {
 
 /// Consumes an active reservation as its units leave on a shipment: on-hand
 /// and reserved fall together, and the units come out of bins FEFO.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn consume(db: &Db, ctx: &Ctx, id: &str) -> Result<Reservation> {
     ctx.require(Permission::InventoryWrite)?;
     retrying!(consume_once(db, ctx, id))
@@ -729,7 +733,7 @@ async fn consume_once(db: &Db, ctx: &Ctx, id: &str) -> Result<Reservation> {
         };
         if take(&mut uow, &t, quantity).await?.is_none() {
             return Err(Error::Conflict {
-                code: "insufficient_stock",
+                code: Conflict::InsufficientStock,
                 message: format!("the bins in {} no longer hold the {quantity} reserved units of {sku}; count them", wh.code),
             });
         }

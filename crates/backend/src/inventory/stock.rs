@@ -129,6 +129,7 @@ pub(crate) async fn stock_of(conn: &mut AnyConnection, ctx: &Ctx, sku: &str) -> 
     })
 }
 
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, sku = %sku))]
 pub async fn stock(db: &Db, ctx: &Ctx, sku: &str) -> Result<Stock> {
     ctx.require(Permission::InventoryRead)?;
     let mut conn = db.pool.acquire().await?;
@@ -137,6 +138,7 @@ pub async fn stock(db: &Db, ctx: &Ctx, sku: &str) -> Result<Stock> {
 
 /// Sets a warehouse's reorder point for an item (`units` = 0 removes it).
 /// At or below it, the item shows in the low-stock queue for that warehouse.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, sku = %sku))]
 pub async fn set_reorder_point(
     db: &Db,
     ctx: &Ctx,
@@ -204,6 +206,7 @@ pub async fn set_reorder_point(
 }
 
 /// Bin balances of one SKU (by warehouse, then walk order), for the product page.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, sku = %sku))]
 pub async fn bins_of(db: &Db, ctx: &Ctx, sku: &str) -> Result<Vec<BinStock>> {
     ctx.require(Permission::InventoryRead)?;
     let rows = sqlx::query(
@@ -232,6 +235,7 @@ pub async fn bins_of(db: &Db, ctx: &Ctx, sku: &str) -> Result<Vec<BinStock>> {
 }
 
 /// One SKU's movement history, newest first, keyset-paginated.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, sku = %sku))]
 pub async fn movements(
     db: &Db,
     ctx: &Ctx,
@@ -309,6 +313,7 @@ pub(crate) async fn spare(
 
 /// Available to promise for a channel: over the warehouses it ships from,
 /// after its safety buffer.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, sku = %sku))]
 pub async fn availability(db: &Db, ctx: &Ctx, channel: &str, sku: &str) -> Result<Availability> {
     ctx.require(Permission::InventoryRead)?;
     let mut conn = db.pool.acquire().await?;

@@ -3,6 +3,7 @@
 use super::ledger::check_lines;
 use super::ledger::{put, take, Put, Take, Using};
 use super::stock::spare;
+use crate::error::Conflict;
 use crate::refs::{bin, find_product, line_product, scope_list, warehouse_ref};
 use crate::uow::next_number;
 use crate::{
@@ -52,6 +53,7 @@ pub struct TransferReceipt {
 
 /// Ships stock out of one warehouse towards another; it is in transit (on
 /// neither's shelves, shown against the destination) until received.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn create_transfer(
     db: &Db,
     ctx: &Ctx,
@@ -210,6 +212,7 @@ pub struct TransferFilter {
 }
 
 /// Transfers, newest first, touching the actor's warehouses.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn list_transfers(db: &Db, ctx: &Ctx, filter: &TransferFilter) -> Result<Page<Transfer>> {
     ctx.require(Permission::InventoryRead)?;
     let limit = page_limit(filter.limit);
@@ -247,6 +250,7 @@ pub async fn list_transfers(db: &Db, ctx: &Ctx, filter: &TransferFilter) -> Resu
     })
 }
 
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn get_transfer(db: &Db, ctx: &Ctx, id: &str) -> Result<Transfer> {
     ctx.require(Permission::InventoryRead)?;
     let mut conn = db.pool.acquire().await?;
@@ -254,6 +258,7 @@ pub async fn get_transfer(db: &Db, ctx: &Ctx, id: &str) -> Result<Transfer> {
 }
 
 /// Books an in-transit transfer into the destination's bin, lots preserved.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn receive_transfer(
     db: &Db,
     ctx: &Ctx,
@@ -283,7 +288,7 @@ async fn receive_transfer_once(
         .rows_affected();
     if done != 1 {
         return Err(Error::Conflict {
-            code: "transfer_not_in_transit",
+            code: Conflict::TransferNotInTransit,
             message: format!("transfer {} was already received", before.number),
         });
     }

@@ -77,6 +77,7 @@ pub async fn create_warehouse(
 }
 
 /// Warehouses by code, keyset-paginated, limited to the actor's warehouse scope.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn list_warehouses(
     db: &Db,
     ctx: &Ctx,
@@ -118,6 +119,7 @@ pub async fn list_warehouses(
 }
 
 /// The codes of all warehouses, for validating references to them.
+#[tracing::instrument(skip_all)]
 pub async fn warehouse_codes(db: &Db) -> Result<Vec<String>> {
     Ok(
         sqlx::query_scalar("select code from warehouse order by code")
@@ -129,6 +131,7 @@ pub async fn warehouse_codes(db: &Db) -> Result<Vec<String>> {
 /// A staff badge encodes the user's email as `KEEL-BADGE:<email>`.
 pub const BADGE_PREFIX: &str = "KEEL-BADGE:";
 
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, code = %code))]
 pub async fn resolve_scan(db: &Db, ctx: &Ctx, code: &str) -> Result<Scanned> {
     ctx.require(Permission::FloorUse)?;
     let code = code.trim();
@@ -186,6 +189,7 @@ pub struct LocationInput {
     pub pick_sequence: Option<i64>,
 }
 
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn create_location(
     db: &Db,
     ctx: &Ctx,
@@ -239,6 +243,7 @@ pub async fn create_location(
 }
 
 /// A warehouse's bins in walk order, keyset-paginated by (pick_sequence, code).
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn list_locations(
     db: &Db,
     ctx: &Ctx,

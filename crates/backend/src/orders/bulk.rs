@@ -3,6 +3,7 @@
 use super::changes::{cancel_order, tag};
 use super::holds::release_hold;
 use super::read::load;
+use crate::error::Conflict;
 use crate::{
     ctx::Ctx,
     db::Db,
@@ -13,6 +14,7 @@ use domain::views::{BulkAction, BulkResult};
 
 /// Applies one action to many orders, each in its own transaction, so one
 /// failure never undoes the others. Every order gets its own result line.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn bulk(
     db: &Db,
     ctx: &Ctx,
@@ -40,7 +42,7 @@ pub async fn bulk(
                         .collect();
                     if targets.is_empty() {
                         last = Err(Error::Conflict {
-                            code: "hold_not_active",
+                            code: Conflict::HoldNotActive,
                             message: "no matching open hold".into(),
                         });
                     }

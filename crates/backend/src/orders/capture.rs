@@ -1,6 +1,7 @@
 //! Order capture: one use case behind the API, the storefront webhooks, the
 //! marketplace CSV import and the seeder.
 
+use crate::error::Conflict;
 use crate::{
     ctx::Ctx,
     db::Db,
@@ -101,7 +102,7 @@ pub async fn capture(
             }
             Ok(Outcome::Duplicate) => {
                 return Err(Error::Conflict {
-                    code: "capture_conflict",
+                    code: Conflict::CaptureConflict,
                     message: "the order is being captured by another request; retry".into(),
                 })
             }
@@ -176,8 +177,10 @@ pub(crate) async fn channel_facts(conn: &mut AnyConnection, order: &NewOrder) ->
         id: row.try_get("channel_id")?,
         currency: row.try_get("currency")?,
         prices_include_tax: row.try_get::<i16, _>("prices_include_tax")? == 1,
-        warehouses: serde_json::from_str(&row.try_get::<String, _>("warehouses_json")?)
-            .unwrap_or_default(),
+        warehouses: crate::refs::stored_warehouses(
+            &order.channel,
+            &row.try_get::<String, _>("warehouses_json")?,
+        )?,
         buffer: row.try_get("safety_buffer")?,
         rate,
     };

@@ -4,6 +4,7 @@
 use super::edit::{confirm_if_clear, editing, touch, transition_error, Editing};
 use super::holds::source_open_lines;
 use super::read::load;
+use crate::error::Conflict;
 use crate::{
     ctx::Ctx,
     db::Db,
@@ -18,6 +19,7 @@ use domain::{
 };
 
 /// Cancels the whole order and releases its stock.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn cancel_order(db: &Db, ctx: &Ctx, id: &str, reason: &str) -> Result<Order> {
     retrying!(cancel_order_once(db, ctx, id, reason))
 }
@@ -56,7 +58,7 @@ async fn cancel_in(uow: &mut Uow, id: &str, e: &Editing, reason: String) -> Resu
     .await?;
     if shipped > 0 {
         return Err(Error::Conflict {
-            code: "invalid_transition",
+            code: Conflict::InvalidTransition,
             message: format!(
                 "{shipped} units of order {} have shipped; it can't be cancelled (the shipped units come back as a return)",
                 e.number
@@ -136,6 +138,7 @@ async fn release_active(uow: &mut Uow, e: &Editing) -> Result<Option<Vec<String>
 /// whose stock has gone meanwhile are backordered.
 /// Cancelling the last open units cancels the order. The captured totals
 /// stay as the channel charged them; the cancelled units are on the lines.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn cancel_line(
     db: &Db,
     ctx: &Ctx,
@@ -177,7 +180,7 @@ async fn cancel_line_once(
         domain::capture::cancel_line(e.status, &open, index, quantity).map_err(
             |err| match err {
                 domain::capture::LineCancelError::NotEditable(_) => Error::Conflict {
-                    code: "invalid_transition",
+                    code: Conflict::InvalidTransition,
                     message: err.to_string(),
                 },
                 _ => Error::invalid("quantity", err.to_string()),
@@ -225,6 +228,7 @@ async fn cancel_line_once(
 
 /// Replaces the shipping address. A valid new address releases an
 /// invalid-address hold, recorded as the system's rule.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn change_address(
     db: &Db,
     ctx: &Ctx,
@@ -242,7 +246,7 @@ pub async fn change_address(
     let e = editing(&mut uow, id, expected_version).await?;
     if !e.status.is_editable() {
         return Err(Error::Conflict {
-            code: "invalid_transition",
+            code: Conflict::InvalidTransition,
             message: format!(
                 "order {} is {}; its address can't change",
                 e.number, e.status
@@ -312,6 +316,7 @@ pub async fn change_address(
 }
 
 /// Adds a note for colleagues; it is part of the order's timeline.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn add_note(db: &Db, ctx: &Ctx, id: &str, body: &str) -> Result<Order> {
     ctx.require(Permission::OrdersWrite)?;
     let body = body.trim();
@@ -351,6 +356,7 @@ pub async fn add_note(db: &Db, ctx: &Ctx, id: &str, body: &str) -> Result<Order>
 }
 
 /// Adds and removes tags; unchanged tags write nothing.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn tag(db: &Db, ctx: &Ctx, id: &str, add: &[String], remove: &[String]) -> Result<Order> {
     ctx.require(Permission::OrdersWrite)?;
     let mut errors = Vec::new();

@@ -11,6 +11,7 @@ use domain::views::Channel;
 use domain::{events::Event, governance::Permission, orders::NewChannel};
 use sqlx::{AnyConnection, Row};
 
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn create_channel(
     db: &Db,
     ctx: &Ctx,
@@ -76,6 +77,7 @@ pub async fn create_channel(
     Ok(channel)
 }
 
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn list_channels(db: &Db, ctx: &Ctx) -> Result<Vec<Channel>> {
     ctx.require(Permission::OrdersRead)?;
     let rows = sqlx::query(
@@ -89,14 +91,15 @@ pub async fn list_channels(db: &Db, ctx: &Ctx) -> Result<Vec<Channel>> {
         if !ctx.actor.scope.allows_channel(&code) {
             continue;
         }
-        let warehouses: String = row.try_get("warehouses_json")?;
+        let warehouses =
+            crate::refs::stored_warehouses(&code, &row.try_get::<String, _>("warehouses_json")?)?;
         out.push(Channel {
             id: row.try_get("channel_id")?,
             code,
             name: row.try_get("name")?,
             kind: row.try_get("kind")?,
             currency: row.try_get("currency")?,
-            warehouses: serde_json::from_str(&warehouses).unwrap_or_default(),
+            warehouses,
             safety_buffer: row.try_get("safety_buffer")?,
             has_webhook_secret: row
                 .try_get::<Option<String>, _>("webhook_secret")?
@@ -109,6 +112,7 @@ pub async fn list_channels(db: &Db, ctx: &Ctx) -> Result<Vec<Channel>> {
 
 /// Sets the units per SKU and warehouse that a channel may not sell, so a
 /// marketplace that reports stock late can't take the last units.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, code = %code))]
 pub async fn set_safety_buffer(db: &Db, ctx: &Ctx, code: &str, buffer: i64) -> Result<Channel> {
     ctx.require(Permission::ChannelsManage)?;
     if !(0..=10_000).contains(&buffer) {
@@ -148,6 +152,7 @@ pub async fn set_safety_buffer(db: &Db, ctx: &Ctx, code: &str, buffer: i64) -> R
 
 /// Sets the channel's warehouses in priority order: its sourcing rule for
 /// the orders that come next (orders already sourced keep their plan).
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, code = %code))]
 pub async fn set_warehouses(
     db: &Db,
     ctx: &Ctx,
@@ -164,8 +169,8 @@ pub async fn set_warehouses(
     let mut uow = db.begin(ctx).await?;
     let row = channel_row(&mut uow.tx, code, "warehouses_json").await?;
     let id: String = row.try_get("channel_id")?;
-    let before: Vec<String> =
-        serde_json::from_str(&row.try_get::<String, _>("warehouses_json")?).unwrap_or_default();
+    let before =
+        crate::refs::stored_warehouses(code, &row.try_get::<String, _>("warehouses_json")?)?;
     let known = crate::refs::warehouse_codes_in(&mut uow.tx).await?;
     crate::refs::check_listed(&rule.warehouses, &known, "active warehouse")?;
     if before != rule.warehouses {
@@ -223,4 +228,20 @@ async fn channel_view(db: &Db, ctx: &Ctx, id: &str, code: &str) -> Result<Channe
             entity: "channel",
             key: code.to_string(),
         })
+}
+
+/// `keel check`: every channel's stored sourcing rule parses. A channel
+/// whose list doesn't refuses to capture and source rather than quietly
+/// backordering everything; this names it so someone sets its warehouses.
+#[tracing::instrument(skip_all)]
+pub async fn check(db: &Db) -> Result<Vec<String>> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("select code, warehouses_json from channel order by code")
+            .fetch_all(&db.pool)
+            .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|(code, json)| crate::refs::stored_warehouses(code, json).err())
+        .map(|e| format!("channel warehouses: {e}"))
+        .collect())
 }

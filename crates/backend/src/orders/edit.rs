@@ -1,6 +1,7 @@
 //! What every change to an order shares: the expected version, the manual
 //! touch it counts, and the confirmation once the last hold is gone.
 
+use crate::error::Conflict;
 use crate::{
     ctx::{ActorKind, Ctx},
     error::{Error, Result},
@@ -53,7 +54,7 @@ pub(crate) async fn editing(
     if let Some(v) = expected_version {
         if v != version {
             return Err(Error::Conflict {
-                code: "version_conflict",
+                code: Conflict::VersionConflict,
                 message: format!(
                     "the order changed since you loaded it (version {v}, now {version}); reload and try again"
                 ),
@@ -122,7 +123,7 @@ pub(crate) async fn confirm_if_clear(uow: &mut Uow, id: &str, e: &Editing) -> Re
 
 pub(crate) fn transition_error(e: domain::capture::TransitionError) -> Error {
     Error::Conflict {
-        code: "invalid_transition",
+        code: Conflict::InvalidTransition,
         message: e.to_string(),
     }
 }

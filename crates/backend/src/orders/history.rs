@@ -22,6 +22,7 @@ use domain::{
 /// so nothing is reserved or moved. Batches of 500 orders commit together,
 /// each with one audit row and one `orders.imported` event; an order already
 /// present (same channel and external id) is skipped.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn import_history(db: &Db, ctx: &Ctx, orders: &[PastOrder]) -> Result<usize> {
     ctx.require(Permission::OrdersWrite)?;
     let mut parsed = Vec::with_capacity(orders.len());

@@ -3,6 +3,7 @@
 
 use super::edit::{confirm_if_clear, editing, touch, Editing};
 use super::read::load;
+use crate::error::Conflict;
 use crate::{
     ctx::Ctx,
     db::Db,
@@ -15,6 +16,7 @@ use domain::{capture::HoldReason, events::Event, governance::Permission};
 
 /// Releases one open hold. An order that was never sourced (its payment had
 /// failed) is sourced once its last blocking hold goes.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn release_hold(
     db: &Db,
     ctx: &Ctx,
@@ -39,7 +41,7 @@ async fn release_hold_once(
     let e = editing(&mut uow, id, None).await?;
     if !e.status.is_editable() {
         return Err(Error::Conflict {
-            code: "invalid_transition",
+            code: Conflict::InvalidTransition,
             message: format!(
                 "order {} is {} and its holds can't change",
                 e.number, e.status
@@ -59,14 +61,14 @@ async fn release_hold_once(
     })?;
     if hold.2 != 1 {
         return Err(Error::Conflict {
-            code: "hold_not_active",
+            code: Conflict::HoldNotActive,
             message: "this hold was already released".into(),
         });
     }
     let reason = HoldReason::parse(&hold.0);
     if reason == Some(HoldReason::UnknownItem) {
         return Err(Error::Conflict {
-            code: "hold_not_releasable",
+            code: Conflict::HoldNotReleasable,
             message: "an order with items that are not in the catalogue can't ship; add the products or cancel the order".into(),
         });
     }
@@ -205,6 +207,7 @@ async fn open_lines(uow: &mut Uow, id: &str) -> Result<Vec<ReservationLineInput>
 }
 
 /// Puts an order on hold by hand, with the reason in words.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn place_hold(db: &Db, ctx: &Ctx, id: &str, detail: &str) -> Result<Order> {
     ctx.require(Permission::OrdersWrite)?;
     let detail: String = detail.trim().chars().take(500).collect();
@@ -215,7 +218,7 @@ pub async fn place_hold(db: &Db, ctx: &Ctx, id: &str, detail: &str) -> Result<Or
     let e = editing(&mut uow, id, None).await?;
     if !e.status.is_editable() {
         return Err(Error::Conflict {
-            code: "invalid_transition",
+            code: Conflict::InvalidTransition,
             message: format!("order {} is {} and can't be held", e.number, e.status),
         });
     }

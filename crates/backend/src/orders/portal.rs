@@ -8,6 +8,7 @@ use sqlx::Row;
 
 /// The returns portal's lookup: public, so it reveals nothing unless both the
 /// number and the email or postcode match.
+#[tracing::instrument(skip_all)]
 pub async fn portal_lookup(db: &Db, lookup: &PortalLookup) -> Result<Option<OrderSummary>> {
     let row = sqlx::query(
         "select o.order_id, o.number, c.code as channel_code, o.external_id, o.status, o.currency, o.total_minor, o.placed_at,

@@ -6,7 +6,9 @@ use crate::{
     day_start,
     db::Db,
     error::{Error, Result},
-    page_limit, rfc3339, Page,
+    page_limit, rfc3339,
+    sql::stored_json,
+    Page,
 };
 use domain::views::{Order, OrderFilter, OrderSummary};
 use domain::{
@@ -124,6 +126,7 @@ pub(crate) fn order_from_row(row: &sqlx::any::AnyRow) -> Result<OrderSummary> {
 /// Orders newest first, keyset-paginated on (placed_at, id). Scope, filters
 /// and the page limit are all in the query, so a page costs the same however
 /// many orders lie outside it.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn list_orders(db: &Db, ctx: &Ctx, filter: &OrderFilter) -> Result<Page<OrderSummary>> {
     ctx.require(Permission::OrdersRead)?;
     check_filter(filter)?;
@@ -366,6 +369,7 @@ async fn decorate(db: &Db, items: &mut [OrderSummary]) -> Result<()> {
 
 /// Summaries of the named orders, in the order given (unknown or
 /// out-of-scope ids are left out), for confirming a bulk action.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn summaries(db: &Db, ctx: &Ctx, ids: &[String]) -> Result<Vec<OrderSummary>> {
     ctx.require(Permission::OrdersRead)?;
     if ids.is_empty() || ids.len() > 200 {
@@ -393,6 +397,7 @@ pub async fn summaries(db: &Db, ctx: &Ctx, ids: &[String]) -> Result<Vec<OrderSu
 }
 
 /// Finds an order by id or by number, within the caller's channels.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, key = %key))]
 pub async fn get_order(db: &Db, ctx: &Ctx, key: &str) -> Result<Order> {
     ctx.require(Permission::OrdersRead)?;
     let id: Option<String> =
@@ -466,6 +471,7 @@ pub(crate) fn timeline_entry(
 }
 
 /// The whole order as the API and the order page show it.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn load(db: &Db, ctx: &Ctx, id: &str) -> Result<Order> {
     let mut conn = db.pool.acquire().await?;
     let row = sqlx::query(
@@ -581,11 +587,14 @@ pub async fn load(db: &Db, ctx: &Ctx, id: &str) -> Result<Order> {
             name: row.try_get("customer_name")?,
             orders_count: row.try_get::<Option<i64>, _>("orders_count")?.unwrap_or(0),
         },
-        ship_to: serde_json::from_str(&row.try_get::<String, _>("ship_to_json")?)
-            .unwrap_or_default(),
+        ship_to: stored_json(
+            &format!("ship-to address of order {number}"),
+            &row.try_get::<String, _>("ship_to_json")?,
+        )?,
         bill_to: row
             .try_get::<Option<String>, _>("bill_to_json")?
-            .and_then(|b| serde_json::from_str(&b).ok()),
+            .map(|b| stored_json(&format!("bill-to address of order {number}"), &b))
+            .transpose()?,
         shipping_method: row.try_get("shipping_method")?,
         lines,
         totals: OrderTotals {
@@ -596,14 +605,18 @@ pub async fn load(db: &Db, ctx: &Ctx, id: &str) -> Result<Order> {
             total: money(row.try_get("total_minor")?, currency),
             prices_include_tax,
         },
-        stated_totals: serde_json::from_str(&row.try_get::<String, _>("stated_json")?)
-            .unwrap_or_default(),
+        stated_totals: stored_json(
+            &format!("channel-stated totals of order {number}"),
+            &row.try_get::<String, _>("stated_json")?,
+        )?,
         holds,
         hold_history,
         fraud: Fraud {
             score: row.try_get("fraud_score")?,
-            reasons: serde_json::from_str(&row.try_get::<String, _>("fraud_reasons_json")?)
-                .unwrap_or_default(),
+            reasons: stored_json(
+                &format!("fraud reasons of order {number}"),
+                &row.try_get::<String, _>("fraud_reasons_json")?,
+            )?,
         },
         reservation,
         fulfillments,

@@ -10,6 +10,7 @@ use crate::{
 use domain::views::{OrderFilter, SavedView};
 use domain::{events::Event, governance::Permission};
 
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn saved_views(db: &Db, ctx: &Ctx) -> Result<Vec<SavedView>> {
     ctx.require(Permission::OrdersRead)?;
     let Some(user) = ctx.actor.id.clone() else {
@@ -27,6 +28,7 @@ pub async fn saved_views(db: &Db, ctx: &Ctx) -> Result<Vec<SavedView>> {
 }
 
 /// Saves (or replaces) a named view of the workbench for the signed-in person.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn save_view(db: &Db, ctx: &Ctx, name: &str, filter: &OrderFilter) -> Result<SavedView> {
     ctx.require(Permission::OrdersRead)?;
     let user = ctx.actor.id.clone().ok_or(Error::Unauthenticated)?;

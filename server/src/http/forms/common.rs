@@ -75,7 +75,12 @@ pub async fn read_upload(
             },
             Ok(Some(field)) => {
                 let name = field.name().unwrap_or_default().to_string();
-                fields.insert(name, field.text().await.unwrap_or_default());
+                match field.text().await {
+                    Ok(value) => fields.insert(name, value),
+                    Err(e) => {
+                        return Err(format!("the form's {name} field could not be read: {e}"))
+                    }
+                };
             }
             Ok(None) => break,
             Err(e) => return Err(format!("the upload failed: {e}")),

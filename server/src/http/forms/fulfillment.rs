@@ -156,7 +156,19 @@ pub async fn pack_scan(
     Path(id): Path<String>,
     Form(form): Form<ScanForm>,
 ) -> Response {
-    let package = form.package.trim().parse::<i64>().ok();
+    let package = match form.package.trim() {
+        "" => None,
+        text => match text.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                return to(
+                    &format!("/floor/pack/{}", urlencode(&id)),
+                    "error",
+                    &format!("package “{text}” is not a package number; choose a package"),
+                )
+            }
+        },
+    };
     let page = match package {
         Some(n) => format!("/floor/pack/{}?package={n}", urlencode(&id)),
         None => format!("/floor/pack/{}", urlencode(&id)),

@@ -116,16 +116,23 @@ pub async fn cancel_line(
     Path(id): Path<String>,
     Form(form): Form<CancelLineForm>,
 ) -> Response {
-    let line = form.line.trim().parse::<i64>().unwrap_or(-1);
-    let r = match form.quantity.trim().parse::<i64>() {
-        Ok(q) => orders::cancel_line(&state.db, &ctx, &id, line, q, &form.reason).await,
-        Err(_) => Err(backend::Error::invalid(
+    let line = form.line.trim().parse::<i64>();
+    let r = match (&line, form.quantity.trim().parse::<i64>()) {
+        (Err(_), _) => Err(backend::Error::invalid(
+            "line",
+            "choose the line to cancel units of",
+        )),
+        (_, Err(_)) => Err(backend::Error::invalid(
             "quantity",
             "enter the number of units to cancel",
         )),
+        (Ok(line), Ok(q)) => {
+            orders::cancel_line(&state.db, &ctx, &id, *line, q, &form.reason).await
+        }
     };
+    let line = line.ok();
     back(&ctx, &id, r, |o| {
-        match o.lines.iter().find(|l| l.line_no == line) {
+        match o.lines.iter().find(|l| Some(l.line_no) == line) {
             Some(l) if o.status != "cancelled" => format!(
                 "Cancelled units of {} on {}; {} of {} still open",
                 l.sku,
@@ -234,7 +241,13 @@ pub async fn change_address(
 /// The workbench's bulk form: repeated `ids`, the action, and the list's
 /// query string to return to.
 pub async fn bulk(State(state): State<AppState>, Caller(ctx): Caller, body: Bytes) -> Response {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) else {
+        return to(
+            "/command/orders",
+            "error",
+            "the bulk form could not be read; select the orders again",
+        );
+    };
     let get = |k: &str| {
         pairs
             .iter()
@@ -309,11 +322,17 @@ pub async fn save_view(
     Caller(ctx): Caller,
     Form(form): Form<ViewForm>,
 ) -> Response {
-    let filter: OrderFilter = serde_urlencoded::from_str(&form.query).unwrap_or_default();
     let list_path = if form.query.is_empty() {
         "/command/orders".to_string()
     } else {
         format!("/command/orders?{}", form.query)
+    };
+    let Ok(filter) = serde_urlencoded::from_str::<OrderFilter>(&form.query) else {
+        return to(
+            &list_path,
+            "error",
+            "this list's filters could not be read, so the view was not saved; filter the list again",
+        );
     };
     match orders::save_view(&state.db, &ctx, &form.name, &filter).await {
         Ok(v) => to(

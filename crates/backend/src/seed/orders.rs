@@ -16,7 +16,7 @@ use domain::{
     events::Event,
 };
 
-use crate::{ctx::Ctx, db::Db, error::Result, seed_catalog::Lcg, uow::Change};
+use crate::{ctx::Ctx, db::Db, error::Result, seed::catalog::Lcg, uow::Change};
 
 const FIRST: &[&str] = &[
     "Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "James", "Isabella", "Lucas",

@@ -472,3 +472,83 @@ pub async fn synthesize_backorders(db: &Db, orders: usize, lines: usize) -> Resu
     }
     db.after_bulk_load().await
 }
+
+/// What a benchmark run left in the database, counted so that the bench can
+/// print and verify it without SQL of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    pub orders: i64,
+    /// Orders sharing a channel and external id: a capture applied twice.
+    pub duplicated_orders: i64,
+    pub reservations: i64,
+    pub reserved_orders: i64,
+    /// Units reserved, as the stock levels hold them.
+    pub reserved_units: i64,
+    /// Units ordered on orders that hold a reservation.
+    pub ordered_units_reserved: i64,
+    pub captured_events: i64,
+    pub sourced_events: i64,
+    pub fulfillments: i64,
+    /// Orders shipped from more than one fulfilment.
+    pub split_orders: i64,
+    pub fulfillment_lines: i64,
+    /// Backordered lines while a warehouse has 2 or more units of the SKU
+    /// spare: with the bench channel's buffer of 1, a unit sourcing missed.
+    pub missed_backorders: i64,
+    pub kpi_days: i64,
+}
+
+pub async fn tally(db: &Db) -> Result<Tally> {
+    let count = |sql: &'static str| async move {
+        Ok::<i64, crate::Error>(
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&db.pool)
+                .await?,
+        )
+    };
+    Ok(Tally {
+        orders: count("select count(*) from sales_order").await?,
+        duplicated_orders: count(
+            "select count(*) from (select channel_id, external_id from sales_order group by channel_id, external_id having count(*) > 1) d",
+        )
+        .await?,
+        reservations: count("select count(*) from reservation").await?,
+        reserved_orders: count("select count(*) from sales_order where reservation_id is not null")
+            .await?,
+        reserved_units: count("select cast(coalesce(sum(reserved), 0) as bigint) from stock_level")
+            .await?,
+        ordered_units_reserved: count(
+            "select cast(coalesce(sum(l.quantity), 0) as bigint) from order_line l join sales_order o on o.order_id = l.order_id where o.reservation_id is not null",
+        )
+        .await?,
+        captured_events: count("select count(*) from event where event_type = 'order.captured'")
+            .await?,
+        sourced_events: count("select count(*) from event where event_type = 'order.sourced'")
+            .await?,
+        fulfillments: count("select count(*) from fulfillment").await?,
+        split_orders: count(
+            "select count(*) from (select order_id from fulfillment group by order_id having count(*) > 1) s",
+        )
+        .await?,
+        fulfillment_lines: count("select count(*) from fulfillment_line").await?,
+        missed_backorders: count(
+            "select count(*) from order_line ol join stock_level s on s.product_id = ol.product_id where ol.backordered_quantity > 0 and s.on_hand - s.reserved > 1",
+        )
+        .await?,
+        kpi_days: count("select count(*) from kpi_day").await?,
+    })
+}
+
+/// Every order's external id, for checking that no acknowledged order is lost.
+pub async fn external_ids(db: &Db) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar("select external_id from sales_order")
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+/// Every SKU, in order.
+pub async fn skus(db: &Db) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar("select sku from product order by sku")
+        .fetch_all(&db.pool)
+        .await?)
+}

@@ -3,6 +3,10 @@
 //! and three warehouses, plus staff in every role. Deterministic, and safe to
 //! run twice: a second run changes nothing.
 
+pub mod bench;
+mod catalog;
+mod orders;
+
 use crate::receiving::{DeliveryInput, DeliveryLineInput};
 use domain::{governance::Scope, orders::NewChannel};
 
@@ -188,9 +192,9 @@ pub async fn seed(db: &Db, password: &str, scale: u32) -> Result<SeedReport> {
     let today = chrono::DateTime::from_timestamp_micros(ctx.now())
         .unwrap_or_default()
         .date_naive();
-    let catalog = crate::seed_catalog::seed_catalog(db, &ctx, &codes, today).await?;
+    let catalog = catalog::seed_catalog(db, &ctx, &codes, today).await?;
     trade_prices(db, &ctx).await?;
-    let orders = crate::seed_orders::seed_orders(db, &ctx, scale, ctx.now()).await?;
+    let orders = orders::seed_orders(db, &ctx, scale, ctx.now()).await?;
     let deliveries = seed_deliveries(db, &ctx, today).await?;
     seed_reorder_points(db, &ctx).await?;
     Ok(SeedReport {
@@ -284,18 +288,16 @@ async fn trade_prices(db: &Db, ctx: &Ctx) -> Result<()> {
     )
     .fetch_all(&db.pool)
     .await?;
+    let usd = domain::Currency::parse("USD").map_err(|e| crate::Error::Internal(e.to_string()))?;
     let entries: Vec<domain::orders::PriceEntryInput> = rows
         .into_iter()
         .step_by(4)
         .map(|(sku, minor)| domain::orders::PriceEntryInput {
             sku,
             price: Some(
-                domain::Money::from_minor(
-                    minor * 85 / 100,
-                    domain::Currency::parse("USD").expect("USD is a currency"),
-                )
-                .amount()
-                .to_string(),
+                domain::Money::from_minor(minor * 85 / 100, usd)
+                    .amount()
+                    .to_string(),
             ),
         })
         .collect();
