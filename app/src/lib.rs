@@ -16,20 +16,17 @@ use leptos_router::{
     path, SsrMode,
 };
 
-pub mod api;
+pub mod analytics;
 pub mod catalog;
-pub mod command;
 pub mod components;
-pub mod exceptions;
 pub mod floor;
-pub mod fulfilment;
-pub mod kpis;
-pub mod order_import;
+pub mod fulfillment;
+pub mod governance;
+pub mod inventory;
+pub mod kpi;
 pub mod orders;
-pub mod portal;
-pub mod prices;
+pub mod session;
 pub mod signin;
-pub mod sourcing;
 
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -65,26 +62,26 @@ pub fn App() -> impl IntoView {
             <Routes fallback=components::NotFound>
                 <Route path=path!("/") view=Home />
                 <Route path=path!("/signin") view=signin::SignIn ssr=SsrMode::Async />
-                <Route path=path!("/command") view=command::Dashboard ssr=SsrMode::Async />
-                <Route path=path!("/command/audit") view=command::Audit ssr=SsrMode::Async />
-                <Route path=path!("/command/exceptions") view=exceptions::Exceptions ssr=SsrMode::Async />
-                <Route path=path!("/command/kpis") view=kpis::Kpis ssr=SsrMode::Async />
-                <Route path=path!("/command/users") view=command::Users ssr=SsrMode::Async />
-                <Route path=path!("/command/orders") view=orders::Orders ssr=SsrMode::Async />
-                <Route path=path!("/command/orders/confirm") view=orders::BulkConfirm ssr=SsrMode::Async />
-                <Route path=path!("/command/orders/import") view=order_import::OrderImport ssr=SsrMode::Async />
-                <Route path=path!("/command/orders/import/:id") view=order_import::OrderImportJob ssr=SsrMode::Async />
-                <Route path=path!("/command/orders/:id") view=orders::OrderPage ssr=SsrMode::Async />
-                <Route path=path!("/command/prices") view=prices::Prices ssr=SsrMode::Async />
-                <Route path=path!("/command/sourcing") view=sourcing::Sourcing ssr=SsrMode::Async />
-                <Route path=path!("/command/fulfilment") view=fulfilment::Fulfilment ssr=SsrMode::Async />
-                <Route path=path!("/command/products") view=catalog::Products ssr=SsrMode::Async />
-                <Route path=path!("/command/products/new") view=catalog::NewProduct ssr=SsrMode::Async />
-                <Route path=path!("/command/products/:sku") view=catalog::ProductPage ssr=SsrMode::Async />
-                <Route path=path!("/command/catalog/import") view=catalog::Import ssr=SsrMode::Async />
-                <Route path=path!("/command/catalog/import/:id") view=catalog::ImportJobPage ssr=SsrMode::Async />
-                <Route path=path!("/command/counts") view=catalog::Counts ssr=SsrMode::Async />
-                <Route path=path!("/command/transfers") view=catalog::Transfers ssr=SsrMode::Async />
+                <Route path=path!("/command") view=governance::pages::Dashboard ssr=SsrMode::Async />
+                <Route path=path!("/command/audit") view=governance::pages::Audit ssr=SsrMode::Async />
+                <Route path=path!("/command/exceptions") view=analytics::pages::Exceptions ssr=SsrMode::Async />
+                <Route path=path!("/command/kpis") view=kpi::pages::Kpis ssr=SsrMode::Async />
+                <Route path=path!("/command/users") view=governance::pages::Users ssr=SsrMode::Async />
+                <Route path=path!("/command/orders") view=orders::pages::Orders ssr=SsrMode::Async />
+                <Route path=path!("/command/orders/confirm") view=orders::pages::BulkConfirm ssr=SsrMode::Async />
+                <Route path=path!("/command/orders/import") view=orders::import::OrderImport ssr=SsrMode::Async />
+                <Route path=path!("/command/orders/import/:id") view=orders::import::OrderImportJob ssr=SsrMode::Async />
+                <Route path=path!("/command/orders/:id") view=orders::pages::OrderPage ssr=SsrMode::Async />
+                <Route path=path!("/command/prices") view=orders::prices::Prices ssr=SsrMode::Async />
+                <Route path=path!("/command/sourcing") view=fulfillment::sourcing::Sourcing ssr=SsrMode::Async />
+                <Route path=path!("/command/fulfilment") view=fulfillment::pages::Fulfillment ssr=SsrMode::Async />
+                <Route path=path!("/command/products") view=catalog::pages::Products ssr=SsrMode::Async />
+                <Route path=path!("/command/products/new") view=catalog::pages::NewProduct ssr=SsrMode::Async />
+                <Route path=path!("/command/products/:sku") view=catalog::pages::ProductPage ssr=SsrMode::Async />
+                <Route path=path!("/command/catalog/import") view=catalog::pages::Import ssr=SsrMode::Async />
+                <Route path=path!("/command/catalog/import/:id") view=catalog::pages::ImportJobPage ssr=SsrMode::Async />
+                <Route path=path!("/command/counts") view=inventory::pages::Counts ssr=SsrMode::Async />
+                <Route path=path!("/command/transfers") view=inventory::pages::Transfers ssr=SsrMode::Async />
                 <Route path=path!("/floor") view=floor::Floor ssr=SsrMode::Async />
                 <Route path=path!("/floor/count") view=floor::CountStart ssr=SsrMode::Async />
                 <Route path=path!("/floor/receive") view=floor::ReceiveStart ssr=SsrMode::Async />
@@ -94,7 +91,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/floor/pick/:id") view=floor::PickWave ssr=SsrMode::Async />
                 <Route path=path!("/floor/pack") view=floor::PackQueue ssr=SsrMode::Async />
                 <Route path=path!("/floor/pack/:id") view=floor::Pack ssr=SsrMode::Async />
-                <Route path=path!("/portal") view=portal::Portal ssr=SsrMode::Async />
+                <Route path=path!("/portal") view=orders::portal::Portal ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

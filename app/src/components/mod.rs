@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::{me, Viewer};
+use crate::session::{me, Viewer};
 
 pub mod live;
 pub mod url;
@@ -195,6 +195,42 @@ pub fn FieldAlert(
             </p>
         }
     })
+}
+
+/// A labelled text input that shows its error from the query string and
+/// keeps what was typed.
+#[component]
+pub fn Field(
+    name: &'static str,
+    label: &'static str,
+    #[prop(optional)] kind: &'static str,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] hint: &'static str,
+    #[prop(optional, into)] value: Option<String>,
+    #[prop(optional, into)] error: Option<String>,
+    /// Names the form when a page has two with the same field, so every id
+    /// (and the label and error tied to it) stays unique.
+    #[prop(optional)]
+    form: &'static str,
+) -> impl IntoView {
+    let key = if form.is_empty() {
+        name.to_string()
+    } else {
+        format!("{form}-{name}")
+    };
+    let id = format!("f-{key}");
+    let err_id = format!("e-{key}");
+    let error = error.unwrap_or_default();
+    let described = (!error.is_empty() || !hint.is_empty()).then(|| err_id.clone());
+    view! {
+        <div>
+            <label for=id.clone() class="block text-sm font-medium">{label}</label>
+            <input id=id name=name type=if kind.is_empty() { "text" } else { kind } required=required value=value.unwrap_or_default()
+                aria-describedby=described aria-invalid=(!error.is_empty()).then_some("true") class="mt-1 w-full rounded border px-2 py-2" />
+            {(!hint.is_empty()).then(|| view! { <p class="mt-1 text-xs text-slate-500">{hint}</p> })}
+            <FieldAlert id=err_id label=label.to_string() message=error />
+        </div>
+    }
 }
 
 #[component]

@@ -15,10 +15,9 @@ use domain::views::Scanned;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::{
-    api::{count_detail, me, my_warehouses, scan, Viewer},
-    components::{query_param, ErrorBox, SignedIn},
-};
+use crate::components::{query_param, ErrorBox, SignedIn};
+use crate::inventory::api::{count_detail, my_warehouses, scan};
+use crate::session::{me, Viewer};
 
 #[component]
 pub fn Floor() -> impl IntoView {

@@ -5,7 +5,7 @@
 //! reload replays the first answer instead of picking twice.
 
 use domain::{
-    floor::ShortReason,
+    fulfillment::ShortReason,
     views::{PickTask, Wave, WaveSummary},
 };
 use leptos::prelude::*;

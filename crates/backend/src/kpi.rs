@@ -60,7 +60,7 @@ fn touched(event: &Event, orders: &mut BTreeSet<String>, numbers: &mut BTreeSet<
         // A history import numbers its orders consecutively in one
         // transaction, so the first and last name them all.
         E::OrdersImported { first, last, .. } => {
-            use domain::capture::{order_number, order_serial};
+            use domain::orders::{order_number, order_serial};
             if let (Some(a), Some(b)) = (order_serial(first), order_serial(last)) {
                 numbers.extend((a..=b.min(a + 10_000)).map(order_number));
             }

@@ -9,10 +9,10 @@
 
 use crate::error::Conflict;
 use domain::{
-    capture::NewOrder,
     events::Event,
     governance::Permission,
     order_report::{self, Mapping, ReportOrder},
+    orders::NewOrder,
     views::{ImportJob, RowError},
     FieldError,
 };
@@ -399,8 +399,8 @@ pub fn view(channel: &str, p: &ReportPreview) -> domain::views::ReportPreview {
                     .collect::<Vec<_>>()
                     .join(", "),
                 email: match &o.order.customer {
-                    domain::capture::CustomerIn::Email(e) => e.clone(),
-                    domain::capture::CustomerIn::Full { email, .. } => email.clone(),
+                    domain::orders::CustomerIn::Email(e) => e.clone(),
+                    domain::orders::CustomerIn::Full { email, .. } => email.clone(),
                 },
                 lines: o.order.lines.len() as i64,
                 units: o.order.lines.iter().map(|l| l.quantity).sum(),

@@ -125,9 +125,9 @@ macro_rules! store_test {
 /// drift check.
 pub mod fixtures {
     use domain::{
-        capture::{Address, AmountIn, CustomerIn, LineIn, OrderIn, ShippingIn, StatedTotals},
         catalog::{ComponentInput, PriceInput, ProductInput},
         orders::ChannelInput,
+        orders::{Address, AmountIn, CustomerIn, LineIn, OrderIn, ShippingIn, StatedTotals},
     };
 
     use crate::{

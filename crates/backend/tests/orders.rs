@@ -19,9 +19,9 @@ use backend::{
     Actor, ActorKind, Ctx, Db, Error, Idempotency,
 };
 use domain::{
-    capture::{CustomerIn, OrderIn},
     fulfillment::RuleInput,
     governance::{Role, Scope},
+    orders::{CustomerIn, OrderIn},
 };
 
 fn manager() -> Ctx {

@@ -12,8 +12,8 @@ use backend::{
     Actor, ActorKind, Ctx, Db, Error,
 };
 use domain::{
-    capture::{Address, AmountIn, CustomerIn, LineIn, OrderIn, ShippingIn, StatedTotals},
     governance::{Role, Scope},
+    orders::{Address, AmountIn, CustomerIn, LineIn, OrderIn, ShippingIn, StatedTotals},
     orders::{PriceEntryInput, PriceListInput},
     views::PriceFilter,
 };

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::capture::{Address, AmountIn, CustomerIn, LineIn, OrderIn, ShippingIn, StatedTotals};
+use crate::orders::{Address, AmountIn, CustomerIn, LineIn, OrderIn, ShippingIn, StatedTotals};
 
 fn text(v: &Value, key: &str) -> String {
     match v.get(key) {

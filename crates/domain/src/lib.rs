@@ -5,11 +5,9 @@
 //! fields and a fallible `parse`: once a value exists, it is valid.
 
 pub mod analytics;
-pub mod capture;
 pub mod catalog;
 pub mod channel_payloads;
 pub mod events;
-pub mod floor;
 pub mod fulfillment;
 pub mod governance;
 pub mod gs1;

@@ -7,8 +7,8 @@
 use std::path::PathBuf;
 
 use domain::{
-    capture::{assess, totals, FraudAssessment, HoldReason, NewOrder},
     channel_payloads::{shopify_order, woocommerce_order},
+    orders::{assess, totals, FraudAssessment, HoldReason, NewOrder},
 };
 use serde_json::Value;
 

@@ -57,7 +57,7 @@ pub const ACCESS: &[(&str, Option<Permission>)] = &[
     ("/sfn/receive_start", Some(Permission::FloorUse)),
     ("/sfn/delivery_screen", Some(Permission::FloorUse)),
     ("/command/fulfilment", Some(Permission::OrdersRead)),
-    ("/sfn/fulfilment_status", Some(Permission::OrdersRead)),
+    ("/sfn/fulfillment_status", Some(Permission::OrdersRead)),
     ("/sfn/exceptions_page", Some(Permission::ExceptionsRead)),
     ("/sfn/exception_counts", Some(Permission::ExceptionsRead)),
     ("/sfn/kpis_page", Some(Permission::KpisRead)),

@@ -55,7 +55,7 @@ pub async fn label(
     .bind(&shipment.warehouse)
     .fetch_one(&mut *conn)
     .await?;
-    let to: domain::capture::Address =
+    let to: domain::orders::Address =
         serde_json::from_str(&row.try_get::<String, _>("ship_to_json")?).unwrap_or_default();
     let name = if to.name.is_empty() {
         row.try_get("customer_name")?

@@ -11,7 +11,7 @@ use crate::{
 };
 use domain::{
     events::Event,
-    floor::{self as rules, PickTarget},
+    fulfillment::{self as rules, PickTarget},
     governance::Permission,
     views::{PackLine, PackView, PackageView, ScanOutcome, WaveFulfillment},
 };

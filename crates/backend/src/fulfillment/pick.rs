@@ -14,7 +14,7 @@ use crate::{
 };
 use domain::{
     events::Event,
-    floor::{self as rules, PickMove, PickStep, PickTarget, ShortReason},
+    fulfillment::{self as rules, PickMove, PickStep, PickTarget, ShortReason},
     governance::Permission,
     inventory::MovementKind,
     views::{PickTask, ScanOutcome, Wave},

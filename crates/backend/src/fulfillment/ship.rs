@@ -293,7 +293,7 @@ async fn ship_once(
         .bind(&order_id)
         .fetch_one(&mut *uow.tx)
         .await?;
-        let late = now > placed_at + domain::floor::ship_by_hours(&method) * 3_600_000_000;
+        let late = now > placed_at + domain::fulfillment::ship_by_hours(&method) * 3_600_000_000;
         sqlx::query("update sales_order set status = 'shipped', shipped_at = $2, shipped_late = $3, updated_at = $2, version = version + 1 where order_id = $1")
             .bind(&order_id)
             .bind(now)

@@ -9,7 +9,7 @@ use crate::{
     rfc3339,
 };
 use domain::{
-    floor::{self as rules},
+    fulfillment::{self as rules},
     governance::Permission,
     views::{AgentRate, AgingPick, FloorStatus},
 };

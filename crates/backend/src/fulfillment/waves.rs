@@ -18,7 +18,7 @@ use crate::{
 };
 use domain::{
     events::Event,
-    floor::{self as rules},
+    fulfillment::{self as rules},
     governance::Permission,
     inventory::LotStock,
     views::{Page, PickTask, Wave, WaveSummary},

@@ -13,13 +13,13 @@ use crate::{
 use domain::views::Order;
 use domain::views::{CustomerRef, Fraud, OrderHold, OrderTotals, Reservation};
 use domain::{
-    capture::{
-        self, CustomerHistory, FraudAssessment, Hold, HoldReason, NewOrder, OrderIn, OrderStatus,
-        PaymentStatus, Totals,
-    },
     events::Event,
     fulfillment::Plan,
     governance::Permission,
+    orders::{
+        self as capture, CustomerHistory, FraudAssessment, Hold, HoldReason, NewOrder, OrderIn,
+        OrderStatus, PaymentStatus, Totals,
+    },
     Money,
 };
 use rust_decimal::Decimal;
@@ -300,7 +300,7 @@ async fn number_ahead(db: &Db, order: &NewOrder, known: &Known) -> Result<Option
     )
     .fetch_one(&db.pool)
     .await?;
-    Ok(Some(domain::capture::order_number(n)))
+    Ok(Some(domain::orders::order_number(n)))
 }
 
 async fn capture_once(
@@ -674,7 +674,7 @@ pub(crate) async fn upsert_customer(
     .bind(placed_at - 86_400_000_000)
     .fetch_one(&mut *uow.tx)
     .await?;
-    let book: Vec<&domain::capture::Address> = std::iter::once(&order.ship_to)
+    let book: Vec<&domain::orders::Address> = std::iter::once(&order.ship_to)
         .chain(order.bill_to.iter())
         .filter(|a| !a.line1.is_empty())
         .collect();
@@ -854,7 +854,7 @@ pub(crate) async fn next_order_number(uow: &mut Uow) -> Result<String> {
     )
     .fetch_one(&mut *uow.tx)
     .await?;
-    Ok(domain::capture::order_number(n))
+    Ok(domain::orders::order_number(n))
 }
 
 /// Adds a hold placed `at` to `batch`; returns it as the order views show it.

@@ -13,9 +13,9 @@ use crate::{
 };
 use domain::views::Order;
 use domain::{
-    capture::{parse_tag, Address, OrderStatus},
     events::Event,
     governance::Permission,
+    orders::{parse_tag, Address, OrderStatus},
 };
 
 /// Cancels the whole order and releases its stock.
@@ -177,15 +177,13 @@ async fn cancel_line_once(
     };
     let open: Vec<i64> = lines.iter().map(|l| l.2).collect();
     let cancel =
-        domain::capture::cancel_line(e.status, &open, index, quantity).map_err(
-            |err| match err {
-                domain::capture::LineCancelError::NotEditable(_) => Error::Conflict {
-                    code: Conflict::InvalidTransition,
-                    message: err.to_string(),
-                },
-                _ => Error::invalid("quantity", err.to_string()),
+        domain::orders::cancel_line(e.status, &open, index, quantity).map_err(|err| match err {
+            domain::orders::LineCancelError::NotEditable(_) => Error::Conflict {
+                code: Conflict::InvalidTransition,
+                message: err.to_string(),
             },
-        )?;
+            _ => Error::invalid("quantity", err.to_string()),
+        })?;
     let sku = lines[index].1.clone();
     if cancel.order_open == 0 {
         cancel_in(&mut uow, id, &e, reason).await?;

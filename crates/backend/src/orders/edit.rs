@@ -7,7 +7,7 @@ use crate::{
     error::{Error, Result},
     uow::{Change, Uow},
 };
-use domain::{capture::OrderStatus, events::Event};
+use domain::{events::Event, orders::OrderStatus};
 use sqlx::Row;
 
 /// Whether a change counts as a manual touch: a person did it by hand.
@@ -121,7 +121,7 @@ pub(crate) async fn confirm_if_clear(uow: &mut Uow, id: &str, e: &Editing) -> Re
     Ok(())
 }
 
-pub(crate) fn transition_error(e: domain::capture::TransitionError) -> Error {
+pub(crate) fn transition_error(e: domain::orders::TransitionError) -> Error {
     Error::Conflict {
         code: Conflict::InvalidTransition,
         message: e.to_string(),

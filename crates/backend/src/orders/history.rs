@@ -12,9 +12,9 @@ use crate::{
     uow::Change,
 };
 use domain::{
-    capture::{self, FraudAssessment, NewOrder, OrderStatus},
     events::Event,
     governance::Permission,
+    orders::{self as capture, FraudAssessment, NewOrder, OrderStatus},
 };
 
 /// Imports finished orders (a migration from an earlier system, or the demo
@@ -116,7 +116,8 @@ pub async fn import_history(db: &Db, ctx: &Ctx, orders: &[PastOrder]) -> Result<
                     shipped: past.shipped_at.map(|t| {
                         let at = t.timestamp_micros();
                         let due = placed_at
-                            + domain::floor::ship_by_hours(&order.shipping_method) * 3_600_000_000;
+                            + domain::fulfillment::ship_by_hours(&order.shipping_method)
+                                * 3_600_000_000;
                         (at, at > due)
                     }),
                 },

@@ -12,7 +12,7 @@ use crate::{
     uow::{Change, Uow},
 };
 use domain::views::Order;
-use domain::{capture::HoldReason, events::Event, governance::Permission};
+use domain::{events::Event, governance::Permission, orders::HoldReason};
 
 /// Releases one open hold. An order that was never sourced (its payment had
 /// failed) is sourced once its last blocking hold goes.
@@ -122,7 +122,7 @@ async fn add_hold(
     uow: &mut Uow,
     id: &str,
     number: &str,
-    hold: &domain::capture::Hold,
+    hold: &domain::orders::Hold,
 ) -> Result<()> {
     let by = uow.ctx.actor.name.clone();
     let mut batch = crate::sql::Batch::default();
@@ -222,7 +222,7 @@ pub async fn place_hold(db: &Db, ctx: &Ctx, id: &str, detail: &str) -> Result<Or
             message: format!("order {} is {} and can't be held", e.number, e.status),
         });
     }
-    let hold = domain::capture::Hold {
+    let hold = domain::orders::Hold {
         reason: HoldReason::Manual,
         detail: detail.clone(),
     };

@@ -12,8 +12,8 @@ use crate::{
 };
 use domain::views::{Order, OrderFilter, OrderSummary};
 use domain::{
-    capture::{HoldReason, OrderStatus},
     governance::Permission,
+    orders::{HoldReason, OrderStatus},
     views::{CustomerRef, Fraud, OrderHold, OrderLine, OrderNote, OrderTotals, TimelineEntry},
     FieldError,
 };
@@ -251,7 +251,7 @@ pub async fn list_orders(db: &Db, ctx: &Ctx, filter: &OrderFilter) -> Result<Pag
             // first or last name or email: customers are far fewer than
             // orders, so they are matched first and their orders found by index.
             let key = q.split_whitespace().collect::<Vec<_>>().join(" ");
-            let bound = domain::capture::prefix_bound(&key);
+            let bound = domain::orders::prefix_bound(&key);
             // Index ranges on either name key or the email, re-checked with
             // LIKE because a database collation may order strings otherwise.
             let like = format!("{}%", key.replace(['%', '_'], ""));

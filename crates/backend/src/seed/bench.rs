@@ -293,7 +293,7 @@ pub async fn synthesize_orders(db: &Db, orders: usize) -> Result<()> {
         order_rows.push(vec![
             Cell::T(id.clone()),
             Cell::T(channel_ids[k % channel_ids.len()].clone()),
-            Cell::T(domain::capture::order_number(start_number + 1 + i as i64)),
+            Cell::T(domain::orders::order_number(start_number + 1 + i as i64)),
             Cell::T(format!("X{:09}", start_number + 1 + i as i64)),
             Cell::T(format!("c{}@bench.example", first_customer + c as i64)),
             Cell::T("12345".into()),
@@ -402,7 +402,7 @@ pub async fn synthesize_backorders(db: &Db, orders: usize, lines: usize) -> Resu
     for i in 0..orders {
         let id = uuid::Uuid::now_v7().to_string();
         let reservation = uuid::Uuid::now_v7().to_string();
-        let number = domain::capture::order_number(start_number + 1 + i as i64);
+        let number = domain::orders::order_number(start_number + 1 + i as i64);
         let placed = now - (orders - i) as i64 * 1_000_000;
         let mut asked = Vec::new();
         for l in 0..lines {

@@ -12,8 +12,8 @@
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use domain::{
-    capture::{Address, AmountIn, CustomerIn, LineIn, OrderIn, ShippingIn, StatedTotals},
     events::Event,
+    orders::{Address, AmountIn, CustomerIn, LineIn, OrderIn, ShippingIn, StatedTotals},
 };
 
 use crate::{ctx::Ctx, db::Db, error::Result, seed::catalog::Lcg, uow::Change};

@@ -15,7 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{capture::HoldReason, floor, governance::Role, FieldError};
+use crate::{fulfillment, governance::Role, orders::HoldReason, FieldError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -299,7 +299,7 @@ pub fn order_exceptions(o: &OrderFacts, t: &Thresholds, now: i64) -> Vec<Wanted>
             stuck_since,
         ));
     }
-    let ship_by = o.placed_at + floor::ship_by_hours(&o.shipping_method) * HOUR;
+    let ship_by = o.placed_at + fulfillment::ship_by_hours(&o.shipping_method) * HOUR;
     if now >= ship_by {
         for f in o
             .fulfillments
@@ -316,12 +316,12 @@ pub fn order_exceptions(o: &OrderFacts, t: &Thresholds, now: i64) -> Vec<Wanted>
                     "Still {} at {}; {} orders ship within {} h",
                     f.status,
                     f.warehouse,
-                    if floor::ship_by_hours(&o.shipping_method) == 24 {
+                    if fulfillment::ship_by_hours(&o.shipping_method) == 24 {
                         "express"
                     } else {
                         "standard"
                     },
-                    floor::ship_by_hours(&o.shipping_method)
+                    fulfillment::ship_by_hours(&o.shipping_method)
                 ),
                 link: order_link(&o.order_id),
                 owner: Role::Warehouse,
@@ -354,7 +354,7 @@ pub fn next_check(o: &OrderFacts, t: &Thresholds, now: i64) -> Option<i64> {
         .iter()
         .any(|f| UNSHIPPED.contains(&f.status.as_str()))
     {
-        due.push(o.placed_at + floor::ship_by_hours(&o.shipping_method) * HOUR);
+        due.push(o.placed_at + fulfillment::ship_by_hours(&o.shipping_method) * HOUR);
     }
     due.into_iter().filter(|d| *d > now).min()
 }

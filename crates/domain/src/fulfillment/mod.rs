@@ -14,6 +14,8 @@
 //! warehouses that ship everything that can ship; otherwise backorder the
 //! rest. Ties go to the warehouses earlier in the priority list.
 
+pub mod floor;
+pub use floor::*;
 use std::collections::BTreeMap;
 
 /// One product a line takes: an item takes itself once, a bundle each of its

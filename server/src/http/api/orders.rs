@@ -20,8 +20,8 @@ use backend::{
     webhooks::{self, Platform, Received},
 };
 use domain::{
-    capture::{Address, OrderIn},
     governance::Permission,
+    orders::{Address, OrderIn},
     orders::{ChannelInput, PriceListInput},
     views::PriceFilter,
 };

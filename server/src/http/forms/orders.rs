@@ -14,7 +14,7 @@ use backend::{
     orders::{self, BulkAction, OrderFilter},
     price_list,
 };
-use domain::capture::Address;
+use domain::orders::Address;
 use serde::Deserialize;
 
 use crate::http::{
@@ -465,7 +465,7 @@ pub async fn apply_sourcing(
     Caller(ctx): Caller,
     Form(form): Form<SourcingForm>,
 ) -> Response {
-    let page = app::sourcing::page_for(&form.channel);
+    let page = app::fulfillment::sourcing::page_for(&form.channel);
     let list: Vec<String> = form
         .warehouses
         .split(',')
@@ -489,7 +489,7 @@ pub async fn source_now(
     Caller(ctx): Caller,
     Form(form): Form<SourcingForm>,
 ) -> Response {
-    let page = app::sourcing::page_for(&form.channel);
+    let page = app::fulfillment::sourcing::page_for(&form.channel);
     match backend::fulfillment::source_waiting(&state.db, &ctx).await {
         Ok(run) if run.orders == 0 => to(
             &page,

@@ -5,8 +5,8 @@
 
 use leptos::prelude::*;
 
+use crate::orders::api::{price_list_page, PriceListView};
 use crate::{
-    api::{price_list_page, PriceListView},
     components::url::urlencode,
     components::{query_param, short_time, CommandFrame, ErrorBox, FieldAlert, Notice, Refused},
 };

@@ -6,8 +6,8 @@
 
 use leptos::prelude::*;
 
+use crate::fulfillment::api::{sourcing_page, SourcingView};
 use crate::{
-    api::{sourcing_page, SourcingView},
     components::url::urlencode,
     components::{query_param, CommandFrame, ErrorBox, Notice},
 };

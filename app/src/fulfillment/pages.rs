@@ -2,52 +2,19 @@
 //! ship-by time, the waves on the floor, and each agent's pick rate. The
 //! filter is a GET form, so the page works without JavaScript.
 
-use domain::views::{AgentRate, FloorStatus};
-use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
+use super::api::{fulfillment_status, FulfillmentView};
 use crate::components::{query_param, short_time, CommandFrame, ErrorBox};
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FulfilmentView {
-    pub status: FloorStatus,
-    pub warehouses: Vec<String>,
-}
-
-#[server(prefix = "/sfn", endpoint = "fulfilment_status")]
-pub async fn fulfilment_status(
-    warehouse: String,
-    hours: String,
-) -> Result<FulfilmentView, ServerFnError> {
-    let (db, ctx) = crate::ssr::context().await?;
-    let hours = match hours.trim() {
-        "" => None,
-        h => Some(h.parse::<i64>().map_err(|_| {
-            crate::ssr::fail(backend::Error::invalid(
-                "hours",
-                "enter a whole number of hours",
-            ))
-        })?),
-    };
-    let filter = backend::fulfillment::StatusFilter {
-        warehouse: Some(warehouse),
-        hours,
-    };
-    let status = backend::fulfillment::status(&db, &ctx, &filter)
-        .await
-        .map_err(crate::ssr::fail)?;
-    let warehouses = crate::ssr::warehouse_codes(&db, &ctx).await?;
-    Ok(FulfilmentView { status, warehouses })
-}
+use domain::views::AgentRate;
+use leptos::prelude::*;
 
 const INPUT: &str = "mt-1 w-full rounded border px-2 py-2";
 
 #[component]
-pub fn Fulfilment() -> impl IntoView {
+pub fn Fulfillment() -> impl IntoView {
     let (warehouse, hours) = (query_param("warehouse"), query_param("hours"));
     let data = Resource::new(
         move || (warehouse(), hours()),
-        |(w, h)| fulfilment_status(w, h),
+        |(w, h)| fulfillment_status(w, h),
     );
     view! {
         <CommandFrame title="Fulfilment">
@@ -71,8 +38,8 @@ fn state_label(state: &str) -> &'static str {
     }
 }
 
-fn page(v: FulfilmentView) -> impl IntoView {
-    let FulfilmentView {
+fn page(v: FulfillmentView) -> impl IntoView {
+    let FulfillmentView {
         status: s,
         warehouses,
     } = v;

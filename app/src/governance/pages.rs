@@ -7,21 +7,19 @@ use domain::{
 };
 use leptos::prelude::*;
 
-use crate::{
-    api::{audit_page, overview, recent_events, users_page},
-    components::{
-        live::on_live_events, query_param, short_time, url::urlencode, CommandFrame, Empty,
-        ErrorBox, FieldMessage, Notice,
-    },
+use crate::components::{
+    live::on_live_events, query_param, short_time, url::urlencode, CommandFrame, Empty, ErrorBox,
+    FieldMessage, Notice,
 };
+use crate::governance::api::{audit_page, overview, recent_events, users_page};
 
 #[component]
 pub fn Dashboard() -> impl IntoView {
     let data = Resource::new(|| (), |_| overview());
     view! {
         <CommandFrame title="Dashboard">
-            <crate::exceptions::ExceptionTiles />
-            <crate::kpis::KpiStrip />
+            <crate::analytics::pages::ExceptionTiles />
+            <crate::kpi::pages::KpiStrip />
             <div class="grid gap-6 lg:grid-cols-3">
                 <section aria-labelledby="wh-heading" class="rounded-lg border bg-white p-4 lg:col-span-2">
                     <h2 id="wh-heading" class="mb-3 text-lg font-semibold">"Warehouses and recent orders"</h2>

@@ -6,14 +6,14 @@
 //! back with a notice or an error, so every page works without JavaScript.
 
 use domain::{
-    capture::{HoldReason, OrderStatus},
+    orders::{HoldReason, OrderStatus},
     views::{Order, OrderFilter, OrderSummary},
 };
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use crate::orders::api::{order_detail, orders_by_id, orders_page, OrderView, OrdersView};
 use crate::{
-    api::{order_detail, orders_by_id, orders_page, OrderView, OrdersView},
     components::url::urlencode,
     components::{
         query_param, short_time, CommandFrame, Empty, ErrorBox, FieldAlert, Notice, Refused,

@@ -4,37 +4,13 @@
 //! it. Filters are a GET form, so the page works without JavaScript;
 //! hydrated, it refreshes as orders change.
 
-use domain::views::{Kpi, KpiBoard, KpiPoint};
-use leptos::prelude::*;
-
+use super::api::kpis_page;
 use crate::{
     components::{live::on_live_events, url::urlencode},
     components::{query_param, CommandFrame, ErrorBox},
 };
-
-#[server(prefix = "/sfn", endpoint = "kpis_page")]
-pub async fn kpis_page(
-    from: String,
-    to: String,
-    channel: String,
-    warehouse: String,
-    currency: String,
-    seen: i64,
-) -> Result<KpiBoard, ServerFnError> {
-    let (db, ctx) = crate::ssr::context().await?;
-    let opt = |s: String| (!s.trim().is_empty()).then_some(s);
-    let filter = backend::kpi::KpiFilter {
-        from: opt(from),
-        to: opt(to),
-        channel: opt(channel),
-        warehouse: opt(warehouse),
-        currency: opt(currency),
-        seen: (seen > 0).then(|| seen.to_string()),
-    };
-    backend::kpi::board(&db, &ctx, &filter)
-        .await
-        .map_err(crate::ssr::fail)
-}
+use domain::views::{Kpi, KpiBoard, KpiPoint};
+use leptos::prelude::*;
 
 /// The newest event seq seen on the live stream, updated at most twice
 /// a second: during a busy hour hundreds of orders a second change the

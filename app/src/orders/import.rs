@@ -8,8 +8,8 @@ use leptos::prelude::*;
 use leptos_meta::Meta;
 use leptos_router::hooks::use_params_map;
 
+use crate::orders::api::{report_channels, report_import_status, ReportImportView};
 use crate::{
-    api::{report_channels, report_import_status, ReportImportView},
     components::url::urlencode,
     components::{query_param, CommandFrame, ErrorBox, Notice},
 };

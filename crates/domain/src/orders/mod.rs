@@ -1,9 +1,11 @@
-//! Orders and channels: channel kinds and the returns-portal lookup for now;
-//! capture, holds and the order state machine follow (#4).
+//! Orders and channels: channel kinds, price lists and the returns-portal
+//! lookup here; capture, holds and the order state machine in `capture`.
 //!
 //! Invariant: a customer proves ownership of an order with its number plus the
 //! email or shipping postcode on it, never with the number alone.
 
+pub mod capture;
+pub use capture::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{inventory::parse_code, money::Currency, text::Email, FieldError};

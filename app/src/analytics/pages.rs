@@ -4,13 +4,7 @@
 //! form and the actions plain forms, so the page works without JavaScript;
 //! hydrated, it refreshes as exception events arrive.
 
-use domain::{
-    analytics::figure,
-    views::{ExceptionItem, ExceptionSummary, Page, QueueCount},
-};
-use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
+use super::api::{exception_counts, exceptions_page, ExceptionsView, Filters};
 use crate::{
     components::{
         live::on_live_events,
@@ -18,54 +12,11 @@ use crate::{
     },
     components::{query_param, short_time, CommandFrame, ErrorBox, Notice},
 };
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ExceptionsView {
-    pub summary: ExceptionSummary,
-    pub page: Page<ExceptionItem>,
-    pub warehouses: Vec<String>,
-}
-
-#[server(prefix = "/sfn", endpoint = "exceptions_page")]
-pub async fn exceptions_page(
-    filters: Filters,
-    cursor: String,
-) -> Result<ExceptionsView, ServerFnError> {
-    let (db, ctx) = crate::ssr::context().await?;
-    let opt = |s: String| (!s.trim().is_empty()).then_some(s);
-    let filter = backend::analytics::ExceptionFilter {
-        queue: opt(filters.queue),
-        status: opt(filters.status),
-        owner: opt(filters.owner),
-        warehouse: opt(filters.warehouse),
-        channel: None,
-        reason: opt(filters.reason),
-        opened_from: opt(filters.opened_from),
-        opened_to: opt(filters.opened_to),
-        limit: Some(50),
-        cursor: opt(cursor),
-    };
-    let page = backend::analytics::list(&db, &ctx, &filter)
-        .await
-        .map_err(crate::ssr::fail)?;
-    let summary = backend::analytics::summary(&db, &ctx)
-        .await
-        .map_err(crate::ssr::fail)?;
-    let warehouses = crate::ssr::warehouse_codes(&db, &ctx).await?;
-    Ok(ExceptionsView {
-        summary,
-        page,
-        warehouses,
-    })
-}
-
-#[server(prefix = "/sfn", endpoint = "exception_counts")]
-pub async fn exception_counts() -> Result<ExceptionSummary, ServerFnError> {
-    let (db, ctx) = crate::ssr::context().await?;
-    backend::analytics::summary(&db, &ctx)
-        .await
-        .map_err(crate::ssr::fail)
-}
+use domain::{
+    analytics::figure,
+    views::{ExceptionItem, QueueCount},
+};
+use leptos::prelude::*;
 
 /// A counter bumped by every exception event the live stream brings (a
 /// resource keyed on it refetches), and whether the stream is up.
@@ -237,20 +188,6 @@ pub fn Exceptions() -> impl IntoView {
             </Suspense>
         </CommandFrame>
     }
-}
-
-/// The list's filters as the address gives them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Filters {
-    pub queue: String,
-    pub status: String,
-    pub owner: String,
-    pub warehouse: String,
-    pub reason: String,
-    /// Opened on or after this day, and on or before `opened_to`: what a KPI
-    /// day point links to.
-    pub opened_from: String,
-    pub opened_to: String,
 }
 
 fn page(

@@ -4,10 +4,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::{
-    api::{portal_lookup, Lookup},
-    components::{query_param, ErrorBox, FieldMessage},
-};
+use crate::components::{query_param, ErrorBox, FieldMessage};
+use crate::orders::api::{portal_lookup, Lookup};
 
 #[component]
 pub fn Portal() -> impl IntoView {

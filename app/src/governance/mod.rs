@@ -1,0 +1,5 @@
+//! The command center's home (KPIs, exception tiles, the live event feed),
+//! the audit viewer and user administration.
+
+pub mod api;
+pub mod pages;

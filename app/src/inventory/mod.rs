@@ -1,0 +1,4 @@
+//! Stock that moves: cycle counts and their approvals, and transfers.
+
+pub mod api;
+pub mod pages;

@@ -1,0 +1,192 @@
+//! Server functions for orders: the workbench, one order, price lists,
+//! order-report imports and the portal lookup. Each calls one use case and
+//! holds no rules.
+
+use domain::views::{OrderSummary, Page};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The outcome of a portal lookup: field errors, a match, or plainly nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Lookup {
+    Invalid(Vec<domain::FieldError>),
+    Found(Box<OrderSummary>),
+    NoMatch,
+}
+
+/// Public: the portal has no staff session. It reveals an order only when the
+/// number and the email or postcode both match.
+#[server(prefix = "/sfn", endpoint = "portal_lookup")]
+pub async fn portal_lookup(order: String, contact: String) -> Result<Lookup, ServerFnError> {
+    let lookup = match domain::orders::PortalLookup::parse(&order, &contact) {
+        Ok(l) => l,
+        Err(errors) => return Ok(Lookup::Invalid(errors)),
+    };
+    let db = crate::ssr::db();
+    Ok(
+        match backend::orders::portal_lookup(&db, &lookup)
+            .await
+            .map_err(crate::ssr::fail)?
+        {
+            Some(order) => Lookup::Found(Box::new(order)),
+            None => Lookup::NoMatch,
+        },
+    )
+}
+
+/// The order workbench: a page of orders plus what its filters offer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrdersView {
+    pub page: Page<OrderSummary>,
+    pub channels: Vec<String>,
+    pub warehouses: Vec<String>,
+    pub views: Vec<domain::views::SavedView>,
+    pub can_edit: bool,
+}
+
+#[server(prefix = "/sfn", endpoint = "orders_page")]
+pub async fn orders_page(filter: domain::views::OrderFilter) -> Result<OrdersView, ServerFnError> {
+    use domain::governance::Permission;
+    let (db, ctx) = crate::ssr::context().await?;
+    let fail = crate::ssr::fail;
+    let page = backend::orders::list_orders(&db, &ctx, &filter)
+        .await
+        .map_err(fail)?;
+    let channels = backend::orders::list_channels(&db, &ctx)
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .map(|c| c.code)
+        .collect();
+    let warehouses = backend::inventory::warehouse_codes(&db)
+        .await
+        .map_err(fail)?;
+    let views = backend::orders::saved_views(&db, &ctx)
+        .await
+        .map_err(fail)?;
+    Ok(OrdersView {
+        page,
+        channels,
+        warehouses,
+        views,
+        can_edit: ctx.actor.may(Permission::OrdersWrite),
+    })
+}
+
+/// The orders a bulk action is about to touch, for its confirmation.
+#[server(prefix = "/sfn", endpoint = "orders_by_id")]
+pub async fn orders_by_id(ids: Vec<String>) -> Result<Vec<OrderSummary>, ServerFnError> {
+    let (db, ctx) = crate::ssr::context().await?;
+    backend::orders::summaries(&db, &ctx, &ids)
+        .await
+        .map_err(crate::ssr::fail)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderView {
+    pub order: domain::views::Order,
+    pub can_edit: bool,
+}
+
+#[server(prefix = "/sfn", endpoint = "order_detail")]
+pub async fn order_detail(id: String) -> Result<OrderView, ServerFnError> {
+    use domain::governance::Permission;
+    let (db, ctx) = crate::ssr::context().await?;
+    let order = backend::orders::get_order(&db, &ctx, &id)
+        .await
+        .map_err(crate::ssr::fail)?;
+    Ok(OrderView {
+        order,
+        can_edit: ctx.actor.may(Permission::OrdersWrite),
+    })
+}
+
+/// A channel's price list as its page shows it, with the channels to choose from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriceListView {
+    pub channels: Vec<String>,
+    pub channel: String,
+    pub currency: String,
+    pub page: domain::views::Page<domain::views::ChannelPrice>,
+}
+
+/// One page of a channel's price list; the first channel when none is named.
+#[server(prefix = "/sfn", endpoint = "price_list_page")]
+pub async fn price_list_page(
+    channel: String,
+    q: String,
+    own: bool,
+    cursor: String,
+) -> Result<PriceListView, ServerFnError> {
+    let (db, ctx) = crate::ssr::context().await?;
+    let channels = backend::orders::list_channels(&db, &ctx)
+        .await
+        .map_err(crate::ssr::fail)?;
+    let chosen = channels
+        .iter()
+        .find(|c| c.code.eq_ignore_ascii_case(channel.trim()))
+        .or(channels.first())
+        .cloned();
+    let Some(chosen) = chosen else {
+        return Ok(PriceListView {
+            channels: Vec::new(),
+            channel: String::new(),
+            currency: String::new(),
+            page: domain::views::Page {
+                items: Vec::new(),
+                next_cursor: None,
+            },
+        });
+    };
+    let filter = domain::views::PriceFilter {
+        q: Some(q),
+        own: Some(own),
+        limit: Some(50),
+        cursor: Some(cursor),
+    };
+    let page = backend::price_list::list(&db, &ctx, &chosen.code, &filter)
+        .await
+        .map_err(crate::ssr::fail)?;
+    Ok(PriceListView {
+        channels: channels.into_iter().map(|c| c.code).collect(),
+        channel: chosen.code,
+        currency: chosen.currency,
+        page,
+    })
+}
+
+/// The channels an order report can be imported into.
+#[server(prefix = "/sfn", endpoint = "report_channels")]
+pub async fn report_channels() -> Result<Vec<String>, ServerFnError> {
+    let (db, ctx) = crate::ssr::context().await?;
+    Ok(backend::orders::list_channels(&db, &ctx)
+        .await
+        .map_err(crate::ssr::fail)?
+        .into_iter()
+        .map(|c| c.code)
+        .collect())
+}
+
+/// An order report import as its page shows it: the job, and while it is
+/// staged the mapping and the preview of what it will do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportImportView {
+    pub job: domain::views::ImportJob,
+    pub preview: Option<domain::views::ReportPreview>,
+}
+
+#[server(prefix = "/sfn", endpoint = "report_import_status")]
+pub async fn report_import_status(id: String) -> Result<ReportImportView, ServerFnError> {
+    let (db, ctx) = crate::ssr::context().await?;
+    let job = backend::order_import::get_job(&db, &ctx, &id)
+        .await
+        .map_err(crate::ssr::fail)?;
+    let preview = if job.status == "staged" {
+        backend::order_import::staged_preview(&db, &ctx, &id)
+            .await
+            .map_err(crate::ssr::fail)?
+    } else {
+        None
+    };
+    Ok(ReportImportView { job, preview })
+}
