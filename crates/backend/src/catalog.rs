@@ -473,28 +473,33 @@ pub async fn list_products(db: &Db, ctx: &Ctx, filter: &ProductFilter) -> Result
         Some(k @ ("item" | "bundle")) => Some(k.to_string()),
         Some(_) => return Err(Error::invalid("kind", "use item or bundle")),
     };
-    let rows = sqlx::query(
-        // An item's totals come with the row (over the actor's active
-        // warehouses); only bundles need their components read separately.
+    let mut f = crate::sql::Filters::default();
+    let scoped = f
+        .scope_condition(&ctx.actor.scope.warehouses, &["w.code"], false)
+        .map(|c| format!(" and {c}"))
+        .unwrap_or_default();
+    f.like_any(&["lower(p.sku)", "lower(p.name)", "p.gtin"], q);
+    f.eq("p.active", status);
+    f.eq("p.kind", kind);
+    if let Some(c) = filter.cursor.as_deref().filter(|c| !c.is_empty()) {
+        let p = f.arg(c);
+        f.and(format!("p.sku > {p}"));
+    }
+    let n = f.arg(limit + 1);
+    // An item's totals come with the row (over the actor's active
+    // warehouses); only bundles need their components read separately.
+    let sql = format!(
         "select p.product_id, p.sku, p.name, p.kind, p.group_code, p.gtin, p.active, t.on_hand, t.available
          from product p
          left join (select s.product_id, cast(sum(s.on_hand) as bigint) as on_hand,
                            cast(sum(s.on_hand - s.reserved) as bigint) as available
                     from stock_level s join warehouse w on w.warehouse_id = s.warehouse_id
-                    where w.active = 1 and ($6 is null or ',' || $6 || ',' like '%,' || w.code || ',%')
+                    where w.active = 1{scoped}
                     group by s.product_id) t on t.product_id = p.product_id
-         where ($1 is null or lower(p.sku) like $1 or lower(p.name) like $1 or p.gtin like $1)
-           and ($2 is null or p.active = $2) and ($3 is null or p.kind = $3) and ($4 is null or p.sku > $4)
-         order by p.sku limit $5",
-    )
-    .bind(q)
-    .bind(status)
-    .bind(kind)
-    .bind(filter.cursor.as_deref().filter(|c| !c.is_empty()))
-    .bind(limit + 1)
-    .bind(crate::refs::scope_list(ctx))
-    .fetch_all(&db.pool)
-    .await?;
+         where {} order by p.sku limit {n}",
+        f.clause()
+    );
+    let rows = f.query(&sql).fetch_all(&db.pool).await?;
     let mut items = Vec::with_capacity(rows.len());
     let mut conn = db.pool.acquire().await?;
     for row in rows.iter().take(limit as usize) {

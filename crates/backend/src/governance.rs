@@ -363,19 +363,19 @@ pub async fn list_users(db: &Db, ctx: &Ctx, filter: &UserFilter) -> Result<Page<
         None => None,
     };
     let q = crate::sql::contains(filter.q.as_deref());
-    let rows = sqlx::query(&format!(
-        "select {USER_COLUMNS} from app_user
-         where ($1 is null or role = $1)
-           and ($2 is null or lower(email) like $2 or lower(name) like $2)
-           and ($3 is null or email > $3)
-         order by email limit $4"
-    ))
-    .bind(role)
-    .bind(q)
-    .bind(filter.cursor.clone().filter(|c| !c.is_empty()))
-    .bind(limit + 1)
-    .fetch_all(&db.pool)
-    .await?;
+    let mut f = crate::sql::Filters::default();
+    f.eq("role", role);
+    f.like_any(&["lower(email)", "lower(name)"], q);
+    if let Some(c) = filter.cursor.clone().filter(|c| !c.is_empty()) {
+        let p = f.arg(c);
+        f.and(format!("email > {p}"));
+    }
+    let n = f.arg(limit + 1);
+    let sql = format!(
+        "select {USER_COLUMNS} from app_user where {} order by email limit {n}",
+        f.clause()
+    );
+    let rows = f.query(&sql).fetch_all(&db.pool).await?;
     let mut items = rows.iter().map(user_from_row).collect::<Result<Vec<_>>>()?;
     let next_cursor = if items.len() as i64 > limit {
         items.truncate(limit as usize);
@@ -743,29 +743,29 @@ pub async fn list_audit(db: &Db, ctx: &Ctx, filter: &AuditFilter) -> Result<Page
     let (cursor_at, cursor_id) = crate::parse_time_cursor(filter.cursor.as_deref())?;
     let actor = nonempty(&filter.actor);
     let actor_like = actor.as_ref().map(|a| format!("%{}%", a.to_lowercase()));
-    let rows = sqlx::query(
+    let mut f = crate::sql::Filters::default();
+    f.eq("entity", nonempty(&filter.entity));
+    f.eq("entity_id", nonempty(&filter.entity_id));
+    if let (Some(actor), Some(like)) = (actor, actor_like) {
+        let (a, l) = (f.arg(actor), f.arg(like));
+        f.and(format!("(actor_id = {a} or lower(actor_name) like {l})"));
+    }
+    if let Some(from) = from {
+        let p = f.arg(from);
+        f.and(format!("occurred_at >= {p}"));
+    }
+    if let Some(to) = to {
+        let p = f.arg(to);
+        f.and(format!("occurred_at < {p}"));
+    }
+    f.past("occurred_at", "audit_id", "<", cursor_at.zip(cursor_id));
+    let n = f.arg(limit + 1);
+    let sql = format!(
         "select audit_id, occurred_at, actor_kind, actor_id, actor_name, request_id, action, entity, entity_id, before_json, after_json
-         from audit_log
-         where ($1 is null or entity = $1)
-           and ($2 is null or entity_id = $2)
-           and ($3 is null or actor_id = $3 or lower(actor_name) like $4)
-           and ($5 is null or occurred_at >= $5)
-           and ($6 is null or occurred_at < $6)
-           and ($7 is null or occurred_at < $7 or (occurred_at = $7 and audit_id < $8))
-         order by occurred_at desc, audit_id desc
-         limit $9",
-    )
-    .bind(nonempty(&filter.entity))
-    .bind(nonempty(&filter.entity_id))
-    .bind(actor)
-    .bind(actor_like)
-    .bind(from)
-    .bind(to)
-    .bind(cursor_at)
-    .bind(cursor_id)
-    .bind(limit + 1)
-    .fetch_all(&db.pool)
-    .await?;
+         from audit_log where {} order by occurred_at desc, audit_id desc limit {n}",
+        f.clause()
+    );
+    let rows = f.query(&sql).fetch_all(&db.pool).await?;
     let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
     let mut items = Vec::with_capacity(rows.len());
     for row in &rows {

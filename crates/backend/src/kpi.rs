@@ -476,13 +476,109 @@ async fn rows(conn: &mut AnyConnection, sql: &str, args: &[String]) -> Result<Ve
     Ok(q.fetch_all(&mut *conn).await?)
 }
 
-/// The KPI board for a period, channel and warehouse.
-#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
-pub async fn board(db: &Db, ctx: &Ctx, f: &KpiFilter) -> Result<KpiBoard> {
-    ctx.require(Permission::KpisRead)?;
-    let today = chrono::DateTime::<Utc>::from_timestamp_micros(ctx.now())
-        .unwrap_or_default()
-        .date_naive();
+/// The count accuracy and stockouts of the period and the one before, and
+/// the stockouts open now. They are read from their own records: they
+/// number in the hundreds, not with the orders.
+async fn counts_and_stockouts(
+    conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+    ctx: &Ctx,
+    warehouse: Option<&str>,
+    period: &Period,
+    inputs: &mut BoardInputs,
+) -> Result<()> {
+    let prev = period.previous();
+    let start = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc()
+            .timestamp_micros()
+    };
+    let day_of = |t: i64| {
+        chrono::DateTime::<Utc>::from_timestamp_micros(t)
+            .unwrap_or_default()
+            .date_naive()
+    };
+    let mut count_sql = "select c.submitted_at, cast(count(*) as bigint) as lines,
+            cast(sum(case when l.counted = l.expected then 1 else 0 end) as bigint) as accurate
+         from cycle_count c join cycle_count_line l on l.count_id = c.count_id join warehouse w on w.warehouse_id = c.warehouse_id
+         where c.submitted_at is not null and c.submitted_at >= $1 and c.submitted_at < $2"
+        .to_string();
+    let mut count_args: Vec<String> = Vec::new();
+    let mut wh: Vec<String> = warehouse.iter().map(|w| w.to_string()).collect();
+    if warehouse.is_none() {
+        wh.extend(ctx.actor.scope.warehouses.iter().cloned());
+    }
+    if !wh.is_empty() {
+        let marks: Vec<String> = (0..wh.len()).map(|i| format!("${}", i + 3)).collect();
+        count_sql.push_str(&format!(" and w.code in ({})", marks.join(", ")));
+        count_args = wh;
+    }
+    count_sql.push_str(" group by c.count_id, c.submitted_at");
+    for (p, into_days) in [(&prev, false), (period, true)] {
+        let mut q = sqlx::query(&count_sql)
+            .bind(start(p.from))
+            .bind(start(p.to) + DAY);
+        for a in &count_args {
+            q = q.bind(a.clone());
+        }
+        for r in q.fetch_all(&mut **conn).await? {
+            let c = CountFigures {
+                lines: r.try_get("lines")?,
+                accurate: r.try_get("accurate")?,
+            };
+            let slot = if into_days {
+                inputs
+                    .counts
+                    .entry(day_of(r.try_get("submitted_at")?))
+                    .or_default()
+            } else {
+                &mut inputs.previous_counts
+            };
+            slot.lines += c.lines;
+            slot.accurate += c.accurate;
+        }
+    }
+    for r in sqlx::query(
+        "select opened_at from exception_item where queue = 'stockouts' and reason = 'stockout' and opened_at >= $1 and opened_at < $2",
+    )
+    .bind(start(prev.from))
+    .bind(start(period.to) + DAY)
+    .fetch_all(&mut **conn)
+    .await?
+    {
+        let d = day_of(r.try_get("opened_at")?);
+        if d < period.from {
+            inputs.previous_stockouts += 1;
+        } else {
+            *inputs.stockouts.entry(d).or_default() += 1;
+        }
+    }
+    inputs.stockouts_open = sqlx::query_scalar(
+        "select cast(count(*) as bigint) from exception_item where queue = 'stockouts' and reason = 'stockout' and status in ('open', 'snoozed')",
+    )
+    .fetch_one(&mut **conn)
+    .await?;
+
+    Ok(())
+}
+
+/// A board filter as read: every field checked, blanks left out.
+struct Asked {
+    period: Period,
+    channel: Option<String>,
+    warehouse: Option<String>,
+    currency: Option<Currency>,
+    seen: Option<i64>,
+}
+
+/// Reads the board's filter against the channels and warehouses that exist,
+/// naming every field that is wrong. No I/O.
+fn read_filter(
+    f: &KpiFilter,
+    today: NaiveDate,
+    channels: &[String],
+    warehouses: &[String],
+) -> std::result::Result<Asked, Vec<domain::FieldError>> {
     let text = |v: &Option<String>| {
         v.as_deref()
             .map(str::trim)
@@ -497,10 +593,6 @@ pub async fn board(db: &Db, ctx: &Ctx, f: &KpiFilter) -> Result<KpiBoard> {
     )
     .map_err(|mut e| errors.append(&mut e))
     .ok();
-    let channels: Vec<String> = sqlx::query_scalar("select code from channel order by code")
-        .fetch_all(&db.pool)
-        .await?;
-    let warehouses = crate::inventory::warehouses::warehouse_codes(db).await?;
     let channel = text(&f.channel).map(|c| c.to_uppercase());
     if let Some(c) = &channel {
         if !channels.contains(c) {
@@ -540,9 +632,36 @@ pub async fn board(db: &Db, ctx: &Ctx, f: &KpiFilter) -> Result<KpiBoard> {
             None
         }
     };
-    let Some(period) = period.filter(|_| errors.is_empty()) else {
-        return Err(Error::Invalid(errors));
-    };
+    match period.filter(|_| errors.is_empty()) {
+        Some(period) => Ok(Asked {
+            period,
+            channel,
+            warehouse,
+            currency,
+            seen,
+        }),
+        None => Err(errors),
+    }
+}
+
+/// The KPI board for a period, channel and warehouse.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
+pub async fn board(db: &Db, ctx: &Ctx, f: &KpiFilter) -> Result<KpiBoard> {
+    ctx.require(Permission::KpisRead)?;
+    let today = chrono::DateTime::<Utc>::from_timestamp_micros(ctx.now())
+        .unwrap_or_default()
+        .date_naive();
+    let channels: Vec<String> = sqlx::query_scalar("select code from channel order by code")
+        .fetch_all(&db.pool)
+        .await?;
+    let warehouses = crate::inventory::warehouses::warehouse_codes(db).await?;
+    let Asked {
+        period,
+        channel,
+        warehouse,
+        currency,
+        seen,
+    } = read_filter(f, today, &channels, &warehouses).map_err(Error::Invalid)?;
     let mut conn = db.pool.acquire().await?;
     if let Some(seen) = seen {
         if seen > projection::cursor(&mut conn, CURSOR).await? {
@@ -641,79 +760,7 @@ pub async fn board(db: &Db, ctx: &Ctx, f: &KpiFilter) -> Result<KpiBoard> {
         inputs.backlog.insert(r.try_get("status")?, r.try_get("orders")?);
     }
 
-    // Counts and stockouts are read from their own records: they number in
-    // the hundreds, not with the orders.
-    let start = |d: NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .unwrap_or_default()
-            .and_utc()
-            .timestamp_micros()
-    };
-    let day_of = |t: i64| {
-        chrono::DateTime::<Utc>::from_timestamp_micros(t)
-            .unwrap_or_default()
-            .date_naive()
-    };
-    let mut count_sql = "select c.submitted_at, cast(count(*) as bigint) as lines,
-            cast(sum(case when l.counted = l.expected then 1 else 0 end) as bigint) as accurate
-         from cycle_count c join cycle_count_line l on l.count_id = c.count_id join warehouse w on w.warehouse_id = c.warehouse_id
-         where c.submitted_at is not null and c.submitted_at >= $1 and c.submitted_at < $2"
-        .to_string();
-    let mut count_args: Vec<String> = Vec::new();
-    let mut wh: Vec<String> = warehouse.iter().cloned().collect();
-    if warehouse.is_none() {
-        wh.extend(ctx.actor.scope.warehouses.iter().cloned());
-    }
-    if !wh.is_empty() {
-        let marks: Vec<String> = (0..wh.len()).map(|i| format!("${}", i + 3)).collect();
-        count_sql.push_str(&format!(" and w.code in ({})", marks.join(", ")));
-        count_args = wh;
-    }
-    count_sql.push_str(" group by c.count_id, c.submitted_at");
-    for (p, into_days) in [(&prev, false), (&period, true)] {
-        let mut q = sqlx::query(&count_sql)
-            .bind(start(p.from))
-            .bind(start(p.to) + DAY);
-        for a in &count_args {
-            q = q.bind(a.clone());
-        }
-        for r in q.fetch_all(&mut *conn).await? {
-            let c = CountFigures {
-                lines: r.try_get("lines")?,
-                accurate: r.try_get("accurate")?,
-            };
-            let slot = if into_days {
-                inputs
-                    .counts
-                    .entry(day_of(r.try_get("submitted_at")?))
-                    .or_default()
-            } else {
-                &mut inputs.previous_counts
-            };
-            slot.lines += c.lines;
-            slot.accurate += c.accurate;
-        }
-    }
-    for r in sqlx::query(
-        "select opened_at from exception_item where queue = 'stockouts' and reason = 'stockout' and opened_at >= $1 and opened_at < $2",
-    )
-    .bind(start(prev.from))
-    .bind(start(period.to) + DAY)
-    .fetch_all(&mut *conn)
-    .await?
-    {
-        let d = day_of(r.try_get("opened_at")?);
-        if d < period.from {
-            inputs.previous_stockouts += 1;
-        } else {
-            *inputs.stockouts.entry(d).or_default() += 1;
-        }
-    }
-    inputs.stockouts_open = sqlx::query_scalar(
-        "select cast(count(*) as bigint) from exception_item where queue = 'stockouts' and reason = 'stockout' and status in ('open', 'snoozed')",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    counts_and_stockouts(&mut conn, ctx, warehouse.as_deref(), &period, &mut inputs).await?;
 
     let mut currency_codes: Vec<String> = currencies.into_iter().map(|(c, _)| c).collect();
     if !currency_codes.contains(&code) {

@@ -65,23 +65,27 @@ pub async fn list(
     let ch = channel(&mut conn, ctx, code).await?;
     let limit = page_limit(filter.limit);
     let q = crate::sql::contains(filter.q.as_deref());
-    let rows = sqlx::query(
+    let mut f = crate::sql::Filters::default();
+    let (channel_id, currency) = (f.arg(ch.id.as_str()), f.arg(ch.currency.code()));
+    f.and("p.active = 1");
+    f.like_any(&["lower(p.sku)", "lower(p.name)"], q);
+    if filter.own.unwrap_or(false) {
+        f.and("cp.price_minor is not null");
+    }
+    if let Some(c) = filter.cursor.as_deref().filter(|c| !c.is_empty()) {
+        let p = f.arg(c);
+        f.and(format!("p.sku > {p}"));
+    }
+    let n = f.arg(limit + 1);
+    let sql = format!(
         "select p.sku, p.name, cp.price_minor as own, pp.price_minor as catalogue, cp.updated_at, cp.updated_by
          from product p
-         left join channel_price cp on cp.product_id = p.product_id and cp.channel_id = $1
-         left join product_price pp on pp.product_id = p.product_id and pp.currency = $2
-         where p.active = 1 and ($3 is null or lower(p.sku) like $3 or lower(p.name) like $3)
-           and ($4 = 0 or cp.price_minor is not null) and ($5 is null or p.sku > $5)
-         order by p.sku limit $6",
-    )
-    .bind(&ch.id)
-    .bind(ch.currency.code())
-    .bind(q)
-    .bind(i16::from(filter.own.unwrap_or(false)))
-    .bind(filter.cursor.as_deref().filter(|c| !c.is_empty()))
-    .bind(limit + 1)
-    .fetch_all(&mut *conn)
-    .await?;
+         left join channel_price cp on cp.product_id = p.product_id and cp.channel_id = {channel_id}
+         left join product_price pp on pp.product_id = p.product_id and pp.currency = {currency}
+         where {} order by p.sku limit {n}",
+        f.clause()
+    );
+    let rows = f.query(&sql).fetch_all(&mut *conn).await?;
     let money = |m: Option<i64>| m.map(|m| Money::from_minor(m, ch.currency));
     let mut items = Vec::with_capacity(rows.len());
     for row in rows.iter().take(limit as usize) {

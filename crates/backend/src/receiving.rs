@@ -236,24 +236,29 @@ pub async fn list_deliveries(
         .as_deref()
         .map(|q| format!("%{}%", q.trim().to_lowercase()))
         .filter(|q| q.len() > 2);
-    let rows = sqlx::query(&format!(
-        "{SUMMARY}
-         where ($1 is null or w.code = $1)
-           and ($2 is null or d.status = $2 or ($2 = 'open' and d.status <> 'closed'))
-           and ($3 is null or (',' || $3 || ',') like ('%,' || w.code || ',%'))
-           and ($4 is null or lower(d.number) like $4 or lower(d.supplier) like $4 or lower(coalesce(d.reference, '')) like $4)
-           and ($5 is null or d.created_at < $5 or (d.created_at = $5 and d.delivery_id < $6))
-         order by d.created_at desc, d.delivery_id desc limit $7"
-    ))
-    .bind(warehouse)
-    .bind(status)
-    .bind(crate::refs::scope_list(ctx))
-    .bind(q)
-    .bind(at)
-    .bind(after.unwrap_or_default())
-    .bind(limit + 1)
-    .fetch_all(&db.pool)
-    .await?;
+    let mut f = crate::sql::Filters::default();
+    f.eq("w.code", warehouse);
+    match status {
+        // Open is every delivery not yet closed.
+        Some("open") => f.and("d.status <> 'closed'"),
+        s => f.eq("d.status", s),
+    }
+    f.scope(&ctx.actor.scope.warehouses, &["w.code"], false);
+    f.like_any(
+        &[
+            "lower(d.number)",
+            "lower(d.supplier)",
+            "lower(coalesce(d.reference, ''))",
+        ],
+        q,
+    );
+    f.past("d.created_at", "d.delivery_id", "<", at.zip(after));
+    let n = f.arg(limit + 1);
+    let sql = format!(
+        "{SUMMARY} where {} order by d.created_at desc, d.delivery_id desc limit {n}",
+        f.clause()
+    );
+    let rows = f.query(&sql).fetch_all(&db.pool).await?;
     let mut items = Vec::new();
     let mut keys = Vec::new();
     for r in &rows {

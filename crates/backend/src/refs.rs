@@ -133,13 +133,6 @@ pub(crate) struct WarehouseRef {
     pub code: String,
 }
 
-/// The actor's warehouse codes as `A,B,C` for the SQL scope filter
-/// (`',' || $n || ',' like '%,' || code || ',%'`), or `None` for all.
-pub(crate) fn scope_list(ctx: &Ctx) -> Option<String> {
-    let w = &ctx.actor.scope.warehouses;
-    (!w.is_empty()).then(|| w.join(","))
-}
-
 pub(crate) fn in_scope(ctx: &Ctx, code: &str) -> Result<()> {
     if ctx.actor.scope.allows_warehouse(code) {
         Ok(())

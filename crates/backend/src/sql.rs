@@ -219,6 +219,65 @@ impl Filters {
         }
     }
 
+    /// `column = value`, when a value is given.
+    pub(crate) fn eq(&mut self, column: &str, value: Option<impl Into<Val>>) {
+        if let Some(v) = value {
+            let p = self.arg(v);
+            self.and(format!("{column} = {p}"));
+        }
+    }
+
+    /// Any of `columns` matches `pattern` (`like`, so the caller lowers the
+    /// columns and wraps the words in `%`), when a pattern is given.
+    pub(crate) fn like_any(&mut self, columns: &[&str], pattern: Option<String>) {
+        if let Some(pattern) = pattern {
+            let p = self.arg(pattern);
+            let any: Vec<String> = columns.iter().map(|c| format!("{c} like {p}")).collect();
+            self.and(format!("({})", any.join(" or ")));
+        }
+    }
+
+    /// The rows past a keyset cursor: `(key, id)` after `cursor` in the
+    /// direction `cmp` gives (`<` for a newest-first list, `>` for oldest).
+    pub(crate) fn past(&mut self, key: &str, id: &str, cmp: &str, cursor: Option<(i64, String)>) {
+        if let Some((at, after)) = cursor {
+            let (k, i) = (self.arg(at), self.arg(after));
+            self.and(format!(
+                "({key} {cmp} {k} or ({key} = {k} and {id} {cmp} {i}))"
+            ));
+        }
+    }
+
+    /// The viewer's scope (`ctx.actor.scope.warehouses` or `.channels`): a
+    /// row passes when any of `columns` (codes) is one of `codes`. Nothing is
+    /// added for an unscoped viewer (an empty list: all of them). `or_null`
+    /// lets rows that belong to none pass too.
+    pub(crate) fn scope(&mut self, codes: &[String], columns: &[&str], or_null: bool) {
+        if let Some(c) = self.scope_condition(codes, columns, or_null) {
+            self.and(c);
+        }
+    }
+
+    /// The scope condition of `scope`, for a caller that places it itself
+    /// (inside a subquery); its parameters are numbered with the rest.
+    pub(crate) fn scope_condition(
+        &mut self,
+        codes: &[String],
+        columns: &[&str],
+        or_null: bool,
+    ) -> Option<String> {
+        if codes.is_empty() {
+            return None;
+        }
+        let list: Vec<String> = codes.iter().map(|w| self.arg(w.as_str())).collect();
+        let list = list.join(", ");
+        let mut any: Vec<String> = columns.iter().map(|c| format!("{c} in ({list})")).collect();
+        if or_null {
+            any.extend(columns.iter().map(|c| format!("{c} is null")));
+        }
+        Some(format!("({})", any.join(" or ")))
+    }
+
     /// `sql` (which holds `clause()` and any placeholders from `arg`) with
     /// every parameter bound.
     pub(crate) fn query(
@@ -226,6 +285,29 @@ impl Filters {
         sql: &str,
     ) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
         bind_all(sqlx::query(sql), self.args)
+    }
+
+    /// As `query`, for rows read into a tuple.
+    pub(crate) fn query_as<T>(
+        self,
+        sql: &str,
+    ) -> sqlx::query::QueryAs<'_, sqlx::Any, T, sqlx::any::AnyArguments<'_>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+    {
+        let mut q = sqlx::query_as(sql);
+        for v in self.args {
+            q = match v {
+                Val::I16(v) => q.bind(v),
+                Val::I32(v) => q.bind(v),
+                Val::I64(v) => q.bind(v),
+                Val::OptI64(v) => q.bind(v),
+                Val::OptI16(v) => q.bind(v),
+                Val::Text(v) => q.bind(v),
+                Val::OptText(v) => q.bind(v),
+            };
+        }
+        q
     }
 }
 

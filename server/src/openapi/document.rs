@@ -4,6 +4,8 @@
 use crate::http::declare::ApiRoute;
 use serde_json::{json, Value};
 
+/// The query and path parameters of each route. Long by design: a table
+/// with one entry per route that takes parameters, and no logic.
 fn parameters(path: &str, method: &str) -> Value {
     let q = |name: &str, ty: &str, desc: &str| json!({"name": name, "in": "query", "required": false, "schema": {"type": ty}, "description": desc});
     let mut params = Vec::new();

@@ -15,7 +15,9 @@ use domain::{
 use sqlx::{AnyConnection, Row};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Everything the rules want for the touched records, and what exists for them.
+/// Everything the rules want for the touched records, and what exists for
+/// them: the indirect keys resolved, then each kind of record's facts read
+/// and handed to its pure rule.
 pub(crate) async fn gather(
     conn: &mut AnyConnection,
     mut touched: Touched,
@@ -23,7 +25,70 @@ pub(crate) async fn gather(
     now: i64,
 ) -> Result<Gathered> {
     let started = std::time::Instant::now();
-    // Resolve the indirect keys to orders and products.
+    resolve_keys(conn, &mut touched).await?;
+    let mut wanted = Vec::new();
+    let mut entity_ids: Vec<String> = Vec::new();
+    let resolved = started.elapsed();
+
+    let orders: Vec<String> = touched.orders.into_iter().collect();
+    let (mut facts, fulfillments) = order_facts(conn, &orders).await?;
+    entity_ids.extend(fulfillments);
+    let mut timers = Vec::with_capacity(facts.len());
+    for o in facts.values_mut() {
+        o.holds.sort_by_key(|h| h.placed_at);
+        wanted.extend(rules::order_exceptions(o, t, now));
+        timers.push((o.order_id.clone(), rules::next_check(o, t, now)));
+    }
+    let order_count = orders.len();
+    entity_ids.extend(orders);
+    let ordered = started.elapsed();
+
+    let products: Vec<String> = touched.products.into_iter().collect();
+    let (stock, warehouses) = stock_facts(conn, &products).await?;
+    for s in stock.values() {
+        wanted.extend(rules::stock_exception(s, now));
+        wanted.extend(rules::low_stock_exceptions(s, now));
+    }
+    // A low-stock item's record is the product in one warehouse; look for
+    // one in every warehouse, since its reorder point may have gone.
+    for p in &products {
+        for (w, _) in &warehouses {
+            entity_ids.push(rules::stock_level_key(p, w));
+        }
+    }
+    let product_count = products.len();
+    entity_ids.extend(products);
+    let stocked = started.elapsed();
+
+    let imports: Vec<String> = touched.imports.into_iter().collect();
+    wanted.extend(import_exceptions(conn, &imports).await?);
+    entity_ids.extend(imports);
+    let incidents: Vec<String> = touched.incidents.into_iter().collect();
+    wanted.extend(incident_exceptions(conn, &incidents).await?);
+    entity_ids.extend(incidents);
+
+    let before_existing = started.elapsed();
+    let existing = existing_for(conn, &entity_ids).await?;
+    tracing::debug!(
+        orders = order_count,
+        products = product_count,
+        keys_ms = resolved.as_millis() as u64,
+        orders_ms = (ordered - resolved).as_millis() as u64,
+        products_ms = (stocked - ordered).as_millis() as u64,
+        rest_ms = (before_existing - stocked).as_millis() as u64,
+        existing_ms = (started.elapsed() - before_existing).as_millis() as u64,
+        "exception gather"
+    );
+    Ok(Gathered {
+        wanted,
+        existing,
+        timers,
+    })
+}
+
+/// Resolves the indirect keys (order numbers, fulfilments, SKUs, lines,
+/// reservations, transfers, counts) to the orders and products they touch.
+async fn resolve_keys(conn: &mut AnyConnection, touched: &mut Touched) -> Result<()> {
     let numbers = ids_in(
         conn,
         "select order_id from sales_order where number in ({ids})",
@@ -54,17 +119,22 @@ pub(crate) async fn gather(
         let found = ids_in(conn, sql, keys).await?;
         touched.products.extend(found);
     }
-    let mut wanted = Vec::new();
-    let mut entity_ids: Vec<String> = Vec::new();
-    let resolved = started.elapsed();
+    Ok(())
+}
 
-    let orders: Vec<String> = touched.orders.into_iter().collect();
+/// The orders' facts with their active holds and fulfilments, by order id,
+/// and the fulfilments' ids (records an exception may stand on).
+async fn order_facts(
+    conn: &mut AnyConnection,
+    orders: &[String],
+) -> Result<(BTreeMap<String, OrderFacts>, Vec<String>)> {
+    let mut fulfillments = Vec::new();
     let mut facts: BTreeMap<String, OrderFacts> = BTreeMap::new();
     for r in fetch_in(
         conn,
         "select o.order_id, o.number, o.status, o.placed_at, o.updated_at, o.shipping_method, o.warehouse_code, o.backordered_units, c.code
          from sales_order o join channel c on c.channel_id = o.channel_id where o.order_id in ({ids})",
-        &orders,
+        orders,
     )
     .await?
     {
@@ -89,7 +159,7 @@ pub(crate) async fn gather(
     for r in fetch_in(
         conn,
         "select order_id, reason, detail, placed_at, active from order_hold where order_id in ({ids})",
-        &orders,
+        orders,
     )
     .await?
     {
@@ -108,14 +178,14 @@ pub(crate) async fn gather(
         conn,
         "select f.fulfillment_id, f.order_id, f.seq, f.status, f.updated_at, w.code
          from fulfillment f join warehouse w on w.warehouse_id = f.warehouse_id where f.order_id in ({ids})",
-        &orders,
+        orders,
     )
     .await?
     {
         if let Some(o) = facts.get_mut(&r.try_get::<String, _>("order_id")?) {
             let id: String = r.try_get("fulfillment_id")?;
             o.last_progress_at = o.last_progress_at.max(r.try_get("updated_at")?);
-            entity_ids.push(id.clone());
+            fulfillments.push(id.clone());
             o.fulfillments.push(FulfillmentFact {
                 id,
                 seq: r.try_get("seq")?,
@@ -124,22 +194,21 @@ pub(crate) async fn gather(
             });
         }
     }
-    let mut timers = Vec::with_capacity(facts.len());
-    for o in facts.values_mut() {
-        o.holds.sort_by_key(|h| h.placed_at);
-        wanted.extend(rules::order_exceptions(o, t, now));
-        timers.push((o.order_id.clone(), rules::next_check(o, t, now)));
-    }
-    let order_count = orders.len();
-    entity_ids.extend(orders);
-    let ordered = started.elapsed();
+    Ok((facts, fulfillments))
+}
 
-    let products: Vec<String> = touched.products.into_iter().collect();
+/// The products' facts: backorders, and each warehouse's level with its
+/// reorder point where one is set (a reorder point may come before the
+/// first stock); and every warehouse as (id, code).
+async fn stock_facts(
+    conn: &mut AnyConnection,
+    products: &[String],
+) -> Result<(BTreeMap<String, StockFacts>, Vec<(String, String)>)> {
     let mut stock: BTreeMap<String, StockFacts> = BTreeMap::new();
     for r in fetch_in(
         conn,
         "select product_id, sku, name from product where product_id in ({ids})",
-        &products,
+        products,
     )
     .await?
     {
@@ -162,7 +231,7 @@ pub(crate) async fn gather(
         conn,
         "select product_id, cast(sum(backordered_quantity) as bigint) as units, count(distinct order_id) as orders
          from order_line where product_id in ({ids}) and backordered_quantity > 0 group by product_id",
-        &products,
+        products,
     )
     .await?
     {
@@ -171,8 +240,6 @@ pub(crate) async fn gather(
             s.waiting_orders = r.try_get("orders")?;
         }
     }
-    // Each warehouse's level, with its reorder point where one is set (a
-    // reorder point may come before the first stock).
     let warehouses: Vec<(String, String)> = if products.is_empty() {
         Vec::new()
     } else {
@@ -190,7 +257,7 @@ pub(crate) async fn gather(
     for r in fetch_in(
         conn,
         "select product_id, warehouse_id, on_hand - reserved as available from stock_level where product_id in ({ids})",
-        &products,
+        products,
     )
     .await?
     {
@@ -210,7 +277,7 @@ pub(crate) async fn gather(
     for r in fetch_in(
         conn,
         "select product_id, warehouse_id, units from reorder_point where product_id in ({ids})",
-        &products,
+        products,
     )
     .await?
     {
@@ -228,26 +295,16 @@ pub(crate) async fn gather(
             }
         }
     }
-    for s in stock.values() {
-        wanted.extend(rules::stock_exception(s, now));
-        wanted.extend(rules::low_stock_exceptions(s, now));
-    }
-    // A low-stock item's record is the product in one warehouse; look for
-    // one in every warehouse, since its reorder point may have gone.
-    for p in &products {
-        for (w, _) in &warehouses {
-            entity_ids.push(rules::stock_level_key(p, w));
-        }
-    }
-    let product_count = products.len();
-    entity_ids.extend(products);
-    let stocked = started.elapsed();
+    Ok((stock, warehouses))
+}
 
-    let imports: Vec<String> = touched.imports.into_iter().collect();
+/// What the rules want for these import jobs.
+async fn import_exceptions(conn: &mut AnyConnection, imports: &[String]) -> Result<Vec<Wanted>> {
+    let mut wanted = Vec::new();
     for r in fetch_in(
         conn,
         "select job_id, kind, status, total_rows, failed_rows, finished_at from import_job where job_id in ({ids})",
-        &imports,
+        imports,
     )
     .await?
     {
@@ -260,14 +317,20 @@ pub(crate) async fn gather(
             finished_at: r.try_get("finished_at")?,
         }));
     }
-    entity_ids.extend(imports);
+    Ok(wanted)
+}
 
-    let incidents: Vec<String> = touched.incidents.into_iter().collect();
+/// What the rules want for these incidents.
+async fn incident_exceptions(
+    conn: &mut AnyConnection,
+    incidents: &[String],
+) -> Result<Vec<Wanted>> {
+    let mut wanted = Vec::new();
     for r in fetch_in(
         conn,
         "select incident_id, kind, subject_ref, channel_code, occurrences, first_at, last_detail, resolved_at
          from incident where incident_id in ({ids})",
-        &incidents,
+        incidents,
     )
     .await?
     {
@@ -282,25 +345,7 @@ pub(crate) async fn gather(
             resolved: r.try_get::<Option<i64>, _>("resolved_at")?.is_some(),
         }));
     }
-    entity_ids.extend(incidents);
-
-    let before_existing = started.elapsed();
-    let existing = existing_for(conn, &entity_ids).await?;
-    tracing::debug!(
-        orders = order_count,
-        products = product_count,
-        keys_ms = resolved.as_millis() as u64,
-        orders_ms = (ordered - resolved).as_millis() as u64,
-        products_ms = (stocked - ordered).as_millis() as u64,
-        rest_ms = (before_existing - stocked).as_millis() as u64,
-        existing_ms = (started.elapsed() - before_existing).as_millis() as u64,
-        "exception gather"
-    );
-    Ok(Gathered {
-        wanted,
-        existing,
-        timers,
-    })
+    Ok(wanted)
 }
 
 /// What the rules want for the evaluated records, what exists for them, and

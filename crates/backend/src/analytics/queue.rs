@@ -103,14 +103,6 @@ fn item(r: &AnyRow, now: i64) -> Result<ExceptionItem> {
     })
 }
 
-fn scope_sql(ctx: &Ctx) -> (Option<String>, Option<String>) {
-    let channels = &ctx.actor.scope.channels;
-    (
-        crate::refs::scope_list(ctx),
-        (!channels.is_empty()).then(|| channels.join(",")),
-    )
-}
-
 /// Live items oldest first (or finished ones newest first), filtered and
 /// paged by key.
 #[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
@@ -164,7 +156,6 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &ExceptionFilter) -> Result<Page<Except
     }
     let (at, after) = parse_time_cursor(f.cursor.as_deref())?;
     let now = ctx.now();
-    let (scope_w, scope_c) = scope_sql(ctx);
     // Only the filters given become conditions, so the planner walks the
     // index they call for: an empty queue, or the first page of all queues,
     // must not cost a scan of every item.
@@ -213,16 +204,9 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &ExceptionFilter) -> Result<Page<Except
         let p = w.arg(channel);
         w.and(format!("x.channel_code = {p}"));
     }
-    if let Some(codes) = scope_w {
-        let p = w.arg(codes);
-        w.and(format!("(x.warehouse_code is null or (',' || {p} || ',') like ('%,' || x.warehouse_code || ',%'))"));
-    }
-    if let Some(codes) = scope_c {
-        let p = w.arg(codes);
-        w.and(format!(
-            "(x.channel_code is null or (',' || {p} || ',') like ('%,' || x.channel_code || ',%'))"
-        ));
-    }
+    // An item of no warehouse (or no channel) is everyone's.
+    w.scope(&ctx.actor.scope.warehouses, &["x.warehouse_code"], true);
+    w.scope(&ctx.actor.scope.channels, &["x.channel_code"], true);
     if let Some(at) = at {
         let (key, id) = (w.arg(at), w.arg(after.unwrap_or_default()));
         w.and(format!(
@@ -267,7 +251,17 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &ExceptionFilter) -> Result<Page<Except
 pub async fn summary(db: &Db, ctx: &Ctx) -> Result<ExceptionSummary> {
     ctx.require(Permission::ExceptionsRead)?;
     let now = ctx.now();
-    let (scope_w, scope_c) = scope_sql(ctx);
+    let mut f = sql::Filters::default();
+    let at = f.arg(now);
+    // An item of no warehouse (or no channel) is everyone's.
+    let scope: String = [
+        f.scope_condition(&ctx.actor.scope.warehouses, &["x.warehouse_code"], true),
+        f.scope_condition(&ctx.actor.scope.channels, &["x.channel_code"], true),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|c| format!(" and {c}"))
+    .collect();
     // Each figure counts at most COUNT_CAP items, so the dashboard costs the
     // same with a hundred items or a hundred thousand; past the cap it reads
     // "1000+". Each condition matches one index's order, so every count walks only
@@ -276,33 +270,31 @@ pub async fn summary(db: &Db, ctx: &Ctx) -> Result<ExceptionSummary> {
         ("open", "x.status in ('open', 'snoozed') and x.status = 'open'"),
         (
             "woke",
-            "x.status = 'snoozed' and x.snoozed_until <= $1",
+            "x.status = 'snoozed' and x.snoozed_until <= {now}",
         ),
         (
             "breached",
-            "x.status in ('open', 'snoozed') and x.sla_due_at <= $1 and (x.status = 'open' or x.snoozed_until <= $1)",
+            "x.status in ('open', 'snoozed') and x.sla_due_at <= {now} and (x.status = 'open' or x.snoozed_until <= {now})",
         ),
-        ("snoozed", "x.status = 'snoozed' and x.snoozed_until > $1"),
+        ("snoozed", "x.status = 'snoozed' and x.snoozed_until > {now}"),
     ];
+    let (at, scope) = (&at, &scope);
     let parts: Vec<String> = Queue::ALL
         .iter()
         .flat_map(|q| {
             kinds.iter().map(move |(kind, cond)| {
                 format!(
                     "select '{q}' as queue, '{kind}' as kind, (select count(*) from (select 1 from exception_item x
-                       where x.queue = '{q}' and {cond}
-                         and ($2 is null or x.warehouse_code is null or (',' || $2 || ',') like ('%,' || x.warehouse_code || ',%'))
-                         and ($3 is null or x.channel_code is null or (',' || $3 || ',') like ('%,' || x.channel_code || ',%'))
+                       where x.queue = '{q}' and {cond}{scope}
                        limit {COUNT_CAP}) t) as n",
-                    q = q.as_str()
+                    q = q.as_str(),
+                    cond = cond.replace("{now}", at)
                 )
             })
         })
         .collect();
-    let rows = sqlx::query(&parts.join(" union all "))
-        .bind(now)
-        .bind(scope_w)
-        .bind(scope_c)
+    let rows = f
+        .query(&parts.join(" union all "))
         .fetch_all(&db.pool)
         .await?;
     let mut counts: BTreeMap<(String, String), i64> = BTreeMap::new();

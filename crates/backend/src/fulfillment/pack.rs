@@ -373,16 +373,17 @@ pub async fn measure_package(
 #[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn to_pack(db: &Db, ctx: &Ctx, limit: i64) -> Result<Vec<WaveFulfillment>> {
     ctx.require(Permission::FloorUse)?;
-    let rows = sqlx::query(
+    let mut f = crate::sql::Filters::default();
+    f.and("f.status = 'picked'");
+    f.scope(&ctx.actor.scope.warehouses, &["w.code"], false);
+    let n = f.arg(limit.clamp(1, 200));
+    let sql = format!(
         "select f.fulfillment_id, f.seq, f.status, o.order_id, o.number, o.shipping_method, w.code from fulfillment f
          join sales_order o on o.order_id = f.order_id join warehouse w on w.warehouse_id = f.warehouse_id
-         where f.status = 'picked' and ($1 is null or (',' || $1 || ',') like ('%,' || w.code || ',%'))
-         order by f.picked_at, f.fulfillment_id limit $2",
-    )
-    .bind(crate::refs::scope_list(ctx))
-    .bind(limit.clamp(1, 200))
-    .fetch_all(&db.pool)
-    .await?;
+         where {} order by f.picked_at, f.fulfillment_id limit {n}",
+        f.clause()
+    );
+    let rows = f.query(&sql).fetch_all(&db.pool).await?;
     rows.iter().map(wave_fulfillment).collect()
 }
 

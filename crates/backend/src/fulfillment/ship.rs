@@ -10,14 +10,14 @@ use crate::{
     error::{Error, Result},
     inventory::{self, ledger::Take, ledger::Using},
     refs::{ProductRef, WarehouseRef},
-    uow::{Change, Idempotency},
+    uow::{Change, Idempotency, Uow},
 };
 use domain::{
     events::{Event, ShippedLine, ShippedPackage},
     governance::Permission,
     inventory::MovementKind,
     label::{self},
-    views::Shipment,
+    views::{PackView, Shipment},
 };
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -97,44 +97,9 @@ async fn ship_once(
     // keeps their row locks from crossing.
     crate::fulfillment::sourcing::sourcing_turn(&mut uow).await?;
     let id = fulfillment_id(&mut uow.tx, key).await?;
-    // The order's row lock first (as every order edit takes it), so a
-    // cancellation can't pass the shipment.
-    let order_id: String =
-        sqlx::query_scalar("select order_id from fulfillment where fulfillment_id = $1")
-            .bind(&id)
-            .fetch_one(&mut *uow.tx)
-            .await?;
-    sqlx::query("update sales_order set version = version where order_id = $1")
-        .bind(&order_id)
-        .execute(&mut *uow.tx)
-        .await?;
+    let order_id = lock_order(&mut uow, &id).await?;
     let view = packing(&mut uow, &id).await?;
-    if !view.problems.is_empty() {
-        return Err(Error::Conflict {
-            code: Conflict::PackNotVerified,
-            message: format!(
-                "the label is blocked until the pack verifies: {}",
-                view.problems.join("; ")
-            ),
-        });
-    }
-    for p in &view.packages {
-        if !tracking.contains_key(&p.seq) {
-            return Err(Error::invalid(
-                "packages",
-                format!("enter the tracking number of package {}", p.seq),
-            ));
-        }
-    }
-    if let Some(extra) = tracking
-        .keys()
-        .find(|k| !view.packages.iter().any(|p| p.seq == **k))
-    {
-        return Err(Error::invalid(
-            "packages",
-            format!("there is no package {extra}"),
-        ));
-    }
+    check_shippable(&view, tracking)?;
     let status: String = sqlx::query_scalar("select status from sales_order where order_id = $1")
         .bind(&order_id)
         .fetch_one(&mut *uow.tx)
@@ -170,105 +135,35 @@ async fn ship_once(
         .bind(now)
         .execute(&mut *uow.tx)
         .await?;
-    for p in &view.packages {
-        sqlx::query("update package set tracking = $2 where package_id = $1")
-            .bind(&p.id)
-            .bind(&tracking[&p.seq])
-            .execute(&mut *uow.tx)
-            .await
-            .map_err(|e| {
-                crate::error::on_unique(
-                    e,
-                    "packages",
-                    &format!(
-                        "tracking number {} is on another package already",
-                        tracking[&p.seq]
-                    ),
-                )
-            })?;
-    }
-    // The stock: each task's units out of its bin and lot.
-    let tasks = sqlx::query(
-        "select t.task_id, t.line_no, t.product_id, t.sku, t.location_id, l.code, t.lot, t.picked, p.kind, p.track_lots
-         from pick_task t join location l on l.location_id = t.location_id join product p on p.product_id = t.product_id
-         where t.fulfillment_id = $1 and t.status = 'picked'",
-    )
-    .bind(&id)
-    .fetch_all(&mut *uow.tx)
-    .await?;
+    set_tracking(&mut uow, &view, tracking).await?;
+    let per_alloc = take_picked(&mut uow, &id, &wh, &number).await?;
+    let lines: Vec<ShippedLine> = view
+        .lines
+        .iter()
+        .map(|l| ShippedLine {
+            line_no: l.line_no,
+            sku: l.sku.clone(),
+            quantity: l.picked,
+        })
+        .collect();
     let reservation_id: Option<String> =
         sqlx::query_scalar("select reservation_id from sales_order where order_id = $1")
             .bind(&order_id)
             .fetch_one(&mut *uow.tx)
             .await?;
-    let mut per_alloc: BTreeMap<(i64, String), i64> = BTreeMap::new();
-    for t in &tasks {
-        let picked: i64 = t.try_get("picked")?;
-        if picked == 0 {
-            continue;
-        }
-        let product = ProductRef {
-            id: t.try_get("product_id")?,
-            sku: t.try_get("sku")?,
-            kind: t.try_get("kind")?,
-            track_lots: t.try_get::<i16, _>("track_lots")? == 1,
-            track_serials: false,
-        };
-        let location_id: String = t.try_get("location_id")?;
-        let lot: String = t.try_get("lot")?;
-        let took = inventory::ledger::take(
-            &mut uow,
-            &Take {
-                product: &product,
-                wh: &wh,
-                location_id: Some(&location_id),
-                lot: Some(&lot),
-                kind: MovementKind::Shipment,
-                using: Using::Reserved,
-                reason: None,
-                reference: Some(&number),
-            },
-            picked,
-        )
-        .await?;
-        if took.is_none() {
-            let code: String = t.try_get("code")?;
-            return Err(Error::Conflict {
-                code: Conflict::InsufficientStock,
-                message: format!(
-                    "bin {code} in {} no longer holds the {picked} picked units of {}; count it",
-                    wh.code, product.sku
-                ),
-            });
-        }
-        *per_alloc
-            .entry((t.try_get("line_no")?, product.id.clone()))
-            .or_default() += picked;
-    }
-    sqlx::query(
-        "update pick_task set status = 'shipped' where fulfillment_id = $1 and status = 'picked'",
-    )
-    .bind(&id)
-    .execute(&mut *uow.tx)
-    .await?;
-    let lines: Vec<(i64, String, i64)> = view
-        .lines
-        .iter()
-        .map(|l| (l.line_no, l.sku.clone(), l.picked))
-        .collect();
     if let Some(r) = &reservation_id {
         for ((line_no, product_id), units) in &per_alloc {
             reduce_allocation(&mut uow, r, *line_no, product_id, &wh.id, *units).await?;
         }
-        for (line_no, _, units) in &lines {
-            reduce_line(&mut uow, r, *line_no, *units).await?;
+        for l in &lines {
+            reduce_line(&mut uow, r, l.line_no, l.quantity).await?;
         }
     }
-    for (line_no, _, units) in &lines {
+    for l in &lines {
         sqlx::query("update order_line set shipped_quantity = shipped_quantity + $3 where order_id = $1 and line_no = $2")
             .bind(&order_id)
-            .bind(line_no)
-            .bind(units)
+            .bind(l.line_no)
+            .bind(l.quantity)
             .execute(&mut *uow.tx)
             .await?;
     }
@@ -277,37 +172,7 @@ async fn ship_once(
         .bind(now)
         .execute(&mut *uow.tx)
         .await?;
-    let open: i64 = sqlx::query_scalar(
-        "select cast(coalesce(sum(quantity - cancelled_quantity - shipped_quantity), 0) as bigint) from order_line where order_id = $1",
-    )
-    .bind(&order_id)
-    .fetch_one(&mut *uow.tx)
-    .await?;
-    let complete = open == 0;
-    if complete {
-        // When the last units leave, and whether that was past ship-by:
-        // the cycle-time and on-time figures, and their drill-down, read these.
-        let (placed_at, method): (i64, String) = sqlx::query_as(
-            "select placed_at, shipping_method from sales_order where order_id = $1",
-        )
-        .bind(&order_id)
-        .fetch_one(&mut *uow.tx)
-        .await?;
-        let late = now > placed_at + domain::fulfillment::ship_by_hours(&method) * 3_600_000_000;
-        sqlx::query("update sales_order set status = 'shipped', shipped_at = $2, shipped_late = $3, updated_at = $2, version = version + 1 where order_id = $1")
-            .bind(&order_id)
-            .bind(now)
-            .bind(i16::from(late))
-            .execute(&mut *uow.tx)
-            .await?;
-        if let Some(r) = &reservation_id {
-            sqlx::query("update reservation set status = 'consumed', version = version + 1, updated_at = $2 where reservation_id = $1 and status = 'active'")
-                .bind(r)
-                .bind(now)
-                .execute(&mut *uow.tx)
-                .await?;
-        }
-    }
+    let complete = ship_order_if_done(&mut uow, &order_id, reservation_id.as_deref(), now).await?;
     let shipment = load_shipment(&mut uow.tx, &shipment_id).await?;
     uow.record(
         Change {
@@ -334,14 +199,7 @@ async fn ship_once(
                     weight_g: p.weight_g.unwrap_or(0),
                 })
                 .collect(),
-            lines: lines
-                .iter()
-                .map(|(line_no, sku, quantity)| ShippedLine {
-                    line_no: *line_no,
-                    sku: sku.clone(),
-                    quantity: *quantity,
-                })
-                .collect(),
+            lines,
             complete,
         },
     )
@@ -349,6 +207,192 @@ async fn ship_once(
     uow.remember(&shipment).await?;
     uow.commit().await?;
     Ok(shipment)
+}
+
+/// The fulfilment's order, with its row lock taken first (as every order
+/// edit takes it), so a cancellation can't pass the shipment.
+async fn lock_order(uow: &mut Uow, fulfillment_id: &str) -> Result<String> {
+    let order_id: String =
+        sqlx::query_scalar("select order_id from fulfillment where fulfillment_id = $1")
+            .bind(fulfillment_id)
+            .fetch_one(&mut *uow.tx)
+            .await?;
+    sqlx::query("update sales_order set version = version where order_id = $1")
+        .bind(&order_id)
+        .execute(&mut *uow.tx)
+        .await?;
+    Ok(order_id)
+}
+
+/// A label needs a verified pack and one tracking number per package, and
+/// none for a package that doesn't exist. No I/O.
+fn check_shippable(view: &PackView, tracking: &BTreeMap<i64, String>) -> Result<()> {
+    if !view.problems.is_empty() {
+        return Err(Error::Conflict {
+            code: Conflict::PackNotVerified,
+            message: format!(
+                "the label is blocked until the pack verifies: {}",
+                view.problems.join("; ")
+            ),
+        });
+    }
+    if let Some(p) = view
+        .packages
+        .iter()
+        .find(|p| !tracking.contains_key(&p.seq))
+    {
+        return Err(Error::invalid(
+            "packages",
+            format!("enter the tracking number of package {}", p.seq),
+        ));
+    }
+    if let Some(extra) = tracking
+        .keys()
+        .find(|k| !view.packages.iter().any(|p| p.seq == **k))
+    {
+        return Err(Error::invalid(
+            "packages",
+            format!("there is no package {extra}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Each package's tracking number; one already on another package is a
+/// field error.
+async fn set_tracking(
+    uow: &mut Uow,
+    view: &PackView,
+    tracking: &BTreeMap<i64, String>,
+) -> Result<()> {
+    for p in &view.packages {
+        let Some(number) = tracking.get(&p.seq) else {
+            continue;
+        };
+        sqlx::query("update package set tracking = $2 where package_id = $1")
+            .bind(&p.id)
+            .bind(number)
+            .execute(&mut *uow.tx)
+            .await
+            .map_err(|e| {
+                crate::error::on_unique(
+                    e,
+                    "packages",
+                    &format!("tracking number {number} is on another package already"),
+                )
+            })?;
+    }
+    Ok(())
+}
+
+/// The stock: each picked task's units out of its bin and lot, from what
+/// was reserved; the tasks become shipped. Answers the units taken per
+/// (order line, product), for the reservation's allocations.
+async fn take_picked(
+    uow: &mut Uow,
+    fulfillment_id: &str,
+    wh: &WarehouseRef,
+    number: &str,
+) -> Result<BTreeMap<(i64, String), i64>> {
+    let tasks = sqlx::query(
+        "select t.task_id, t.line_no, t.product_id, t.sku, t.location_id, l.code, t.lot, t.picked, p.kind, p.track_lots
+         from pick_task t join location l on l.location_id = t.location_id join product p on p.product_id = t.product_id
+         where t.fulfillment_id = $1 and t.status = 'picked'",
+    )
+    .bind(fulfillment_id)
+    .fetch_all(&mut *uow.tx)
+    .await?;
+    let mut per_alloc: BTreeMap<(i64, String), i64> = BTreeMap::new();
+    for t in &tasks {
+        let picked: i64 = t.try_get("picked")?;
+        if picked == 0 {
+            continue;
+        }
+        let product = ProductRef {
+            id: t.try_get("product_id")?,
+            sku: t.try_get("sku")?,
+            kind: t.try_get("kind")?,
+            track_lots: t.try_get::<i16, _>("track_lots")? == 1,
+            track_serials: false,
+        };
+        let location_id: String = t.try_get("location_id")?;
+        let lot: String = t.try_get("lot")?;
+        let took = inventory::ledger::take(
+            uow,
+            &Take {
+                product: &product,
+                wh,
+                location_id: Some(&location_id),
+                lot: Some(&lot),
+                kind: MovementKind::Shipment,
+                using: Using::Reserved,
+                reason: None,
+                reference: Some(number),
+            },
+            picked,
+        )
+        .await?;
+        if took.is_none() {
+            let code: String = t.try_get("code")?;
+            return Err(Error::Conflict {
+                code: Conflict::InsufficientStock,
+                message: format!(
+                    "bin {code} in {} no longer holds the {picked} picked units of {}; count it",
+                    wh.code, product.sku
+                ),
+            });
+        }
+        *per_alloc
+            .entry((t.try_get("line_no")?, product.id.clone()))
+            .or_default() += picked;
+    }
+    sqlx::query(
+        "update pick_task set status = 'shipped' where fulfillment_id = $1 and status = 'picked'",
+    )
+    .bind(fulfillment_id)
+    .execute(&mut *uow.tx)
+    .await?;
+    Ok(per_alloc)
+}
+
+/// When the last units leave, the order ships (and whether that was past
+/// ship-by: the cycle-time and on-time figures, and their drill-down, read
+/// these), and its reservation is consumed. Answers whether it shipped.
+async fn ship_order_if_done(
+    uow: &mut Uow,
+    order_id: &str,
+    reservation_id: Option<&str>,
+    now: i64,
+) -> Result<bool> {
+    let open: i64 = sqlx::query_scalar(
+        "select cast(coalesce(sum(quantity - cancelled_quantity - shipped_quantity), 0) as bigint) from order_line where order_id = $1",
+    )
+    .bind(order_id)
+    .fetch_one(&mut *uow.tx)
+    .await?;
+    if open != 0 {
+        return Ok(false);
+    }
+    let (placed_at, method): (i64, String) =
+        sqlx::query_as("select placed_at, shipping_method from sales_order where order_id = $1")
+            .bind(order_id)
+            .fetch_one(&mut *uow.tx)
+            .await?;
+    let late = now > placed_at + domain::fulfillment::ship_by_hours(&method) * 3_600_000_000;
+    sqlx::query("update sales_order set status = 'shipped', shipped_at = $2, shipped_late = $3, updated_at = $2, version = version + 1 where order_id = $1")
+        .bind(order_id)
+        .bind(now)
+        .bind(i16::from(late))
+        .execute(&mut *uow.tx)
+        .await?;
+    if let Some(r) = reservation_id {
+        sqlx::query("update reservation set status = 'consumed', version = version + 1, updated_at = $2 where reservation_id = $1 and status = 'active'")
+            .bind(r)
+            .bind(now)
+            .execute(&mut *uow.tx)
+            .await?;
+    }
+    Ok(true)
 }
 
 #[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]

@@ -219,33 +219,88 @@ pub(crate) async fn source_backorders(uow: &mut Uow, product_ids: &[String]) -> 
 
 /// Sources the waiting lines of `products` (all of them with `None`). The
 /// statements grow with the products and warehouses touched and with chunks
-/// of rows, not per line.
+/// of rows, not per line. Read (locked) → plan → write in one batch → record.
 async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
     let mut run = Sourced::default();
-    // The waiting lines, deduplicated (a line can match as an item and as a
-    // bundle of another chunk's component).
-    struct Waiting {
-        order_id: String,
-        number: String,
-        channel_id: String,
-        reservation_id: String,
-        placed_at: i64,
-        line_no: i64,
-        sku: String,
-        product_id: String,
-        units: i64,
+    let waiting = lock_waiting(uow, products, &mut run.statements).await?;
+    if waiting.is_empty() {
+        return Ok(run);
     }
-    let mut waiting: BTreeMap<(i64, String, i64), Waiting> = BTreeMap::new();
-    // The orders first, locked, then their waiting lines read afresh: an
-    // edit of one of them (a cancellation) commits wholly before or after
-    // this run, never between its read and its writes. PostgreSQL locks the
-    // rows with `for update`; SQLite's write lock is held already (the
-    // sourcing turn wrote), so its twin is the plain select.
-    const CANDIDATES: &str = "select order_id from sales_order where backordered_units > 0 and status in ('received', 'confirmed', 'in_fulfilment')";
-    let lock = match uow.backend {
-        crate::db::Backend::Postgres => " for update",
-        crate::db::Backend::Sqlite => "",
+    run.lines = waiting.len() as i64;
+    let mut line_products: Vec<String> = waiting.iter().map(|w| w.product_id.clone()).collect();
+    line_products.sort_unstable();
+    line_products.dedup();
+    let parts = Parts(components(&mut uow.tx, &line_products, &mut run.statements).await?);
+    let warehouses = crate::refs::all_warehouses(&mut uow.tx).await?;
+    run.statements += 1;
+    let channels = channel_rules(uow, &warehouses, &mut run.statements).await?;
+    let mut stock_products: Vec<String> = line_products
+        .iter()
+        .flat_map(|p| parts.of(p).into_iter().map(|x| x.product_id))
+        .collect();
+    stock_products.sort_unstable();
+    stock_products.dedup();
+    let mut spare = spare_stock(uow, &stock_products, &warehouses, &mut run.statements).await?;
+
+    let planned = plan_orders(&waiting, &channels, &parts, &mut spare, &mut run);
+    if planned.is_empty() {
+        return Ok(run);
+    }
+    let wh_id = |code: &str| {
+        warehouses
+            .iter()
+            .find(|w| w.code == code)
+            .map(|w| w.id.clone())
+            .unwrap_or_default()
     };
+    let (held, allocs) = taken(&planned, &parts, &wh_id);
+    let known = read_for_writes(uow, &planned, &allocs, &mut run.statements).await?;
+
+    let now = uow.now();
+    let mut batch = Batch::default();
+    push_stock_and_allocations(&mut batch, &held, &allocs, &known.skus);
+    push_reservation_lines(&mut batch, &planned, known.lines_json, now);
+    run.units += push_backorders(&mut batch, &planned, now);
+    push_fulfillments(&mut batch, &planned, &known.fulfillments, &wh_id, now);
+    run.statements += batch.len() as i64;
+    let stock_rows = batch.run(&mut uow.tx, uow.backend).await?.len();
+    if stock_rows != held.len() {
+        return Err(Error::Internal(format!(
+            "re-sourcing expected to update {} stock rows and updated {stock_rows}; run keel check",
+            held.len()
+        )));
+    }
+    record_sourced(uow, &planned).await?;
+    run.orders = planned.len() as i64;
+    Ok(run)
+}
+
+/// A backordered line of a live order, as re-sourcing reads it.
+struct Waiting {
+    order_id: String,
+    number: String,
+    channel_id: String,
+    reservation_id: String,
+    placed_at: i64,
+    line_no: i64,
+    sku: String,
+    product_id: String,
+    units: i64,
+}
+
+/// The orders with waiting lines of `products`, locked, then their waiting
+/// lines read afresh, oldest order first. An edit of one of them (a
+/// cancellation) commits wholly before or after this run, never between its
+/// read and its writes. PostgreSQL locks the rows with `for update`; SQLite's
+/// write lock is held already (the sourcing turn wrote), so its twin is the
+/// plain select.
+async fn lock_waiting(
+    uow: &mut Uow,
+    products: Option<&[String]>,
+    statements: &mut i64,
+) -> Result<Vec<Waiting>> {
+    const CANDIDATES: &str = "select order_id from sales_order where backordered_units > 0 and status in ('received', 'confirmed', 'in_fulfilment')";
+    let lock = lock_clause(uow);
     let lock_queries: Vec<(String, &[String])> = match products {
         None => vec![(format!("{CANDIDATES}{lock}"), &[][..])],
         Some(ids) => ids
@@ -268,32 +323,27 @@ async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
         for id in *chunk {
             q = q.bind(id);
         }
-        run.statements += 1;
+        *statements += 1;
         locked.extend(q.fetch_all(&mut *uow.tx).await?);
     }
     locked.sort_unstable();
     locked.dedup();
-    let queries: Vec<(String, &[String])> = locked
-        .chunks(CHUNK)
-        .map(|chunk| {
-            (
-                format!(
-                    "select ol.order_id, o.number, o.channel_id, o.reservation_id, o.placed_at, ol.line_no, ol.sku, ol.product_id, ol.backordered_quantity
-                     from order_line ol join sales_order o on o.order_id = ol.order_id
-                     join reservation r on r.reservation_id = o.reservation_id and r.status = 'active'
-                     where ol.backordered_quantity > 0 and ol.order_id in ({})",
-                    params(1, chunk.len())
-                ),
-                chunk,
-            )
-        })
-        .collect();
-    for (sql, chunk) in &queries {
-        let mut q = sqlx::query(sql);
-        for id in *chunk {
+    // Deduplicated by line: a line can match as an item and as a bundle of
+    // another chunk's component.
+    let mut waiting: BTreeMap<(i64, String, i64), Waiting> = BTreeMap::new();
+    for chunk in locked.chunks(CHUNK) {
+        let sql = format!(
+            "select ol.order_id, o.number, o.channel_id, o.reservation_id, o.placed_at, ol.line_no, ol.sku, ol.product_id, ol.backordered_quantity
+             from order_line ol join sales_order o on o.order_id = ol.order_id
+             join reservation r on r.reservation_id = o.reservation_id and r.status = 'active'
+             where ol.backordered_quantity > 0 and ol.order_id in ({})",
+            params(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
             q = q.bind(id);
         }
-        run.statements += 1;
+        *statements += 1;
         for r in q.fetch_all(&mut *uow.tx).await? {
             let w = Waiting {
                 order_id: r.try_get("order_id")?,
@@ -309,91 +359,120 @@ async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
             waiting.insert((w.placed_at, w.order_id.clone(), w.line_no), w);
         }
     }
-    if waiting.is_empty() {
-        return Ok(run);
-    }
-    run.lines = waiting.len() as i64;
+    Ok(waiting.into_values().collect())
+}
 
-    // What each waiting line's product is made of.
-    let mut line_products: Vec<String> = waiting.values().map(|w| w.product_id.clone()).collect();
-    line_products.sort_unstable();
-    line_products.dedup();
-    let components = components(&mut uow.tx, &line_products, &mut run.statements).await?;
-    let parts_of = |pid: &str| {
-        components.get(pid).cloned().unwrap_or_else(|| {
+/// `for update` on PostgreSQL; nothing on SQLite, whose one writer already
+/// holds the write lock.
+fn lock_clause(uow: &Uow) -> &'static str {
+    match uow.backend {
+        crate::db::Backend::Postgres => " for update",
+        crate::db::Backend::Sqlite => "",
+    }
+}
+
+/// What each product is made of: a bundle's components, or the product
+/// itself once.
+struct Parts(HashMap<String, Vec<Part>>);
+
+impl Parts {
+    fn of(&self, product_id: &str) -> Vec<Part> {
+        self.0.get(product_id).cloned().unwrap_or_else(|| {
             vec![Part {
-                product_id: pid.to_string(),
+                product_id: product_id.to_string(),
                 per_unit: 1,
             }]
         })
-    };
+    }
+}
 
-    // The channels (few) and the active warehouses.
-    let warehouses = crate::refs::all_warehouses(&mut uow.tx).await?;
-    run.statements += 1;
-    let mut channels: HashMap<String, (String, Vec<String>, i64)> = HashMap::new();
+/// A channel's sourcing rule: its code, its active warehouses in priority
+/// order, and its safety buffer.
+struct ChannelRule {
+    code: String,
+    priority: Vec<String>,
+    buffer: i64,
+}
+
+/// Every channel's rule (channels are few), by channel id.
+async fn channel_rules(
+    uow: &mut Uow,
+    warehouses: &[crate::refs::WarehouseRef],
+    statements: &mut i64,
+) -> Result<HashMap<String, ChannelRule>> {
+    let mut channels = HashMap::new();
     for r in sqlx::query("select channel_id, code, warehouses_json, safety_buffer from channel")
         .fetch_all(&mut *uow.tx)
         .await?
     {
-        let codes = crate::refs::stored_warehouses(
-            &r.try_get::<String, _>("code")?,
-            &r.try_get::<String, _>("warehouses_json")?,
-        )?;
+        let code: String = r.try_get("code")?;
+        let priority =
+            crate::refs::stored_warehouses(&code, &r.try_get::<String, _>("warehouses_json")?)?
+                .into_iter()
+                .filter(|c| warehouses.iter().any(|w| &w.code == c))
+                .collect();
         channels.insert(
             r.try_get("channel_id")?,
-            (
-                r.try_get("code")?,
-                codes
-                    .into_iter()
-                    .filter(|c| warehouses.iter().any(|w| &w.code == c))
-                    .collect(),
-                r.try_get("safety_buffer")?,
-            ),
+            ChannelRule {
+                code,
+                priority,
+                buffer: r.try_get("safety_buffer")?,
+            },
         );
     }
-    run.statements += 1;
+    *statements += 1;
+    Ok(channels)
+}
 
-    // Spare stock of every part, read with the rows locked (as the orders
-    // above), so what is planned here can be taken without a conditional
-    // retry.
-    let mut stock_products: Vec<String> = line_products
-        .iter()
-        .flat_map(|p| parts_of(p).into_iter().map(|x| x.product_id))
-        .collect();
-    stock_products.sort_unstable();
-    stock_products.dedup();
+/// Spare stock of every part, read with the rows locked (as the orders), so
+/// what is planned can be taken without a conditional retry.
+async fn spare_stock(
+    uow: &mut Uow,
+    products: &[String],
+    warehouses: &[crate::refs::WarehouseRef],
+    statements: &mut i64,
+) -> Result<Spare> {
     let mut spare = Spare::default();
-    let rows: Vec<(String, String, i64)> = in_chunks(
-        &mut uow.tx,
-        &format!("select product_id, warehouse_id, on_hand - reserved from stock_level where product_id in ({{ids}}){lock}"),
-        &stock_products,
-        &mut run.statements,
-    )
-    .await?;
+    let sql = format!(
+        "select product_id, warehouse_id, on_hand - reserved from stock_level where product_id in ({{ids}}){}",
+        lock_clause(uow)
+    );
+    let rows: Vec<(String, String, i64)> =
+        in_chunks(&mut uow.tx, &sql, products, statements).await?;
     for (pid, wid, units) in rows {
         if let Some(w) = warehouses.iter().find(|w| w.id == wid) {
             spare.set(&pid, &w.code, units);
         }
     }
+    Ok(spare)
+}
 
-    // Plan order by order, oldest first, each taking from what is left.
-    struct Planned<'a> {
-        first: &'a Waiting,
-        lines: Vec<&'a Waiting>,
-        plan: Plan,
-    }
-    let mut by_order: Vec<(&str, Vec<&Waiting>)> = Vec::new();
-    for w in waiting.values() {
-        match by_order.last_mut().filter(|(o, _)| *o == w.order_id) {
-            Some((_, v)) => v.push(w),
-            None => by_order.push((&w.order_id, vec![w])),
+/// An order with units newly planned: its waiting lines and the plan.
+struct Planned<'a> {
+    first: &'a Waiting,
+    lines: Vec<&'a Waiting>,
+    plan: Plan,
+}
+
+/// Plans order by order, oldest first, each taking from what is left.
+fn plan_orders<'a>(
+    waiting: &'a [Waiting],
+    channels: &HashMap<String, ChannelRule>,
+    parts: &Parts,
+    spare: &mut Spare,
+    run: &mut Sourced,
+) -> Vec<Planned<'a>> {
+    let mut by_order: Vec<Vec<&Waiting>> = Vec::new();
+    for w in waiting {
+        match by_order.last_mut().filter(|v| v[0].order_id == w.order_id) {
+            Some(v) => v.push(w),
+            None => by_order.push(vec![w]),
         }
     }
-    let mut planned: Vec<Planned> = Vec::new();
-    for (_, lines) in by_order {
+    let mut planned = Vec::new();
+    for lines in by_order {
         let first = lines[0];
-        let Some((code, priority, buffer)) = channels.get(&first.channel_id) else {
+        let Some(rule) = channels.get(&first.channel_id) else {
             continue;
         };
         let needs: Vec<Need> = lines
@@ -402,65 +481,93 @@ async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
                 line_no: w.line_no,
                 sku: w.sku.clone(),
                 units: w.units,
-                parts: parts_of(&w.product_id),
+                parts: parts.of(&w.product_id),
             })
             .collect();
-        let plan = rules::plan(code, priority, &needs, &mut spare, *buffer);
+        let plan = rules::plan(&rule.code, &rule.priority, &needs, spare, rule.buffer);
         run.still_backordered += plan.backordered_units();
         if !plan.shipments.is_empty() {
             planned.push(Planned { first, lines, plan });
         }
     }
-    if planned.is_empty() {
-        return Ok(run);
-    }
-    let wh_id = |code: &str| {
-        warehouses
-            .iter()
-            .find(|w| w.code == code)
-            .map(|w| w.id.clone())
-            .unwrap_or_default()
-    };
+    planned
+}
 
-    // What the plans take, per (product, warehouse) and per allocation row.
-    let mut held: BTreeMap<(String, String), i64> = BTreeMap::new();
-    let mut allocs: BTreeMap<(String, i64, String, String), i64> = BTreeMap::new();
-    for p in &planned {
+/// Units of a product held in a warehouse, by (product id, warehouse id).
+type Held = BTreeMap<(String, String), i64>;
+
+/// One allocation row of a reservation.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct AllocKey {
+    reservation_id: String,
+    line_no: i64,
+    product_id: String,
+    warehouse_id: String,
+}
+
+/// What the plans take, per (product, warehouse) and per allocation row.
+fn taken(
+    planned: &[Planned],
+    parts: &Parts,
+    wh_id: &dyn Fn(&str) -> String,
+) -> (Held, BTreeMap<AllocKey, i64>) {
+    let mut held = Held::new();
+    let mut allocs = BTreeMap::new();
+    for p in planned {
         for (code, take) in p.plan.takes() {
             let Some(w) = p.lines.iter().find(|w| w.line_no == take.line_no) else {
                 continue;
             };
-            for part in parts_of(&w.product_id) {
+            for part in parts.of(&w.product_id) {
                 let units = part.per_unit * take.units;
                 *held
                     .entry((part.product_id.clone(), wh_id(code)))
                     .or_insert(0) += units;
                 *allocs
-                    .entry((
-                        w.reservation_id.clone(),
-                        take.line_no,
-                        part.product_id.clone(),
-                        wh_id(code),
-                    ))
+                    .entry(AllocKey {
+                        reservation_id: w.reservation_id.clone(),
+                        line_no: take.line_no,
+                        product_id: part.product_id,
+                        warehouse_id: wh_id(code),
+                    })
                     .or_insert(0) += units;
             }
         }
     }
+    (held, allocs)
+}
 
-    // The rest of what the writes need is read first, so the writes go out
-    // together as one batch (one round trip to SQLite's thread, and
-    // positional parameters there).
-    let alloc_products: Vec<String> = {
-        let mut v: Vec<String> = allocs.keys().map(|k| k.2.clone()).collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    };
+/// An order's fulfilments as re-sourcing extends them: the highest sequence
+/// number, and its open fulfilments as (warehouse id, fulfilment id).
+#[derive(Debug, Clone, Default)]
+struct Existing {
+    seq: i64,
+    open: Vec<(String, String)>,
+}
+
+/// The rest of what the writes need, read first so that the writes go out
+/// together as one batch (one round trip to SQLite's thread, and positional
+/// parameters there).
+struct ForWrites {
+    skus: HashMap<String, String>,
+    lines_json: HashMap<String, Vec<serde_json::Value>>,
+    fulfillments: HashMap<String, Existing>,
+}
+
+async fn read_for_writes(
+    uow: &mut Uow,
+    planned: &[Planned<'_>],
+    allocs: &BTreeMap<AllocKey, i64>,
+    statements: &mut i64,
+) -> Result<ForWrites> {
+    let mut alloc_products: Vec<&str> = allocs.keys().map(|k| k.product_id.as_str()).collect();
+    alloc_products.sort_unstable();
+    alloc_products.dedup();
     let skus: HashMap<String, String> = in_chunks::<(String, String)>(
         &mut uow.tx,
         "select product_id, sku from product where product_id in ({ids})",
         &alloc_products,
-        &mut run.statements,
+        statements,
     )
     .await?
     .into_iter()
@@ -471,12 +578,12 @@ async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
         .collect();
     reservations.sort_unstable();
     reservations.dedup();
-    let mut lines_json: HashMap<String, Vec<serde_json::Value>> = HashMap::new();
+    let mut lines_json = HashMap::new();
     let rows: Vec<(String, String)> = in_chunks(
         &mut uow.tx,
         "select reservation_id, lines_json from reservation where reservation_id in ({ids})",
         &reservations,
-        &mut run.statements,
+        statements,
     )
     .await?;
     for (id, json) in rows {
@@ -484,27 +591,37 @@ async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
         lines_json.insert(id, lines);
     }
     let orders: Vec<&str> = planned.iter().map(|p| p.first.order_id.as_str()).collect();
-    let mut existing: HashMap<String, (i64, Vec<(String, String)>)> = HashMap::new();
+    let mut fulfillments: HashMap<String, Existing> = HashMap::new();
     let rows: Vec<(String, String, String, String, i64)> = in_chunks(
         &mut uow.tx,
         "select order_id, fulfillment_id, warehouse_id, status, seq from fulfillment where order_id in ({ids})",
         &orders,
-        &mut run.statements,
+        statements,
     )
     .await?;
     for (o, f, w, status, seq) in rows {
-        let e = existing.entry(o).or_insert((0, Vec::new()));
-        e.0 = e.0.max(seq);
+        let e = fulfillments.entry(o).or_default();
+        e.seq = e.seq.max(seq);
         if status == "open" {
-            e.1.push((w, f));
+            e.open.push((w, f));
         }
     }
+    Ok(ForWrites {
+        skus,
+        lines_json,
+        fulfillments,
+    })
+}
 
-    let now = uow.now();
-    let mut batch = Batch::default();
-    // Stock: the rows were locked above, so each update takes exactly what
-    // was planned; `returning` counts them.
-    let held: Vec<_> = held.into_iter().collect();
+/// Stock: the rows were locked when read, so each update takes exactly what
+/// was planned; `returning` counts them. Then the allocation rows.
+fn push_stock_and_allocations(
+    batch: &mut Batch,
+    held: &Held,
+    allocs: &BTreeMap<AllocKey, i64>,
+    skus: &HashMap<String, String>,
+) {
+    let held: Vec<_> = held.iter().collect();
     for chunk in held.chunks(rows_per(3)) {
         batch.push(
             format!(
@@ -514,11 +631,11 @@ async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
             ),
             chunk
                 .iter()
-                .flat_map(|((p, w), n)| [Val::from(p.as_str()), w.as_str().into(), (*n).into()])
+                .flat_map(|((p, w), n)| [Val::from(p.as_str()), w.as_str().into(), (**n).into()])
                 .collect(),
         );
     }
-    let allocs: Vec<_> = allocs.into_iter().collect();
+    let allocs: Vec<_> = allocs.iter().collect();
     for chunk in allocs.chunks(rows_per(6)) {
         batch.push(
             format!(
@@ -531,21 +648,29 @@ async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
             ),
             chunk
                 .iter()
-                .flat_map(|((r, line, p, w), n)| {
+                .flat_map(|(k, n)| {
                     [
-                        Val::from(r.as_str()),
-                        (*line).into(),
-                        skus.get(p).cloned().unwrap_or_default().into(),
-                        p.as_str().into(),
-                        w.as_str().into(),
-                        (*n).into(),
+                        Val::from(k.reservation_id.as_str()),
+                        k.line_no.into(),
+                        skus.get(&k.product_id).cloned().unwrap_or_default().into(),
+                        k.product_id.as_str().into(),
+                        k.warehouse_id.as_str().into(),
+                        (**n).into(),
                     ]
                 })
                 .collect(),
         );
     }
-    // The reservations' lines (reservation line i is order line i).
-    for p in &planned {
+}
+
+/// The reservations' lines (reservation line i is order line i).
+fn push_reservation_lines(
+    batch: &mut Batch,
+    planned: &[Planned],
+    mut lines_json: HashMap<String, Vec<serde_json::Value>>,
+    now: i64,
+) {
+    for p in planned {
         let Some(lines) = lines_json.get_mut(&p.first.reservation_id) else {
             continue;
         };
@@ -573,10 +698,13 @@ async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
             vals,
         );
     }
-    // The lines' and orders' backordered units.
-    let mut line_rows: Vec<(String, i64, i64)> = Vec::new();
-    let mut order_rows: Vec<(String, i64)> = Vec::new();
-    for p in &planned {
+}
+
+/// The lines' and orders' backordered units; answers the units sourced.
+fn push_backorders(batch: &mut Batch, planned: &[Planned], now: i64) -> i64 {
+    let mut line_rows: Vec<(&str, i64, i64)> = Vec::new();
+    let mut order_rows: Vec<(&str, i64)> = Vec::new();
+    for p in planned {
         let mut order_units = 0;
         for w in &p.lines {
             let units: i64 = p
@@ -586,12 +714,11 @@ async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
                 .map(|(_, t)| t.units)
                 .sum();
             if units > 0 {
-                line_rows.push((w.order_id.clone(), w.line_no, units));
+                line_rows.push((&w.order_id, w.line_no, units));
                 order_units += units;
             }
         }
-        order_rows.push((p.first.order_id.clone(), order_units));
-        run.units += order_units;
+        order_rows.push((&p.first.order_id, order_units));
     }
     for chunk in line_rows.chunks(rows_per(3)) {
         batch.push(
@@ -602,14 +729,14 @@ async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
             ),
             chunk
                 .iter()
-                .flat_map(|(o, l, n)| [Val::from(o.as_str()), (*l).into(), (*n).into()])
+                .flat_map(|(o, l, n)| [Val::from(*o), (*l).into(), (*n).into()])
                 .collect(),
         );
     }
     for chunk in order_rows.chunks(rows_per(2)) {
         let mut vals: Vec<Val> = chunk
             .iter()
-            .flat_map(|(o, n)| [Val::from(o.as_str()), (*n).into()])
+            .flat_map(|(o, n)| [Val::from(*o), (*n).into()])
             .collect();
         vals.push(now.into());
         batch.push(
@@ -622,12 +749,23 @@ async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
             vals,
         );
     }
-    // Fulfilments: units join the order's open fulfilment at that warehouse,
-    // or start a new one.
+    order_rows.iter().map(|(_, n)| n).sum()
+}
+
+/// Fulfilments: units join the order's open fulfilment at that warehouse,
+/// or start a new one.
+fn push_fulfillments(
+    batch: &mut Batch,
+    planned: &[Planned],
+    existing: &HashMap<String, Existing>,
+    wh_id: &dyn Fn(&str) -> String,
+    now: i64,
+) {
     let mut new_rows: Vec<Vec<Val>> = Vec::new();
     let mut line_vals: Vec<Vec<Val>> = Vec::new();
-    for p in &planned {
-        let (mut seq, open) = existing.get(&p.first.order_id).cloned().unwrap_or_default();
+    for p in planned {
+        let Existing { mut seq, open } =
+            existing.get(&p.first.order_id).cloned().unwrap_or_default();
         for s in &p.plan.shipments {
             let wid = wh_id(&s.warehouse);
             let id = match open.iter().find(|(w, _)| *w == wid) {
@@ -681,17 +819,11 @@ async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
             chunk.iter().flatten().cloned().collect(),
         );
     }
-    run.statements += batch.len() as i64;
-    let stock_rows = batch.run(&mut uow.tx, uow.backend).await?.len();
-    if stock_rows != held.len() {
-        return Err(Error::Internal(format!(
-            "re-sourcing expected to update {} stock rows and updated {stock_rows}; run keel check",
-            held.len()
-        )));
-    }
+}
 
-    // One audit row and one event per order sourced (written in bulk).
-    for p in &planned {
+/// One audit row and one event per order sourced (written in bulk).
+async fn record_sourced(uow: &mut Uow, planned: &[Planned<'_>]) -> Result<()> {
+    for p in planned {
         let order_id = p.first.order_id.as_str();
         uow.record(
             Change {
@@ -710,6 +842,5 @@ async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
         )
         .await?;
     }
-    run.orders = planned.len() as i64;
-    Ok(run)
+    Ok(())
 }

@@ -50,20 +50,20 @@ pub async fn status(db: &Db, ctx: &Ctx, filter: &StatusFilter) -> Result<FloorSt
         }
         None => None,
     };
-    let scope = crate::refs::scope_list(ctx);
+    let scope = &ctx.actor.scope.warehouses;
     let now = ctx.now();
-    let rows = sqlx::query(
+    let mut f = crate::sql::Filters::default();
+    f.and("f.status in ('open', 'picking', 'picked')");
+    f.eq("w.code", warehouse.as_deref());
+    f.scope(scope, &["w.code"], false);
+    let n = f.arg(AGING_ROWS);
+    let sql = format!(
         "select f.fulfillment_id, f.seq, f.status, o.order_id, o.number, o.shipping_method, o.placed_at, w.code
          from fulfillment f join sales_order o on o.order_id = f.order_id join warehouse w on w.warehouse_id = f.warehouse_id
-         where f.status in ('open', 'picking', 'picked') and ($1 is null or w.code = $1)
-           and ($2 is null or (',' || $2 || ',') like ('%,' || w.code || ',%'))
-         order by o.placed_at, f.fulfillment_id limit $3",
-    )
-    .bind(warehouse.as_deref())
-    .bind(scope.as_deref())
-    .bind(AGING_ROWS)
-    .fetch_all(&db.pool)
-    .await?;
+         where {} order by o.placed_at, f.fulfillment_id limit {n}",
+        f.clause()
+    );
+    let rows = f.query(&sql).fetch_all(&db.pool).await?;
     let (mut late, mut due_soon, mut on_time) = (0, 0, 0);
     let mut aging = Vec::new();
     for r in &rows {
@@ -106,33 +106,42 @@ pub async fn status(db: &Db, ctx: &Ctx, filter: &StatusFilter) -> Result<FloorSt
     .await?
     .items;
     let since = now - hours * 3_600_000_000;
-    let agents = sqlx::query(
-        // Agents are recorded by their sign-in (the email); the list shows
-        // the names people know them by.
+    let mut f = crate::sql::Filters::default();
+    let p = f.arg(since);
+    f.and(format!("t.picked_at >= {p} and t.picked > 0"));
+    f.eq("w.code", warehouse.as_deref());
+    f.scope(scope, &["w.code"], false);
+    // Agents are recorded by their sign-in (the email); the list shows the
+    // names people know them by.
+    let sql = format!(
         "select coalesce(max(u.name), t.picked_by) as picked_by, cast(sum(t.picked) as bigint) as units, count(*) as tasks,
                 min(t.picked_at) as first_at, max(t.picked_at) as last_at
          from pick_task t join location l on l.location_id = t.location_id join warehouse w on w.warehouse_id = l.warehouse_id
          left join app_user u on u.email = t.picked_by
-         where t.picked_at >= $1 and t.picked > 0 and ($2 is null or w.code = $2)
-           and ($3 is null or (',' || $3 || ',') like ('%,' || w.code || ',%'))
-         group by t.picked_by order by units desc, t.picked_by",
-    )
-    .bind(since)
-    .bind(warehouse.as_deref())
-    .bind(scope.as_deref())
-    .fetch_all(&db.pool)
-    .await?
-    .iter()
-    .map(|r| {
-        let units: i64 = r.try_get("units")?;
-        Ok(AgentRate {
-            agent: r.try_get::<Option<String>, _>("picked_by")?.unwrap_or_default(),
-            units,
-            tasks: r.try_get("tasks")?,
-            units_per_hour: rules::units_per_hour(units, r.try_get("first_at")?, r.try_get("last_at")?),
+         where {} group by t.picked_by order by units desc, t.picked_by",
+        f.clause()
+    );
+    let agents = f
+        .query(&sql)
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let units: i64 = r.try_get("units")?;
+            Ok(AgentRate {
+                agent: r
+                    .try_get::<Option<String>, _>("picked_by")?
+                    .unwrap_or_default(),
+                units,
+                tasks: r.try_get("tasks")?,
+                units_per_hour: rules::units_per_hour(
+                    units,
+                    r.try_get("first_at")?,
+                    r.try_get("last_at")?,
+                ),
+            })
         })
-    })
-    .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     Ok(FloorStatus {
         warehouse,
         late,

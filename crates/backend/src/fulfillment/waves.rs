@@ -156,7 +156,9 @@ fn nothing_to_pick(wh: &WarehouseRef, express_only: bool) -> Error {
     }
 }
 
-/// Builds one wave in `uow` from `chosen`, in wave order.
+/// Builds one wave in `uow` from `chosen`, in wave order: take the
+/// fulfilments → what to pick → the bins free to pick from → the tasks (one
+/// walk) → write in one batch → record.
 async fn make_wave(
     uow: &mut Uow,
     wh: &WarehouseRef,
@@ -165,9 +167,88 @@ async fn make_wave(
     let mut statements = 0;
     let wave_id = uuid::Uuid::now_v7().to_string();
     let now = uow.now();
-    // The orders become in_fulfilment first: that takes their row locks, so
-    // an edit or hold that was underway has committed, and an order held
-    // meanwhile is left out.
+    let taken = take_fulfillments(uow, &chosen, &wave_id, now, &mut statements).await?;
+    // Keep the wave order for the fulfilments actually taken.
+    let taken_set: std::collections::HashSet<&str> = taken.iter().map(String::as_str).collect();
+    let order: Vec<&rules::WaveCandidate> = chosen
+        .iter()
+        .filter(|c| taken_set.contains(c.fulfillment_id.as_str()))
+        .collect();
+    if order.is_empty() {
+        return Err(Error::Conflict {
+            code: Conflict::NothingToPick,
+            message: format!(
+                "the orders waiting in {} were taken by another wave; try again",
+                wh.code
+            ),
+        });
+    }
+    let needs = pick_needs(uow, &taken, &order, &mut statements).await?;
+    let mut products: Vec<String> = needs.iter().map(|n| n.product_id.clone()).collect();
+    products.sort_unstable();
+    products.dedup();
+    let mut bins = free_bins(uow, wh, &products, &mut statements).await?;
+    let tasks = plan_tasks(wh, &needs, &mut bins)?;
+    let units: i64 = tasks.iter().map(|t| t.quantity).sum();
+    let number = crate::uow::next_number(uow, "wave", "W").await?;
+    statements += 1;
+    let mut batch = Batch::default();
+    batch.push(
+        "insert into wave (wave_id, number, warehouse_id, status, fulfillments, units, created_by, created_at) values ($1, $2, $3, 'open', $4, $5, $6, $7)",
+        vec![
+            wave_id.as_str().into(),
+            number.as_str().into(),
+            wh.id.as_str().into(),
+            (order.len() as i64).into(),
+            units.into(),
+            uow.ctx.actor.name.clone().into(),
+            now.into(),
+        ],
+    );
+    push_tasks(&mut batch, &wave_id, &tasks);
+    statements += batch.len() as i64;
+    batch.run(&mut uow.tx, uow.backend).await?;
+    let orders: Vec<String> = order.iter().map(|c| c.number.clone()).collect();
+    uow.record(
+        Change {
+            action: "wave.create",
+            entity: "wave",
+            entity_id: &wave_id,
+            before: None,
+            after: Some(serde_json::json!({
+                "number": number, "warehouse": wh.code, "fulfillments": taken, "tasks": tasks.len(), "units": units
+            })),
+        },
+        Event::WaveCreated {
+            wave_id: wave_id.clone(),
+            number,
+            warehouse: wh.code.clone(),
+            orders: orders.clone(),
+            tasks: tasks.len() as i64,
+            units,
+        },
+    )
+    .await?;
+    Ok(WaveBuilt {
+        wave_id,
+        orders: orders.len(),
+        tasks: tasks.len() as i64,
+        units,
+        statements,
+    })
+}
+
+/// Moves the chosen fulfilments into the wave and answers the ids taken.
+/// The orders become in_fulfilment first: that takes their row locks, so an
+/// edit or hold that was underway has committed, and an order held
+/// meanwhile is left out.
+async fn take_fulfillments(
+    uow: &mut Uow,
+    chosen: &[rules::WaveCandidate],
+    wave_id: &str,
+    now: i64,
+    statements: &mut i64,
+) -> Result<Vec<String>> {
     let mut orders: Vec<String> = chosen.iter().map(|c| c.order_id.clone()).collect();
     orders.sort_unstable();
     orders.dedup();
@@ -175,7 +256,7 @@ async fn make_wave(
         &mut uow.tx,
         "update sales_order set status = 'in_fulfilment' where status = 'confirmed' and hold_count = 0 and order_id in ({ids}) returning order_id",
         &orders,
-        &mut statements,
+        statements,
     )
     .await?;
     // Read by key alone and filtered here: with a status predicate,
@@ -185,7 +266,7 @@ async fn make_wave(
         &mut uow.tx,
         "select order_id, status, hold_count from sales_order where order_id in ({ids})",
         &orders,
-        &mut statements,
+        statements,
     )
     .await?
     .into_iter()
@@ -209,33 +290,28 @@ async fn make_wave(
         for id in chunk {
             q = q.bind(*id);
         }
-        statements += 1;
-        taken.extend(q.bind(&wave_id).bind(now).fetch_all(&mut *uow.tx).await?);
+        *statements += 1;
+        taken.extend(q.bind(wave_id).bind(now).fetch_all(&mut *uow.tx).await?);
     }
-    // Keep the wave order for the fulfilments actually taken.
-    let taken_set: std::collections::HashSet<&str> = taken.iter().map(String::as_str).collect();
-    let order: Vec<&rules::WaveCandidate> = chosen
-        .iter()
-        .filter(|c| taken_set.contains(c.fulfillment_id.as_str()))
-        .collect();
-    if order.is_empty() {
-        return Err(Error::Conflict {
-            code: Conflict::NothingToPick,
-            message: format!(
-                "the orders waiting in {} were taken by another wave; try again",
-                wh.code
-            ),
-        });
-    }
+    Ok(taken)
+}
 
-    // What to pick: each line, or each bundle's components.
-    struct Need {
-        fulfillment_id: String,
-        line_no: i64,
-        product_id: String,
-        sku: String,
-        units: i64,
-    }
+/// Units of a product to pick for a fulfilment line.
+struct PickNeed {
+    fulfillment_id: String,
+    line_no: i64,
+    product_id: String,
+    sku: String,
+    units: i64,
+}
+
+/// What to pick, in wave order: each line, or each bundle's components.
+async fn pick_needs(
+    uow: &mut Uow,
+    taken: &[String],
+    order: &[&rules::WaveCandidate],
+    statements: &mut i64,
+) -> Result<Vec<PickNeed>> {
     // A fulfilment line carries its order line's SKU, and a product's SKU
     // never changes, so the SKU names the product without the order line.
     let line_rows: Vec<(String, i64, i64, String, String, String)> = in_chunks(
@@ -243,8 +319,8 @@ async fn make_wave(
         "select fl.fulfillment_id, fl.line_no, fl.quantity, p.product_id, p.sku, p.kind from fulfillment_line fl
          join product p on p.sku = fl.sku
          where fl.fulfillment_id in ({ids}) order by fl.fulfillment_id, fl.line_no",
-        &taken,
-        &mut statements,
+        taken,
+        statements,
     )
     .await?;
     let bundles: Vec<String> = line_rows
@@ -252,7 +328,7 @@ async fn make_wave(
         .filter(|r| r.5 == "bundle")
         .map(|r| r.3.clone())
         .collect();
-    let parts = components(&mut uow.tx, &bundles, &mut statements).await?;
+    let parts = components(&mut uow.tx, &bundles, statements).await?;
     let part_skus: HashMap<String, String> = if bundles.is_empty() {
         HashMap::new()
     } else {
@@ -265,18 +341,18 @@ async fn make_wave(
             &mut uow.tx,
             "select product_id, sku from product where product_id in ({ids})",
             &ids,
-            &mut statements,
+            statements,
         )
         .await?
         .into_iter()
         .collect()
     };
-    let mut by_fulfillment: HashMap<&str, Vec<Need>> = HashMap::new();
+    let mut by_fulfillment: HashMap<&str, Vec<PickNeed>> = HashMap::new();
     for (fid, line_no, qty, product_id, sku, kind) in &line_rows {
         let list = by_fulfillment.entry(fid.as_str()).or_default();
         if kind == "bundle" {
             for p in parts.get(product_id).into_iter().flatten() {
-                list.push(Need {
+                list.push(PickNeed {
                     fulfillment_id: fid.clone(),
                     line_no: *line_no,
                     product_id: p.product_id.clone(),
@@ -285,7 +361,7 @@ async fn make_wave(
                 });
             }
         } else {
-            list.push(Need {
+            list.push(PickNeed {
                 fulfillment_id: fid.clone(),
                 line_no: *line_no,
                 product_id: product_id.clone(),
@@ -294,25 +370,32 @@ async fn make_wave(
             });
         }
     }
-    let needs: Vec<Need> = order
+    Ok(order
         .iter()
         .flat_map(|c| {
             by_fulfillment
                 .remove(c.fulfillment_id.as_str())
                 .unwrap_or_default()
         })
-        .collect();
+        .collect())
+}
 
-    // The bins, less what unshipped tasks of earlier waves will take.
-    let mut products: Vec<String> = needs.iter().map(|n| n.product_id.clone()).collect();
-    products.sort_unstable();
-    products.dedup();
-    struct Bin {
-        location_id: String,
-        code: String,
-        lot: String,
-        stock: LotStock,
-    }
+/// A bin's units of one lot of a product.
+struct Bin {
+    location_id: String,
+    code: String,
+    lot: String,
+    stock: LotStock,
+}
+
+/// The warehouse's bins holding these products, by product, less what
+/// unshipped tasks of earlier waves will take.
+async fn free_bins(
+    uow: &mut Uow,
+    wh: &WarehouseRef,
+    products: &[String],
+    statements: &mut i64,
+) -> Result<HashMap<String, Vec<Bin>>> {
     let mut bins: HashMap<String, Vec<Bin>> = HashMap::new();
     for chunk in products.chunks(rows_per(1)) {
         let sql = format!(
@@ -326,7 +409,7 @@ async fn make_wave(
         for p in chunk {
             q = q.bind(p);
         }
-        statements += 1;
+        *statements += 1;
         for r in q.bind(&wh.id).fetch_all(&mut *uow.tx).await? {
             bins.entry(r.try_get("product_id")?).or_default().push(Bin {
                 location_id: r.try_get("location_id")?,
@@ -344,8 +427,8 @@ async fn make_wave(
         &mut uow.tx,
         "select product_id, location_id, lot, cast(sum(quantity - short) as bigint) from pick_task
          where status in ('open', 'picked') and product_id in ({ids}) group by product_id, location_id, lot",
-        &products,
-        &mut statements,
+        products,
+        statements,
     )
     .await?;
     for (product, location, lot, units) in promised {
@@ -356,21 +439,32 @@ async fn make_wave(
             b.stock.on_hand -= units;
         }
     }
+    Ok(bins)
+}
 
-    struct Task {
-        fulfillment_id: String,
-        line_no: i64,
-        product_id: String,
-        sku: String,
-        location_id: String,
-        code: String,
-        sequence: i64,
-        lot: String,
-        expires_on: String,
-        quantity: i64,
-    }
+/// One pick task: units of a lot from a bin for a fulfilment line.
+struct Task {
+    fulfillment_id: String,
+    line_no: i64,
+    product_id: String,
+    sku: String,
+    location_id: String,
+    code: String,
+    sequence: i64,
+    lot: String,
+    expires_on: String,
+    quantity: i64,
+}
+
+/// Every need taken from the bins first-expiry-first, then sorted into one
+/// walk through the warehouse (bin sequence, then bin, then item). No I/O.
+fn plan_tasks(
+    wh: &WarehouseRef,
+    needs: &[PickNeed],
+    bins: &mut HashMap<String, Vec<Bin>>,
+) -> Result<Vec<Task>> {
     let mut tasks: Vec<Task> = Vec::new();
-    for n in &needs {
+    for n in needs {
         let list = bins.get_mut(&n.product_id);
         let stock: Vec<LotStock> = list
             .as_ref()
@@ -403,32 +497,19 @@ async fn make_wave(
             });
         }
     }
-    // One walk through the warehouse: bin sequence, then bin, then item.
     tasks.sort_by(|a, b| (a.sequence, &a.code, &a.sku).cmp(&(b.sequence, &b.code, &b.sku)));
-    let units: i64 = tasks.iter().map(|t| t.quantity).sum();
-    let number = crate::uow::next_number(uow, "wave", "W").await?;
-    statements += 1;
-    let actor = uow.ctx.actor.name.clone();
-    let mut batch = Batch::default();
-    batch.push(
-        "insert into wave (wave_id, number, warehouse_id, status, fulfillments, units, created_by, created_at) values ($1, $2, $3, 'open', $4, $5, $6, $7)",
-        vec![
-            wave_id.as_str().into(),
-            number.as_str().into(),
-            wh.id.as_str().into(),
-            (order.len() as i64).into(),
-            units.into(),
-            actor.into(),
-            now.into(),
-        ],
-    );
+    Ok(tasks)
+}
+
+/// The wave's pick tasks, in walk order, into the batch.
+fn push_tasks(batch: &mut Batch, wave_id: &str, tasks: &[Task]) {
     const COLS: usize = 12;
     for (c, chunk) in tasks.chunks(rows_per(COLS)).enumerate() {
         let mut args: Vec<Val> = Vec::with_capacity(chunk.len() * COLS);
         for (i, t) in chunk.iter().enumerate() {
             args.extend([
                 Val::from(uuid::Uuid::now_v7().to_string()),
-                wave_id.as_str().into(),
+                wave_id.into(),
                 t.fulfillment_id.as_str().into(),
                 t.line_no.into(),
                 t.product_id.as_str().into(),
@@ -450,36 +531,6 @@ async fn make_wave(
             args,
         );
     }
-    statements += batch.len() as i64;
-    batch.run(&mut uow.tx, uow.backend).await?;
-    let orders: Vec<String> = order.iter().map(|c| c.number.clone()).collect();
-    uow.record(
-        Change {
-            action: "wave.create",
-            entity: "wave",
-            entity_id: &wave_id,
-            before: None,
-            after: Some(serde_json::json!({
-                "number": number, "warehouse": wh.code, "fulfillments": taken, "tasks": tasks.len(), "units": units
-            })),
-        },
-        Event::WaveCreated {
-            wave_id: wave_id.clone(),
-            number,
-            warehouse: wh.code.clone(),
-            orders: orders.clone(),
-            tasks: tasks.len() as i64,
-            units,
-        },
-    )
-    .await?;
-    Ok(WaveBuilt {
-        wave_id,
-        orders: orders.len(),
-        tasks: tasks.len() as i64,
-        units,
-        statements,
-    })
 }
 
 /// Plans a warehouse's whole queue at once: every fulfilment waiting is
@@ -619,24 +670,20 @@ pub(crate) async fn query_waves(
         .as_deref()
         .map(|w| w.trim().to_ascii_uppercase())
         .filter(|w| !w.is_empty());
-    let scope = crate::refs::scope_list(ctx);
-    let rows = sqlx::query(
+    let mut f = crate::sql::Filters::default();
+    f.eq("w.code", warehouse);
+    f.eq("v.status", status);
+    f.scope(&ctx.actor.scope.warehouses, &["w.code"], false);
+    f.past("v.created_at", "v.wave_id", "<", at.zip(after));
+    let n = f.arg(limit + 1);
+    let sql = format!(
         "select v.wave_id, v.number, w.code as warehouse, v.status, v.fulfillments, v.units, v.created_at,
                 (select cast(coalesce(sum(t.picked), 0) as bigint) from pick_task t where t.wave_id = v.wave_id) as picked_units
          from wave v join warehouse w on w.warehouse_id = v.warehouse_id
-         where ($1 is null or w.code = $1) and ($2 is null or v.status = $2)
-           and ($3 is null or (',' || $3 || ',') like ('%,' || w.code || ',%'))
-           and ($4 is null or v.created_at < $4 or (v.created_at = $4 and v.wave_id < $5))
-         order by v.created_at desc, v.wave_id desc limit $6",
-    )
-    .bind(warehouse)
-    .bind(status)
-    .bind(scope)
-    .bind(at)
-    .bind(after.unwrap_or_default())
-    .bind(limit + 1)
-    .fetch_all(&db.pool)
-    .await?;
+         where {} order by v.created_at desc, v.wave_id desc limit {n}",
+        f.clause()
+    );
+    let rows = f.query(&sql).fetch_all(&db.pool).await?;
     let mut items = Vec::new();
     let mut keys = Vec::new();
     for r in &rows {

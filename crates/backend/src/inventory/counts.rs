@@ -2,7 +2,8 @@
 
 use super::ledger::{put, take, Put, Take, Using};
 use crate::error::Conflict;
-use crate::refs::{find_product, in_scope, scope_list, warehouse_ref, WarehouseRef};
+use crate::refs::{find_product, in_scope, warehouse_ref, WarehouseRef};
+use crate::sql::Filters;
 use crate::uow::next_number;
 use crate::{
     ctx::Ctx,
@@ -536,27 +537,33 @@ pub async fn list_counts(db: &Db, ctx: &Ctx, filter: &CountFilter) -> Result<Pag
         ("submitted_from", filter.submitted_from.as_deref()),
         ("submitted_to", filter.submitted_to.as_deref()),
     )?;
-    let scoped = scope_list(ctx);
-    // Counts number in the hundreds a year, so optional filters written as
-    // `($n is null or …)` cost nothing here.
-    let ids: Vec<(String, i64)> = sqlx::query_as(
+    let mut f = Filters::default();
+    f.eq("c.status", status);
+    f.eq(
+        "w.code",
+        filter
+            .warehouse
+            .as_deref()
+            .filter(|w| !w.is_empty())
+            .map(str::to_uppercase),
+    );
+    f.past("c.created_at", "c.count_id", "<", at.zip(after_id));
+    f.scope(&ctx.actor.scope.warehouses, &["w.code"], false);
+    if let Some(from) = submitted_from {
+        let p = f.arg(from);
+        f.and(format!("c.submitted_at >= {p}"));
+    }
+    if let Some(until) = submitted_until {
+        let p = f.arg(until);
+        f.and(format!("c.submitted_at < {p}"));
+    }
+    let n = f.arg(limit + 1);
+    let sql = format!(
         "select c.count_id, c.created_at from cycle_count c join warehouse w on w.warehouse_id = c.warehouse_id
-         where ($1 is null or c.status = $1) and ($2 is null or w.code = $2)
-           and ($3 is null or c.created_at < $3 or (c.created_at = $3 and c.count_id < $4))
-           and ($5 is null or ',' || $5 || ',' like '%,' || w.code || ',%')
-           and ($7 is null or c.submitted_at >= $7) and ($8 is null or c.submitted_at < $8)
-         order by c.created_at desc, c.count_id desc limit $6",
-    )
-    .bind(status)
-    .bind(filter.warehouse.as_deref().filter(|w| !w.is_empty()).map(str::to_uppercase))
-    .bind(at)
-    .bind(after_id)
-    .bind(scoped)
-    .bind(limit + 1)
-    .bind(submitted_from)
-    .bind(submitted_until)
-    .fetch_all(&db.pool)
-    .await?;
+         where {} order by c.created_at desc, c.count_id desc limit {n}",
+        f.clause()
+    );
+    let ids: Vec<(String, i64)> = f.query_as(&sql).fetch_all(&db.pool).await?;
     let mut conn = db.pool.acquire().await?;
     let mut items = Vec::new();
     for (id, _) in ids.iter().take(limit as usize) {

@@ -126,18 +126,18 @@ pub(crate) async fn take(uow: &mut Uow, t: &Take<'_>, quantity: i64) -> Result<O
     if updated != 1 {
         return Ok(None);
     }
-    let rows = sqlx::query(
+    let mut f = crate::sql::Filters::default();
+    f.eq("b.product_id", Some(t.product.id.as_str()));
+    f.eq("l.warehouse_id", Some(t.wh.id.as_str()));
+    f.and("b.on_hand > 0");
+    f.eq("b.location_id", t.location_id);
+    f.eq("b.lot", t.lot);
+    let sql = format!(
         "select b.location_id, l.code, b.lot, b.expires_on, b.on_hand, l.pick_sequence from stock_balance b
-         join location l on l.location_id = b.location_id
-         where b.product_id = $1 and l.warehouse_id = $2 and b.on_hand > 0
-           and ($3 is null or b.location_id = $3) and ($4 is null or b.lot = $4)",
-    )
-    .bind(&t.product.id)
-    .bind(&t.wh.id)
-    .bind(t.location_id)
-    .bind(t.lot)
-    .fetch_all(&mut *uow.tx)
-    .await?;
+         join location l on l.location_id = b.location_id where {}",
+        f.clause()
+    );
+    let rows = f.query(&sql).fetch_all(&mut *uow.tx).await?;
     let lots = rows
         .iter()
         .map(|r| {

@@ -174,7 +174,10 @@ pub(crate) async fn resolve_reservation(
         Some(code) => {
             let ch = channel_ref(&mut uow.tx, ctx, "channel", code).await?;
             ReserveFrom {
-                channel: Some((ch.id, ch.code)),
+                channel: Some(ChannelKey {
+                    id: ch.id,
+                    code: ch.code,
+                }),
                 warehouses: ch.warehouses,
                 buffer: ch.buffer,
             }
@@ -199,19 +202,37 @@ pub(crate) async fn resolve_reservation(
     Ok((target, lines))
 }
 
-/// Where a reservation takes stock from: the channel (id and code), its
-/// warehouses in priority order, and its safety buffer.
+/// Where a reservation takes stock from: the channel, its warehouses in
+/// priority order, and its safety buffer.
 pub(crate) struct ReserveFrom {
-    pub channel: Option<(String, String)>,
+    pub channel: Option<ChannelKey>,
     pub warehouses: Vec<WarehouseRef>,
     pub buffer: i64,
+}
+
+/// A channel as a reservation records it.
+pub(crate) struct ChannelKey {
+    pub id: String,
+    pub code: String,
+}
+
+impl ReserveFrom {
+    /// The id of one of these warehouses, by code. Plans only name the
+    /// warehouses they were given, so the code is always among them.
+    fn warehouse_id(&self, code: &str) -> String {
+        self.warehouses
+            .iter()
+            .find(|w| w.code == code)
+            .map(|w| w.id.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// The channel's reservation target, for a caller that has already read the
 /// channel row (its warehouse codes in priority order, and its buffer).
 pub(crate) async fn reserve_from(
     conn: &mut AnyConnection,
-    channel: (String, String),
+    channel: ChannelKey,
     warehouse_codes: &[String],
     buffer: i64,
 ) -> Result<ReserveFrom> {
@@ -244,6 +265,72 @@ pub(crate) async fn reserve_resolved(
 ) -> Result<(Reservation, Plan)> {
     let id = uuid::Uuid::now_v7().to_string();
     let now = uow.now();
+    let (needs, skus) = needs_of(uow, lines).await?;
+    let plan = take_stock(uow, from, &needs, lines, partial).await?;
+    let mut allocs = allocations_of(from, &plan, &needs, &skus);
+    let reserved: Vec<i64> = needs
+        .iter()
+        .map(|n| {
+            plan.takes()
+                .filter(|(_, t)| t.line_no == n.line_no)
+                .map(|(_, t)| t.units)
+                .sum()
+        })
+        .collect();
+    write_reservation(batch, &id, reference, from, lines, &reserved, &allocs, now)?;
+    allocs.sort_by(|a, b| {
+        (a.line_no, &a.warehouse.code, &a.sku).cmp(&(b.line_no, &b.warehouse.code, &b.sku))
+    });
+    let reservation = Reservation {
+        id: id.clone(),
+        reference: reference.to_string(),
+        channel: from.channel.as_ref().map(|c| c.code.clone()),
+        status: "active".into(),
+        lines: lines
+            .iter()
+            .zip(&reserved)
+            .enumerate()
+            .map(|(i, ((p, _), q))| ReservationLine {
+                sku: p.sku.clone(),
+                quantity: *q,
+                allocations: allocs
+                    .iter()
+                    .filter(|a| a.line_no == i as i64)
+                    .map(|a| Allocation {
+                        sku: a.sku.clone(),
+                        warehouse: a.warehouse.code.clone(),
+                        quantity: a.units,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        created_at: rfc3339(now),
+    };
+    uow.record(
+        Change {
+            action: "reservation.create",
+            entity: "reservation",
+            entity_id: &id,
+            before: None,
+            after: serde_json::to_value(&reservation).ok(),
+        },
+        Event::InventoryReserved {
+            reservation_id: id.clone(),
+            reference: reference.to_string(),
+            channel: from.channel.as_ref().map(|c| c.code.clone()),
+            units: reserved.iter().sum(),
+        },
+    )
+    .await?;
+    Ok((reservation, plan))
+}
+
+/// What each line needs, a bundle as its components, and every product's
+/// SKU by id.
+async fn needs_of(
+    uow: &mut Uow,
+    lines: &[(ProductRef, i64)],
+) -> Result<(Vec<Need>, HashMap<String, String>)> {
     let mut skus: HashMap<String, String> = HashMap::new();
     let mut needs = Vec::with_capacity(lines.len());
     for (i, (product, quantity)) in lines.iter().enumerate() {
@@ -268,136 +355,192 @@ pub(crate) async fn reserve_resolved(
                 .collect(),
         });
     }
+    Ok((needs, skus))
+}
+
+/// Units of one product held in one warehouse.
+struct Held<'a> {
+    product_id: &'a str,
+    warehouse_id: String,
+    units: i64,
+}
+
+/// Plans the needs and holds the stock the plan takes. The common case is
+/// tried first with no read at all; otherwise the plan is made from what is
+/// spare, and a hold that fails (a concurrent reservation took the units
+/// between the read and the write) gives back what it held and plans again.
+async fn take_stock(
+    uow: &mut Uow,
+    from: &ReserveFrom,
+    needs: &[Need],
+    lines: &[(ProductRef, i64)],
+    partial: bool,
+) -> Result<Plan> {
     let label = from
         .channel
         .as_ref()
-        .map_or("this reservation", |c| c.1.as_str());
+        .map_or("this reservation", |c| c.code.as_str());
     let codes: Vec<String> = from.warehouses.iter().map(|w| w.code.clone()).collect();
-    let wh_id = |code: &str| {
-        from.warehouses
-            .iter()
-            .find(|w| w.code == code)
-            .map(|w| w.id.clone())
-            .unwrap_or_default()
-    };
-    let plan = 'sourced: {
-        // The common case first: every line an item, all of it in the first
-        // warehouse; one conditional update per line and no read.
-        if let Some(first) = from.warehouses.first() {
-            if needs
-                .iter()
-                .all(|n| n.parts.len() == 1 && n.parts[0].per_unit == 1)
-            {
-                let mut held = Vec::new();
-                for n in &needs {
-                    let pid = &n.parts[0].product_id;
-                    if n.units > 0
-                        && !hold_units(&mut uow.tx, pid, &first.id, n.units, from.buffer).await?
-                    {
-                        break;
-                    }
-                    held.push((pid, n.units));
-                }
-                if held.len() == needs.len() {
-                    break 'sourced fulfillment::whole_from_first(label, &codes, &needs);
-                }
-                for (pid, units) in held.into_iter().filter(|h| h.1 > 0) {
-                    give_back(&mut uow.tx, pid, &first.id, units).await?;
-                }
+    if whole_from_first(uow, from, needs).await? {
+        return Ok(fulfillment::whole_from_first(label, &codes, needs));
+    }
+    for _ in 0..16 {
+        let mut spare = spare_of(&mut uow.tx, needs, &from.warehouses).await?;
+        let plan = fulfillment::plan(label, &codes, needs, &mut spare, from.buffer);
+        if !plan.backorders.is_empty() {
+            crate::REFUSED_RESERVATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if !partial {
+                let b = &plan.backorders[0];
+                let requested = lines[b.line_no as usize].1;
+                return Err(Error::InsufficientStock {
+                    line: b.line_no as usize,
+                    sku: b.sku.clone(),
+                    requested,
+                    available: requested - b.units,
+                });
             }
         }
-        // Otherwise plan from what is spare and take it; a failed conditional
-        // update means a concurrent reservation took units between the read
-        // and the write, so give back and plan again.
-        for _ in 0..16 {
-            let mut spare = spare_of(&mut uow.tx, &needs, &from.warehouses).await?;
-            let plan = fulfillment::plan(label, &codes, &needs, &mut spare, from.buffer);
-            if !plan.backorders.is_empty() {
-                crate::REFUSED_RESERVATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if !partial {
-                    let b = &plan.backorders[0];
-                    let requested = lines[b.line_no as usize].1;
-                    return Err(Error::InsufficientStock {
-                        line: b.line_no as usize,
-                        sku: b.sku.clone(),
-                        requested,
-                        available: requested - b.units,
-                    });
-                }
-            }
-            let mut wanted: Vec<(&str, String, i64)> = Vec::new();
-            for (code, take) in plan.takes() {
-                for part in &needs[take.line_no as usize].parts {
-                    let units = part.per_unit * take.units;
-                    match wanted
-                        .iter_mut()
-                        .find(|w| w.0 == part.product_id && w.1 == code)
-                    {
-                        Some(w) => w.2 += units,
-                        None => wanted.push((&part.product_id, code.to_string(), units)),
-                    }
-                }
-            }
-            let mut held = Vec::new();
-            for (pid, code, units) in &wanted {
-                if !hold_units(&mut uow.tx, pid, &wh_id(code), *units, from.buffer).await? {
-                    break;
-                }
-                held.push((*pid, wh_id(code), *units));
-            }
-            if held.len() == wanted.len() {
-                break 'sourced plan;
-            }
-            for (pid, wh, units) in held {
-                give_back(&mut uow.tx, pid, &wh, units).await?;
-            }
+        let wanted = wanted_by_warehouse(from, &plan, needs);
+        if hold_all(uow, &wanted, from.buffer).await? {
+            return Ok(plan);
         }
-        return Err(Error::Conflict {
-            code: Conflict::StockChanged,
-            message: "stock kept changing while this was being sourced; try again".into(),
-        });
+    }
+    Err(Error::Conflict {
+        code: Conflict::StockChanged,
+        message: "stock kept changing while this was being sourced; try again".into(),
+    })
+}
+
+/// The common case: every line an item, all of it in the first warehouse;
+/// one conditional update per line and no read. False (with nothing held)
+/// when that doesn't hold.
+async fn whole_from_first(uow: &mut Uow, from: &ReserveFrom, needs: &[Need]) -> Result<bool> {
+    let Some(first) = from.warehouses.first() else {
+        return Ok(false);
     };
-    // One allocation row per (line, product, warehouse).
-    let mut allocs: Vec<(i64, String, String, WarehouseRef, i64)> = Vec::new();
+    if !needs
+        .iter()
+        .all(|n| n.parts.len() == 1 && n.parts[0].per_unit == 1)
+    {
+        return Ok(false);
+    }
+    let wanted: Vec<Held> = needs
+        .iter()
+        .map(|n| Held {
+            product_id: &n.parts[0].product_id,
+            warehouse_id: first.id.clone(),
+            units: n.units,
+        })
+        .collect();
+    hold_all(uow, &wanted, from.buffer).await
+}
+
+/// Holds every entry, or none: on the first that can't be held, what was
+/// held is given back and the answer is false.
+async fn hold_all(uow: &mut Uow, wanted: &[Held<'_>], buffer: i64) -> Result<bool> {
+    let mut held = 0;
+    for w in wanted {
+        if w.units > 0
+            && !hold_units(&mut uow.tx, w.product_id, &w.warehouse_id, w.units, buffer).await?
+        {
+            break;
+        }
+        held += 1;
+    }
+    if held == wanted.len() {
+        return Ok(true);
+    }
+    for w in wanted[..held].iter().filter(|w| w.units > 0) {
+        give_back(&mut uow.tx, w.product_id, &w.warehouse_id, w.units).await?;
+    }
+    Ok(false)
+}
+
+/// The plan's takes as units per (product, warehouse): a product that two
+/// lines or two bundles need from one warehouse is held once.
+fn wanted_by_warehouse<'a>(from: &ReserveFrom, plan: &Plan, needs: &'a [Need]) -> Vec<Held<'a>> {
+    let mut wanted: Vec<Held> = Vec::new();
     for (code, take) in plan.takes() {
-        let wh = WarehouseRef {
-            id: wh_id(code),
+        let warehouse_id = from.warehouse_id(code);
+        for part in &needs[take.line_no as usize].parts {
+            let units = part.per_unit * take.units;
+            match wanted
+                .iter_mut()
+                .find(|w| w.product_id == part.product_id && w.warehouse_id == warehouse_id)
+            {
+                Some(w) => w.units += units,
+                None => wanted.push(Held {
+                    product_id: &part.product_id,
+                    warehouse_id: warehouse_id.clone(),
+                    units,
+                }),
+            }
+        }
+    }
+    wanted
+}
+
+/// One allocation row: units of a product for a line, from a warehouse.
+struct Alloc {
+    line_no: i64,
+    product_id: String,
+    sku: String,
+    warehouse: WarehouseRef,
+    units: i64,
+}
+
+/// One allocation per (line, product, warehouse) that the plan takes.
+fn allocations_of(
+    from: &ReserveFrom,
+    plan: &Plan,
+    needs: &[Need],
+    skus: &HashMap<String, String>,
+) -> Vec<Alloc> {
+    let mut allocs = Vec::new();
+    for (code, take) in plan.takes() {
+        let warehouse = WarehouseRef {
+            id: from.warehouse_id(code),
             code: code.to_string(),
         };
         for part in &needs[take.line_no as usize].parts {
-            let sku = skus.get(&part.product_id).cloned().unwrap_or_default();
-            allocs.push((
-                take.line_no,
-                part.product_id.clone(),
-                sku,
-                wh.clone(),
-                part.per_unit * take.units,
-            ));
+            allocs.push(Alloc {
+                line_no: take.line_no,
+                product_id: part.product_id.clone(),
+                sku: skus.get(&part.product_id).cloned().unwrap_or_default(),
+                warehouse: warehouse.clone(),
+                units: part.per_unit * take.units,
+            });
         }
     }
-    let reserved: Vec<i64> = needs
-        .iter()
-        .map(|n| {
-            plan.takes()
-                .filter(|(_, t)| t.line_no == n.line_no)
-                .map(|(_, t)| t.units)
-                .sum()
-        })
-        .collect();
+    allocs
+}
+
+/// The reservation row and its allocation rows, into the caller's batch.
+#[allow(clippy::too_many_arguments)] // the row's fields, each from a different phase
+fn write_reservation(
+    batch: &mut crate::sql::Batch,
+    id: &str,
+    reference: &str,
+    from: &ReserveFrom,
+    lines: &[(ProductRef, i64)],
+    reserved: &[i64],
+    allocs: &[Alloc],
+    now: i64,
+) -> Result<()> {
     let lines_json = serde_json::to_string(
         &lines
             .iter()
-            .zip(&reserved)
+            .zip(reserved)
             .map(|((p, _), q)| serde_json::json!({"sku": p.sku, "quantity": q}))
             .collect::<Vec<_>>(),
     )
-    .unwrap_or_default();
+    .map_err(|e| Error::Internal(format!("a reservation's lines did not serialize: {e}")))?;
     batch.push(
         "insert into reservation (reservation_id, reference, channel_id, status, lines_json, version, created_at, updated_at) values ($1, $2, $3, 'active', $4, 1, $5, $5)",
         vec![
-            id.as_str().into(),
+            id.into(),
             reference.into(),
-            from.channel.as_ref().map(|c| c.0.clone()).into(),
+            from.channel.as_ref().map(|c| c.id.clone()).into(),
             lines_json.into(),
             now.into(),
         ],
@@ -409,61 +552,19 @@ pub(crate) async fn reserve_resolved(
             chunk.len(),
         );
         let mut args = Vec::with_capacity(chunk.len() * 6);
-        for (line, pid, sku, wh, units) in chunk {
+        for a in chunk {
             args.extend([
-                id.as_str().into(),
-                (*line).into(),
-                sku.as_str().into(),
-                pid.as_str().into(),
-                wh.id.as_str().into(),
-                (*units).into(),
+                id.into(),
+                a.line_no.into(),
+                a.sku.as_str().into(),
+                a.product_id.as_str().into(),
+                a.warehouse.id.as_str().into(),
+                a.units.into(),
             ]);
         }
         batch.push(sql, args);
     }
-    allocs.sort_by(|a, b| (a.0, &a.3.code, &a.2).cmp(&(b.0, &b.3.code, &b.2)));
-    let reservation = Reservation {
-        id: id.clone(),
-        reference: reference.to_string(),
-        channel: from.channel.as_ref().map(|c| c.1.clone()),
-        status: "active".into(),
-        lines: lines
-            .iter()
-            .zip(&reserved)
-            .enumerate()
-            .map(|(i, ((p, _), q))| ReservationLine {
-                sku: p.sku.clone(),
-                quantity: *q,
-                allocations: allocs
-                    .iter()
-                    .filter(|a| a.0 == i as i64)
-                    .map(|a| Allocation {
-                        sku: a.2.clone(),
-                        warehouse: a.3.code.clone(),
-                        quantity: a.4,
-                    })
-                    .collect(),
-            })
-            .collect(),
-        created_at: rfc3339(now),
-    };
-    uow.record(
-        Change {
-            action: "reservation.create",
-            entity: "reservation",
-            entity_id: &id,
-            before: None,
-            after: serde_json::to_value(&reservation).ok(),
-        },
-        Event::InventoryReserved {
-            reservation_id: id.clone(),
-            reference: reference.to_string(),
-            channel: from.channel.as_ref().map(|c| c.1.clone()),
-            units: reserved.iter().sum(),
-        },
-    )
-    .await?;
-    Ok((reservation, plan))
+    Ok(())
 }
 
 /// What is spare (on hand − reserved) of every product the needs take, in

@@ -1,7 +1,8 @@
 //! Reading stock: levels per warehouse and bin, movements, reorder points and
 //! available to promise per channel.
 
-use crate::refs::{channel_ref, find_product, line_product, scope_list, warehouse_ref};
+use crate::refs::{channel_ref, find_product, line_product, warehouse_ref};
+use crate::sql::Filters;
 use crate::{
     ctx::Ctx,
     db::Db,
@@ -253,23 +254,20 @@ pub async fn movements(
             entity: "product",
             key: sku.to_string(),
         })?;
-    let scoped = scope_list(ctx);
-    let rows = sqlx::query(
+    let mut f = Filters::default();
+    f.eq("m.product_id", Some(product.id.as_str()));
+    f.past("m.occurred_at", "m.movement_id", "<", at.zip(id));
+    f.scope(&ctx.actor.scope.warehouses, &["w.code"], false);
+    let n = f.arg(limit + 1);
+    let sql = format!(
         "select m.movement_id, m.occurred_at, m.kind, m.quantity, w.code as warehouse, l.code as location, m.lot, m.reason,
                 m.reference, m.actor_name
          from stock_movement m join warehouse w on w.warehouse_id = m.warehouse_id
          left join location l on l.location_id = m.location_id
-         where m.product_id = $1 and ($2 is null or m.occurred_at < $2 or (m.occurred_at = $2 and m.movement_id < $3))
-           and ($4 is null or ',' || $4 || ',' like '%,' || w.code || ',%')
-         order by m.occurred_at desc, m.movement_id desc limit $5",
-    )
-    .bind(&product.id)
-    .bind(at)
-    .bind(id)
-    .bind(scoped)
-    .bind(limit + 1)
-    .fetch_all(&mut *conn)
-    .await?;
+         where {} order by m.occurred_at desc, m.movement_id desc limit {n}",
+        f.clause()
+    );
+    let rows = f.query(&sql).fetch_all(&mut *conn).await?;
     let mut items = Vec::new();
     let mut last_at = 0;
     for r in rows.iter().take(limit as usize) {

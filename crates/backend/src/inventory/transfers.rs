@@ -4,7 +4,8 @@ use super::ledger::check_lines;
 use super::ledger::{put, take, Put, Take, Using};
 use super::stock::spare;
 use crate::error::Conflict;
-use crate::refs::{bin, find_product, line_product, scope_list, warehouse_ref};
+use crate::refs::{bin, find_product, line_product, warehouse_ref};
+use crate::sql::Filters;
 use crate::uow::next_number;
 use crate::{
     ctx::Ctx,
@@ -223,22 +224,18 @@ pub async fn list_transfers(db: &Db, ctx: &Ctx, filter: &TransferFilter) -> Resu
             return Err(Error::invalid("status", "use in_transit or received"));
         }
     }
-    let scoped = scope_list(ctx);
-    let ids: Vec<(String, i64)> = sqlx::query_as(
+    let mut f = Filters::default();
+    f.eq("t.status", status);
+    f.past("t.created_at", "t.transfer_id", "<", at.zip(after_id));
+    f.scope(&ctx.actor.scope.warehouses, &["f.code", "d.code"], false);
+    let n = f.arg(limit + 1);
+    let sql = format!(
         "select t.transfer_id, t.created_at from stock_transfer t
          join warehouse f on f.warehouse_id = t.from_warehouse_id join warehouse d on d.warehouse_id = t.to_warehouse_id
-         where ($1 is null or t.status = $1)
-           and ($2 is null or t.created_at < $2 or (t.created_at = $2 and t.transfer_id < $3))
-           and ($4 is null or ',' || $4 || ',' like '%,' || f.code || ',%' or ',' || $4 || ',' like '%,' || d.code || ',%')
-         order by t.created_at desc, t.transfer_id desc limit $5",
-    )
-    .bind(status)
-    .bind(at)
-    .bind(after_id)
-    .bind(scoped)
-    .bind(limit + 1)
-    .fetch_all(&db.pool)
-    .await?;
+         where {} order by t.created_at desc, t.transfer_id desc limit {n}",
+        f.clause()
+    );
+    let ids: Vec<(String, i64)> = f.query_as(&sql).fetch_all(&db.pool).await?;
     let mut conn = db.pool.acquire().await?;
     let mut items = Vec::new();
     for (id, _) in ids.iter().take(limit as usize) {

@@ -1,6 +1,7 @@
 //! Warehouses and their bins, and what a scanned code is.
 
-use crate::refs::{scope_list, warehouse_ref};
+use crate::refs::warehouse_ref;
+use crate::sql::Filters;
 use crate::{
     ctx::Ctx,
     db::Db,
@@ -86,16 +87,19 @@ pub async fn list_warehouses(
 ) -> Result<Page<Warehouse>> {
     ctx.require(Permission::InventoryRead)?;
     let limit = page_limit(limit);
-    let rows = sqlx::query(
-        "select warehouse_id, code, name, active, created_at from warehouse where ($1 is null or code > $1)
-         and ($3 is null or ',' || $3 || ',' like '%,' || code || ',%') order by code limit $2",
-    )
-    .bind(cursor.filter(|c| !c.is_empty()))
-    .bind(limit + 1)
+    let mut f = Filters::default();
+    if let Some(c) = cursor.filter(|c| !c.is_empty()) {
+        let p = f.arg(c);
+        f.and(format!("code > {p}"));
+    }
     // The scope filter is in the query, so a scoped user's pages are full.
-    .bind(scope_list(ctx))
-    .fetch_all(&db.pool)
-    .await?;
+    f.scope(&ctx.actor.scope.warehouses, &["code"], false);
+    let n = f.arg(limit + 1);
+    let sql = format!(
+        "select warehouse_id, code, name, active, created_at from warehouse where {} order by code limit {n}",
+        f.clause()
+    );
+    let rows = f.query(&sql).fetch_all(&db.pool).await?;
     let mut items = Vec::new();
     for row in rows {
         let w = Warehouse {
@@ -266,17 +270,20 @@ pub async fn list_locations(
             )
         }
     };
-    let rows = sqlx::query(
-        "select location_id, code, pick_sequence, active from location where warehouse_id = $1
-         and ($2 is null or pick_sequence > $2 or (pick_sequence = $2 and code > $3))
-         order by pick_sequence, code limit $4",
-    )
-    .bind(&wh.id)
-    .bind(after_seq)
-    .bind(after_code)
-    .bind(limit + 1)
-    .fetch_all(&mut *conn)
-    .await?;
+    let mut f = Filters::default();
+    f.eq("warehouse_id", Some(wh.id.as_str()));
+    if let (Some(seq), Some(code)) = (after_seq, after_code) {
+        let (s, c) = (f.arg(seq), f.arg(code));
+        f.and(format!(
+            "(pick_sequence > {s} or (pick_sequence = {s} and code > {c}))"
+        ));
+    }
+    let n = f.arg(limit + 1);
+    let sql = format!(
+        "select location_id, code, pick_sequence, active from location where {} order by pick_sequence, code limit {n}",
+        f.clause()
+    );
+    let rows = f.query(&sql).fetch_all(&mut *conn).await?;
     let mut items = rows
         .iter()
         .map(|r| {

@@ -11,7 +11,7 @@ use crate::{
     uow::{Change, Idempotency, Uow},
 };
 use domain::views::Order;
-use domain::views::{CustomerRef, Fraud, OrderHold, OrderTotals, Reservation};
+use domain::views::{OrderHold, Reservation};
 use domain::{
     events::Event,
     fulfillment::Plan,
@@ -229,7 +229,10 @@ async fn known(db: &Db, order: &NewOrder) -> Result<Known> {
     let catalogue = products(&mut conn, order).await?;
     let from = inventory::reservations::reserve_from(
         &mut conn,
-        (channel.id.clone(), order.channel.clone()),
+        inventory::reservations::ChannelKey {
+            id: channel.id.clone(),
+            code: order.channel.clone(),
+        },
         &channel.warehouses,
         channel.buffer,
     )
@@ -318,20 +321,7 @@ async fn capture_once(
         return Ok(Outcome::Known(saved.order_id));
     }
     let channel = &known.channel;
-    let (delivered, existing) =
-        seen(&mut uow.tx, &channel.id, &order.external_id, delivery).await?;
-    if let Some(id) = delivered {
-        uow.commit().await?;
-        return Ok(Outcome::Known(id));
-    }
-    if let Some(id) = existing {
-        // The same order again under a new delivery id: remember the delivery
-        // so its next redelivery short-cuts too.
-        remember_delivery(&mut uow, &channel.id, delivery, &id).await?;
-        uow.remember(&Remembered {
-            order_id: id.clone(),
-        })
-        .await?;
+    if let Some(id) = captured_before(&mut uow, &channel.id, order, delivery).await? {
         uow.commit().await?;
         return Ok(Outcome::Known(id));
     }
@@ -344,46 +334,16 @@ async fn capture_once(
     let mut batch = Batch::default();
     // The customer, unified by email. Their history feeds the fraud rules.
     let customer = upsert_customer(&mut uow, order, placed_at, &mut batch).await?;
-
     let mut priced = order.clone();
     priced.prices_include_tax |= channel.prices_include_tax;
-    let totals = capture::totals(&priced, channel.rate);
-    let fraud = capture::fraud(
-        &priced,
-        totals.total,
-        CustomerHistory {
-            previous_orders: customer.previous_orders,
-            orders_last_day: customer.orders_last_day,
-        },
-    );
-    let mut holds = capture::assess(&priced, &totals, &fraud);
-
-    // Lines: every SKU the catalogue knows is reserved; an unknown one holds
-    // the order, because refusing it would lose a sale the customer has made.
-    let catalogue = &known.catalogue;
-    let mut found = Vec::new();
-    let mut unknown = Vec::new();
-    for (i, l) in order.lines.iter().enumerate() {
-        match catalogue.get(l.sku.trim()) {
-            Some(p) => found.push((p.clone(), l.quantity)),
-            None if l.sku.trim().is_empty() => {
-                unknown.push(format!("line {} ({}) has no SKU", i + 1, l.name))
-            }
-            None => unknown.push(format!("line {}: {} is not in the catalogue", i + 1, l.sku)),
-        }
-    }
-    let product_ids: Vec<Option<String>> = order
-        .lines
-        .iter()
-        .map(|l| catalogue.get(l.sku.trim()).map(|p| p.id.clone()))
-        .collect();
-    if !unknown.is_empty() {
-        holds.push(Hold {
-            reason: HoldReason::UnknownItem,
-            detail: unknown.join("; "),
-        });
-    }
-
+    let Assessed {
+        totals,
+        fraud,
+        holds,
+        found,
+        product_ids,
+        all_known,
+    } = assess(&priced, known, &customer);
     let number = match number {
         Some(n) => n.to_string(),
         None => next_order_number(&mut uow).await?,
@@ -393,7 +353,7 @@ async fn capture_once(
     // items, or a payment that failed). Units no warehouse has are
     // backordered on their lines; the rest is planned into fulfilments.
     let mut reserved = None;
-    if unknown.is_empty() && order.payment != PaymentStatus::Failed {
+    if all_known && order.payment != PaymentStatus::Failed {
         reserved = Some(source(&mut uow, &known.from, &found, &number, &mut batch).await?);
     }
     let mut backordered = vec![0i64; order.lines.len()];
@@ -445,67 +405,8 @@ async fn capture_once(
         .iter()
         .map(|h| insert_hold(&mut batch, &id, h, (&by, now)))
         .collect();
-    let total = Money::from_minor(totals.total, order.currency);
-    uow.record(
-        Change {
-            action: "order.capture",
-            entity: "order",
-            entity_id: &id,
-            before: None,
-            after: Some(serde_json::json!({
-                "number": number, "channel": order.channel, "external_id": order.external_id,
-                "status": status.as_str(), "total": total.amount().to_string(), "currency": order.currency.code(),
-                "holds": holds.iter().map(|h| h.reason.as_str()).collect::<Vec<_>>(),
-            })),
-        },
-        Event::OrderCaptured {
-            order_id: id.clone(),
-            number: number.clone(),
-            channel: order.channel.clone(),
-            external_id: order.external_id.clone(),
-            total: total.amount().to_string(),
-            currency: order.currency.code().into(),
-            holds: holds.iter().map(|h| h.reason.as_str().to_string()).collect(),
-        },
-    )
-    .await?;
-    for h in &holds {
-        uow.record(
-            Change {
-                action: "order.hold",
-                entity: "order",
-                entity_id: &id,
-                before: None,
-                after: Some(serde_json::json!({"reason": h.reason.as_str(), "detail": h.detail})),
-            },
-            Event::OrderHeld {
-                order_id: id.clone(),
-                number: number.clone(),
-                reason: h.reason.as_str().into(),
-                detail: h.detail.clone(),
-            },
-        )
-        .await?;
-    }
-    if let Some((_, plan, _)) = &reserved {
-        record_sourced(&mut uow, &id, &number, plan).await?;
-    }
-    if status == OrderStatus::Confirmed {
-        uow.record(
-            Change {
-                action: "order.confirm",
-                entity: "order",
-                entity_id: &id,
-                before: Some(serde_json::json!({"status": "received"})),
-                after: Some(serde_json::json!({"status": "confirmed"})),
-            },
-            Event::OrderConfirmed {
-                order_id: id.clone(),
-                number: number.clone(),
-            },
-        )
-        .await?;
-    }
+    let plan = reserved.as_ref().map(|r| &r.1);
+    record_capture(&mut uow, &id, &number, order, status, &holds, &totals, plan).await?;
     remember_delivery(&mut uow, &channel.id, delivery, &id).await?;
     uow.remember(&Remembered {
         order_id: id.clone(),
@@ -521,96 +422,187 @@ async fn capture_once(
         Err(e) => return Err(e),
     };
     crate::ORDERS_CAPTURED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let reservation = reserved.map(|r| r.0);
-    // The answer is built from what was just written rather than read back:
-    // the same view `orders::load` gives (a store test holds them equal).
-    let timeline = written
-        .iter()
-        .filter(|w| {
-            (w.entity == "order" && w.entity_id == id)
-                || (w.entity == "reservation"
-                    && reservation.as_ref().is_some_and(|r| r.id == w.entity_id))
+    Ok(Outcome::Created(Box::new(super::answer::captured_order(
+        super::answer::Facts {
+            id,
+            number,
+            order,
+            prices_include_tax: priced.prices_include_tax,
+            status,
+            customer,
+            totals,
+            fraud,
+            product_ids,
+            backordered,
+            holds: hold_views,
+            reservation: reserved.map(|r| r.0),
+            fulfillments,
+            stated: stated_json(order),
+            placed_at,
+            written,
+        },
+    ))))
+}
+
+/// An order captured before: by this very delivery, or by its external id
+/// under a new delivery id (remembered, so its next redelivery short-cuts
+/// too). The caller commits.
+async fn captured_before(
+    uow: &mut Uow,
+    channel_id: &str,
+    order: &NewOrder,
+    delivery: Option<&Delivery>,
+) -> Result<Option<String>> {
+    let (delivered, existing) = seen(&mut uow.tx, channel_id, &order.external_id, delivery).await?;
+    if delivered.is_some() {
+        return Ok(delivered);
+    }
+    if let Some(id) = &existing {
+        remember_delivery(uow, channel_id, delivery, id).await?;
+        uow.remember(&Remembered {
+            order_id: id.clone(),
         })
-        .map(|w| {
-            orders::timeline_entry(
-                w.seq,
-                w.at,
-                w.event_type,
-                w.actor_kind,
-                &w.actor_name,
-                &w.payload,
-            )
-        })
-        .collect();
-    let currency = order.currency;
-    let lines = order
+        .await?;
+    }
+    Ok(existing)
+}
+
+/// What capture decides about an order before writing it.
+struct Assessed {
+    totals: Totals,
+    fraud: FraudAssessment,
+    holds: Vec<Hold>,
+    /// The lines whose SKU the catalogue knows, with their quantities.
+    found: Vec<(crate::refs::ProductRef, i64)>,
+    /// Each line's product id; `None` where the catalogue doesn't know it.
+    product_ids: Vec<Option<String>>,
+    /// Every line's SKU is in the catalogue (else the order is held).
+    all_known: bool,
+}
+
+/// Totals, the fraud score and the holds, and each line's product. Every
+/// SKU the catalogue knows is reserved; an unknown one holds the order,
+/// because refusing it would lose a sale the customer has made. No I/O.
+fn assess(priced: &NewOrder, known: &Known, customer: &CustomerFacts) -> Assessed {
+    let totals = capture::totals(priced, known.channel.rate);
+    let fraud = capture::fraud(
+        priced,
+        totals.total,
+        CustomerHistory {
+            previous_orders: customer.previous_orders,
+            orders_last_day: customer.orders_last_day,
+        },
+    );
+    let mut holds = capture::assess(priced, &totals, &fraud);
+    let catalogue = &known.catalogue;
+    let mut found = Vec::new();
+    let mut unknown = Vec::new();
+    for (i, l) in priced.lines.iter().enumerate() {
+        match catalogue.get(l.sku.trim()) {
+            Some(p) => found.push((p.clone(), l.quantity)),
+            None if l.sku.trim().is_empty() => {
+                unknown.push(format!("line {} ({}) has no SKU", i + 1, l.name))
+            }
+            None => unknown.push(format!("line {}: {} is not in the catalogue", i + 1, l.sku)),
+        }
+    }
+    let product_ids = priced
         .lines
         .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            orders::order_line(
-                orders::LineFacts {
-                    line_no: i as i64,
-                    sku: l.sku.clone(),
-                    name: l.name.clone(),
-                    quantity: l.quantity,
-                    cancelled: 0,
-                    unit_minor: l.unit_price.minor(),
-                    discount_minor: l.discount.minor(),
-                    known: product_ids[i].is_some(),
-                    backordered: backordered[i],
-                    shipped: 0,
-                },
-                currency,
-            )
-        })
+        .map(|l| catalogue.get(l.sku.trim()).map(|p| p.id.clone()))
         .collect();
-    let money = |minor| orders::money(minor, currency);
-    let mut tags = priced.tags.clone();
-    tags.sort();
-    Ok(Outcome::Created(Box::new(Order {
-        id,
-        number,
-        channel: order.channel.clone(),
-        external_id: order.external_id.clone(),
-        status: status.as_str().to_string(),
-        payment_status: order.payment.as_str().to_string(),
-        currency: currency.code().to_string(),
-        customer: CustomerRef {
-            id: Some(customer.id),
-            email: order.customer.email.as_str().to_string(),
-            name: customer.name,
-            orders_count: customer.previous_orders + 1,
+    let all_known = unknown.is_empty();
+    if !all_known {
+        holds.push(Hold {
+            reason: HoldReason::UnknownItem,
+            detail: unknown.join("; "),
+        });
+    }
+    Assessed {
+        totals,
+        fraud,
+        holds,
+        found,
+        product_ids,
+        all_known,
+    }
+}
+
+/// The audit rows and events of a capture: captured, each hold, sourced,
+/// and confirmed when nothing holds it.
+#[allow(clippy::too_many_arguments)] // what was decided, each from a different phase
+async fn record_capture(
+    uow: &mut Uow,
+    id: &str,
+    number: &str,
+    order: &NewOrder,
+    status: OrderStatus,
+    holds: &[Hold],
+    totals: &Totals,
+    plan: Option<&Plan>,
+) -> Result<()> {
+    let total = Money::from_minor(totals.total, order.currency);
+    uow.record(
+        Change {
+            action: "order.capture",
+            entity: "order",
+            entity_id: id,
+            before: None,
+            after: Some(serde_json::json!({
+                "number": number, "channel": order.channel, "external_id": order.external_id,
+                "status": status.as_str(), "total": total.amount().to_string(), "currency": order.currency.code(),
+                "holds": holds.iter().map(|h| h.reason.as_str()).collect::<Vec<_>>(),
+            })),
         },
-        ship_to: order.ship_to.clone(),
-        bill_to: order.bill_to.clone(),
-        shipping_method: order.shipping_method.clone(),
-        lines,
-        totals: OrderTotals {
-            subtotal: money(totals.subtotal),
-            discount: money(totals.discount),
-            shipping: money(totals.shipping),
-            tax: money(totals.tax),
-            total: money(totals.total),
-            prices_include_tax: priced.prices_include_tax,
+        Event::OrderCaptured {
+            order_id: id.to_string(),
+            number: number.to_string(),
+            channel: order.channel.clone(),
+            external_id: order.external_id.clone(),
+            total: total.amount().to_string(),
+            currency: order.currency.code().into(),
+            holds: holds.iter().map(|h| h.reason.as_str().to_string()).collect(),
         },
-        stated_totals: stated_json(order),
-        holds: hold_views.clone(),
-        hold_history: hold_views,
-        fraud: Fraud {
-            score: fraud.score,
-            reasons: fraud.reasons,
-        },
-        reservation,
-        fulfillments,
-        tags,
-        note: order.note.clone(),
-        notes: Vec::new(),
-        manual_touches: 0,
-        placed_at: crate::rfc3339(placed_at),
-        version: 1,
-        timeline,
-    })))
+    )
+    .await?;
+    for h in holds {
+        uow.record(
+            Change {
+                action: "order.hold",
+                entity: "order",
+                entity_id: id,
+                before: None,
+                after: Some(serde_json::json!({"reason": h.reason.as_str(), "detail": h.detail})),
+            },
+            Event::OrderHeld {
+                order_id: id.to_string(),
+                number: number.to_string(),
+                reason: h.reason.as_str().into(),
+                detail: h.detail.clone(),
+            },
+        )
+        .await?;
+    }
+    if let Some(plan) = plan {
+        record_sourced(uow, id, number, plan).await?;
+    }
+    if status == OrderStatus::Confirmed {
+        uow.record(
+            Change {
+                action: "order.confirm",
+                entity: "order",
+                entity_id: id,
+                before: Some(serde_json::json!({"status": "received"})),
+                after: Some(serde_json::json!({"status": "confirmed"})),
+            },
+            Event::OrderConfirmed {
+                order_id: id.to_string(),
+                number: number.to_string(),
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The totals the channel stated, as stored and shown.

@@ -16,6 +16,7 @@ pub use domain::views::{
     BulkAction, BulkResult, Channel, Order, OrderFilter, OrderSummary, SavedView,
 };
 
+mod answer;
 pub mod bulk;
 pub mod capture;
 pub mod changes;
