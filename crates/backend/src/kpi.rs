@@ -26,6 +26,7 @@ use crate::{
     db::Db,
     error::Error,
     projection::{self, fetch_in, Claim},
+    sql::Filters,
     Result,
 };
 
@@ -440,40 +441,26 @@ const SUMS: &str = "cast(coalesce(sum(orders), 0) as bigint) as orders, cast(coa
     cast(coalesce(sum(cycle_minutes), 0) as bigint) as cycle_minutes, cast(coalesce(sum(on_time), 0) as bigint) as on_time,
     cast(coalesce(sum(finished), 0) as bigint) as finished";
 
-/// `and …` clauses for the channel and warehouse filters and the actor's
-/// scope; their arguments go to `args`, numbered after the `skip` before them.
-fn where_scope(ctx: &Ctx, scope: &Scope, skip: usize, args: &mut Vec<String>) -> String {
-    let mut sql = String::new();
-    let mut add = |sql: &mut String, col: &str, values: Vec<String>| {
-        let mut marks = Vec::new();
-        for v in values {
-            args.push(v);
-            marks.push(format!("${}", args.len() + skip));
-        }
-        sql.push_str(&format!(" and {col} in ({})", marks.join(", ")));
-    };
-    if let Some(c) = &scope.channel {
-        add(&mut sql, "channel", vec![c.clone()]);
+/// The channel and warehouse filters and the actor's scope over a KPI
+/// table's `channel` and `warehouse` columns. With a currency, that is `$1`,
+/// which `SUMS` reads.
+fn kpi_filters(ctx: &Ctx, scope: &Scope, currency: Option<&str>) -> Filters {
+    let mut f = Filters::default();
+    if let Some(c) = currency {
+        let first = f.arg(c);
+        debug_assert_eq!(first, "$1", "SUMS reads the currency as $1");
     }
-    if let Some(w) = &scope.warehouse {
-        add(&mut sql, "warehouse", vec![w.clone()]);
-    }
-    let s = &ctx.actor.scope;
-    if !s.channels.is_empty() {
-        add(&mut sql, "channel", s.channels.clone());
-    }
-    if !s.warehouses.is_empty() {
-        add(&mut sql, "warehouse", s.warehouses.clone());
-    }
-    sql
+    f.eq("channel", scope.channel.as_deref());
+    f.eq("warehouse", scope.warehouse.as_deref());
+    f.scope(&ctx.actor.scope.channels, &["channel"], false);
+    f.scope(&ctx.actor.scope.warehouses, &["warehouse"], false);
+    f
 }
 
-async fn rows(conn: &mut AnyConnection, sql: &str, args: &[String]) -> Result<Vec<AnyRow>> {
-    let mut q = sqlx::query(sql);
-    for a in args {
-        q = q.bind(a.clone());
-    }
-    Ok(q.fetch_all(&mut *conn).await?)
+/// `sql` with `{}` replaced by the filters' where clause, run.
+async fn rows(conn: &mut AnyConnection, f: Filters, sql: &str) -> Result<Vec<AnyRow>> {
+    let sql = sql.replacen("{}", &f.clause(), 1);
+    Ok(f.query(&sql).fetch_all(&mut *conn).await?)
 }
 
 /// The count accuracy and stockouts of the period and the one before, and
@@ -689,24 +676,26 @@ pub async fn board(db: &Db, ctx: &Ctx, f: &KpiFilter) -> Result<KpiBoard> {
     };
     let code = currency.code().to_string();
 
-    // `$1` is the currency, then the scope's values, then the days.
-    let mut scope_args = Vec::new();
-    let scoped = where_scope(ctx, &scope, 1, &mut scope_args);
-    let n = scope_args.len() + 2;
-    let with = |extra: &[String]| {
-        let mut a = vec![code.clone()];
-        a.extend(scope_args.iter().cloned());
-        a.extend(extra.iter().cloned());
-        a
+    // `$1` is the currency (SUMS reads it), then the scope, then the days.
+    let base = kpi_filters(ctx, &scope, Some(&code));
+    let days = |from: &str, to: Option<&str>| {
+        let mut f = base.clone();
+        let p = f.arg(from);
+        match to {
+            Some(to) => {
+                let q = f.arg(to);
+                f.and(format!("day >= {p} and day <= {q}"));
+            }
+            None => f.and(format!("day > {p}")),
+        }
+        f
     };
-    let range = format!(" and day >= ${n} and day <= ${}", n + 1);
     let (from, to) = (period.from.to_string(), period.to.to_string());
-    let current = with(&[from.clone(), to.clone()]);
     let mut inputs = BoardInputs::default();
     for r in rows(
         &mut conn,
-        &format!("select day, {SUMS} from kpi_day where 1 = 1{scoped}{range} group by day"),
-        &current,
+        days(&from, Some(&to)),
+        &format!("select day, {SUMS} from kpi_day where {{}} group by day"),
     )
     .await?
     {
@@ -717,8 +706,8 @@ pub async fn board(db: &Db, ctx: &Ctx, f: &KpiFilter) -> Result<KpiBoard> {
     }
     for r in rows(
         &mut conn,
-        &format!("select channel, {SUMS} from kpi_day where 1 = 1{scoped}{range} group by channel"),
-        &current,
+        days(&from, Some(&to)),
+        &format!("select channel, {SUMS} from kpi_day where {{}} group by channel"),
     )
     .await?
     {
@@ -727,10 +716,11 @@ pub async fn board(db: &Db, ctx: &Ctx, f: &KpiFilter) -> Result<KpiBoard> {
             .insert(r.try_get("channel")?, measures(&r)?);
     }
     let prev = period.previous();
+    let (prev_from, prev_to) = (prev.from.to_string(), prev.to.to_string());
     if let Some(r) = rows(
         &mut conn,
-        &format!("select {SUMS} from kpi_day where 1 = 1{scoped}{range}"),
-        &with(&[prev.from.to_string(), prev.to.to_string()]),
+        days(&prev_from, Some(&prev_to)),
+        &format!("select {SUMS} from kpi_day where {{}}"),
     )
     .await?
     .first()
@@ -739,8 +729,8 @@ pub async fn board(db: &Db, ctx: &Ctx, f: &KpiFilter) -> Result<KpiBoard> {
     }
     if let Some(r) = rows(
         &mut conn,
-        &format!("select {SUMS} from kpi_day where 1 = 1{scoped} and day > ${n}"),
-        &with(std::slice::from_ref(&to)),
+        days(&to, None),
+        &format!("select {SUMS} from kpi_day where {{}}"),
     )
     .await?
     .first()
@@ -748,12 +738,10 @@ pub async fn board(db: &Db, ctx: &Ctx, f: &KpiFilter) -> Result<KpiBoard> {
         let m = measures(r)?;
         inputs.net_since_period = m.orders - m.finished;
     }
-    let mut backlog_args = Vec::new();
-    let backlog_scope = where_scope(ctx, &scope, 0, &mut backlog_args);
     for r in rows(
         &mut conn,
-        &format!("select status, cast(sum(orders) as bigint) as orders from kpi_backlog where 1 = 1{backlog_scope} group by status"),
-        &backlog_args,
+        kpi_filters(ctx, &scope, None),
+        "select status, cast(sum(orders) as bigint) as orders from kpi_backlog where {} group by status",
     )
     .await?
     {

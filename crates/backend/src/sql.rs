@@ -4,6 +4,25 @@ use sqlx::AnyConnection;
 
 use crate::error::{Error, Result};
 
+/// Binds each value to a query (`Query` or `QueryAs`), in order.
+macro_rules! bind_vals {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for v in $args {
+            q = match v {
+                Val::I16(v) => q.bind(v),
+                Val::I32(v) => q.bind(v),
+                Val::I64(v) => q.bind(v),
+                Val::OptI64(v) => q.bind(v),
+                Val::OptI16(v) => q.bind(v),
+                Val::Text(v) => q.bind(v),
+                Val::OptText(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
 /// `prefix` followed by `rows` parenthesised groups of `cols` numbered
 /// parameters: `($1,$2),($3,$4)`. The text depends only on the counts, so
 /// sqlx's per-connection statement cache reuses the prepared statement.
@@ -136,12 +155,12 @@ impl Batch {
         }
         if backend == crate::db::Backend::Sqlite {
             let (sql, args) = self.positional();
-            return bind_all(sqlx::query(&sql), args).fetch_all(conn).await;
+            return bind_vals!(sqlx::query(&sql), args).fetch_all(conn).await;
         }
         let mut rows = Vec::new();
         for (sql, args) in self.statements {
             rows.extend(
-                bind_all(sqlx::query(&sql), args)
+                bind_vals!(sqlx::query(&sql), args)
                     .fetch_all(&mut *conn)
                     .await?,
             );
@@ -193,7 +212,7 @@ impl Batch {
 /// it is added. Optional filters written as `($n is null or …)` cost an
 /// index: PostgreSQL's generic plan for such a statement can't assume the
 /// filter is absent, and walks or sorts every row instead.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct Filters {
     conditions: Vec<String>,
     args: Vec<Val>,
@@ -284,7 +303,7 @@ impl Filters {
         self,
         sql: &str,
     ) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
-        bind_all(sqlx::query(sql), self.args)
+        bind_vals!(sqlx::query(sql), self.args)
     }
 
     /// As `query`, for rows read into a tuple.
@@ -295,38 +314,8 @@ impl Filters {
     where
         T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
     {
-        let mut q = sqlx::query_as(sql);
-        for v in self.args {
-            q = match v {
-                Val::I16(v) => q.bind(v),
-                Val::I32(v) => q.bind(v),
-                Val::I64(v) => q.bind(v),
-                Val::OptI64(v) => q.bind(v),
-                Val::OptI16(v) => q.bind(v),
-                Val::Text(v) => q.bind(v),
-                Val::OptText(v) => q.bind(v),
-            };
-        }
-        q
+        bind_vals!(sqlx::query_as(sql), self.args)
     }
-}
-
-fn bind_all<'q>(
-    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    args: impl IntoIterator<Item = Val>,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    for v in args {
-        q = match v {
-            Val::I16(v) => q.bind(v),
-            Val::I32(v) => q.bind(v),
-            Val::I64(v) => q.bind(v),
-            Val::OptI64(v) => q.bind(v),
-            Val::OptI16(v) => q.bind(v),
-            Val::Text(v) => q.bind(v),
-            Val::OptText(v) => q.bind(v),
-        };
-    }
-    q
 }
 
 /// Ids per `in (…)` list. sqlx's SQLite driver binds `$N` by name, which is
@@ -379,6 +368,34 @@ pub(crate) fn stored_json<T: serde::de::DeserializeOwned>(what: &str, json: &str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filters_number_their_parameters_and_leave_out_what_was_not_asked() {
+        let mut f = Filters::default();
+        f.eq("a.status", None::<String>);
+        f.eq("a.status", Some("open"));
+        f.like_any(&["lower(a.sku)", "lower(a.name)"], Some("%tee%".into()));
+        f.scope(&[], &["w.code"], false);
+        f.scope(
+            &["EAST".into(), "WEST".into()],
+            &["f.code", "d.code"],
+            false,
+        );
+        f.scope(&["WEB".into()], &["x.channel_code"], true);
+        f.past("a.at", "a.id", "<", Some((7, "k".into())));
+        f.past("a.at", "a.id", "<", None);
+        let n = f.arg(26i64);
+        assert_eq!(
+            f.clause(),
+            "a.status = $1 and (lower(a.sku) like $2 or lower(a.name) like $2) \
+             and (f.code in ($3, $4) or d.code in ($3, $4)) \
+             and (x.channel_code in ($5) or x.channel_code is null) \
+             and (a.at < $6 or (a.at = $6 and a.id < $7))"
+        );
+        assert_eq!(n, "$8");
+        assert_eq!(f.args.len(), 8);
+        assert_eq!(Filters::default().clause(), "1 = 1");
+    }
 
     #[test]
     fn a_batch_becomes_positional_parameters_in_order_of_appearance() {

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 /// the queues, reads the dashboard's summary and the queue pages over HTTP,
 /// then ingests orders at 500 a second (every tenth with a failed payment)
 /// while a browser-like client on the event stream times each failed
-/// payment from its capture's answer to its `exception.opened` event.
+/// payment from its capture's answer to its `exception.opened` event. Long
+/// by design: one workload script, measured step by step.
 pub(crate) async fn exceptions(config: &Config, plan: &Plan) -> Result<(), String> {
     use futures::StreamExt;
     let (config, db, dir) = bench_db(config, "exceptions").await?;

@@ -7,7 +7,7 @@ use crate::{
     db::Db,
     error::{Error, Result},
     page_limit, rfc3339,
-    sql::stored_json,
+    sql::{stored_json, Filters},
     Page,
 };
 use domain::views::{Order, OrderFilter, OrderSummary};
@@ -132,189 +132,24 @@ pub async fn list_orders(db: &Db, ctx: &Ctx, filter: &OrderFilter) -> Result<Pag
     check_filter(filter)?;
     let limit = page_limit(filter.limit);
     let (cursor_at, cursor_id) = crate::parse_time_cursor(filter.cursor.as_deref())?;
-    let mut sql = format!(
-        "select {SUMMARY_COLUMNS} from sales_order o join channel c on c.channel_id = o.channel_id where 1 = 1"
-    );
-    let mut args: Vec<Arg> = Vec::new();
-    let mut bind = |sql: &mut String, clause: &str, v: Arg| {
-        args.push(v);
-        sql.push_str(&clause.replace("$?", &format!("${}", args.len())));
-    };
-    match nonblank(&filter.status).as_deref() {
-        None => {}
-        Some("open") => sql.push_str(" and o.status in ('received', 'confirmed', 'in_fulfilment')"),
-        Some(s) => bind(&mut sql, " and o.status = $?", Arg::Text(s.to_string())),
-    }
-    match nonblank(&filter.hold).as_deref() {
-        None => {}
-        // Held orders are a few percent of all: `hold_count > 0` matches the
-        // partial index of held orders by time, and a reason is then checked
-        // per held order by index, so a page stops after about `limit` rows.
-        Some("any") => sql.push_str(" and o.hold_count > 0"),
-        Some(h) => bind(
-            &mut sql,
-            " and o.hold_count > 0 and exists (select 1 from order_hold h where h.order_id = o.order_id and h.active = 1 and h.reason = $?)",
-            Arg::Text(h.to_string()),
-        ),
-    }
-    if nonblank(&filter.backordered).is_some_and(|b| b == "true" || b == "1") {
-        sql.push_str(" and o.backordered_units > 0");
-    }
     // Channels are few: resolving codes to ids here lets the order indexes
     // that lead with channel_id do the work.
     let channels: Vec<(String, String)> = sqlx::query_as("select channel_id, code from channel")
         .fetch_all(&db.pool)
         .await?;
-    let id_of = |code: &str| {
-        channels
-            .iter()
-            .find(|(_, c)| c.eq_ignore_ascii_case(code))
-            .map_or_else(String::new, |(id, _)| id.clone())
+    let search = match nonblank(&filter.q) {
+        Some(q) => Some(search(db, &q).await?),
+        None => None,
     };
-    if let Some(c) = nonblank(&filter.channel) {
-        bind(&mut sql, " and o.channel_id = $?", Arg::Text(id_of(&c)));
-    }
-    if let Some(w) = nonblank(&filter.warehouse) {
-        bind(
-            &mut sql,
-            " and o.warehouse_code = $?",
-            Arg::Text(w.to_uppercase()),
-        );
-    }
-    if let Some(f) = nonblank(&filter.from) {
-        bind(
-            &mut sql,
-            " and o.placed_at >= $?",
-            Arg::Int(day_start("from", &f)?),
-        );
-    }
-    if let Some(t) = nonblank(&filter.to) {
-        bind(
-            &mut sql,
-            " and o.placed_at < $?",
-            Arg::Int(day_start("to", &t)? + 86_400_000_000),
-        );
-    }
-    if let Some(f) = nonblank(&filter.shipped_from) {
-        bind(
-            &mut sql,
-            " and o.shipped_at >= $?",
-            Arg::Int(day_start("shipped_from", &f)?),
-        );
-    }
-    if let Some(t) = nonblank(&filter.shipped_to) {
-        bind(
-            &mut sql,
-            " and o.shipped_at < $?",
-            Arg::Int(day_start("shipped_to", &t)? + 86_400_000_000),
-        );
-    }
-    match nonblank(&filter.shipped).as_deref() {
-        Some("late") => sql.push_str(" and o.shipped_late = 1"),
-        Some("on_time") => sql.push_str(" and o.shipped_late = 0"),
-        _ => {}
-    }
-    if let Some(v) = nonblank(&filter.min_total) {
-        bind(
-            &mut sql,
-            " and o.total_minor >= $?",
-            Arg::Int(minor_of("min_total", &v)?),
-        );
-    }
-    if let Some(v) = nonblank(&filter.max_total) {
-        bind(
-            &mut sql,
-            " and o.total_minor <= $?",
-            Arg::Int(minor_of("max_total", &v)?),
-        );
-    }
-    if let Some(e) = nonblank(&filter.customer) {
-        bind(
-            &mut sql,
-            " and o.customer_email = $?",
-            Arg::Text(e.to_lowercase()),
-        );
-    }
-    if let Some(t) = nonblank(&filter.tag) {
-        bind(
-            &mut sql,
-            " and exists (select 1 from order_tag t where t.order_id = o.order_id and t.tag = $?)",
-            Arg::Text(t.to_lowercase()),
-        );
-    }
-    if let Some(q) = nonblank(&filter.q) {
-        let q = q.trim_start_matches('#').to_lowercase();
-        if q.contains('@') {
-            bind(&mut sql, " and o.customer_email = $?", Arg::Text(q));
-        } else {
-            // An order number or external id, or the start of a customer's
-            // first or last name or email: customers are far fewer than
-            // orders, so they are matched first and their orders found by index.
-            let key = q.split_whitespace().collect::<Vec<_>>().join(" ");
-            let bound = domain::orders::prefix_bound(&key);
-            // Index ranges on either name key or the email, re-checked with
-            // LIKE because a database collation may order strings otherwise.
-            let like = format!("{}%", key.replace(['%', '_'], ""));
-            let customers: Vec<String> = sqlx::query_scalar(
-                "select customer_id from customer
-                 where ((name_key >= $1 and name_key < $2 and name_key like $3)
-                     or (last_key >= $1 and last_key < $2 and last_key like $3)
-                     or (email >= $1 and email < $2 and email like $3))
-                 order by last_order_at desc limit 200",
-            )
-            .bind(&key)
-            .bind(&bound)
-            .bind(&like)
-            .fetch_all(&db.pool)
-            .await?;
-            args.push(Arg::Text(q.to_uppercase()));
-            let n = args.len();
-            args.push(Arg::Text(q.clone()));
-            let e = args.len();
-            let mut clause = format!(" and (o.number = ${n} or o.external_id = ${e}");
-            if !customers.is_empty() {
-                let mut marks = Vec::new();
-                for c in customers {
-                    args.push(Arg::Text(c));
-                    marks.push(format!("${}", args.len()));
-                }
-                clause.push_str(&format!(" or o.customer_id in ({})", marks.join(", ")));
-            }
-            clause.push(')');
-            sql.push_str(&clause);
-        }
-    }
-    let scope = &ctx.actor.scope;
-    if !scope.channels.is_empty() {
-        let mut marks = Vec::new();
-        for c in &scope.channels {
-            args.push(Arg::Text(id_of(c)));
-            marks.push(format!("${}", args.len()));
-        }
-        sql.push_str(&format!(" and o.channel_id in ({})", marks.join(", ")));
-    }
-    if let (Some(at), Some(id)) = (cursor_at, cursor_id) {
-        args.push(Arg::Int(at));
-        let a = args.len();
-        args.push(Arg::Text(id));
-        let i = args.len();
-        sql.push_str(&format!(
-            " and (o.placed_at < ${a} or (o.placed_at = ${a} and o.order_id < ${i}))"
-        ));
-    }
-    args.push(Arg::Int(limit + 1));
-    sql.push_str(&format!(
-        " order by o.placed_at desc, o.order_id desc limit ${}",
-        args.len()
-    ));
-    let mut query = sqlx::query(&sql);
-    for a in args {
-        query = match a {
-            Arg::Text(t) => query.bind(t),
-            Arg::Int(i) => query.bind(i),
-        };
-    }
-    let rows = query.fetch_all(&db.pool).await?;
+    let mut f = order_conditions(ctx, filter, &channels, search)?;
+    f.past("o.placed_at", "o.order_id", "<", cursor_at.zip(cursor_id));
+    let n = f.arg(limit + 1);
+    let sql = format!(
+        "select {SUMMARY_COLUMNS} from sales_order o join channel c on c.channel_id = o.channel_id
+         where {} order by o.placed_at desc, o.order_id desc limit {n}",
+        f.clause()
+    );
+    let rows = f.query(&sql).fetch_all(&db.pool).await?;
     let mut items = Vec::new();
     let mut keys = Vec::new();
     for row in &rows {
@@ -328,9 +163,155 @@ pub async fn list_orders(db: &Db, ctx: &Ctx, filter: &OrderFilter) -> Result<Pag
     Ok(Page { items, next_cursor })
 }
 
-enum Arg {
-    Text(String),
-    Int(i64),
+/// What the search box asks for: a customer's email, or an order number or
+/// external id with the customers whose name or email starts with it.
+enum Search {
+    Email(String),
+    Key {
+        text: String,
+        customers: Vec<String>,
+    },
+}
+
+/// Reads the search box. Customers are far fewer than orders, so they are
+/// matched first and their orders found by index.
+async fn search(db: &Db, q: &str) -> Result<Search> {
+    let q = q.trim_start_matches('#').to_lowercase();
+    if q.contains('@') {
+        return Ok(Search::Email(q));
+    }
+    let key = q.split_whitespace().collect::<Vec<_>>().join(" ");
+    let bound = domain::orders::prefix_bound(&key);
+    // Index ranges on either name key or the email, re-checked with LIKE
+    // because a database collation may order strings otherwise.
+    let like = format!("{}%", key.replace(['%', '_'], ""));
+    let customers: Vec<String> = sqlx::query_scalar(
+        "select customer_id from customer
+         where ((name_key >= $1 and name_key < $2 and name_key like $3)
+             or (last_key >= $1 and last_key < $2 and last_key like $3)
+             or (email >= $1 and email < $2 and email like $3))
+         order by last_order_at desc limit 200",
+    )
+    .bind(&key)
+    .bind(&bound)
+    .bind(&like)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(Search::Key { text: q, customers })
+}
+
+/// The order list's where clause: each filter given, the search, and the
+/// viewer's channel scope.
+fn order_conditions(
+    ctx: &Ctx,
+    filter: &OrderFilter,
+    channels: &[(String, String)],
+    search: Option<Search>,
+) -> Result<Filters> {
+    let mut f = Filters::default();
+    match nonblank(&filter.status).as_deref() {
+        None => {}
+        Some("open") => f.and("o.status in ('received', 'confirmed', 'in_fulfilment')"),
+        Some(s) => f.eq("o.status", Some(s)),
+    }
+    match nonblank(&filter.hold).as_deref() {
+        None => {}
+        // Held orders are a few percent of all: `hold_count > 0` matches the
+        // partial index of held orders by time, and a reason is then checked
+        // per held order by index, so a page stops after about `limit` rows.
+        Some("any") => f.and("o.hold_count > 0"),
+        Some(h) => {
+            let p = f.arg(h);
+            f.and(format!(
+                "o.hold_count > 0 and exists (select 1 from order_hold h where h.order_id = o.order_id and h.active = 1 and h.reason = {p})"
+            ));
+        }
+    }
+    if nonblank(&filter.backordered).is_some_and(|b| b == "true" || b == "1") {
+        f.and("o.backordered_units > 0");
+    }
+    let id_of = |code: &str| {
+        channels
+            .iter()
+            .find(|(_, c)| c.eq_ignore_ascii_case(code))
+            .map_or_else(String::new, |(id, _)| id.clone())
+    };
+    f.eq("o.channel_id", nonblank(&filter.channel).map(|c| id_of(&c)));
+    f.eq(
+        "o.warehouse_code",
+        nonblank(&filter.warehouse).map(|w| w.to_uppercase()),
+    );
+    let since = |f: &mut Filters, column: &str, cmp: &str, at: Option<i64>| {
+        if let Some(at) = at {
+            let p = f.arg(at);
+            f.and(format!("{column} {cmp} {p}"));
+        }
+    };
+    const DAY: i64 = 86_400_000_000;
+    let day = |field: &str, v: &Option<String>, plus: i64| {
+        nonblank(v)
+            .map(|d| day_start(field, &d).map(|t| t + plus))
+            .transpose()
+    };
+    since(&mut f, "o.placed_at", ">=", day("from", &filter.from, 0)?);
+    since(&mut f, "o.placed_at", "<", day("to", &filter.to, DAY)?);
+    since(
+        &mut f,
+        "o.shipped_at",
+        ">=",
+        day("shipped_from", &filter.shipped_from, 0)?,
+    );
+    since(
+        &mut f,
+        "o.shipped_at",
+        "<",
+        day("shipped_to", &filter.shipped_to, DAY)?,
+    );
+    match nonblank(&filter.shipped).as_deref() {
+        Some("late") => f.and("o.shipped_late = 1"),
+        Some("on_time") => f.and("o.shipped_late = 0"),
+        _ => {}
+    }
+    let total =
+        |field: &str, v: &Option<String>| nonblank(v).map(|v| minor_of(field, &v)).transpose();
+    since(
+        &mut f,
+        "o.total_minor",
+        ">=",
+        total("min_total", &filter.min_total)?,
+    );
+    since(
+        &mut f,
+        "o.total_minor",
+        "<=",
+        total("max_total", &filter.max_total)?,
+    );
+    f.eq(
+        "o.customer_email",
+        nonblank(&filter.customer).map(|e| e.to_lowercase()),
+    );
+    if let Some(t) = nonblank(&filter.tag) {
+        let p = f.arg(t.to_lowercase());
+        f.and(format!(
+            "exists (select 1 from order_tag t where t.order_id = o.order_id and t.tag = {p})"
+        ));
+    }
+    match search {
+        None => {}
+        Some(Search::Email(e)) => f.eq("o.customer_email", Some(e)),
+        Some(Search::Key { text, customers }) => {
+            let (n, e) = (f.arg(text.to_uppercase()), f.arg(text));
+            let mut any = format!("o.number = {n} or o.external_id = {e}");
+            if !customers.is_empty() {
+                let marks: Vec<String> = customers.into_iter().map(|c| f.arg(c)).collect();
+                any.push_str(&format!(" or o.customer_id in ({})", marks.join(", ")));
+            }
+            f.and(format!("({any})"));
+        }
+    }
+    let scoped: Vec<String> = ctx.actor.scope.channels.iter().map(|c| id_of(c)).collect();
+    f.scope(&scoped, &["o.channel_id"], false);
+    Ok(f)
 }
 
 /// Adds open hold reasons and tags to a page of orders, in two queries.

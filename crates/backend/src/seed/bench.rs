@@ -206,7 +206,8 @@ const ORDER_CHANNELS: [&str; 3] = [CHANNEL, "BENCHAMZ", "BENCHB2B"];
 /// Writes `orders` finished and open orders over the past year, with
 /// customers, lines, tags and holds in realistic proportions, in bulk. For
 /// the order-list benchmark only: no reservations or events are written.
-/// Needs `synthesize` first (for the channel and warehouses).
+/// Needs `synthesize` first (for the channel and warehouses). Long by
+/// design: one bulk-loading script.
 pub async fn synthesize_orders(db: &Db, orders: usize) -> Result<()> {
     let now = chrono::Utc::now().timestamp_micros();
     let mut channel_ids = Vec::new();

@@ -463,6 +463,8 @@ pub struct CatalogReport {
     pub units: i64,
 }
 
+/// Seeds the demo catalogue, its bins and opening stock. Long by design: a
+/// script of the demo's data, step by step, with no decisions of its own.
 pub async fn seed_catalog(
     db: &Db,
     ctx: &Ctx,

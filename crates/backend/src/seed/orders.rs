@@ -234,7 +234,8 @@ fn order_for(
 }
 
 /// Seeds the history and today's orders. `scale` multiplies the volume
-/// (about 20 orders a day at scale 1).
+/// (about 20 orders a day at scale 1). Long by design: a script of the
+/// demo's history, day by day.
 pub async fn seed_orders(db: &Db, ctx: &Ctx, scale: u32, now_micros: i64) -> Result<OrdersReport> {
     let mut uow = db.begin(ctx).await?;
     for (country, region, rate, name) in TAX_RULES {

@@ -516,7 +516,9 @@ fn sum<'a>(it: impl Iterator<Item = &'a Measures>) -> Measures {
     m
 }
 
-/// The board's KPIs, in the order the dashboard shows them.
+/// The board's KPIs, in the order the dashboard shows them. Long by design:
+/// one block per KPI (its definition, figures and drill-down links), read
+/// top to bottom like the dashboard.
 pub fn board(period: &Period, scope: &Scope, currency: Currency, i: &BoardInputs) -> Vec<Kpi> {
     let total = sum(i.days.values());
     let at = |d: NaiveDate| i.days.get(&d).copied().unwrap_or_default();
