@@ -217,6 +217,16 @@ pub(crate) struct ChannelRef {
     pub(crate) buffer: i64,
 }
 
+/// The id of the warehouse with `code` among `warehouses`. Plans only name
+/// the warehouses they were given, so the code is always among them.
+pub(crate) fn warehouse_id_in(warehouses: &[WarehouseRef], code: &str) -> String {
+    warehouses
+        .iter()
+        .find(|w| w.code == code)
+        .map(|w| w.id.clone())
+        .unwrap_or_default()
+}
+
 pub(crate) async fn channel_ref(
     conn: &mut AnyConnection,
     ctx: &Ctx,

@@ -246,13 +246,7 @@ async fn source(uow: &mut Uow, products: Option<&[String]>) -> Result<Sourced> {
     if planned.is_empty() {
         return Ok(run);
     }
-    let wh_id = |code: &str| {
-        warehouses
-            .iter()
-            .find(|w| w.code == code)
-            .map(|w| w.id.clone())
-            .unwrap_or_default()
-    };
+    let wh_id = |code: &str| crate::refs::warehouse_id_in(&warehouses, code);
     let (held, allocs) = taken(&planned, &parts, &wh_id);
     let known = read_for_writes(uow, &planned, &allocs, &mut run.statements).await?;
 

@@ -217,14 +217,9 @@ pub(crate) struct ChannelKey {
 }
 
 impl ReserveFrom {
-    /// The id of one of these warehouses, by code. Plans only name the
-    /// warehouses they were given, so the code is always among them.
+    /// The id of one of these warehouses, by code.
     fn warehouse_id(&self, code: &str) -> String {
-        self.warehouses
-            .iter()
-            .find(|w| w.code == code)
-            .map(|w| w.id.clone())
-            .unwrap_or_default()
+        crate::refs::warehouse_id_in(&self.warehouses, code)
     }
 }
 

@@ -7,7 +7,6 @@ use domain::{
     views::{CustomerRef, Fraud, Fulfillment, Order, OrderHold, OrderTotals, Reservation},
 };
 
-use super::capture::CustomerFacts;
 use super::read::{money, order_line, timeline_entry, LineFacts};
 use crate::uow::Written;
 
@@ -18,7 +17,7 @@ pub(crate) struct Facts<'a> {
     pub order: &'a NewOrder,
     pub prices_include_tax: bool,
     pub status: OrderStatus,
-    pub customer: CustomerFacts,
+    pub customer: CustomerRef,
     pub totals: Totals,
     pub fraud: FraudAssessment,
     pub product_ids: Vec<Option<String>>,
@@ -87,12 +86,7 @@ pub(crate) fn captured_order(f: Facts) -> Order {
         status: f.status.as_str().to_string(),
         payment_status: order.payment.as_str().to_string(),
         currency: currency.code().to_string(),
-        customer: CustomerRef {
-            id: Some(f.customer.id),
-            email: order.customer.email.as_str().to_string(),
-            name: f.customer.name,
-            orders_count: f.customer.previous_orders + 1,
-        },
+        customer: f.customer,
         ship_to: order.ship_to.clone(),
         bill_to: order.bill_to.clone(),
         shipping_method: order.shipping_method.clone(),

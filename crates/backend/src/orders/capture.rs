@@ -11,7 +11,7 @@ use crate::{
     uow::{Change, Idempotency, Uow},
 };
 use domain::views::Order;
-use domain::views::{OrderHold, Reservation};
+use domain::views::{CustomerRef, OrderHold, Reservation};
 use domain::{
     events::Event,
     fulfillment::Plan,
@@ -429,7 +429,12 @@ async fn capture_once(
             order,
             prices_include_tax: priced.prices_include_tax,
             status,
-            customer,
+            customer: CustomerRef {
+                id: Some(customer.id),
+                email: order.customer.email.as_str().to_string(),
+                name: customer.name,
+                orders_count: customer.previous_orders + 1,
+            },
             totals,
             fraud,
             product_ids,
