@@ -25,6 +25,7 @@ pub mod governance;
 pub mod inventory;
 pub mod kpi;
 pub mod orders;
+pub mod problem;
 pub mod session;
 pub mod signin;
 

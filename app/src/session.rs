@@ -1,5 +1,6 @@
 //! Who is signed in, as every surface shows it.
 
+use crate::problem::Problem;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +14,7 @@ pub struct Viewer {
 }
 
 #[server(prefix = "/sfn", endpoint = "me")]
-pub async fn me() -> Result<Option<Viewer>, ServerFnError> {
+pub async fn me() -> Result<Option<Viewer>, Problem> {
     use domain::governance::Permission;
     let (_, ctx) = crate::ssr::context().await?;
     let actor = ctx.actor;

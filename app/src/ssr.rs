@@ -1,6 +1,7 @@
 //! Server-only glue: the state server functions read, and the mapping from use
 //! case errors to HTTP statuses for server-function responses.
 
+use crate::problem::Problem;
 use axum::extract::FromRef;
 use backend::{Actor, Ctx, Db, Error};
 use leptos::prelude::*;
@@ -27,11 +28,15 @@ pub struct RequestCtx {
 }
 
 /// The database and use-case context for the current server-function call.
-pub async fn context() -> Result<(Db, Ctx), ServerFnError> {
+pub async fn context() -> Result<(Db, Ctx), Problem> {
     let state = expect_context::<AppState>();
-    let axum::Extension(req): axum::Extension<RequestCtx> = leptos_axum::extract()
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    let axum::Extension(req): axum::Extension<RequestCtx> =
+        leptos_axum::extract().await.map_err(|e| {
+            // The auth layer puts the context on every request; without it
+            // the server is wired wrong, which no person can fix.
+            tracing::error!(error = %e, "a server function ran without a request context");
+            Problem::Internal
+        })?;
     Ok((state.db, Ctx::new(req.actor, req.request_id)))
 }
 
@@ -39,9 +44,9 @@ pub fn db() -> Db {
     expect_context::<AppState>().db
 }
 
-/// Maps a use-case error to a server-function error with the matching status.
-/// Internal causes are logged here and never sent to the browser.
-pub fn fail(err: Error) -> ServerFnError {
+/// Maps a use-case error to the problem a page shows, and the response to the
+/// matching status. Internal causes are logged here and never sent.
+pub fn fail(err: Error) -> Problem {
     let status = http::StatusCode::from_u16(err.status_code())
         .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     if let Some(options) = use_context::<ResponseOptions>() {
@@ -50,21 +55,24 @@ pub fn fail(err: Error) -> ServerFnError {
     match err {
         Error::Database(_) | Error::Internal(_) => {
             tracing::error!(error = %err, "server function failed");
-            ServerFnError::new("something went wrong on our side; it has been logged")
+            Problem::Internal
         }
-        Error::Invalid(fields) => ServerFnError::new(
-            fields
-                .iter()
-                .map(|f| format!("{}: {}", f.field, f.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        other => ServerFnError::new(other.to_string()),
+        Error::Invalid(_) | Error::InsufficientStock { .. } => Problem::Invalid(err.fields()),
+        Error::Conflict { code, message } => Problem::Conflict {
+            code: code.code().to_string(),
+            message,
+        },
+        Error::NotFound { .. } => Problem::NotFound(err.to_string()),
+        Error::Unauthenticated
+        | Error::BadSignature(_)
+        | Error::Forbidden { .. }
+        | Error::OutOfScope { .. }
+        | Error::Throttled { .. } => Problem::Denied(err.to_string()),
     }
 }
 
 /// The codes of the warehouses the actor may see, for pickers and filters.
-pub async fn warehouse_codes(db: &Db, ctx: &Ctx) -> Result<Vec<String>, ServerFnError> {
+pub async fn warehouse_codes(db: &Db, ctx: &Ctx) -> Result<Vec<String>, Problem> {
     Ok(
         backend::inventory::list_warehouses(db, ctx, Some(200), None)
             .await

@@ -119,7 +119,10 @@ test("a bad snooze is refused with the reason and changes nothing", async ({ pag
   await row.getByLabel("Why").evaluate((el: HTMLInputElement) => el.removeAttribute("minlength"));
   await row.getByLabel("Why").fill("no");
   await row.getByRole("button", { name: `Snooze ${order.number}` }).click();
-  await expect(page.getByRole("alert")).toContainText("reason: say why in 3 to 200 characters");
+  // The refusal stands in the row's own form, which opens again by itself.
+  const refusedRow = page.getByRole("row").filter({ hasText: order.number });
+  await expect(refusedRow.getByRole("alert")).toContainText("say why in 3 to 200 characters");
+  await expect(refusedRow.getByLabel("Why")).toHaveAttribute("aria-invalid", "true");
   await expect(page.getByRole("row").filter({ hasText: order.number })).not.toContainText("Snoozed until");
 
   const row2 = page.getByRole("row").filter({ hasText: order.number });
@@ -168,7 +171,8 @@ test("a manager sets a reorder point, finds the item under low stock, and resolv
   await form.getByLabel("Warehouse").selectOption(wh);
   await form.getByLabel("Reorder at (units)").fill("-5");
   await form.getByRole("button", { name: "Set reorder point" }).click();
-  await expect(page.getByRole("alert")).toContainText("units: use a whole number from 0 (no reorder point) to 1,000,000");
+  // The refusal stands beside the field it is about.
+  await expect(page.getByRole("region", { name: "Reorder point" }).getByRole("alert")).toContainText("use a whole number from 0 (no reorder point) to 1,000,000");
   await expect(page.getByTestId(`reorder-${wh}`)).toHaveText("—");
   const again = page.getByRole("region", { name: "Reorder point" });
   await again.getByLabel("Warehouse").selectOption(wh);

@@ -158,3 +158,105 @@ test("a package's measures refused on the pack screen stand beside the weight an
   await expect(page.getByRole("status").first()).toContainText("Package 1 weighed and measured");
   await expect(page.getByText("Pack verified: every unit is packed, weighed and measured.")).toBeVisible();
 });
+
+test("the product page's stock forms and the transfer form refuse beside the field, each form its own", async ({ page }, info) => {
+  await signIn(page, ADMIN, "/command");
+  const u = floorCode(info.project.name);
+  const [sku, wh, other] = [`FS-${u}`, `S${u}`, `T${u}`];
+  for (const code of [wh, other]) {
+    await ok(page.request.post("/api/v1/warehouses", { data: { code, name: `E2E ${code}` } }));
+  }
+  await ok(page.request.post(`/api/v1/warehouses/${wh}/locations`, { data: { code: "A-01-01" } }));
+  await ok(page.request.post("/api/v1/products", { data: { sku, name: "Field jar", track_lots: true, prices: [{ currency: "USD", cost: "1.00", price: "4.00" }] } }));
+
+  // Receiving a lot-tracked item without its lot: the message stands under
+  // the Lot field of the receive form, and what was typed comes back.
+  await page.goto(`/command/products/${sku}`);
+  const receive = page.getByRole("region", { name: "Receive stock" });
+  await receive.getByLabel("Warehouse").selectOption(wh);
+  await receive.getByLabel("Quantity").fill("4");
+  await receive.getByLabel("Bin (empty for the receiving dock)").fill("A-01-01");
+  await receive.getByRole("button", { name: "Receive" }).click();
+  const received = page.getByRole("region", { name: "Receive stock" });
+  await expect(await messageFor(page, "Lot", received)).toContainText(`${sku} is lot-tracked: name the lot`);
+  await expect(received.getByLabel("Quantity")).toHaveValue("4");
+  // The adjust form's fields of the same names are not marked.
+  await expect(page.getByRole("region", { name: "Adjust stock" }).getByLabel("Lot (optional)")).not.toHaveAttribute("aria-invalid", "true");
+  await received.getByLabel("Warehouse").selectOption(wh);
+  await received.getByLabel("Lot").fill("L-1");
+  await received.getByRole("button", { name: "Receive" }).click();
+  await expect(page.getByRole("status")).toContainText(`Received 4 × ${sku} into ${wh} A-01-01`);
+
+  // Adjusting by nothing: beside the change, in the adjust form only.
+  const adjust = page.getByRole("region", { name: "Adjust stock" });
+  await adjust.getByLabel("Warehouse").selectOption(wh);
+  await adjust.getByLabel("Change (+ adds, − removes)").fill("0");
+  await adjust.getByLabel("Bin").fill("A-01-01");
+  await adjust.getByLabel("Lot (optional)").fill("L-1");
+  await adjust.getByRole("button", { name: "Adjust" }).click();
+  const adjusted = page.getByRole("region", { name: "Adjust stock" });
+  await expect(await messageFor(page, "Change (+ adds, − removes)", adjusted)).toContainText("not 0");
+  await expect(adjusted.getByLabel("Bin")).toHaveValue("A-01-01");
+  await expect(page.getByRole("region", { name: "Receive stock" }).getByLabel("Quantity")).not.toHaveAttribute("aria-invalid", "true");
+  await expect(page.getByTestId("total-on-hand")).toHaveText("4");
+
+  // Sending more than there is: beside the quantity of the transfer form.
+  await page.goto("/command/transfers");
+  await page.getByLabel("From").selectOption(wh);
+  await page.getByLabel("To").selectOption(other);
+  await page.getByLabel("SKU", { exact: true }).fill(sku);
+  await page.getByLabel("Quantity").fill("9");
+  await page.getByRole("button", { name: "Send" }).click();
+  await expect(await messageFor(page, "Quantity")).toContainText(`${wh} has 4 unreserved units of ${sku}`);
+  await expect(page.getByLabel("SKU", { exact: true })).toHaveValue(sku);
+  await page.getByLabel("From").selectOption(wh);
+  await page.getByLabel("To").selectOption(other);
+  await page.getByLabel("Quantity").fill("3");
+  await page.getByRole("button", { name: "Send" }).click();
+  await expect(page.getByRole("status")).toContainText(`from ${wh} to ${other}`);
+});
+
+test("the order page's action forms refuse beside their own field and open again", async ({ page }, info) => {
+  await signIn(page, ADMIN, "/command");
+  const u = floorCode(info.project.name);
+  const order = await ok(
+    page.request.post("/api/v1/orders", {
+      data: {
+        channel: "WEB",
+        external_id: `FE-ACT-${u}`,
+        currency: "USD",
+        customer: { email: `fe-act-${u.toLowerCase()}@example.com`, name: "Robin Tester" },
+        lines: [
+          { sku: "TEE-CLASSIC-NAVY-M", quantity: 2, unit_price: "24.00" },
+          { sku: "TEE-CLASSIC-NAVY-L", quantity: 1, unit_price: "24.00" },
+        ],
+        shipping: { address: { name: "Robin Tester", line1: "12 Pine Rd", city: "Denver", region: "CO", postcode: "80202", country: "US" }, price: "4.95" },
+        payment_status: "paid",
+      },
+    }),
+  );
+
+  // More units than the line has: beside "Units to cancel", reason kept.
+  await page.goto(`/command/orders/${order.id}`);
+  await page.locator("summary", { hasText: "Cancel units of a line" }).click();
+  await page.getByLabel("Line", { exact: true }).selectOption({ index: 0 });
+  await page.getByLabel("Units to cancel").fill("5");
+  await page.getByLabel("Because…", { exact: true }).fill("customer changed size");
+  await page.getByRole("button", { name: "Cancel units" }).click();
+  await expect(await messageFor(page, "Units to cancel")).toContainText("only 2 units of this line are still open");
+  await expect(page.getByLabel("Because…", { exact: true })).toHaveValue("customer changed size");
+  await expect(page.getByLabel("Cancel the order because…")).not.toHaveAttribute("aria-invalid", "true");
+  await page.getByLabel("Line", { exact: true }).selectOption({ index: 0 });
+  await page.getByLabel("Units to cancel").fill("1");
+  await page.getByRole("button", { name: "Cancel units" }).click();
+  await expect(page.getByRole("status")).toContainText("Cancelled units of TEE-CLASSIC-NAVY-M");
+
+  // A tag that can't be one: beside "Add tags", with what was typed.
+  await page.getByLabel("Add tags").fill("vip, not a tag!");
+  await page.getByRole("button", { name: "Update tags" }).click();
+  await expect(await messageFor(page, "Add tags")).toContainText("`not a tag!`: a tag has only letters, digits, - and _");
+  await expect(page.getByLabel("Add tags")).toHaveValue("vip, not a tag!");
+  await page.getByLabel("Add tags").fill("vip");
+  await page.getByRole("button", { name: "Update tags" }).click();
+  await expect(page.getByRole("status")).toHaveText("Tags: vip");
+});

@@ -197,3 +197,40 @@ async fn every_form_and_page_has_a_rule_and_forms_refuse_other_sites() {
     })
     .await;
 }
+
+#[test]
+fn request_body_schemas_come_from_the_types_the_handlers_read() {
+    let doc = server::openapi::document(&ROUTES);
+    let body = |path: &str| {
+        doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"].clone()
+    };
+    // The fields, which are required, and unknown fields refused: serde's
+    // reading of the type, not a second description of it.
+    let product = body("/api/v1/products");
+    assert_eq!(product["required"], serde_json::json!(["sku", "name"]));
+    assert_eq!(product["additionalProperties"], serde_json::json!(false));
+    assert_eq!(product["properties"]["weight_g"]["maximum"], 1_000_000);
+    let order = body("/api/v1/orders");
+    assert_eq!(
+        order["properties"]["lines"]["maxItems"],
+        domain::orders::MAX_LINES
+    );
+    // An internally tagged action: one schema per action, each with its fields.
+    let bulk = body("/api/v1/orders/bulk");
+    assert_eq!(bulk["oneOf"].as_array().map(Vec::len), Some(3));
+    for r in ROUTES {
+        let Some(schema) = r.body.map(|b| b()) else {
+            continue;
+        };
+        let shaped = schema["type"] == "object"
+            || schema["type"] == "string"
+            || schema.get("oneOf").is_some();
+        assert!(shaped, "{} {}: {schema}", r.method, r.path);
+        assert!(
+            !schema.to_string().contains("$ref"),
+            "{} {}: every part is inline",
+            r.method,
+            r.path
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! Server functions for the exception queues. Each calls one use case and
 //! holds no rules.
 
+use crate::problem::Problem;
 use domain::views::{ExceptionItem, ExceptionSummary, Page};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -13,10 +14,7 @@ pub struct ExceptionsView {
 }
 
 #[server(prefix = "/sfn", endpoint = "exceptions_page")]
-pub async fn exceptions_page(
-    filters: Filters,
-    cursor: String,
-) -> Result<ExceptionsView, ServerFnError> {
+pub async fn exceptions_page(filters: Filters, cursor: String) -> Result<ExceptionsView, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     let opt = |s: String| (!s.trim().is_empty()).then_some(s);
     let filter = backend::analytics::ExceptionFilter {
@@ -46,7 +44,7 @@ pub async fn exceptions_page(
 }
 
 #[server(prefix = "/sfn", endpoint = "exception_counts")]
-pub async fn exception_counts() -> Result<ExceptionSummary, ServerFnError> {
+pub async fn exception_counts() -> Result<ExceptionSummary, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     backend::analytics::summary(&db, &ctx)
         .await

@@ -10,7 +10,7 @@ use crate::{
         live::on_live_events,
         url::{href, urlencode},
     },
-    components::{query_param, short_time, CommandFrame, ErrorBox, Notice},
+    components::{query_param, short_time, CommandFrame, ErrorBox, FieldAlert, Notice, Refused},
 };
 use domain::{
     analytics::figure,
@@ -190,6 +190,8 @@ pub fn Exceptions() -> impl IntoView {
     }
 }
 
+/// The queues' tabs, filters and list. Long by design: one screen's markup,
+/// top to bottom as it reads.
 fn page(
     v: ExceptionsView,
     filters: Filters,
@@ -210,6 +212,7 @@ fn page(
         page,
         warehouses,
     } = v;
+    let refused = Refused::read();
     let tab = |href: String, label: String, open: i64, breached: i64, current: bool| {
         view! {
             <li>
@@ -320,7 +323,7 @@ fn page(
                             <tr><th class="p-2">"Record"</th><th class="p-2">"Problem"</th><th class="p-2">"Owner"</th><th class="p-2">"Age"</th><th class="p-2">"SLA"</th><th class="p-2">"Act"</th></tr>
                         </thead>
                         <tbody>
-                            {page.items.into_iter().map(|x| row(x, here.clone(), catch_up)).collect_view()}
+                            {page.items.into_iter().map(|x| row(x, here.clone(), catch_up, &refused)).collect_view()}
                         </tbody>
                     </table>
                     {next.map(|n| view! { <a class="mt-3 inline-block text-indigo-700 underline" href=n>"Next page"</a> })}
@@ -330,8 +333,24 @@ fn page(
     }
 }
 
-fn row(x: ExceptionItem, back: String, catch_up: impl Fn() + Copy + Send + 'static) -> AnyView {
+fn row(
+    x: ExceptionItem,
+    back: String,
+    catch_up: impl Fn() + Copy + Send + 'static,
+    refused: &Refused,
+) -> AnyView {
     let action = |verb: &str| format!("/command/exceptions/{}/{verb}", urlencode(&x.id));
+    // A refused snooze or resolve comes back keyed by the item, so its
+    // message stands in this row's form, which opens again by itself.
+    let (snooze_error, resolve_error) = (
+        refused.error(&format!("snooze-{}-reason", x.id)),
+        refused.error(&format!("resolve-{}-note", x.id)),
+    );
+    let (snooze_id, resolve_id) = (
+        format!("snooze-{}-error", x.id),
+        format!("resolve-{}-error", x.id),
+    );
+    let (snooze_open, resolve_open) = (!snooze_error.is_empty(), !resolve_error.is_empty());
     let live = x.closed_at.is_none();
     let owner = x
         .assignee_name
@@ -346,7 +365,7 @@ fn row(x: ExceptionItem, back: String, catch_up: impl Fn() + Copy + Send + 'stat
                             <input type="hidden" name="back" value=back.clone() />
                             <button type="submit" class="rounded border px-2 py-1 hover:bg-slate-100" aria-label=label("Assign to me:")>"Take it"</button>
                         </form>
-                        <details on:toggle=move |_| catch_up()>
+                        <details on:toggle=move |_| catch_up() open=snooze_open>
                             <summary class="cursor-pointer rounded border px-2 py-1">"Snooze"</summary>
                             <form method="post" action=action("snooze") class="mt-2 space-y-2">
                                 <input type="hidden" name="back" value=back.clone() />
@@ -359,18 +378,22 @@ fn row(x: ExceptionItem, back: String, catch_up: impl Fn() + Copy + Send + 'stat
                                     </select>
                                 </label>
                                 <label class="block text-xs font-semibold">"Why"
-                                    <input name="reason" required minlength="3" class="mt-1 block w-48 rounded border px-2 py-1" />
+                                    <input name="reason" required minlength="3" class="mt-1 block w-48 rounded border px-2 py-1"
+                                        aria-invalid=snooze_open.then_some("true") aria-describedby=snooze_open.then(|| snooze_id.clone()) />
                                 </label>
+                                <FieldAlert id=snooze_id.clone() label="Why".to_string() message=snooze_error.clone() />
                                 <button type="submit" class="rounded border px-2 py-1 hover:bg-slate-100" aria-label=label("Snooze")>"Snooze"</button>
                             </form>
                         </details>
-                        <details on:toggle=move |_| catch_up()>
+                        <details on:toggle=move |_| catch_up() open=resolve_open>
                             <summary class="cursor-pointer rounded border px-2 py-1">"Resolve"</summary>
                             <form method="post" action=action("resolve") class="mt-2 space-y-2">
                                 <input type="hidden" name="back" value=back.clone() />
                                 <label class="block text-xs font-semibold">"What was done"
-                                    <input name="note" required minlength="3" class="mt-1 block w-56 rounded border px-2 py-1" />
+                                    <input name="note" required minlength="3" class="mt-1 block w-56 rounded border px-2 py-1"
+                                        aria-invalid=resolve_open.then_some("true") aria-describedby=resolve_open.then(|| resolve_id.clone()) />
                                 </label>
+                                <FieldAlert id=resolve_id.clone() label="What was done".to_string() message=resolve_error.clone() />
                                 <button type="submit" class="rounded bg-indigo-700 px-2 py-1 font-semibold text-white hover:bg-indigo-800" aria-label=label("Resolve")>"Resolve"</button>
                             </form>
                         </details>

@@ -2,6 +2,7 @@
 //! its stock, and catalogue imports. Each calls one use case and holds no
 //! rules.
 
+use crate::problem::Problem;
 use domain::views::Page;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,7 @@ pub struct ProductView {
 #[server(prefix = "/sfn", endpoint = "products_page")]
 pub async fn products_page(
     filter: domain::views::ProductFilter,
-) -> Result<Page<domain::views::ProductRow>, ServerFnError> {
+) -> Result<Page<domain::views::ProductRow>, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     backend::catalog::list_products(&db, &ctx, &filter)
         .await
@@ -30,10 +31,7 @@ pub async fn products_page(
 }
 
 #[server(prefix = "/sfn", endpoint = "product_detail")]
-pub async fn product_detail(
-    sku: String,
-    cursor: Option<String>,
-) -> Result<ProductView, ServerFnError> {
+pub async fn product_detail(sku: String, cursor: Option<String>) -> Result<ProductView, Problem> {
     use domain::governance::Permission;
     let (db, ctx) = crate::ssr::context().await?;
     let fail = crate::ssr::fail;
@@ -80,7 +78,7 @@ pub struct ImportView {
 }
 
 #[server(prefix = "/sfn", endpoint = "import_status")]
-pub async fn import_status(id: String) -> Result<ImportView, ServerFnError> {
+pub async fn import_status(id: String) -> Result<ImportView, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     let job = backend::catalog::get_import(&db, &ctx, &id)
         .await

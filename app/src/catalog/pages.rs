@@ -328,9 +328,9 @@ fn product_view(
         </div>
         <div class="grid gap-6 xl:grid-cols-3">
             {stock_section(&d).into_any()}
-            {facts_section(&d, refused).into_any()}
+            {facts_section(&d, refused.clone()).into_any()}
         </div>
-        {moves.then(|| stock_forms(&p.sku, warehouses).into_any())}
+        {moves.then(|| stock_forms(&p.sku, warehouses, &refused).into_any())}
         {is_item.then(|| history_section(&p.sku, d.bins.clone(), d.movements.clone()).into_any())}
     }
 }
@@ -425,8 +425,15 @@ fn edit_form(p: &domain::views::Product, refused: &Refused) -> impl IntoView {
     }
 }
 
-fn stock_forms(sku: &str, warehouses: Vec<String>) -> impl IntoView {
+/// Receiving, adjusting and the reorder point. Their fields share names, so a
+/// refused form's errors and typed values come back prefixed with the form's
+/// name (`receive-quantity`), and land beside the right field.
+fn stock_forms(sku: &str, warehouses: Vec<String>, refused: &Refused) -> impl IntoView {
     let sku_path = urlencode(sku);
+    let (e, v) = (
+        |f: &str| refused.error(f),
+        |f: &str| refused.value(f, String::new()),
+    );
     let options = move || {
         warehouses
             .iter()
@@ -444,11 +451,11 @@ fn stock_forms(sku: &str, warehouses: Vec<String>) -> impl IntoView {
                         <label for="r-wh" class="block text-sm font-medium">"Warehouse"</label>
                         <select id="r-wh" name="warehouse" class=INPUT>{options()}</select>
                     </div>
-                    <Field form="receive" name="quantity" label="Quantity" kind="number" required=true />
-                    <Field form="receive" name="location" label="Bin (empty for the receiving dock)" hint="ZONE-AISLE-BIN, e.g. A-01-03" />
-                    <Field form="receive" name="reference" label="Reference (PO, ASN)" />
-                    <Field form="receive" name="lot" label="Lot" />
-                    <Field form="receive" name="expires_on" label="Expiry" kind="date" />
+                    <Field form="receive" name="quantity" value=v("receive-quantity") error=e("receive-quantity") label="Quantity" kind="number" required=true />
+                    <Field form="receive" name="location" value=v("receive-location") error=e("receive-location") label="Bin (empty for the receiving dock)" hint="ZONE-AISLE-BIN, e.g. A-01-03" />
+                    <Field form="receive" name="reference" value=v("receive-reference") error=e("receive-reference") label="Reference (PO, ASN)" />
+                    <Field form="receive" name="lot" value=v("receive-lot") error=e("receive-lot") label="Lot" />
+                    <Field form="receive" name="expires_on" value=v("receive-expires_on") error=e("receive-expires_on") label="Expiry" kind="date" />
                     <div class="sm:col-span-2"><button type="submit" class=BUTTON>"Receive"</button></div>
                 </form>
             </section>
@@ -459,16 +466,16 @@ fn stock_forms(sku: &str, warehouses: Vec<String>) -> impl IntoView {
                         <label for="a-wh" class="block text-sm font-medium">"Warehouse"</label>
                         <select id="a-wh" name="warehouse" class=INPUT>{options2()}</select>
                     </div>
-                    <Field form="adjust" name="quantity" label="Change (+ adds, − removes)" kind="number" required=true />
-                    <Field form="adjust" name="location" label="Bin" required=true />
+                    <Field form="adjust" name="quantity" value=v("adjust-quantity") error=e("adjust-quantity") label="Change (+ adds, − removes)" kind="number" required=true />
+                    <Field form="adjust" name="location" value=v("adjust-location") error=e("adjust-location") label="Bin" required=true />
                     <div>
                         <label for="a-reason" class="block text-sm font-medium">"Reason"</label>
                         <select id="a-reason" name="reason" class=INPUT>
                             {ADJUSTMENT_REASONS.into_iter().map(|r| view! { <option value=r>{r.replace('_', " ")}</option> }).collect_view()}
                         </select>
                     </div>
-                    <Field form="adjust" name="lot" label="Lot (optional)" />
-                    <Field form="adjust" name="note" label="Note" />
+                    <Field form="adjust" name="lot" value=v("adjust-lot") error=e("adjust-lot") label="Lot (optional)" />
+                    <Field form="adjust" name="note" value=v("adjust-note") error=e("adjust-note") label="Note" />
                     <div class="sm:col-span-2"><button type="submit" class=BUTTON>"Adjust"</button></div>
                 </form>
             </section>
@@ -480,7 +487,7 @@ fn stock_forms(sku: &str, warehouses: Vec<String>) -> impl IntoView {
                         <label for="o-wh" class="block text-sm font-medium">"Warehouse"</label>
                         <select id="o-wh" name="warehouse" class=INPUT>{options3()}</select>
                     </div>
-                    <Field name="units" label="Reorder at (units)" kind="number" hint="0 or empty removes it" />
+                    <Field form="reorder" name="units" label="Reorder at (units)" kind="number" hint="0 or empty removes it" value=v("reorder-units") error=e("reorder-units") />
                     <div class="sm:col-span-2"><button type="submit" class=BUTTON>"Set reorder point"</button></div>
                 </form>
             </section>

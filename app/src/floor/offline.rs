@@ -7,6 +7,7 @@
 //! has seen with its first answer, so a scan sent twice is applied once.
 //! Without JavaScript the scan form posts as usual.
 
+use crate::problem::Problem;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -43,7 +44,7 @@ pub async fn queued_scan(
     target: String,
     code: String,
     key: String,
-) -> Result<ScanAnswer, ServerFnError> {
+) -> Result<ScanAnswer, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     let idem = backend::Idempotency::new(&key, code.as_bytes()).map_err(crate::ssr::fail)?;
     let input = backend::fulfillment::ScanInput { code };
@@ -116,7 +117,7 @@ mod client {
     use serde::{Deserialize, Serialize};
     use wasm_bindgen::{closure::Closure, JsCast};
 
-    use super::{queued_scan, Flow, Pending, ScanAnswer};
+    use super::{queued_scan, Flow, Pending, Problem, ScanAnswer};
     use crate::components::url::urlencode;
 
     const STORE: &str = "keel.floor.scan-queue";
@@ -238,15 +239,12 @@ mod client {
             {
                 Ok(a) => a,
                 // No answer: the network is down; the scan stays queued.
-                Err(ServerFnError::Request(_)) => break,
+                Err(Problem::Unreachable(_)) => break,
                 // An answer that is an error (the wave was finished
                 // elsewhere, say) is still an answer: the scan is done.
                 Err(e) => ScanAnswer {
                     accepted: false,
-                    message: e
-                        .to_string()
-                        .trim_start_matches("error running server function: ")
-                        .to_string(),
+                    message: e.to_string(),
                 },
             };
             let mut q = load();

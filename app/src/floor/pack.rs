@@ -4,6 +4,7 @@
 //! server refuses a shipment, until the pack verifies; the labels (PDF and
 //! ZPL) exist only once it has shipped.
 
+use crate::problem::Problem;
 use domain::views::{PackView, WaveFulfillment};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,7 @@ use super::{
 use crate::components::{query_param, ErrorBox, FieldAlert, Refused};
 
 #[server(prefix = "/sfn", endpoint = "pack_queue")]
-pub async fn pack_queue() -> Result<Vec<WaveFulfillment>, ServerFnError> {
+pub async fn pack_queue() -> Result<Vec<WaveFulfillment>, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     backend::fulfillment::to_pack(&db, &ctx, 50)
         .await
@@ -30,7 +31,7 @@ pub struct PackBench {
 }
 
 #[server(prefix = "/sfn", endpoint = "pack_screen")]
-pub async fn pack_screen(id: String) -> Result<PackBench, ServerFnError> {
+pub async fn pack_screen(id: String) -> Result<PackBench, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     let pack = backend::fulfillment::pack_view(&db, &ctx, &id)
         .await
@@ -120,6 +121,9 @@ pub fn Pack() -> impl IntoView {
     }
 }
 
+/// The pack bench: the scan, the packages with their measures, and the
+/// ship form. Long by design: one screen's markup, top to bottom as the
+/// agent works it.
 fn pack_screen_view(v: PackBench, package: &str, refused: &Refused) -> impl IntoView {
     let PackBench { pack: p, key } = v;
     let last = p.packages.last().map(|x| x.seq).unwrap_or(0);

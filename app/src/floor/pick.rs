@@ -4,6 +4,7 @@
 //! changes nothing. Every scan form carries a key, so a double submit or a
 //! reload replays the first answer instead of picking twice.
 
+use crate::problem::Problem;
 use domain::{
     fulfillment::ShortReason,
     views::{PickTask, Wave, WaveSummary},
@@ -12,7 +13,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{floor_error, focus_on_mount, offline, FloorFrame};
-use crate::components::{query_param, ErrorBox};
+use crate::components::{query_param, ErrorBox, FieldAlert, Refused};
 
 /// What the pick start screen shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,7 +23,7 @@ pub struct PickStartView {
 }
 
 #[server(prefix = "/sfn", endpoint = "pick_start")]
-pub async fn pick_start() -> Result<PickStartView, ServerFnError> {
+pub async fn pick_start() -> Result<PickStartView, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     let filter = backend::fulfillment::WaveFilter {
         status: Some("open".into()),
@@ -45,7 +46,7 @@ pub struct WaveScreen {
 }
 
 #[server(prefix = "/sfn", endpoint = "wave_view")]
-pub async fn wave_view(id: String) -> Result<WaveScreen, ServerFnError> {
+pub async fn wave_view(id: String) -> Result<WaveScreen, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     let wave = backend::fulfillment::get_wave(&db, &ctx, &id)
         .await
@@ -202,22 +203,29 @@ pub fn PickWave() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let (err, notice) = (query_param("error"), query_param("notice"));
     let data = Resource::new(id, wave_view);
+    let refused = Refused::read();
     view! {
         <FloorFrame title="Pick">
             {scan_feedback(err, notice)}
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(v) => wave_screen(v).into_any(),
-                        Err(e) => view! { <div class="text-slate-900"><ErrorBox message=e.to_string() /></div> }.into_any(),
-                    }
-                })}
+                {move || {
+                    let refused = refused.clone();
+                    Suspend::new(async move {
+                        match data.await {
+                            Ok(v) => wave_screen(v, &refused).into_any(),
+                            Err(e) => view! { <div class="text-slate-900"><ErrorBox message=e.to_string() /></div> }.into_any(),
+                        }
+                    })
+                }}
             </Suspense>
         </FloorFrame>
     }
 }
 
-fn wave_screen(v: WaveScreen) -> impl IntoView {
+fn wave_screen(v: WaveScreen, refused: &Refused) -> impl IntoView {
+    let (picked_error, reason_error) = (refused.error("picked"), refused.error("reason"));
+    let short_refused = !picked_error.is_empty() || !reason_error.is_empty();
+    let picked_value = refused.value("picked", "0".to_string());
     let WaveScreen { wave, key } = v;
     let pending = offline::start();
     let scan_field = focus_on_mount();
@@ -267,20 +275,24 @@ fn wave_screen(v: WaveScreen) -> impl IntoView {
                         </div>
                     </form>
                     {confirm}
-                    <details class="mt-4 rounded-xl bg-slate-800 p-6">
+                    <details class="mt-4 rounded-xl bg-slate-800 p-6" open=short_refused>
                         <summary class="min-h-12 cursor-pointer text-2xl font-semibold">"Short pick"</summary>
                         <form method="post" action=short_action.clone() class="mt-4 grid gap-4">
                             <input type="hidden" name="key" value=format!("{key}-short") />
                             <div>
                                 <label for="picked" class="block text-xl">{format!("Units you found (fewer than {left})")}</label>
-                                <input id="picked" name="picked" type="number" min="0" max=(left - 1).to_string() value="0" inputmode="numeric" required
+                                <input id="picked" name="picked" type="number" min="0" max=(left - 1).to_string() value=picked_value.clone() inputmode="numeric" required
+                                    aria-invalid=(!picked_error.is_empty()).then_some("true") aria-describedby=(!picked_error.is_empty()).then_some("picked-error")
                                     class="mt-2 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900" />
+                                <FieldAlert id="picked-error".to_string() label="Units you found".to_string() message=picked_error.clone() dark=true />
                             </div>
                             <div>
                                 <label for="reason" class="block text-xl">"Reason"</label>
-                                <select id="reason" name="reason" required class="mt-2 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900">
+                                <select id="reason" name="reason" required class="mt-2 min-h-14 w-full rounded-lg bg-white px-3 text-xl text-slate-900"
+                                    aria-invalid=(!reason_error.is_empty()).then_some("true") aria-describedby=(!reason_error.is_empty()).then_some("reason-error")>
                                     {ShortReason::ALL.into_iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
                                 </select>
+                                <FieldAlert id="reason-error".to_string() label="Reason".to_string() message=reason_error.clone() dark=true />
                             </div>
                             <button type="submit" class="min-h-16 rounded-lg bg-amber-600 text-2xl font-semibold">"Record short pick"</button>
                         </form>

@@ -3,6 +3,7 @@
 //! item once per unit), and the bin the units go into. Scans queue on the
 //! device like picks when the network drops.
 
+use crate::problem::Problem;
 use domain::views::{Delivery, DeliverySummary, Page};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -21,10 +22,7 @@ pub struct ReceiveStartView {
 }
 
 #[server(prefix = "/sfn", endpoint = "receive_start")]
-pub async fn receive_start(
-    warehouse: String,
-    cursor: String,
-) -> Result<ReceiveStartView, ServerFnError> {
+pub async fn receive_start(warehouse: String, cursor: String) -> Result<ReceiveStartView, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     let filter = backend::receiving::DeliveryFilter {
         warehouse: Some(warehouse),
@@ -50,7 +48,7 @@ pub struct DockView {
 }
 
 #[server(prefix = "/sfn", endpoint = "delivery_screen")]
-pub async fn delivery_screen(id: String) -> Result<DockView, ServerFnError> {
+pub async fn delivery_screen(id: String) -> Result<DockView, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     let delivery = backend::receiving::get_delivery(&db, &ctx, &id)
         .await

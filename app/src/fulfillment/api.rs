@@ -1,6 +1,7 @@
 //! Server functions for fulfillment: the floor at a glance, sourcing rules
 //! and their dry run. Each calls one use case and holds no rules.
 
+use crate::problem::Problem;
 use domain::views::FloorStatus;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -15,7 +16,7 @@ pub struct FulfillmentView {
 pub async fn fulfillment_status(
     warehouse: String,
     hours: String,
-) -> Result<FulfillmentView, ServerFnError> {
+) -> Result<FulfillmentView, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     let hours = match hours.trim() {
         "" => None,
@@ -46,7 +47,7 @@ pub struct SourcingView {
     pub warehouses: Vec<String>,
     pub backordered_orders: i64,
     /// The dry run of the proposed list, or why it could not run.
-    pub run: Option<Result<domain::views::DryRun, String>>,
+    pub run: Option<Result<domain::views::DryRun, Vec<domain::FieldError>>>,
     pub can_apply: bool,
 }
 
@@ -55,7 +56,7 @@ pub async fn sourcing_page(
     channel: String,
     proposed: String,
     orders: String,
-) -> Result<SourcingView, ServerFnError> {
+) -> Result<SourcingView, Problem> {
     use domain::governance::Permission;
     let (db, ctx) = crate::ssr::context().await?;
     let channels = backend::orders::list_channels(&db, &ctx)
@@ -90,26 +91,7 @@ pub async fn sourcing_page(
     let run = if list.is_empty() || chosen.is_empty() {
         None
     } else {
-        let input = domain::fulfillment::RuleInput {
-            warehouses: list,
-            orders: match orders.trim() {
-                "" => None,
-                n => Some(n.parse::<i64>().unwrap_or(0)),
-            },
-        };
-        // Bad input is shown beside the form; anything else is an error.
-        Some(
-            match backend::fulfillment::dry_run(&db, &ctx, &chosen, &input).await {
-                Ok(run) => Ok(run),
-                Err(e) if !e.fields().is_empty() => Err(e
-                    .fields()
-                    .iter()
-                    .map(|f| f.message.clone())
-                    .collect::<Vec<_>>()
-                    .join("; ")),
-                Err(e) => return Err(crate::ssr::fail(e)),
-            },
-        )
+        Some(dry_run(&db, &ctx, &chosen, list, &orders).await?)
     };
     Ok(SourcingView {
         channels,
@@ -119,4 +101,34 @@ pub async fn sourcing_page(
         run,
         can_apply: ctx.actor.may(Permission::ChannelsManage),
     })
+}
+
+/// The dry run of a proposed list, or the field errors to show beside the
+/// form: bad input is the person's to fix, anything else fails the page.
+#[cfg(feature = "ssr")]
+async fn dry_run(
+    db: &backend::Db,
+    ctx: &backend::Ctx,
+    channel: &str,
+    warehouses: Vec<String>,
+    orders: &str,
+) -> Result<Result<domain::views::DryRun, Vec<domain::FieldError>>, Problem> {
+    let orders = match orders.trim() {
+        "" => None,
+        n => match n.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                return Ok(Err(vec![domain::FieldError::new(
+                    "orders",
+                    "enter a whole number of orders",
+                )]))
+            }
+        },
+    };
+    let input = domain::fulfillment::RuleInput { warehouses, orders };
+    match backend::fulfillment::dry_run(db, ctx, channel, &input).await {
+        Ok(run) => Ok(Ok(run)),
+        Err(e) if !e.fields().is_empty() => Ok(Err(e.fields())),
+        Err(e) => Err(crate::ssr::fail(e)),
+    }
 }

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use crate::fulfillment::api::{sourcing_page, SourcingView};
 use crate::{
     components::url::urlencode,
-    components::{query_param, CommandFrame, ErrorBox, Notice},
+    components::{query_param, CommandFrame, ErrorBox, FieldMessage, Notice},
 };
 use domain::{fulfillment::SourcingStats, views::DryRun};
 
@@ -64,6 +64,22 @@ fn sourcing(v: SourcingView, proposed: String, orders: String) -> impl IntoView 
         .find(|c| c.code == channel)
         .map(|c| c.warehouses.join(", "))
         .unwrap_or_default();
+    // Field errors go beside the field they are about: the list (or one of
+    // its entries) or the number of orders.
+    let refused: Vec<domain::FieldError> = match &run {
+        Some(Err(fields)) => fields.clone(),
+        _ => Vec::new(),
+    };
+    let beside = |pick: &dyn Fn(&str) -> bool| {
+        refused
+            .iter()
+            .filter(|f| pick(&f.field))
+            .map(|f| f.message.clone())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let err_proposed = beside(&|f| f.starts_with("warehouses"));
+    let err_orders = beside(&|f| !f.starts_with("warehouses"));
     let proposed_value = if proposed.is_empty() {
         current.clone()
     } else {
@@ -93,20 +109,19 @@ fn sourcing(v: SourcingView, proposed: String, orders: String) -> impl IntoView 
                 </div>
                 <div class="sm:col-span-2">
                     <label for="s-proposed" class="block text-sm font-medium">"Warehouse priority to try (codes, first preferred)"</label>
-                    <input id="s-proposed" name="proposed" value=proposed_value.clone() class=INPUT aria-describedby="s-known" />
+                    <input id="s-proposed" name="proposed" value=proposed_value.clone() class=INPUT aria-describedby="s-known e-proposed" />
                     <p id="s-known" class="mt-1 text-xs text-slate-500">{format!("Warehouses: {}", warehouses.join(", "))}</p>
+                    <FieldMessage id="e-proposed" message=err_proposed />
                 </div>
                 <div>
                     <label for="s-orders" class="block text-sm font-medium">"Latest orders to replay"</label>
-                    <input id="s-orders" name="orders" type="number" min="1" max="5000" value=if orders.is_empty() { "500".to_string() } else { orders } class=INPUT />
+                    <input id="s-orders" name="orders" type="number" min="1" max="5000" value=if orders.is_empty() { "500".to_string() } else { orders } class=INPUT aria-describedby="e-orders" />
+                    <FieldMessage id="e-orders" message=err_orders />
                 </div>
                 <div class="sm:col-span-4"><button type="submit" class=BUTTON>"Try it"</button></div>
             </form>
         </section>
-        {run.map(|r| match r {
-            Err(m) => view! { <div class="mt-4"><ErrorBox message=m /></div> }.into_any(),
-            Ok(run) => dry_run(run, can_apply).into_any(),
-        })}
+        {run.and_then(Result::ok).map(|run| dry_run(run, can_apply))}
         <section class="mt-4 rounded-lg border bg-white p-4">
             <h2 class="text-lg font-semibold">"Backorders"</h2>
             <p class="text-sm">{waiting}" "<a class="text-indigo-700 underline" href="/command/orders?backordered=true">"See them in the workbench"</a></p>

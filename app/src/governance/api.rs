@@ -2,11 +2,12 @@
 //! administration: each authenticates through the request context and calls
 //! one use case. They hold no rules of their own.
 
+use crate::problem::Problem;
 use domain::views::{AuditEntry, AuditFilter, EventRecord, OrderSummary, Page, User, Warehouse};
 use leptos::prelude::*;
 
 #[server(prefix = "/sfn", endpoint = "recent_events")]
-pub async fn recent_events() -> Result<Vec<EventRecord>, ServerFnError> {
+pub async fn recent_events() -> Result<Vec<EventRecord>, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     backend::governance::recent_events(&db, &ctx, 25)
         .await
@@ -14,7 +15,7 @@ pub async fn recent_events() -> Result<Vec<EventRecord>, ServerFnError> {
 }
 
 #[server(prefix = "/sfn", endpoint = "audit_page")]
-pub async fn audit_page(filter: AuditFilter) -> Result<Page<AuditEntry>, ServerFnError> {
+pub async fn audit_page(filter: AuditFilter) -> Result<Page<AuditEntry>, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     backend::governance::list_audit(&db, &ctx, &filter)
         .await
@@ -26,7 +27,7 @@ pub async fn users_page(
     q: Option<String>,
     role: Option<String>,
     cursor: Option<String>,
-) -> Result<Page<User>, ServerFnError> {
+) -> Result<Page<User>, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     let filter = backend::governance::UserFilter {
         q,
@@ -40,7 +41,7 @@ pub async fn users_page(
 }
 
 #[server(prefix = "/sfn", endpoint = "overview")]
-pub async fn overview() -> Result<(Vec<Warehouse>, Vec<OrderSummary>), ServerFnError> {
+pub async fn overview() -> Result<(Vec<Warehouse>, Vec<OrderSummary>), Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     let warehouses = backend::inventory::list_warehouses(&db, &ctx, Some(50), None)
         .await

@@ -256,6 +256,8 @@ pub fn Audit() -> impl IntoView {
     }
 }
 
+/// The people who use Keel and the form to add one. Long by design: one
+/// screen's markup with its form's fields, each beside its error.
 #[component]
 pub fn Users() -> impl IntoView {
     let (q, role, cursor, notice) = (

@@ -1,12 +1,13 @@
 //! Server functions for stock: scans, cycle counts, transfers and the
 //! viewer's warehouses. Each calls one use case and holds no rules.
 
+use crate::problem::Problem;
 use domain::views::{Page, Scanned};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[server(prefix = "/sfn", endpoint = "scan")]
-pub async fn scan(code: String) -> Result<Scanned, ServerFnError> {
+pub async fn scan(code: String) -> Result<Scanned, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     backend::inventory::resolve_scan(&db, &ctx, &code)
         .await
@@ -30,7 +31,7 @@ pub async fn counts_page(
     submitted_from: Option<String>,
     submitted_to: Option<String>,
     cursor: Option<String>,
-) -> Result<CountsView, ServerFnError> {
+) -> Result<CountsView, Problem> {
     use domain::governance::Permission;
     let (db, ctx) = crate::ssr::context().await?;
     let filter = backend::inventory::CountFilter {
@@ -56,7 +57,7 @@ pub async fn counts_page(
 }
 
 #[server(prefix = "/sfn", endpoint = "count_detail")]
-pub async fn count_detail(id: String) -> Result<domain::views::CycleCount, ServerFnError> {
+pub async fn count_detail(id: String) -> Result<domain::views::CycleCount, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     backend::inventory::get_count(&db, &ctx, &id)
         .await
@@ -67,7 +68,7 @@ pub async fn count_detail(id: String) -> Result<domain::views::CycleCount, Serve
 pub async fn transfers_page(
     status: Option<String>,
     cursor: Option<String>,
-) -> Result<Page<domain::views::Transfer>, ServerFnError> {
+) -> Result<Page<domain::views::Transfer>, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     let filter = backend::inventory::TransferFilter {
         status,
@@ -81,7 +82,7 @@ pub async fn transfers_page(
 
 /// Warehouse codes the viewer works in, for the stock forms.
 #[server(prefix = "/sfn", endpoint = "my_warehouses")]
-pub async fn my_warehouses() -> Result<Vec<String>, ServerFnError> {
+pub async fn my_warehouses() -> Result<Vec<String>, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     crate::ssr::warehouse_codes(&db, &ctx).await
 }

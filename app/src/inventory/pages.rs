@@ -5,7 +5,10 @@
 use crate::inventory::api::{counts_page, my_warehouses, transfers_page};
 use crate::{
     components::url::{href, urlencode},
-    components::{query_param, short_time, CommandFrame, Empty, ErrorBox, Field, Notice},
+    components::{
+        query_param, short_time, CommandFrame, Empty, ErrorBox, Field, FieldMessage, Notice,
+        Refused,
+    },
 };
 use leptos::prelude::*;
 
@@ -191,6 +194,8 @@ pub fn Transfers() -> impl IntoView {
         transfers_page(opt(s), opt(c))
     });
     let warehouses = Resource::new(|| (), |_| my_warehouses());
+    let refused = Refused::read();
+    let err_to = refused.error("to");
     view! {
         <CommandFrame title="Transfers">
             <Notice message=notice() />
@@ -239,7 +244,9 @@ pub fn Transfers() -> impl IntoView {
                     <h2 id="tr-new" class="mb-3 text-lg font-semibold">"Send stock"</h2>
                     <form method="post" action="/command/transfers" class="space-y-3">
                         <Suspense fallback=|| ()>
-                            {move || Suspend::new(async move {
+                            {move || {
+                            let err_to = err_to.clone();
+                            Suspend::new(async move {
                                 let list = warehouses.await.unwrap_or_default();
                                 let opts = move |skip: usize| list.iter().enumerate().map(|(i, w)| { let sel = i == skip; view! { <option value=w.clone() selected=sel>{w.clone()}</option> } }).collect_view();
                                 let opts2 = opts.clone();
@@ -250,14 +257,16 @@ pub fn Transfers() -> impl IntoView {
                                     </div>
                                     <div>
                                         <label for="t-to" class="block text-sm font-medium">"To"</label>
-                                        <select id="t-to" name="to" class=INPUT>{opts2(1)}</select>
+                                        <select id="t-to" name="to" class=INPUT aria-describedby="e-to">{opts2(1)}</select>
+                                        <FieldMessage id="e-to" message=err_to.clone() />
                                     </div>
                                 }
-                            })}
+                            })}}
                         </Suspense>
-                        <Field name="sku" label="SKU" required=true />
-                        <Field name="quantity" label="Quantity" kind="number" required=true />
-                        <Field name="location" label="From bin (optional)" hint="Empty takes first-expiry-first across the warehouse" />
+                        <Field name="sku" label="SKU" required=true value=refused.value("sku", String::new()) error=refused.error("sku") />
+                        <Field name="quantity" label="Quantity" kind="number" required=true value=refused.value("quantity", String::new()) error=refused.error("quantity") />
+                        <Field name="location" label="From bin (optional)" hint="Empty takes first-expiry-first across the warehouse"
+                            value=refused.value("location", String::new()) error=refused.error("location") />
                         <button type="submit" class=BUTTON>"Send"</button>
                     </form>
                 </section>

@@ -1,5 +1,6 @@
 //! The KPI board's server function. It calls one use case and holds no rules.
 
+use crate::problem::Problem;
 use domain::views::KpiBoard;
 use leptos::prelude::*;
 
@@ -11,7 +12,7 @@ pub async fn kpis_page(
     warehouse: String,
     currency: String,
     seen: i64,
-) -> Result<KpiBoard, ServerFnError> {
+) -> Result<KpiBoard, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     let opt = |s: String| (!s.trim().is_empty()).then_some(s);
     let filter = backend::kpi::KpiFilter {

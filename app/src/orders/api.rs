@@ -2,6 +2,7 @@
 //! order-report imports and the portal lookup. Each calls one use case and
 //! holds no rules.
 
+use crate::problem::Problem;
 use domain::views::{OrderSummary, Page};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,7 @@ pub enum Lookup {
 /// Public: the portal has no staff session. It reveals an order only when the
 /// number and the email or postcode both match.
 #[server(prefix = "/sfn", endpoint = "portal_lookup")]
-pub async fn portal_lookup(order: String, contact: String) -> Result<Lookup, ServerFnError> {
+pub async fn portal_lookup(order: String, contact: String) -> Result<Lookup, Problem> {
     let lookup = match domain::orders::PortalLookup::parse(&order, &contact) {
         Ok(l) => l,
         Err(errors) => return Ok(Lookup::Invalid(errors)),
@@ -45,7 +46,7 @@ pub struct OrdersView {
 }
 
 #[server(prefix = "/sfn", endpoint = "orders_page")]
-pub async fn orders_page(filter: domain::views::OrderFilter) -> Result<OrdersView, ServerFnError> {
+pub async fn orders_page(filter: domain::views::OrderFilter) -> Result<OrdersView, Problem> {
     use domain::governance::Permission;
     let (db, ctx) = crate::ssr::context().await?;
     let fail = crate::ssr::fail;
@@ -75,7 +76,7 @@ pub async fn orders_page(filter: domain::views::OrderFilter) -> Result<OrdersVie
 
 /// The orders a bulk action is about to touch, for its confirmation.
 #[server(prefix = "/sfn", endpoint = "orders_by_id")]
-pub async fn orders_by_id(ids: Vec<String>) -> Result<Vec<OrderSummary>, ServerFnError> {
+pub async fn orders_by_id(ids: Vec<String>) -> Result<Vec<OrderSummary>, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     backend::orders::summaries(&db, &ctx, &ids)
         .await
@@ -89,7 +90,7 @@ pub struct OrderView {
 }
 
 #[server(prefix = "/sfn", endpoint = "order_detail")]
-pub async fn order_detail(id: String) -> Result<OrderView, ServerFnError> {
+pub async fn order_detail(id: String) -> Result<OrderView, Problem> {
     use domain::governance::Permission;
     let (db, ctx) = crate::ssr::context().await?;
     let order = backend::orders::get_order(&db, &ctx, &id)
@@ -117,7 +118,7 @@ pub async fn price_list_page(
     q: String,
     own: bool,
     cursor: String,
-) -> Result<PriceListView, ServerFnError> {
+) -> Result<PriceListView, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     let channels = backend::orders::list_channels(&db, &ctx)
         .await
@@ -157,7 +158,7 @@ pub async fn price_list_page(
 
 /// The channels an order report can be imported into.
 #[server(prefix = "/sfn", endpoint = "report_channels")]
-pub async fn report_channels() -> Result<Vec<String>, ServerFnError> {
+pub async fn report_channels() -> Result<Vec<String>, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     Ok(backend::orders::list_channels(&db, &ctx)
         .await
@@ -176,7 +177,7 @@ pub struct ReportImportView {
 }
 
 #[server(prefix = "/sfn", endpoint = "report_import_status")]
-pub async fn report_import_status(id: String) -> Result<ReportImportView, ServerFnError> {
+pub async fn report_import_status(id: String) -> Result<ReportImportView, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
     let job = backend::order_import::get_job(&db, &ctx, &id)
         .await

@@ -557,7 +557,7 @@ fn lines_section(o: &Order) -> AnyView {
 
 /// Cancels units of one line: the line, how many, and why. Only lines with
 /// open units are offered.
-fn cancel_line_form(o: &Order, base: &str) -> AnyView {
+fn cancel_line_form(o: &Order, base: &str, refused: &Refused) -> AnyView {
     let open: Vec<_> = o
         .lines
         .iter()
@@ -577,8 +577,15 @@ fn cancel_line_form(o: &Order, base: &str) -> AnyView {
     if open.is_empty() {
         return ().into_any();
     }
+    let (qty_error, reason_error) = (
+        refused.error("cancel_line-quantity"),
+        refused.error("cancel_line-reason"),
+    );
+    let reopen = !qty_error.is_empty() || !reason_error.is_empty();
+    let typed_qty = refused.value("cancel_line-quantity", "1".to_string());
+    let typed_reason = refused.value("cancel_line-reason", String::new());
     view! {
-        <details class="mt-4">
+        <details class="mt-4" open=reopen>
             <summary class="cursor-pointer text-sm font-medium">"Cancel units of a line"</summary>
             <form method="post" action=format!("{base}/lines/cancel") class="mt-2 grid grid-cols-2 gap-2">
                 <div class="col-span-2">
@@ -589,11 +596,15 @@ fn cancel_line_form(o: &Order, base: &str) -> AnyView {
                 </div>
                 <div>
                     <label for="cl-qty" class="block text-xs font-medium">"Units to cancel"</label>
-                    <input id="cl-qty" name="quantity" type="number" min="1" value="1" required inputmode="numeric" class=INPUT />
+                    <input id="cl-qty" name="quantity" type="number" min="1" value=typed_qty required inputmode="numeric" class=INPUT
+                        aria-invalid=(!qty_error.is_empty()).then_some("true") aria-describedby=(!qty_error.is_empty()).then_some("cl-qty-error") />
+                    <FieldAlert id="cl-qty-error".to_string() label="Units to cancel".to_string() message=qty_error />
                 </div>
                 <div>
                     <label for="cl-reason" class="block text-xs font-medium">"Because…"</label>
-                    <input id="cl-reason" name="reason" required class=INPUT />
+                    <input id="cl-reason" name="reason" required value=typed_reason class=INPUT
+                        aria-invalid=(!reason_error.is_empty()).then_some("true") aria-describedby=(!reason_error.is_empty()).then_some("cl-reason-error") />
+                    <FieldAlert id="cl-reason-error".to_string() label="Because…".to_string() message=reason_error />
                 </div>
                 <p class="col-span-2 text-xs text-slate-500">"The line's stock is released; the totals stay as the channel charged them."</p>
                 <button type="submit" class=format!("{QUIET} col-span-2")>"Cancel units"</button>
@@ -709,6 +720,7 @@ fn actions_section(o: &Order, can_edit: bool, refused: &Refused) -> AnyView {
             </div>
         }
     };
+    let note_error = Some(refused.error("note-body")).filter(|e| !e.is_empty());
     let address_refused = refused.any(&[
         "name", "line1", "line2", "city", "region", "postcode", "country", "phone",
     ]);
@@ -717,17 +729,18 @@ fn actions_section(o: &Order, can_edit: bool, refused: &Refused) -> AnyView {
         view! {
             <form method="post" action=format!("{base}/note") class="space-y-1">
                 <label for="o-note" class="block text-sm font-medium">"Add a note"</label>
-                <textarea id="o-note" name="body" rows="2" required class=INPUT></textarea>
+                <textarea id="o-note" name="body" rows="2" required class=INPUT aria-invalid=note_error.is_some().then_some("true")
+                    aria-describedby=note_error.is_some().then_some("o-note-error")>{refused.value("note-body", String::new())}</textarea>
+                <FieldAlert id="o-note-error".to_string() label="Add a note".to_string() message=note_error.unwrap_or_default() />
                 <button type="submit" class=QUIET>"Add note"</button>
             </form>
             <form method="post" action=format!("{base}/tags") class="mt-4 grid grid-cols-2 gap-2">
-                <div><label for="o-add" class="block text-sm font-medium">"Add tags"</label><input id="o-add" name="add" placeholder="vip, gift" class=INPUT /></div>
-                <div><label for="o-remove" class="block text-sm font-medium">"Remove tags"</label><input id="o-remove" name="remove" class=INPUT /></div>
+                <div>{action_input(refused, ("o-add", "add", "tags-add"), "Add tags", false)}</div>
+                <div>{action_input(refused, ("o-remove", "remove", "tags-remove"), "Remove tags", false)}</div>
                 <button type="submit" class=format!("{QUIET} col-span-2")>"Update tags"</button>
             </form>
             <form method="post" action=format!("{base}/hold") class="mt-4 space-y-1">
-                <label for="o-hold" class="block text-sm font-medium">"Hold this order because…"</label>
-                <input id="o-hold" name="detail" required class=INPUT />
+                {action_input(refused, ("o-hold", "detail", "hold-detail"), "Hold this order because…", true)}
                 <button type="submit" class=QUIET>"Put on hold"</button>
             </form>
             <details class="mt-4" open=address_refused>
@@ -745,13 +758,33 @@ fn actions_section(o: &Order, can_edit: bool, refused: &Refused) -> AnyView {
                     <button type="submit" class=format!("{QUIET} col-span-2")>"Save address"</button>
                 </form>
             </details>
-            {cancel_line_form(o, &base)}
+            {cancel_line_form(o, &base, refused)}
             <form method="post" action=format!("{base}/cancel") class="mt-4 space-y-1 border-t pt-4">
-                <label for="o-cancel" class="block text-sm font-medium">"Cancel the order because…"</label>
-                <input id="o-cancel" name="reason" required class=INPUT />
+                {action_input(refused, ("o-cancel", "reason", "cancel-reason"), "Cancel the order because…", true)}
                 <button type="submit" class="rounded bg-red-700 px-4 py-2 font-semibold text-white hover:bg-red-800">"Cancel order"</button>
             </form>
         }
         .into_any(),
     )
+}
+
+/// A labelled input of one of the order's action forms. `field` is the
+/// input's id, its name, and its key in a refusal (`hold-detail`: the page
+/// has several forms, so the key carries the form's name).
+fn action_input(
+    refused: &Refused,
+    field: (&'static str, &'static str, &'static str),
+    label: &'static str,
+    required: bool,
+) -> impl IntoView {
+    let (id, name, key) = field;
+    let error = refused.error(key);
+    let invalid = !error.is_empty();
+    let err_id = format!("{id}-error");
+    view! {
+        <label for=id class="block text-sm font-medium">{label}</label>
+        <input id=id name=name required=required value=refused.value(key, String::new()) class=INPUT
+            aria-invalid=invalid.then_some("true") aria-describedby=invalid.then(|| err_id.clone()) />
+        <FieldAlert id=err_id label=label.to_string() message=error />
+    }
 }

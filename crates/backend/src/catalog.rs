@@ -30,10 +30,11 @@ use crate::{
 };
 
 /// A product update: the full product as it should be, and the version read.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductUpdate {
     pub product: ProductInput,
+    /// The version you read; a stale one gets 409 version_conflict.
     pub version: i64,
 }
 
@@ -267,6 +268,51 @@ async fn save(
             return Ok(Outcome::Unchanged);
         }
     }
+    let component_ids = check_against_catalogue(uow, new, existing.as_ref()).await?;
+    let id = write_product(uow, new, existing.as_ref()).await?;
+    write_parts(uow, &id, new, &component_ids).await?;
+    let after = load(uow, new.sku.as_str()).await?;
+    let (outcome, event) = match existing {
+        None => (
+            Outcome::Created,
+            Event::ProductCreated {
+                product_id: id.clone(),
+                sku: after.sku.clone(),
+                kind: after.kind.clone(),
+            },
+        ),
+        Some(_) => (
+            Outcome::Updated,
+            Event::ProductUpdated {
+                product_id: id.clone(),
+                sku: after.sku.clone(),
+                active: after.active,
+            },
+        ),
+    };
+    uow.record(
+        Change {
+            action,
+            entity: "product",
+            entity_id: &id,
+            before: existing.as_ref().and_then(|p| serde_json::to_value(p).ok()),
+            after: serde_json::to_value(&after).ok(),
+        },
+        event,
+    )
+    .await?;
+    Ok(outcome)
+}
+
+/// What a product may only be in the light of the rest of the catalogue:
+/// its GTIN nobody else's, its components existing items (not bundles), and
+/// no switch between item and bundle once it has stock history or is a
+/// component. Returns the components' ids with their quantities.
+async fn check_against_catalogue(
+    uow: &mut Uow,
+    new: &NewProduct,
+    existing: Option<&Product>,
+) -> Result<Vec<(String, i64)>> {
     let mut errors = Vec::new();
     if let Some(gtin) = &new.gtin {
         let owner: Option<String> = sqlx::query_scalar("select sku from product where gtin = $1")
@@ -298,153 +344,138 @@ async fn save(
             Some(r) => component_ids.push((r.try_get::<String, _>("product_id")?, *qty)),
         }
     }
-    let kind = if new.is_bundle() { "bundle" } else { "item" };
-    if let Some(stored) = &existing {
-        if stored.kind != kind {
-            let held: i64 = sqlx::query_scalar(
-                "select cast(count(*) as bigint) from stock_movement where product_id = $1",
-            )
-            .bind(&stored.id)
-            .fetch_one(&mut *uow.tx)
-            .await?;
-            let used: i64 = sqlx::query_scalar(
-                "select cast(count(*) as bigint) from bundle_component where component_id = $1",
-            )
-            .bind(&stored.id)
-            .fetch_one(&mut *uow.tx)
-            .await?;
-            if held > 0 || used > 0 {
-                errors.push(FieldError::new(
-                    "components",
-                    format!(
-                        "{} already has stock history or is part of a bundle, so it can't switch between item and bundle",
-                        new.sku
-                    ),
-                ));
-            }
+    if let Some(stored) = existing.filter(|p| p.kind != kind_of(new)) {
+        let held: i64 = sqlx::query_scalar(
+            "select cast(count(*) as bigint) from stock_movement where product_id = $1",
+        )
+        .bind(&stored.id)
+        .fetch_one(&mut *uow.tx)
+        .await?;
+        let used: i64 = sqlx::query_scalar(
+            "select cast(count(*) as bigint) from bundle_component where component_id = $1",
+        )
+        .bind(&stored.id)
+        .fetch_one(&mut *uow.tx)
+        .await?;
+        if held > 0 || used > 0 {
+            errors.push(FieldError::new(
+                "components",
+                format!(
+                    "{} already has stock history or is part of a bundle, so it can't switch between item and bundle",
+                    new.sku
+                ),
+            ));
         }
     }
-    if !errors.is_empty() {
-        return Err(Error::Invalid(errors));
+    if errors.is_empty() {
+        Ok(component_ids)
+    } else {
+        Err(Error::Invalid(errors))
     }
+}
+
+fn kind_of(p: &NewProduct) -> &'static str {
+    if p.is_bundle() {
+        "bundle"
+    } else {
+        "item"
+    }
+}
+
+/// The product's own row: updated in place (its prices and components
+/// cleared, to be written again), or inserted. Returns its id.
+async fn write_product(
+    uow: &mut Uow,
+    new: &NewProduct,
+    existing: Option<&Product>,
+) -> Result<String> {
     let now = uow.now();
     let dims = new.dimensions_mm.as_ref();
-    let options = serde_json::to_string(&new.options).unwrap_or_else(|_| "{}".into());
-    let id = match &existing {
-        Some(stored) => {
-            sqlx::query(
-                "update product set name = $2, group_code = $3, options_json = $4, gtin = $5, kind = $6, unit = $7,
-                 weight_g = $8, length_mm = $9, width_mm = $10, height_mm = $11, tax_category = $12, track_lots = $13,
-                 active = $14, version = version + 1, updated_at = $15 where product_id = $1",
-            )
-            .bind(&stored.id)
-            .bind(&new.name)
-            .bind(new.group.clone())
-            .bind(&options)
-            .bind(new.gtin.as_ref().map(|g| g.as_str().to_string()))
-            .bind(kind)
-            .bind(&new.unit)
-            .bind(new.weight_g)
-            .bind(dims.map(|d| d.length))
-            .bind(dims.map(|d| d.width))
-            .bind(dims.map(|d| d.height))
-            .bind(&new.tax_category)
-            .bind(tracking_code(new))
-            .bind(i16::from(new.active))
-            .bind(now)
-            .execute(&mut *uow.tx)
-            .await?;
-            for table in [
-                "product_price where product_id",
-                "bundle_component where bundle_id",
-            ] {
-                sqlx::query(&format!("delete from {table} = $1"))
-                    .bind(&stored.id)
-                    .execute(&mut *uow.tx)
-                    .await?;
-            }
-            stored.id.clone()
-        }
-        None => {
-            let id = uuid::Uuid::now_v7().to_string();
-            sqlx::query(
-                "insert into product (product_id, sku, name, group_code, options_json, gtin, kind, unit, weight_g,
-                 length_mm, width_mm, height_mm, tax_category, track_lots, active, version, created_at, updated_at)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16)",
-            )
-            .bind(&id)
-            .bind(new.sku.as_str())
-            .bind(&new.name)
-            .bind(new.group.clone())
-            .bind(&options)
-            .bind(new.gtin.as_ref().map(|g| g.as_str().to_string()))
-            .bind(kind)
-            .bind(&new.unit)
-            .bind(new.weight_g)
-            .bind(dims.map(|d| d.length))
-            .bind(dims.map(|d| d.width))
-            .bind(dims.map(|d| d.height))
-            .bind(&new.tax_category)
-            .bind(tracking_code(new))
-            .bind(i16::from(new.active))
-            .bind(now)
-            .execute(&mut *uow.tx)
-            .await
-            .map_err(|e| crate::error::on_unique(e, "sku", &format!("a product with SKU {} already exists", new.sku)))?;
-            id
-        }
+    let options = serde_json::to_string(&new.options)
+        .map_err(|e| Error::Internal(format!("the options of {} don't serialize: {e}", new.sku)))?;
+    let (id, sql) = match existing {
+        Some(stored) => (
+            stored.id.clone(),
+            "update product set sku = $2, name = $3, group_code = $4, options_json = $5, gtin = $6, kind = $7, unit = $8,
+             weight_g = $9, length_mm = $10, width_mm = $11, height_mm = $12, tax_category = $13, track_lots = $14,
+             active = $15, version = version + 1, updated_at = $16 where product_id = $1",
+        ),
+        None => (
+            uuid::Uuid::now_v7().to_string(),
+            "insert into product (product_id, sku, name, group_code, options_json, gtin, kind, unit, weight_g,
+             length_mm, width_mm, height_mm, tax_category, track_lots, active, version, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16)",
+        ),
     };
+    sqlx::query(sql)
+        .bind(&id)
+        .bind(new.sku.as_str())
+        .bind(&new.name)
+        .bind(new.group.clone())
+        .bind(&options)
+        .bind(new.gtin.as_ref().map(|g| g.as_str().to_string()))
+        .bind(kind_of(new))
+        .bind(&new.unit)
+        .bind(new.weight_g)
+        .bind(dims.map(|d| d.length))
+        .bind(dims.map(|d| d.width))
+        .bind(dims.map(|d| d.height))
+        .bind(&new.tax_category)
+        .bind(tracking_code(new))
+        .bind(i16::from(new.active))
+        .bind(now)
+        .execute(&mut *uow.tx)
+        .await
+        .map_err(|e| {
+            crate::error::on_unique(
+                e,
+                "sku",
+                &format!("a product with SKU {} already exists", new.sku),
+            )
+        })?;
+    if existing.is_some() {
+        for table in [
+            "product_price where product_id",
+            "bundle_component where bundle_id",
+        ] {
+            sqlx::query(&format!("delete from {table} = $1"))
+                .bind(&id)
+                .execute(&mut *uow.tx)
+                .await?;
+        }
+    }
+    Ok(id)
+}
+
+/// The product's prices and a bundle's components.
+async fn write_parts(
+    uow: &mut Uow,
+    id: &str,
+    new: &NewProduct,
+    component_ids: &[(String, i64)],
+) -> Result<()> {
     for p in &new.prices {
         sqlx::query(
             "insert into product_price (product_id, currency, cost_minor, price_minor) values ($1, $2, $3, $4)",
         )
-        .bind(&id)
+        .bind(id)
         .bind(&p.currency)
         .bind(p.cost.minor())
         .bind(p.price.minor())
         .execute(&mut *uow.tx)
         .await?;
     }
-    for (component_id, qty) in &component_ids {
+    for (component_id, qty) in component_ids {
         sqlx::query(
             "insert into bundle_component (bundle_id, component_id, quantity) values ($1, $2, $3)",
         )
-        .bind(&id)
+        .bind(id)
         .bind(component_id)
         .bind(qty)
         .execute(&mut *uow.tx)
         .await?;
     }
-    let after = load(uow, new.sku.as_str()).await?;
-    let outcome = if existing.is_some() {
-        Outcome::Updated
-    } else {
-        Outcome::Created
-    };
-    let event = match outcome {
-        Outcome::Created => Event::ProductCreated {
-            product_id: id.clone(),
-            sku: after.sku.clone(),
-            kind: after.kind.clone(),
-        },
-        _ => Event::ProductUpdated {
-            product_id: id.clone(),
-            sku: after.sku.clone(),
-            active: after.active,
-        },
-    };
-    uow.record(
-        Change {
-            action,
-            entity: "product",
-            entity_id: &id,
-            before: existing.as_ref().and_then(|p| serde_json::to_value(p).ok()),
-            after: serde_json::to_value(&after).ok(),
-        },
-        event,
-    )
-    .await?;
-    Ok(outcome)
+    Ok(())
 }
 
 /// `product.track_lots`: 0 untracked, 1 lots, 2 serials (lots of one).

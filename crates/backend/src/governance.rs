@@ -34,24 +34,29 @@ pub const SESSION_TTL_SECS: i64 = 12 * 60 * 60;
 /// More failures than this from one address in the window throttle that address.
 const ADDRESS_MAX_FAILURES: i64 = SIGN_IN_MAX_FAILURES * 4;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    #[schemars(email)]
     pub email: String,
     pub name: String,
+    #[schemars(extend("enum" = ["admin", "manager", "warehouse", "finance", "support"]))]
     pub role: String,
+    #[schemars(length(min = 12))]
     pub password: String,
     #[serde(default)]
     pub scope: Scope,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserUpdate {
+    #[schemars(extend("enum" = ["admin", "manager", "warehouse", "finance", "support"]))]
     pub role: String,
     pub active: bool,
     #[serde(default)]
     pub scope: Scope,
+    /// A stale one gets 409 version_conflict.
     /// The version the editor saw; a stale edit is refused instead of overwriting.
     pub version: i64,
 }

@@ -631,7 +631,10 @@ fn read_filter(
     }
 }
 
-/// The KPI board for a period, channel and warehouse.
+/// The KPI board for a period, channel and warehouse. Long by design: one
+/// read of the projections (the period, its comparison, the trend and the
+/// open work) in a single connection, each a query; the figures themselves
+/// are the domain's `kpi::board`.
 #[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn board(db: &Db, ctx: &Ctx, f: &KpiFilter) -> Result<KpiBoard> {
     ctx.require(Permission::KpisRead)?;

@@ -14,35 +14,46 @@ use crate::{money::Currency, FieldError, Gtin, Money, Sku};
 pub const TAX_CATEGORIES: [&str; 4] = ["standard", "reduced", "zero", "exempt"];
 pub const UNITS: [&str; 6] = ["each", "pair", "pack", "set", "kg", "m"];
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Millimetres.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dimensions {
+    #[schemars(range(min = 1, max = 10_000))]
     pub length: i64,
+    #[schemars(range(min = 1, max = 10_000))]
     pub width: i64,
+    #[schemars(range(min = 1, max = 10_000))]
     pub height: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriceInput {
+    #[schemars(pattern(r"^[A-Z]{3}$"))]
     pub currency: String,
+    /// A decimal string in the currency, e.g. `9.00`.
     pub cost: String,
+    /// A decimal string in the currency, e.g. `24.00`.
     pub price: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ComponentInput {
     pub sku: String,
+    #[schemars(range(min = 1, max = 1000))]
     pub quantity: i64,
 }
 
 /// A product as clients send it (`POST /api/v1/products`, forms, CSV rows).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductInput {
+    #[schemars(length(max = 64))]
     pub sku: String,
+    #[schemars(length(max = 120))]
     pub name: String,
+    /// GTIN-8/12/13/14; the check digit is verified.
     #[serde(default)]
     pub gtin: Option<String>,
     /// The style code variants share, e.g. `TEE-CLASSIC` for every size and colour.
@@ -52,15 +63,19 @@ pub struct ProductInput {
     #[serde(default)]
     pub options: BTreeMap<String, String>,
     #[serde(default)]
+    #[schemars(extend("enum" = ["each", "pair", "pack", "set", "kg", "m"]))]
     pub unit: Option<String>,
     #[serde(default)]
+    #[schemars(range(min = 0, max = 1_000_000))]
     pub weight_g: Option<i64>,
     #[serde(default)]
     pub dimensions_mm: Option<Dimensions>,
     #[serde(default)]
+    #[schemars(extend("enum" = ["standard", "reduced", "zero", "exempt"]))]
     pub tax_category: Option<String>,
     #[serde(default)]
     pub track_lots: Option<bool>,
+    /// Implies `track_lots`.
     /// Each unit has its own serial number (received as a lot of one).
     #[serde(default)]
     pub track_serials: Option<bool>,
@@ -128,18 +143,7 @@ impl NewProduct {
                 }
             },
         };
-        let mut options = BTreeMap::new();
-        for (k, v) in &input.options {
-            let (k, v) = (k.trim().to_lowercase(), v.trim().to_string());
-            if k.is_empty() || k.len() > 32 || v.is_empty() || v.chars().count() > 64 {
-                err(
-                    &format!("options.{k}"),
-                    "an option needs a name (1–32 characters) and a value (1–64)".into(),
-                );
-            } else {
-                options.insert(k, v);
-            }
-        }
+        let options = parse_options(&input.options, &mut err);
         let unit = input.unit.as_deref().map(str::trim).unwrap_or("each");
         let unit = if UNITS.contains(&unit) {
             unit.to_string()
@@ -147,25 +151,7 @@ impl NewProduct {
             err("unit", format!("use one of {}", UNITS.join(", ")));
             String::new()
         };
-        if let Some(w) = input.weight_g {
-            if !(0..=1_000_000).contains(&w) {
-                err("weight_g", "use grams from 0 to 1,000,000".into());
-            }
-        }
-        if let Some(d) = &input.dimensions_mm {
-            for (f, v) in [
-                ("length", d.length),
-                ("width", d.width),
-                ("height", d.height),
-            ] {
-                if !(1..=10_000).contains(&v) {
-                    err(
-                        &format!("dimensions_mm.{f}"),
-                        "use millimetres from 1 to 10,000".into(),
-                    );
-                }
-            }
-        }
+        check_measures(input, &mut err);
         let tax = input
             .tax_category
             .as_deref()
@@ -177,70 +163,8 @@ impl NewProduct {
                 format!("use one of {}", TAX_CATEGORIES.join(", ")),
             );
         }
-        let mut prices: Vec<Price> = Vec::new();
-        for (i, p) in input.prices.iter().enumerate() {
-            let field = |f: &str| format!("prices[{i}].{f}");
-            let Ok(currency) = Currency::parse(p.currency.trim()) else {
-                err(
-                    &field("currency"),
-                    format!("`{}` is not an ISO 4217 currency code", p.currency.trim()),
-                );
-                continue;
-            };
-            if prices.iter().any(|q| q.currency == currency.code()) {
-                err(
-                    &field("currency"),
-                    format!("{} is listed twice", currency.code()),
-                );
-                continue;
-            }
-            let money = |f: &str, v: &str, err: &mut dyn FnMut(&str, String)| match Money::parse(
-                v, currency,
-            ) {
-                Ok(m) if m.minor() >= 0 => Some(m),
-                Ok(_) => {
-                    err(&field(f), "can't be negative".into());
-                    None
-                }
-                Err(e) => {
-                    err(&field(f), e.to_string());
-                    None
-                }
-            };
-            let cost = money("cost", &p.cost, &mut err);
-            let price = money("price", &p.price, &mut err);
-            if let (Some(cost), Some(price)) = (cost, price) {
-                prices.push(Price {
-                    currency: currency.code().to_string(),
-                    cost,
-                    price,
-                });
-            }
-        }
-        let mut components: Vec<(Sku, i64)> = Vec::new();
-        for (i, c) in input.components.iter().enumerate() {
-            match Sku::parse(&c.sku) {
-                Ok(s) if Some(&s) == sku.as_ref() => err(
-                    &format!("components[{i}].sku"),
-                    "a bundle can't contain itself".into(),
-                ),
-                Ok(s) if components.iter().any(|(x, _)| *x == s) => err(
-                    &format!("components[{i}].sku"),
-                    format!("{s} is listed twice; give it one line with the total quantity"),
-                ),
-                Ok(s) => {
-                    if (1..=1000).contains(&c.quantity) {
-                        components.push((s, c.quantity));
-                    } else {
-                        err(
-                            &format!("components[{i}].quantity"),
-                            "use a whole number from 1 to 1000".into(),
-                        );
-                    }
-                }
-                Err(m) => err(&format!("components[{i}].sku"), m),
-            }
-        }
+        let mut prices = parse_prices(&input.prices, &mut err);
+        let components = parse_components(&input.components, sku.as_ref(), &mut err);
         let track_serials = input.track_serials.unwrap_or(false);
         // A serial is a lot of one: serial tracking implies lot tracking.
         let track_lots = input.track_lots.unwrap_or(false) || track_serials;
@@ -275,6 +199,122 @@ impl NewProduct {
             components,
         })
     }
+}
+
+/// An error under its field's JSON path; the parser collects them all.
+type Report<'a> = &'a mut dyn FnMut(&str, String);
+
+/// Option names are lower-cased; each needs a name and a value.
+fn parse_options(input: &BTreeMap<String, String>, err: Report) -> BTreeMap<String, String> {
+    let mut options = BTreeMap::new();
+    for (k, v) in input {
+        let (k, v) = (k.trim().to_lowercase(), v.trim().to_string());
+        if k.is_empty() || k.len() > 32 || v.is_empty() || v.chars().count() > 64 {
+            err(
+                &format!("options.{k}"),
+                "an option needs a name (1–32 characters) and a value (1–64)".into(),
+            );
+        } else {
+            options.insert(k, v);
+        }
+    }
+    options
+}
+
+/// The weight and each side within what a parcel carrier takes.
+fn check_measures(input: &ProductInput, err: Report) {
+    if let Some(w) = input.weight_g {
+        if !(0..=1_000_000).contains(&w) {
+            err("weight_g", "use grams from 0 to 1,000,000".into());
+        }
+    }
+    if let Some(d) = &input.dimensions_mm {
+        for (f, v) in [
+            ("length", d.length),
+            ("width", d.width),
+            ("height", d.height),
+        ] {
+            if !(1..=10_000).contains(&v) {
+                err(
+                    &format!("dimensions_mm.{f}"),
+                    "use millimetres from 1 to 10,000".into(),
+                );
+            }
+        }
+    }
+}
+
+/// One price per currency, in that currency's minor units, never negative.
+fn parse_prices(input: &[PriceInput], err: Report) -> Vec<Price> {
+    let mut prices: Vec<Price> = Vec::new();
+    for (i, p) in input.iter().enumerate() {
+        let field = |f: &str| format!("prices[{i}].{f}");
+        let Ok(currency) = Currency::parse(p.currency.trim()) else {
+            err(
+                &field("currency"),
+                format!("`{}` is not an ISO 4217 currency code", p.currency.trim()),
+            );
+            continue;
+        };
+        if prices.iter().any(|q| q.currency == currency.code()) {
+            err(
+                &field("currency"),
+                format!("{} is listed twice", currency.code()),
+            );
+            continue;
+        }
+        let money =
+            |f: &str, v: &str, err: &mut dyn FnMut(&str, String)| match Money::parse(v, currency) {
+                Ok(m) if m.minor() >= 0 => Some(m),
+                Ok(_) => {
+                    err(&field(f), "can't be negative".into());
+                    None
+                }
+                Err(e) => {
+                    err(&field(f), e.to_string());
+                    None
+                }
+            };
+        let cost = money("cost", &p.cost, err);
+        let price = money("price", &p.price, err);
+        if let (Some(cost), Some(price)) = (cost, price) {
+            prices.push(Price {
+                currency: currency.code().to_string(),
+                cost,
+                price,
+            });
+        }
+    }
+    prices
+}
+
+/// A bundle's components: other SKUs, each once, 1 to 1000 of them.
+fn parse_components(input: &[ComponentInput], sku: Option<&Sku>, err: Report) -> Vec<(Sku, i64)> {
+    let mut components: Vec<(Sku, i64)> = Vec::new();
+    for (i, c) in input.iter().enumerate() {
+        match Sku::parse(&c.sku) {
+            Ok(s) if Some(&s) == sku => err(
+                &format!("components[{i}].sku"),
+                "a bundle can't contain itself".into(),
+            ),
+            Ok(s) if components.iter().any(|(x, _)| *x == s) => err(
+                &format!("components[{i}].sku"),
+                format!("{s} is listed twice; give it one line with the total quantity"),
+            ),
+            Ok(s) => {
+                if (1..=1000).contains(&c.quantity) {
+                    components.push((s, c.quantity));
+                } else {
+                    err(
+                        &format!("components[{i}].quantity"),
+                        "use a whole number from 1 to 1000".into(),
+                    );
+                }
+            }
+            Err(m) => err(&format!("components[{i}].sku"), m),
+        }
+    }
+    components
 }
 
 /// How many whole bundles the components make: 2×A + 1×B with 7 A and 5 B is

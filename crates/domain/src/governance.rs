@@ -196,7 +196,7 @@ pub fn can(role: Role, permission: Permission) -> bool {
 }
 
 /// The warehouses and channels a user may act on. Empty means unrestricted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Scope {
     #[serde(default)]
     pub warehouses: Vec<String>,

@@ -324,6 +324,52 @@ fn decimal(text: &str) -> Option<Decimal> {
     text.parse::<Decimal>().ok()
 }
 
+/// A cell read as an amount (empty is zero); the error names the column.
+fn amount(
+    index: &BTreeMap<&str, usize>,
+    row: &[String],
+    key: &str,
+    what: &str,
+) -> Result<Decimal, String> {
+    decimal(&cell(index, row, key))
+        .ok_or_else(|| format!("{what} `{}` is not an amount", cell(index, row, key)))
+}
+
+/// One row's line: its unit price (or a line price that divides into one)
+/// and its discount.
+fn line_of(index: &BTreeMap<&str, usize>, row: &[String], quantity: i64) -> Result<LineIn, String> {
+    let amount = |key: &str, what: &str| amount(index, row, key, what);
+    let unit = match (
+        cell(index, row, "unit_price"),
+        cell(index, row, "line_price"),
+    ) {
+        (u, _) if !u.is_empty() => amount("unit_price", "unit price"),
+        (_, l) if !l.is_empty() => amount("line_price", "line price").and_then(|total| {
+            let unit = total / Decimal::from(quantity);
+            // A line price that doesn't divide into a plain unit price is
+            // not one the channel charged; capture then checks the
+            // currency's own precision.
+            if unit.round_dp(4) == unit {
+                Ok(unit.normalize())
+            } else {
+                Err(format!(
+                    "line price {total} over {quantity} units is not an exact unit price"
+                ))
+            }
+        }),
+        _ => Err("no price".into()),
+    };
+    let discount = amount("line_discount", "line discount").map(|d| d.abs());
+    let (unit, discount) = (unit?, discount?);
+    Ok(LineIn {
+        sku: cell(index, row, "sku"),
+        name: cell(index, row, "product_name"),
+        quantity,
+        unit_price: Some(AmountIn::Text(unit.to_string())),
+        discount: (!discount.is_zero()).then(|| AmountIn::Text(discount.to_string())),
+    })
+}
+
 fn order(
     channel: &str,
     default_currency: &str,
@@ -371,44 +417,11 @@ fn order(
                 continue;
             }
         };
-        let amount = |key: &str, what: &str| match decimal(&cell(index, row, key)) {
-            Some(d) => Ok(d),
-            None => Err(format!(
-                "{what} `{}` is not an amount",
-                cell(index, row, key)
-            )),
-        };
-        let unit = match (
-            cell(index, row, "unit_price"),
-            cell(index, row, "line_price"),
-        ) {
-            (u, _) if !u.is_empty() => amount("unit_price", "unit price"),
-            (_, l) if !l.is_empty() => amount("line_price", "line price").and_then(|total| {
-                let unit = total / Decimal::from(quantity);
-                // A line price that doesn't divide into a plain unit price is
-                // not one the channel charged; capture then checks the
-                // currency's own precision.
-                if unit.round_dp(4) == unit {
-                    Ok(unit.normalize())
-                } else {
-                    Err(format!(
-                        "line price {total} over {quantity} units is not an exact unit price"
-                    ))
-                }
-            }),
-            _ => Err("no price".into()),
-        };
-        let discount = amount("line_discount", "line discount").map(|d| d.abs());
-        match (unit, discount) {
-            (Ok(unit), Ok(discount)) => lines.push(LineIn {
-                sku: cell(index, row, "sku"),
-                name: cell(index, row, "product_name"),
-                quantity,
-                unit_price: Some(AmountIn::Text(unit.to_string())),
-                discount: (!discount.is_zero()).then(|| AmountIn::Text(discount.to_string())),
-            }),
-            (Err(m), _) | (_, Err(m)) => problems.push(problem(line, m)),
+        match line_of(index, row, quantity) {
+            Ok(l) => lines.push(l),
+            Err(m) => problems.push(problem(line, m)),
         }
+        let amount = |key: &str, what: &str| amount(index, row, key, what);
         match amount("shipping_price", "shipping") {
             Ok(s) => shipping += s,
             Err(m) => problems.push(problem(line, m)),

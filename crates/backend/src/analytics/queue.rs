@@ -103,12 +103,19 @@ fn item(r: &AnyRow, now: i64) -> Result<ExceptionItem> {
     })
 }
 
-/// Live items oldest first (or finished ones newest first), filtered and
-/// paged by key.
-#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
-pub async fn list(db: &Db, ctx: &Ctx, f: &ExceptionFilter) -> Result<Page<ExceptionItem>> {
-    ctx.require(Permission::ExceptionsRead)?;
-    let limit = page_limit(f.limit);
+/// The queue filter, checked and in the store's terms.
+struct Wanted {
+    queue: Option<&'static str>,
+    status: String,
+    opened_from: Option<i64>,
+    opened_until: Option<i64>,
+    owner: Option<String>,
+    warehouse: Option<String>,
+    channel: Option<String>,
+    reason: Option<String>,
+}
+
+fn wanted(ctx: &Ctx, f: &ExceptionFilter) -> Result<Wanted> {
     let trimmed = |v: &Option<String>| {
         v.as_deref()
             .map(str::trim)
@@ -142,8 +149,6 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &ExceptionFilter) -> Result<Page<Except
         )),
         None => None,
     };
-    let warehouse = trimmed(&f.warehouse).map(|w| w.to_ascii_uppercase());
-    let channel = trimmed(&f.channel).map(|c| c.to_ascii_uppercase());
     let reason = trimmed(&f.reason).map(|r| r.to_ascii_lowercase());
     if reason
         .as_deref()
@@ -154,13 +159,32 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &ExceptionFilter) -> Result<Page<Except
             "use a reason code such as stockout, low_stock or fraud_review",
         ));
     }
+    Ok(Wanted {
+        queue,
+        status,
+        opened_from,
+        opened_until,
+        owner,
+        warehouse: trimmed(&f.warehouse).map(|w| w.to_ascii_uppercase()),
+        channel: trimmed(&f.channel).map(|c| c.to_ascii_uppercase()),
+        reason,
+    })
+}
+
+/// Live items oldest first (or finished ones newest first), filtered and
+/// paged by key.
+#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
+pub async fn list(db: &Db, ctx: &Ctx, f: &ExceptionFilter) -> Result<Page<ExceptionItem>> {
+    ctx.require(Permission::ExceptionsRead)?;
+    let limit = page_limit(f.limit);
+    let want = wanted(ctx, f)?;
     let (at, after) = parse_time_cursor(f.cursor.as_deref())?;
     let now = ctx.now();
     // Only the filters given become conditions, so the planner walks the
     // index they call for: an empty queue, or the first page of all queues,
     // must not cost a scan of every item.
     let mut w = sql::Filters::default();
-    let order = match status.as_str() {
+    let order = match want.status.as_str() {
         "open" => {
             let now = w.arg(now);
             w.and(format!(
@@ -181,47 +205,36 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &ExceptionFilter) -> Result<Page<Except
         }
         _ => "x.opened_at, x.exception_id",
     };
-    let (key_col, cmp) = if status == "done" {
+    let done = want.status == "done";
+    let (key_col, cmp) = if done {
         ("x.closed_at", "<")
     } else {
         ("x.opened_at", ">")
     };
-    if let Some(queue) = queue {
-        let p = w.arg(queue);
-        w.and(format!("x.queue = {p}"));
-    }
-    if let Some(owner) = owner {
+    w.eq("x.queue", want.queue);
+    if let Some(owner) = want.owner {
         let p = w.arg(owner);
         w.and(format!(
             "(x.owner_role = {p} or x.assignee_id = {p} or lower(u.email) = {p})"
         ));
     }
-    if let Some(warehouse) = warehouse {
-        let p = w.arg(warehouse);
-        w.and(format!("x.warehouse_code = {p}"));
-    }
-    if let Some(channel) = channel {
-        let p = w.arg(channel);
-        w.and(format!("x.channel_code = {p}"));
-    }
+    w.eq("x.warehouse_code", want.warehouse);
+    w.eq("x.channel_code", want.channel);
     // An item of no warehouse (or no channel) is everyone's.
     w.scope(&ctx.actor.scope.warehouses, &["x.warehouse_code"], true);
     w.scope(&ctx.actor.scope.channels, &["x.channel_code"], true);
-    if let Some(at) = at {
-        let (key, id) = (w.arg(at), w.arg(after.unwrap_or_default()));
-        w.and(format!(
-            "({key_col} {cmp} {key} or ({key_col} = {key} and x.exception_id {cmp} {id}))"
-        ));
-    }
-    if let Some(reason) = reason {
-        let p = w.arg(reason);
-        w.and(format!("x.reason = {p}"));
-    }
-    if let Some(at) = opened_from {
+    w.past(
+        key_col,
+        "x.exception_id",
+        cmp,
+        at.map(|at| (at, after.unwrap_or_default())),
+    );
+    w.eq("x.reason", want.reason);
+    if let Some(at) = want.opened_from {
         let p = w.arg(at);
         w.and(format!("x.opened_at >= {p}"));
     }
-    if let Some(at) = opened_until {
+    if let Some(at) = want.opened_until {
         let p = w.arg(at);
         w.and(format!("x.opened_at < {p}"));
     }
@@ -232,11 +245,7 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &ExceptionFilter) -> Result<Page<Except
     let mut keys = Vec::new();
     for r in &rows {
         let i = item(r, now)?;
-        let key: Option<i64> = if status == "done" {
-            r.try_get("closed_at")?
-        } else {
-            r.try_get("opened_at")?
-        };
+        let key: Option<i64> = r.try_get(if done { "closed_at" } else { "opened_at" })?;
         keys.push((i.id.clone(), key.unwrap_or_default()));
         items.push(i);
     }

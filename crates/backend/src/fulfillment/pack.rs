@@ -19,22 +19,28 @@ use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackScanInput {
+    /// The item's SKU, GTIN or GS1 element string: one unit.
     pub code: String,
     /// The package to pack into (1, 2, …): the last one when absent; the
     /// next number starts a new package.
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub package: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MeasureInput {
+    #[schemars(range(min = 1, max = 70_000))]
     pub weight_g: i64,
+    #[schemars(range(min = 1, max = 2700))]
     pub length_mm: i64,
+    #[schemars(range(min = 1, max = 2700))]
     pub width_mm: i64,
+    #[schemars(range(min = 1, max = 2700))]
     pub height_mm: i64,
 }
 

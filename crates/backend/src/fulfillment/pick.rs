@@ -22,11 +22,12 @@ use domain::{
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScanInput {
     /// What the scanner sent (or the agent typed): a bin label, an item's
     /// SKU, GTIN or GS1 element string, or at the quantity step a number.
+    #[schemars(length(max = 200))]
     pub code: String,
 }
 
@@ -42,11 +43,14 @@ impl ScanInput {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The missing units are written off the bin, a count of the bin is opened, and the order's units are backordered and sourced again.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShortInput {
     /// Units the agent did find and take (fewer than the task asks).
+    #[schemars(range(min = 0))]
     pub picked: i64,
+    #[schemars(extend("enum" = ["not_in_bin", "damaged", "wrong_item_in_bin", "expired"]))]
     pub reason: String,
 }
 
@@ -305,6 +309,17 @@ pub async fn short_pick(
     ))
 }
 
+/// What a short pick touches beyond its task: the order, the product and
+/// the bin it was to come from.
+struct ShortTask {
+    order_id: String,
+    order_number: String,
+    reservation_id: Option<String>,
+    product: ProductRef,
+    wh: WarehouseRef,
+    location_id: String,
+}
+
 async fn short_pick_once(
     db: &Db,
     ctx: &Ctx,
@@ -334,137 +349,13 @@ async fn short_pick_once(
         ));
     }
     let short = remaining - picked;
-    let row = sqlx::query(
-        "select f.order_id, o.number, o.reservation_id, f.warehouse_id, w.code as warehouse, ol.product_id as line_product,
-                t.product_id, t.location_id, t.lot, p.kind, p.track_lots
-         from pick_task t join fulfillment f on f.fulfillment_id = t.fulfillment_id
-         join sales_order o on o.order_id = f.order_id join warehouse w on w.warehouse_id = f.warehouse_id
-         join order_line ol on ol.order_id = f.order_id and ol.line_no = t.line_no
-         join product p on p.product_id = t.product_id where t.task_id = $1",
-    )
-    .bind(&task.id)
-    .fetch_one(&mut *uow.tx)
-    .await?;
-    let order_id: String = row.try_get("order_id")?;
-    let order_number: String = row.try_get("number")?;
-    let product_id: String = row.try_get("product_id")?;
-    if row.try_get::<String, _>("line_product")? != product_id {
-        // A missing component leaves whole bundle units short across several
-        // tasks; that is not planned here yet.
-        return Err(Error::Conflict {
-            code: Conflict::ShortBundle,
-            message: format!(
-                "{} is part of a bundle; short-picking bundle components is not supported yet: set the order aside and tell a lead",
-                task.sku
-            ),
-        });
-    }
-    let wh = WarehouseRef {
-        id: row.try_get("warehouse_id")?,
-        code: row.try_get("warehouse")?,
-    };
-    let location_id: String = row.try_get("location_id")?;
-    let reservation_id: Option<String> = row.try_get("reservation_id")?;
-    let now = uow.now();
-    let actor = uow.ctx.actor.name.clone();
-    let updated = sqlx::query(
-        "update pick_task set picked = picked + $2, short = short + $3, status = 'picked', step = 'bin', short_reason = $4,
-                picked_by = $5, picked_at = $6 where task_id = $1 and status = 'open'",
-    )
-    .bind(&task.id)
-    .bind(picked)
-    .bind(short)
-    .bind(reason.as_str())
-    .bind(&actor)
-    .bind(now)
-    .execute(&mut *uow.tx)
-    .await?
-    .rows_affected();
-    if updated != 1 {
-        return Err(Error::Conflict {
-            code: Conflict::TaskChanged,
-            message: "this pick changed on another device; scan again".into(),
-        });
-    }
-    // The missing units leave the bin on the ledger and the reservation.
-    let product = ProductRef {
-        id: product_id.clone(),
-        sku: task.sku.clone(),
-        kind: row.try_get("kind")?,
-        track_lots: row.try_get::<i16, _>("track_lots")? == 1,
-        track_serials: false,
-    };
+    let at = short_task(&mut uow, &task).await?;
+    mark_short(&mut uow, &task, picked, short, reason).await?;
     let why = format!("short pick: {}", reason.label().to_lowercase());
-    let took = inventory::ledger::take(
-        &mut uow,
-        &Take {
-            product: &product,
-            wh: &wh,
-            location_id: Some(&location_id),
-            lot: Some(&task.lot),
-            kind: MovementKind::Adjustment,
-            using: Using::Reserved,
-            reason: Some(&why),
-            reference: Some(&order_number),
-        },
-        short,
-    )
-    .await?;
-    if took.is_none() {
-        // The bin was already corrected below the task (a count posted
-        // meanwhile); only the reservation lets go.
-        sqlx::query("update stock_level set reserved = reserved - $3 where product_id = $1 and warehouse_id = $2 and reserved >= $3")
-            .bind(&product_id)
-            .bind(&wh.id)
-            .bind(short)
-            .execute(&mut *uow.tx)
-            .await?;
-    }
-    if reason.empties_bin() {
-        write_off_rest(
-            &mut uow,
-            &product,
-            &wh,
-            &location_id,
-            &task.lot,
-            &why,
-            &order_number,
-        )
-        .await?;
-    }
-    if let Some(r) = &reservation_id {
-        reduce_allocation(&mut uow, r, task.line_no, &product_id, &wh.id, short).await?;
-        reduce_line(&mut uow, r, task.line_no, short).await?;
-    }
-    // The order's units: out of this fulfilment, waiting for stock.
-    // Delete first: the update's condition reads the quantity before it.
-    sqlx::query("delete from fulfillment_line where fulfillment_id = $1 and line_no = $2 and quantity <= $3")
-        .bind(&task.fulfillment_id)
-        .bind(task.line_no)
-        .bind(short)
-        .execute(&mut *uow.tx)
-        .await?;
-    sqlx::query("update fulfillment_line set quantity = quantity - $3 where fulfillment_id = $1 and line_no = $2 and quantity > $3")
-        .bind(&task.fulfillment_id)
-        .bind(task.line_no)
-        .bind(short)
-        .execute(&mut *uow.tx)
-        .await?;
-    sqlx::query("update order_line set backordered_quantity = backordered_quantity + $3 where order_id = $1 and line_no = $2")
-        .bind(&order_id)
-        .bind(task.line_no)
-        .bind(short)
-        .execute(&mut *uow.tx)
-        .await?;
-    sqlx::query(
-        "update sales_order set backordered_units = backordered_units + $2 where order_id = $1",
-    )
-    .bind(&order_id)
-    .bind(short)
-    .execute(&mut *uow.tx)
-    .await?;
+    write_off_short(&mut uow, &at, &task, short, &why, reason.empties_bin()).await?;
+    backorder_short(&mut uow, &at.order_id, &task, short).await?;
     let (count_id, _) =
-        inventory::counts::open_count_in(&mut uow, &wh, &location_id, &task.location).await?;
+        inventory::counts::open_count_in(&mut uow, &at.wh, &at.location_id, &task.location).await?;
     let count_number: String =
         sqlx::query_scalar("select number from cycle_count where count_id = $1")
             .bind(&count_id)
@@ -473,7 +364,7 @@ async fn short_pick_once(
     finish_tasks(&mut uow, &wave, &task.fulfillment_id).await?;
     let sourced = crate::fulfillment::sourcing::source_backorders(
         &mut uow,
-        std::slice::from_ref(&product_id),
+        std::slice::from_ref(&at.product.id),
     )
     .await?;
     uow.record(
@@ -488,7 +379,7 @@ async fn short_pick_once(
             wave_id: wave.id.clone(),
             number: wave.number.clone(),
             task_id: task.id.clone(),
-            order_number: order_number.clone(),
+            order_number: at.order_number.clone(),
             sku: task.sku.clone(),
             location: task.location.clone(),
             short,
@@ -513,6 +404,167 @@ async fn short_pick_once(
     uow.remember(&outcome).await?;
     uow.commit().await?;
     Ok(outcome)
+}
+
+/// Reads what the short task touches. A bundle's component is refused: a
+/// missing component leaves whole bundle units short across several tasks,
+/// which is not planned here yet.
+async fn short_task(uow: &mut Uow, task: &PickTask) -> Result<ShortTask> {
+    let row = sqlx::query(
+        "select f.order_id, o.number, o.reservation_id, f.warehouse_id, w.code as warehouse, ol.product_id as line_product,
+                t.product_id, t.location_id, t.lot, p.kind, p.track_lots
+         from pick_task t join fulfillment f on f.fulfillment_id = t.fulfillment_id
+         join sales_order o on o.order_id = f.order_id join warehouse w on w.warehouse_id = f.warehouse_id
+         join order_line ol on ol.order_id = f.order_id and ol.line_no = t.line_no
+         join product p on p.product_id = t.product_id where t.task_id = $1",
+    )
+    .bind(&task.id)
+    .fetch_one(&mut *uow.tx)
+    .await?;
+    let product_id: String = row.try_get("product_id")?;
+    if row.try_get::<String, _>("line_product")? != product_id {
+        return Err(Error::Conflict {
+            code: Conflict::ShortBundle,
+            message: format!(
+                "{} is part of a bundle; short-picking bundle components is not supported yet: set the order aside and tell a lead",
+                task.sku
+            ),
+        });
+    }
+    Ok(ShortTask {
+        order_id: row.try_get("order_id")?,
+        order_number: row.try_get("number")?,
+        reservation_id: row.try_get("reservation_id")?,
+        product: ProductRef {
+            id: product_id,
+            sku: task.sku.clone(),
+            kind: row.try_get("kind")?,
+            track_lots: row.try_get::<i16, _>("track_lots")? == 1,
+            track_serials: false,
+        },
+        wh: WarehouseRef {
+            id: row.try_get("warehouse_id")?,
+            code: row.try_get("warehouse")?,
+        },
+        location_id: row.try_get("location_id")?,
+    })
+}
+
+/// Closes the task with what was taken and what is short. Another device
+/// that got there first wins: the agent scans again.
+async fn mark_short(
+    uow: &mut Uow,
+    task: &PickTask,
+    picked: i64,
+    short: i64,
+    reason: ShortReason,
+) -> Result<()> {
+    let (now, actor) = (uow.now(), uow.ctx.actor.name.clone());
+    let updated = sqlx::query(
+        "update pick_task set picked = picked + $2, short = short + $3, status = 'picked', step = 'bin', short_reason = $4,
+                picked_by = $5, picked_at = $6 where task_id = $1 and status = 'open'",
+    )
+    .bind(&task.id)
+    .bind(picked)
+    .bind(short)
+    .bind(reason.as_str())
+    .bind(&actor)
+    .bind(now)
+    .execute(&mut *uow.tx)
+    .await?
+    .rows_affected();
+    if updated != 1 {
+        return Err(Error::Conflict {
+            code: Conflict::TaskChanged,
+            message: "this pick changed on another device; scan again".into(),
+        });
+    }
+    Ok(())
+}
+
+/// The missing units leave the bin on the ledger and the reservation; when
+/// the reason says the bin is empty, the rest of it is written off too.
+async fn write_off_short(
+    uow: &mut Uow,
+    at: &ShortTask,
+    task: &PickTask,
+    short: i64,
+    why: &str,
+    empties_bin: bool,
+) -> Result<()> {
+    let took = inventory::ledger::take(
+        uow,
+        &Take {
+            product: &at.product,
+            wh: &at.wh,
+            location_id: Some(&at.location_id),
+            lot: Some(&task.lot),
+            kind: MovementKind::Adjustment,
+            using: Using::Reserved,
+            reason: Some(why),
+            reference: Some(&at.order_number),
+        },
+        short,
+    )
+    .await?;
+    if took.is_none() {
+        // The bin was already corrected below the task (a count posted
+        // meanwhile); only the reservation lets go.
+        sqlx::query("update stock_level set reserved = reserved - $3 where product_id = $1 and warehouse_id = $2 and reserved >= $3")
+            .bind(&at.product.id)
+            .bind(&at.wh.id)
+            .bind(short)
+            .execute(&mut *uow.tx)
+            .await?;
+    }
+    if empties_bin {
+        write_off_rest(
+            uow,
+            &at.product,
+            &at.wh,
+            &at.location_id,
+            &task.lot,
+            why,
+            &at.order_number,
+        )
+        .await?;
+    }
+    if let Some(r) = &at.reservation_id {
+        reduce_allocation(uow, r, task.line_no, &at.product.id, &at.wh.id, short).await?;
+        reduce_line(uow, r, task.line_no, short).await?;
+    }
+    Ok(())
+}
+
+/// The order's short units leave this fulfilment and wait for stock.
+async fn backorder_short(uow: &mut Uow, order_id: &str, task: &PickTask, short: i64) -> Result<()> {
+    // Delete first: the update's condition reads the quantity before it.
+    sqlx::query("delete from fulfillment_line where fulfillment_id = $1 and line_no = $2 and quantity <= $3")
+        .bind(&task.fulfillment_id)
+        .bind(task.line_no)
+        .bind(short)
+        .execute(&mut *uow.tx)
+        .await?;
+    sqlx::query("update fulfillment_line set quantity = quantity - $3 where fulfillment_id = $1 and line_no = $2 and quantity > $3")
+        .bind(&task.fulfillment_id)
+        .bind(task.line_no)
+        .bind(short)
+        .execute(&mut *uow.tx)
+        .await?;
+    sqlx::query("update order_line set backordered_quantity = backordered_quantity + $3 where order_id = $1 and line_no = $2")
+        .bind(order_id)
+        .bind(task.line_no)
+        .bind(short)
+        .execute(&mut *uow.tx)
+        .await?;
+    sqlx::query(
+        "update sales_order set backordered_units = backordered_units + $2 where order_id = $1",
+    )
+    .bind(order_id)
+    .bind(short)
+    .execute(&mut *uow.tx)
+    .await?;
+    Ok(())
 }
 
 /// Writes off what the ledger still shows in a bin (one product and lot)

@@ -23,19 +23,25 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One tracking number per package. 409 pack_not_verified lists what is missing (units not packed, a package without weight or dimensions): no shipment and no label until the pack verifies.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShipInput {
+    #[schemars(length(max = 40))]
     pub carrier: String,
+    #[schemars(length(max = 40))]
     pub service: String,
     /// One tracking number per package, in package order.
+    #[schemars(length(min = 1))]
     pub packages: Vec<PackageTracking>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackageTracking {
+    #[schemars(range(min = 1))]
     pub package: i64,
+    #[schemars(pattern(r"^[A-Za-z0-9-]{6,40}$"))]
     pub tracking: String,
 }
 

@@ -27,12 +27,14 @@ use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Takes the warehouse's confirmed, unheld fulfilments: express services first, then the oldest orders. Each unit gets a bin (FEFO, then walk order) and the tasks are sorted by bin sequence. 409 nothing_to_pick when none waits.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WaveInput {
     pub warehouse: String,
     /// Fulfilments at most (default 25, at most 200).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 200))]
     pub max_orders: Option<i64>,
     /// Only express services (the earliest carrier cut-off).
     #[serde(default)]

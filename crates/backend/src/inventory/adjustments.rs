@@ -2,12 +2,12 @@
 
 use super::ledger::{put, take, Put, Take, Taken, Using};
 use super::ledger::{reference, serial_in_stock, units_at};
-use crate::refs::{bin, line_product, warehouse_ref};
+use crate::refs::{bin, line_product, warehouse_ref, ProductRef, WarehouseRef};
 use crate::{
     ctx::Ctx,
     db::Db,
     error::{Error, Result},
-    uow::{Change, Idempotency},
+    uow::{Change, Idempotency, Uow},
 };
 use domain::{
     events::Event,
@@ -17,22 +17,26 @@ use domain::{
 };
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdjustmentInput {
     pub warehouse: String,
     pub sku: String,
+    /// Never below what is reserved.
     /// Units to add (positive) or remove (negative).
     pub quantity: i64,
+    #[schemars(extend("enum" = ["damaged", "found", "lost", "theft", "expired", "data_correction", "other"]))]
     pub reason: String,
     #[serde(default)]
     pub location: Option<String>,
     #[serde(default)]
     pub lot: Option<String>,
     #[serde(default)]
+    #[schemars(extend("format" = "date"))]
     pub expires_on: Option<String>,
     /// `adjustment` (default) or `scrap`, which must remove units.
     #[serde(default)]
+    #[schemars(extend("enum" = ["adjustment", "scrap"]))]
     pub kind: Option<String>,
     #[serde(default)]
     pub note: Option<String>,
@@ -59,6 +63,19 @@ pub async fn adjust(
     retrying!(adjust_once(db, ctx, input.clone(), idem))
 }
 
+/// An adjustment whose every field checked out against the store.
+struct Checked {
+    wh: WarehouseRef,
+    product: ProductRef,
+    kind: MovementKind,
+    location_id: String,
+    location_code: String,
+    lot: String,
+    expires: String,
+    note: Option<String>,
+    reason: String,
+}
+
 async fn adjust_once(
     db: &Db,
     ctx: &Ctx,
@@ -71,6 +88,58 @@ async fn adjust_once(
     if let Some(saved) = uow.claim_idempotency(idem).await? {
         return uow.replay(saved).await;
     }
+    let c = check(&mut uow, ctx, &input).await?;
+    let bins = move_units(&mut uow, &c, input.quantity).await?;
+    let Checked {
+        wh,
+        product,
+        kind,
+        location_code,
+        reason,
+        ..
+    } = c;
+    let id = uuid::Uuid::now_v7().to_string();
+    let adjusted = Adjusted {
+        id: id.clone(),
+        sku: product.sku.clone(),
+        warehouse: wh.code.clone(),
+        kind,
+        quantity: input.quantity,
+        reason: reason.clone(),
+        bins,
+    };
+    uow.record(
+        Change {
+            action: "stock.adjust",
+            entity: "product",
+            entity_id: &product.id,
+            before: None,
+            after: serde_json::to_value(&adjusted).ok(),
+        },
+        Event::StockAdjusted {
+            warehouse: wh.code,
+            sku: product.sku,
+            location: location_code,
+            quantity: input.quantity,
+            reason,
+        },
+    )
+    .await?;
+    if input.quantity > 0 {
+        crate::fulfillment::sourcing::source_backorders(
+            &mut uow,
+            std::slice::from_ref(&product.id),
+        )
+        .await?;
+    }
+    uow.remember(&adjusted).await?;
+    uow.commit().await?;
+    Ok(adjusted)
+}
+
+/// Checks every field, against the store where it must (the SKU, the bin,
+/// a serial already in stock), and collects all the errors at once.
+async fn check(uow: &mut Uow, ctx: &Ctx, input: &AdjustmentInput) -> Result<Checked> {
     let wh = warehouse_ref(&mut uow.tx, ctx, "warehouse", &input.warehouse).await?;
     let mut errors = Vec::new();
     let product = line_product(&mut uow.tx, "sku", &input.sku, false)
@@ -113,122 +182,113 @@ async fn adjust_once(
     let expires = rules::parse_expiry("expires_on", input.expires_on.as_deref().unwrap_or(""))
         .map_err(|e| errors.push(e))
         .unwrap_or_default();
-    let location = bin(&mut uow, &wh, "location", input.location.as_deref())
+    let location = bin(uow, &wh, "location", input.location.as_deref())
         .await
         .map_err(|e| errors.push(e))
         .ok();
     if let Some(p) = &product {
-        if p.track_lots && input.quantity > 0 && lot.is_empty() {
-            errors.push(FieldError::new(
-                "lot",
-                format!("{} is lot-tracked: name the lot", p.sku),
-            ));
-        }
-        if p.track_serials && input.quantity > 1 {
-            errors.push(FieldError::new(
-                "quantity",
-                format!("{} is serial-tracked: add one serial at a time", p.sku),
-            ));
-        }
-        if p.track_serials
-            && input.quantity > 0
-            && !lot.is_empty()
-            && serial_in_stock(&mut uow.tx, p, &lot).await?
-        {
-            errors.push(FieldError::new(
-                "lot",
-                format!("serial {lot} of {} is already in stock", p.sku),
-            ));
-        }
+        errors.extend(tracking_errors(uow, p, input.quantity, &lot).await?);
     }
     let (Some(product), Some((location_id, location_code)), true) =
         (product, location, errors.is_empty())
     else {
         return Err(Error::Invalid(errors));
     };
-    let reason = input.reason.trim().to_string();
-    let id = uuid::Uuid::now_v7().to_string();
-    let bins = if input.quantity > 0 {
-        put(
-            &mut uow,
-            &Put {
-                product: &product,
-                wh: &wh,
-                location_id: &location_id,
-                lot: &lot,
-                expires_on: &expires,
-                kind,
-                reason: Some(&reason),
-                reference: note.as_deref(),
-            },
-            input.quantity,
-        )
-        .await?;
-        vec![Taken {
-            location: location_code.clone(),
-            lot: lot.clone(),
-            expires_on: expires.clone(),
-            quantity: input.quantity,
-        }]
-    } else {
-        let t = Take {
-            product: &product,
-            wh: &wh,
-            location_id: Some(&location_id),
-            lot: (!lot.is_empty()).then_some(lot.as_str()),
-            kind,
-            using: Using::Unreserved,
-            reason: Some(&reason),
-            reference: note.as_deref(),
-        };
-        match take(&mut uow, &t, -input.quantity).await? {
-            Some(bins) => bins,
-            None => {
-                let (bin_units, spare) = units_at(&mut uow.tx, &product, &wh, &location_id).await?;
-                return Err(Error::invalid(
-                    "quantity",
-                    format!(
-                        "can't remove {}: {location_code} holds {bin_units} and {} has {spare} unreserved in total",
-                        -input.quantity, wh.code
-                    ),
-                ));
-            }
-        }
-    };
-    let adjusted = Adjusted {
-        id: id.clone(),
-        sku: product.sku.clone(),
-        warehouse: wh.code.clone(),
+    Ok(Checked {
+        wh,
+        product,
         kind,
-        quantity: input.quantity,
-        reason: reason.clone(),
-        bins,
-    };
-    uow.record(
-        Change {
-            action: "stock.adjust",
-            entity: "product",
-            entity_id: &product.id,
-            before: None,
-            after: serde_json::to_value(&adjusted).ok(),
-        },
-        Event::StockAdjusted {
-            warehouse: wh.code,
-            sku: product.sku,
-            location: location_code,
-            quantity: input.quantity,
-            reason,
-        },
-    )
-    .await?;
-    if input.quantity > 0 {
-        crate::fulfillment::sourcing::source_backorders(
-            &mut uow,
-            std::slice::from_ref(&product.id),
+        location_id,
+        location_code,
+        lot,
+        expires,
+        note,
+        reason: input.reason.trim().to_string(),
+    })
+}
+
+/// A lot-tracked item is added with its lot; a serial-tracked one one unit
+/// at a time, under a serial not already in stock.
+async fn tracking_errors(
+    uow: &mut Uow,
+    p: &ProductRef,
+    quantity: i64,
+    lot: &str,
+) -> Result<Vec<FieldError>> {
+    let mut errors = Vec::new();
+    if p.track_lots && quantity > 0 && lot.is_empty() {
+        errors.push(FieldError::new(
+            "lot",
+            format!("{} is lot-tracked: name the lot", p.sku),
+        ));
+    }
+    if p.track_serials && quantity > 1 {
+        errors.push(FieldError::new(
+            "quantity",
+            format!("{} is serial-tracked: add one serial at a time", p.sku),
+        ));
+    }
+    if p.track_serials
+        && quantity > 0
+        && !lot.is_empty()
+        && serial_in_stock(&mut uow.tx, p, lot).await?
+    {
+        errors.push(FieldError::new(
+            "lot",
+            format!("serial {lot} of {} is already in stock", p.sku),
+        ));
+    }
+    Ok(errors)
+}
+
+/// Puts units into the bin, or takes them out of it (never from units
+/// promised to orders). Returns the bins and lots that moved.
+async fn move_units(uow: &mut Uow, c: &Checked, quantity: i64) -> Result<Vec<Taken>> {
+    if quantity > 0 {
+        put(
+            uow,
+            &Put {
+                product: &c.product,
+                wh: &c.wh,
+                location_id: &c.location_id,
+                lot: &c.lot,
+                expires_on: &c.expires,
+                kind: c.kind,
+                reason: Some(&c.reason),
+                reference: c.note.as_deref(),
+            },
+            quantity,
         )
         .await?;
+        return Ok(vec![Taken {
+            location: c.location_code.clone(),
+            lot: c.lot.clone(),
+            expires_on: c.expires.clone(),
+            quantity,
+        }]);
     }
-    uow.remember(&adjusted).await?;
-    uow.commit().await?;
-    Ok(adjusted)
+    let t = Take {
+        product: &c.product,
+        wh: &c.wh,
+        location_id: Some(&c.location_id),
+        lot: (!c.lot.is_empty()).then_some(c.lot.as_str()),
+        kind: c.kind,
+        using: Using::Unreserved,
+        reason: Some(&c.reason),
+        reference: c.note.as_deref(),
+    };
+    match take(uow, &t, -quantity).await? {
+        Some(bins) => Ok(bins),
+        None => {
+            let (bin_units, spare) =
+                units_at(&mut uow.tx, &c.product, &c.wh, &c.location_id).await?;
+            Err(Error::invalid(
+                "quantity",
+                format!(
+                    "can't remove {}: {} holds {bin_units} and {} has {spare} unreserved in total",
+                    -quantity, c.location_code, c.wh.code
+                ),
+            ))
+        }
+    }
 }

@@ -24,21 +24,23 @@ use domain::{
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CountInput {
     pub warehouse: String,
     pub location: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CountScan {
     /// A SKU or a GTIN as scanned.
     pub code: String,
     /// Units seen with this scan (1 by default); with `set`, the total.
     #[serde(default)]
+    #[schemars(range(min = 0))]
     pub quantity: Option<i64>,
+    /// `quantity` is the total seen, not an addition.
     #[serde(default)]
     pub set: bool,
 }

@@ -18,25 +18,29 @@ use domain::{
 };
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiptLineInput {
     pub sku: String,
+    #[schemars(range(min = 1))]
     pub quantity: i64,
+    /// ZONE-AISLE-BIN; the receiving dock when absent.
     #[serde(default)]
     pub location: Option<String>,
     #[serde(default)]
     pub lot: Option<String>,
     #[serde(default)]
+    #[schemars(extend("format" = "date"))]
     pub expires_on: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiptInput {
     pub warehouse: String,
     #[serde(default)]
     pub reference: Option<String>,
+    #[schemars(length(min = 1, max = 1000))]
     pub lines: Vec<ReceiptLineInput>,
 }
 

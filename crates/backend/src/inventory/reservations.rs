@@ -25,19 +25,24 @@ use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReservationLineInput {
     pub sku: String,
+    #[schemars(range(min = 1))]
     pub quantity: i64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// All lines or none. 409 insufficient_stock names the line, the requested and the available quantity.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReservationInput {
+    #[schemars(length(max = 80))]
     pub reference: String,
+    /// Reserve within this channel's warehouses, after its safety buffer.
     #[serde(default)]
     pub channel: Option<String>,
+    #[schemars(length(min = 1))]
     pub lines: Vec<ReservationLineInput>,
 }
 

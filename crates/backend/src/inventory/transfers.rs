@@ -24,10 +24,11 @@ use domain::{
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferLineInput {
     pub sku: String,
+    #[schemars(range(min = 1))]
     pub quantity: i64,
     /// Take from this bin only (FEFO across the warehouse otherwise).
     #[serde(default)]
@@ -36,15 +37,16 @@ pub struct TransferLineInput {
     pub lot: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferInput {
     pub from: String,
     pub to: String,
+    #[schemars(length(min = 1))]
     pub lines: Vec<TransferLineInput>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferReceipt {
     /// The bin the goods go to (the receiving dock when absent).

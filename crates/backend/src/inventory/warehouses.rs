@@ -20,10 +20,12 @@ use domain::{
 use serde::Deserialize;
 use sqlx::Row;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WarehouseInput {
+    #[schemars(pattern(r"^[A-Za-z0-9-]{2,16}$"))]
     pub code: String,
+    #[schemars(length(max = 120))]
     pub name: String,
 }
 
@@ -185,11 +187,14 @@ pub async fn resolve_scan(db: &Db, ctx: &Ctx, code: &str) -> Result<Scanned> {
     })
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocationInput {
+    /// ZONE-AISLE-BIN, e.g. `A-01-03`.
+    #[schemars(pattern(r"^[A-Za-z0-9]{1,4}-[0-9]{1,3}-[0-9]{1,3}$"))]
     pub code: String,
     #[serde(default)]
+    #[schemars(range(min = 0))]
     pub pick_sequence: Option<i64>,
 }
 

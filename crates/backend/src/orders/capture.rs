@@ -306,6 +306,10 @@ async fn number_ahead(db: &Db, order: &NewOrder, known: &Known) -> Result<Option
     Ok(Some(domain::orders::order_number(n)))
 }
 
+/// One attempt at capturing an order, in one unit of work. Long by design:
+/// its phases (replay, read, plan, batch, record, commit, answer) must run in
+/// this order and each is a call; split further, the batch and the facts the
+/// answer needs would be passed through every piece.
 async fn capture_once(
     db: &Db,
     ctx: &Ctx,
@@ -352,15 +356,14 @@ async fn capture_once(
     // Source and reserve unless the order can't ship as it stands (unknown
     // items, or a payment that failed). Units no warehouse has are
     // backordered on their lines; the rest is planned into fulfilments.
-    let mut reserved = None;
-    if all_known && order.payment != PaymentStatus::Failed {
-        reserved = Some(source(&mut uow, &known.from, &found, &number, &mut batch).await?);
-    }
+    let reserved = if all_known && order.payment != PaymentStatus::Failed {
+        Some(source(&mut uow, &known.from, &found, &number, &mut batch).await?)
+    } else {
+        None
+    };
     let mut backordered = vec![0i64; order.lines.len()];
-    if let Some((_, plan, _)) = &reserved {
-        for b in &plan.backorders {
-            backordered[b.line_no as usize] += b.units;
-        }
+    for b in reserved.iter().flat_map(|r| &r.plan.backorders) {
+        backordered[b.line_no as usize] += b.units;
     }
     let status = if holds.is_empty() {
         OrderStatus::Confirmed
@@ -383,18 +386,18 @@ async fn capture_once(
             product_ids: &product_ids,
             backordered: &backordered,
             holds: holds.len() as i64,
-            reservation: reserved.as_ref().map(|r| r.0.id.as_str()),
-            warehouse: reserved.as_ref().and_then(|r| r.2.as_deref()),
+            reservation: reserved.as_ref().map(|r| r.reservation.id.as_str()),
+            warehouse: reserved.as_ref().and_then(|r| r.warehouse.as_deref()),
             shipped: None,
         },
         now,
     );
     let fulfillments = match &reserved {
-        Some((_, plan, _)) => crate::fulfillment::records::insert(
+        Some(r) => crate::fulfillment::records::insert(
             &mut batch,
             &id,
             1,
-            plan,
+            &r.plan,
             &known.from.warehouses,
             now,
         ),
@@ -405,7 +408,7 @@ async fn capture_once(
         .iter()
         .map(|h| insert_hold(&mut batch, &id, h, (&by, now)))
         .collect();
-    let plan = reserved.as_ref().map(|r| &r.1);
+    let plan = reserved.as_ref().map(|r| &r.plan);
     record_capture(&mut uow, &id, &number, order, status, &holds, &totals, plan).await?;
     remember_delivery(&mut uow, &channel.id, delivery, &id).await?;
     uow.remember(&Remembered {
@@ -440,7 +443,7 @@ async fn capture_once(
             product_ids,
             backordered,
             holds: hold_views,
-            reservation: reserved.map(|r| r.0),
+            reservation: reserved.map(|r| r.reservation),
             fulfillments,
             stated: stated_json(order),
             placed_at,
@@ -896,19 +899,31 @@ pub(crate) async fn source(
     lines: &[(crate::refs::ProductRef, i64)],
     reference: &str,
     batch: &mut Batch,
-) -> Result<(Reservation, Plan, Option<String>)> {
-    let (r, plan) =
+) -> Result<Sourced> {
+    let (reservation, plan) =
         inventory::reservations::reserve_resolved(uow, from, lines, reference, true, batch).await?;
     let mut by_wh: Vec<(String, i64)> = Vec::new();
-    for a in r.lines.iter().flat_map(|l| &l.allocations) {
+    for a in reservation.lines.iter().flat_map(|l| &l.allocations) {
         match by_wh.iter_mut().find(|(w, _)| *w == a.warehouse) {
             Some(e) => e.1 += a.quantity,
             None => by_wh.push((a.warehouse.clone(), a.quantity)),
         }
     }
     by_wh.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let wh = by_wh.first().map(|w| w.0.clone());
-    Ok((r, plan, wh))
+    let warehouse = by_wh.first().map(|w| w.0.clone());
+    Ok(Sourced {
+        reservation,
+        plan,
+        warehouse,
+    })
+}
+
+/// An order's units sourced: the reservation, the plan of fulfilments and
+/// backorders, and the warehouse that ships most of it.
+pub(crate) struct Sourced {
+    pub(crate) reservation: Reservation,
+    pub(crate) plan: Plan,
+    pub(crate) warehouse: Option<String>,
 }
 
 /// The audit row and event of a sourcing decision.

@@ -15,7 +15,7 @@ use domain::views::Order;
 use domain::{
     events::Event,
     governance::Permission,
-    orders::{parse_tag, Address, OrderStatus},
+    orders::{Address, OrderStatus},
 };
 
 /// Cancels the whole order and releases its stock.
@@ -358,18 +358,8 @@ pub async fn add_note(db: &Db, ctx: &Ctx, id: &str, body: &str) -> Result<Order>
 pub async fn tag(db: &Db, ctx: &Ctx, id: &str, add: &[String], remove: &[String]) -> Result<Order> {
     ctx.require(Permission::OrdersWrite)?;
     let mut errors = Vec::new();
-    let mut parse = |field: &str, list: &[String]| {
-        let mut out = Vec::new();
-        for (i, t) in list.iter().enumerate() {
-            match parse_tag(&format!("{field}[{i}]"), t) {
-                Ok(t) if !out.contains(&t) => out.push(t),
-                Ok(_) => {}
-                Err(e) => errors.push(e),
-            }
-        }
-        out
-    };
-    let (add, remove) = (parse("add", add), parse("remove", remove));
+    let add = domain::orders::parse_tags("add", add, &mut errors);
+    let remove = domain::orders::parse_tags("remove", remove, &mut errors);
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }

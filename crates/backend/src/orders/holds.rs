@@ -161,8 +161,11 @@ pub(crate) async fn source_open_lines(uow: &mut Uow, id: &str, e: &Editing) -> R
     };
     let (from, lines) = crate::inventory::reservations::resolve_reservation(uow, &input).await?;
     let mut batch = crate::sql::Batch::default();
-    let (r, plan, wh) =
-        crate::orders::capture::source(uow, &from, &lines, &e.number, &mut batch).await?;
+    let crate::orders::capture::Sourced {
+        reservation: r,
+        plan,
+        warehouse: wh,
+    } = crate::orders::capture::source(uow, &from, &lines, &e.number, &mut batch).await?;
     crate::fulfillment::records::cancel_open(uow, id).await?;
     let seq = crate::fulfillment::records::next_seq(&mut uow.tx, id).await?;
     crate::fulfillment::records::insert(&mut batch, id, seq, &plan, &from.warehouses, uow.now());

@@ -477,79 +477,21 @@ pub async fn load(db: &Db, ctx: &Ctx, id: &str) -> Result<Order> {
     let currency =
         domain::Currency::parse(&currency_code).map_err(|e| Error::Internal(e.to_string()))?;
     let status: String = row.try_get("status")?;
-    let holds_rows = sqlx::query(
-        "select hold_id, reason, detail, active, placed_at, placed_by, released_at, released_by, release_note
-         from order_hold where order_id = $1 order by placed_at, hold_id",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut hold_history = Vec::new();
-    for h in &holds_rows {
-        let reason: String = h.try_get("reason")?;
-        hold_history.push(OrderHold {
-            id: h.try_get("hold_id")?,
-            label: HoldReason::parse(&reason).map_or(reason.clone(), |r| r.label().to_string()),
-            reason,
-            detail: h.try_get("detail")?,
-            active: h.try_get::<i16, _>("active")? == 1,
-            placed_at: rfc3339(h.try_get("placed_at")?),
-            placed_by: h.try_get("placed_by")?,
-            released_at: h.try_get::<Option<i64>, _>("released_at")?.map(rfc3339),
-            released_by: h.try_get("released_by")?,
-            release_note: h.try_get("release_note")?,
-        });
-    }
+    let hold_history = hold_history(&mut conn, id).await?;
     let holds: Vec<OrderHold> = hold_history.iter().filter(|h| h.active).cloned().collect();
     let reservation_id: Option<String> = row.try_get("reservation_id")?;
     let reservation = match &reservation_id {
         Some(r) => Some(crate::inventory::reservations::load_reservation(&mut conn, r).await?),
         None => None,
     };
-    let line_rows = sqlx::query(
-        "select line_no, sku, product_id, name, quantity, cancelled_quantity, unit_price_minor, discount_minor, backordered_quantity, shipped_quantity
-         from order_line where order_id = $1 order by line_no",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut lines = Vec::new();
-    for l in &line_rows {
-        lines.push(order_line(
-            LineFacts {
-                line_no: l.try_get("line_no")?,
-                sku: l.try_get("sku")?,
-                name: l.try_get("name")?,
-                quantity: l.try_get("quantity")?,
-                cancelled: l.try_get("cancelled_quantity")?,
-                unit_minor: l.try_get("unit_price_minor")?,
-                discount_minor: l.try_get("discount_minor")?,
-                known: l.try_get::<Option<String>, _>("product_id")?.is_some(),
-                backordered: l.try_get("backordered_quantity")?,
-                shipped: l.try_get("shipped_quantity")?,
-            },
-            currency,
-        ));
-    }
+    let lines = lines_of(&mut conn, id, currency).await?;
     let fulfillments = crate::fulfillment::records::of_order(&mut conn, id).await?;
     let tags: Vec<String> =
         sqlx::query_scalar("select tag from order_tag where order_id = $1 order by tag")
             .bind(id)
             .fetch_all(&mut *conn)
             .await?;
-    let notes = sqlx::query_as::<_, (String, String, i64)>(
-        "select author, body, created_at from order_note where order_id = $1 order by created_at, note_id",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(|(author, body, at)| OrderNote {
-        author,
-        body,
-        created_at: rfc3339(at),
-    })
-    .collect();
+    let notes = notes_of(&mut conn, id).await?;
     let number: String = row.try_get("number")?;
     let channel_id: String = row.try_get("channel_id")?;
     let timeline = timeline(&mut conn, id, &number, &channel_id).await?;
@@ -609,6 +551,86 @@ pub async fn load(db: &Db, ctx: &Ctx, id: &str) -> Result<Order> {
         version: row.try_get("version")?,
         timeline,
     })
+}
+
+/// Every hold the order has had, active or released, oldest first.
+async fn hold_history(conn: &mut AnyConnection, id: &str) -> Result<Vec<OrderHold>> {
+    let holds_rows = sqlx::query(
+        "select hold_id, reason, detail, active, placed_at, placed_by, released_at, released_by, release_note
+         from order_hold where order_id = $1 order by placed_at, hold_id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut hold_history = Vec::new();
+    for h in &holds_rows {
+        let reason: String = h.try_get("reason")?;
+        hold_history.push(OrderHold {
+            id: h.try_get("hold_id")?,
+            label: HoldReason::parse(&reason).map_or(reason.clone(), |r| r.label().to_string()),
+            reason,
+            detail: h.try_get("detail")?,
+            active: h.try_get::<i16, _>("active")? == 1,
+            placed_at: rfc3339(h.try_get("placed_at")?),
+            placed_by: h.try_get("placed_by")?,
+            released_at: h.try_get::<Option<i64>, _>("released_at")?.map(rfc3339),
+            released_by: h.try_get("released_by")?,
+            release_note: h.try_get("release_note")?,
+        });
+    }
+    Ok(hold_history)
+}
+
+/// The order's lines with their amounts in the order's currency.
+async fn lines_of(
+    conn: &mut AnyConnection,
+    id: &str,
+    currency: domain::Currency,
+) -> Result<Vec<OrderLine>> {
+    let line_rows = sqlx::query(
+        "select line_no, sku, product_id, name, quantity, cancelled_quantity, unit_price_minor, discount_minor, backordered_quantity, shipped_quantity
+         from order_line where order_id = $1 order by line_no",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut lines = Vec::new();
+    for l in &line_rows {
+        lines.push(order_line(
+            LineFacts {
+                line_no: l.try_get("line_no")?,
+                sku: l.try_get("sku")?,
+                name: l.try_get("name")?,
+                quantity: l.try_get("quantity")?,
+                cancelled: l.try_get("cancelled_quantity")?,
+                unit_minor: l.try_get("unit_price_minor")?,
+                discount_minor: l.try_get("discount_minor")?,
+                known: l.try_get::<Option<String>, _>("product_id")?.is_some(),
+                backordered: l.try_get("backordered_quantity")?,
+                shipped: l.try_get("shipped_quantity")?,
+            },
+            currency,
+        ));
+    }
+    Ok(lines)
+}
+
+/// Colleagues' notes on the order, oldest first.
+async fn notes_of(conn: &mut AnyConnection, id: &str) -> Result<Vec<OrderNote>> {
+    let notes: Vec<OrderNote> = sqlx::query_as::<_, (String, String, i64)>(
+        "select author, body, created_at from order_note where order_id = $1 order by created_at, note_id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|(author, body, at)| OrderNote {
+        author,
+        body,
+        created_at: rfc3339(at),
+    })
+    .collect();
+    Ok(notes)
 }
 
 /// The order's events and those of every reservation made for it (a line

@@ -548,11 +548,17 @@ pub const MAX_DRY_RUN_ORDERS: i64 = 5_000;
 
 /// A proposed sourcing rule: the channel's warehouses in priority order, and
 /// how many of its latest orders to try it on.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct RuleInput {
+    /// The proposed priority, first preferred.
+    #[schemars(length(min = 1, max = 20))]
     pub warehouses: Vec<String>,
+    /// How many of the channel's latest orders to replay (default 500).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 5000))]
     pub orders: Option<i64>,
 }
 

@@ -235,7 +235,7 @@ impl PaymentStatus {
 }
 
 /// A postal address as captured. Only what shipping needs is required.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct Address {
     pub name: String,
@@ -393,11 +393,16 @@ pub fn prefix_bound(prefix: &str) -> String {
 /// An amount as integrators send it: a decimal string, or the API's money
 /// object. A JSON number is refused, because it has already been through a
 /// float on the sender's side.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum AmountIn {
+    /// A decimal string, e.g. `24.00`.
     Text(String),
-    Money { amount: String, currency: String },
+    Money {
+        amount: String,
+        currency: String,
+    },
+    #[schemars(skip)]
     Number(serde_json::Number),
 }
 
@@ -432,9 +437,10 @@ impl AmountIn {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum CustomerIn {
+    /// The customer's email alone.
     Email(String),
     Full {
         email: String,
@@ -445,15 +451,16 @@ pub enum CustomerIn {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineIn {
     pub sku: String,
     #[serde(default)]
     pub name: String,
+    #[schemars(range(min = 1, max = 100_000))]
     pub quantity: i64,
-    /// Without it the line is charged the channel's list price (the backend
-    /// fills it in before parsing; see `backend::price_list`).
+    /// Price per unit. Without it the line is charged the channel's list
+    /// price (GET /api/v1/channels/{code}/prices); a SKU with none is refused.
     #[serde(default)]
     pub unit_price: Option<AmountIn>,
     /// Discount on the whole line (not per unit).
@@ -463,7 +470,7 @@ pub struct LineIn {
 
 /// How the order ships: the address (nested as `address`, or given flat
 /// beside `price` and `method`), what shipping costs, and the method.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ShippingIn {
     #[serde(default)]
     pub address: Option<Address>,
@@ -477,40 +484,54 @@ pub struct ShippingIn {
 
 /// What the channel says the totals are. Any of them may be absent; those
 /// present are checked against the lines.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct StatedTotals {
     pub subtotal: Option<AmountIn>,
     pub discount: Option<AmountIn>,
+    /// Tax the channel charged; used instead of Keel's regional rule.
     pub tax: Option<AmountIn>,
     pub total: Option<AmountIn>,
 }
 
-/// `POST /api/v1/orders`, and what webhook payloads are mapped to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Idempotent by channel plus external_id: a replay answers 200 with the
+/// original order. Problems that a person can fix (payment, fraud score,
+/// address, totals that don't add up, unknown SKUs) capture the order on hold
+/// rather than refusing it. Sourcing plans the stocked units into fulfillments
+/// (one per warehouse, each with its reason: the channel's priority, ship
+/// complete, else the fewest warehouses) and backorders the rest on the lines;
+/// backorders are sourced automatically when stock arrives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderIn {
     pub channel: String,
+    #[schemars(length(min = 1, max = 100))]
     pub external_id: String,
+    #[schemars(pattern(r"^[A-Z]{3}$"))]
     pub currency: String,
     pub customer: CustomerIn,
+    #[schemars(length(min = 1, max = MAX_LINES))]
     pub lines: Vec<LineIn>,
     #[serde(default)]
     pub shipping: ShippingIn,
     #[serde(default)]
     pub billing_address: Option<Address>,
+    #[schemars(extend("enum" = ["paid", "authorized", "pending", "failed"]))]
     pub payment_status: String,
     /// A discount on the whole order, on top of line discounts.
     #[serde(default)]
     pub discount: Option<AmountIn>,
     #[serde(default)]
     pub prices_include_tax: bool,
+    /// What the channel computed; compared with Keel's recomputation.
     #[serde(default)]
     pub totals: StatedTotals,
     /// When the customer placed it (RFC 3339); now when absent.
     #[serde(default)]
+    #[schemars(extend("format" = "date-time"))]
     pub placed_at: Option<String>,
     #[serde(default)]
+    #[schemars(length(max = 2000))]
     pub note: String,
     #[serde(default)]
     pub tags: Vec<String>,
@@ -632,84 +653,12 @@ impl NewOrder {
             tax: amount("totals.tax", &input.totals.tax),
             total: amount("totals.total", &input.totals.total),
         };
-        if input.lines.is_empty() {
-            errors.push(FieldError::new("lines", "an order needs at least one line"));
-        }
-        if input.lines.len() > MAX_LINES {
-            errors.push(FieldError::new(
-                "lines",
-                format!("an order has at most {MAX_LINES} lines"),
-            ));
-        }
-        let mut lines = Vec::new();
-        for (i, l) in input.lines.iter().enumerate() {
-            if !(1..=100_000).contains(&l.quantity) {
-                errors.push(FieldError::new(
-                    format!("lines[{i}].quantity"),
-                    "use a whole number from 1 to 100,000",
-                ));
-            }
-            let field = format!("lines[{i}].unit_price");
-            let price = match &l.unit_price {
-                Some(p) => p.parse(&field, currency).map_err(|e| errors.push(e)).ok(),
-                None => {
-                    errors.push(FieldError::new(
-                        field,
-                        format!(
-                            "{} has no price on channel {}'s price list or in the catalogue in {currency}; send unit_price",
-                            l.sku.trim(),
-                            input.channel.trim()
-                        ),
-                    ));
-                    None
-                }
-            };
-            let disc = match &l.discount {
-                Some(d) => d
-                    .parse(&format!("lines[{i}].discount"), currency)
-                    .map_err(|e| errors.push(e))
-                    .ok(),
-                None => Some(Money::zero(currency)),
-            };
-            if let (Some(p), Some(d)) = (price, disc) {
-                if d.minor() > p.minor().saturating_mul(l.quantity) {
-                    errors.push(FieldError::new(
-                        format!("lines[{i}].discount"),
-                        "is more than the line is worth",
-                    ));
-                }
-                lines.push(NewLine {
-                    sku: l.sku.trim().to_string(),
-                    name: l.name.trim().chars().take(200).collect(),
-                    quantity: l.quantity,
-                    unit_price: p,
-                    discount: d,
-                });
-            }
-        }
+        let lines = parse_lines(input, currency, &mut errors);
         let payment = PaymentStatus::parse(&input.payment_status)
             .map_err(|m| errors.push(FieldError::new("payment_status", m)))
             .ok();
-        let placed_at = match input.placed_at.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(t) => chrono::DateTime::parse_from_rfc3339(t)
-                .map(|d| d.with_timezone(&chrono::Utc))
-                .map_err(|_| {
-                    errors.push(FieldError::new(
-                        "placed_at",
-                        format!("`{t}` is not an RFC 3339 instant, e.g. 2026-11-26T09:30:00Z"),
-                    ))
-                })
-                .ok(),
-        };
-        let mut tags = Vec::new();
-        for (i, t) in input.tags.iter().enumerate() {
-            match parse_tag(&format!("tags[{i}]"), t) {
-                Ok(t) if !tags.contains(&t) => tags.push(t),
-                Ok(_) => {}
-                Err(e) => errors.push(e),
-            }
-        }
+        let placed_at = parse_placed_at(input.placed_at.as_deref(), &mut errors);
+        let tags = parse_tags("tags", &input.tags, &mut errors);
         let ship_to = input
             .shipping
             .address
@@ -742,6 +691,100 @@ impl NewOrder {
             _ => Err(errors),
         }
     }
+}
+
+/// The lines: 1 to `MAX_LINES` of them, each with a quantity in range, a
+/// unit price and a discount no more than the line is worth.
+fn parse_lines(input: &OrderIn, currency: Currency, errors: &mut Vec<FieldError>) -> Vec<NewLine> {
+    if input.lines.is_empty() {
+        errors.push(FieldError::new("lines", "an order needs at least one line"));
+    }
+    if input.lines.len() > MAX_LINES {
+        errors.push(FieldError::new(
+            "lines",
+            format!("an order has at most {MAX_LINES} lines"),
+        ));
+    }
+    let mut lines = Vec::new();
+    for (i, l) in input.lines.iter().enumerate() {
+        if !(1..=100_000).contains(&l.quantity) {
+            errors.push(FieldError::new(
+                format!("lines[{i}].quantity"),
+                "use a whole number from 1 to 100,000",
+            ));
+        }
+        let field = format!("lines[{i}].unit_price");
+        let price = match &l.unit_price {
+            Some(p) => p.parse(&field, currency).map_err(|e| errors.push(e)).ok(),
+            None => {
+                errors.push(FieldError::new(
+                    field,
+                    format!(
+                        "{} has no price on channel {}'s price list or in the catalogue in {currency}; send unit_price",
+                        l.sku.trim(),
+                        input.channel.trim()
+                    ),
+                ));
+                None
+            }
+        };
+        let disc = match &l.discount {
+            Some(d) => d
+                .parse(&format!("lines[{i}].discount"), currency)
+                .map_err(|e| errors.push(e))
+                .ok(),
+            None => Some(Money::zero(currency)),
+        };
+        if let (Some(p), Some(d)) = (price, disc) {
+            if d.minor() > p.minor().saturating_mul(l.quantity) {
+                errors.push(FieldError::new(
+                    format!("lines[{i}].discount"),
+                    "is more than the line is worth",
+                ));
+            }
+            lines.push(NewLine {
+                sku: l.sku.trim().to_string(),
+                name: l.name.trim().chars().take(200).collect(),
+                quantity: l.quantity,
+                unit_price: p,
+                discount: d,
+            });
+        }
+    }
+    lines
+}
+
+/// When the channel says the order was placed, as an RFC 3339 instant.
+fn parse_placed_at(
+    placed_at: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    match placed_at.map(str::trim) {
+        None | Some("") => None,
+        Some(t) => chrono::DateTime::parse_from_rfc3339(t)
+            .map(|d| d.with_timezone(&chrono::Utc))
+            .map_err(|_| {
+                errors.push(FieldError::new(
+                    "placed_at",
+                    format!("`{t}` is not an RFC 3339 instant, e.g. 2026-11-26T09:30:00Z"),
+                ))
+            })
+            .ok(),
+    }
+}
+
+/// Tags, lower-cased, each once; an error names its place in the list
+/// (`tags[2]`).
+pub fn parse_tags(field: &str, input: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
+    let mut tags = Vec::new();
+    for (i, t) in input.iter().enumerate() {
+        match parse_tag(&format!("{field}[{i}]"), t) {
+            Ok(t) if !tags.contains(&t) => tags.push(t),
+            Ok(_) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    tags
 }
 
 /// An order's totals in minor units of its currency.

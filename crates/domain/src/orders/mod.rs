@@ -65,18 +65,24 @@ pub struct NewChannel {
 }
 
 /// `POST /api/v1/channels`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelInput {
+    #[schemars(pattern(r"^[A-Za-z0-9-]{2,16}$"))]
     pub code: String,
     /// Defaults to the code.
     #[serde(default)]
     pub name: Option<String>,
+    #[schemars(extend("enum" = ["web", "shopify", "woocommerce", "marketplace", "b2b", "manual"]))]
     pub kind: String,
+    #[schemars(pattern(r"^[A-Z]{3}$"))]
     pub currency: String,
+    /// Warehouse codes in priority order.
     #[serde(default)]
     pub warehouses: Vec<String>,
+    /// The secret storefront webhooks are signed with; never returned.
     #[serde(default)]
+    #[schemars(length(min = 8))]
     pub webhook_secret: Option<String>,
     #[serde(default)]
     pub prices_include_tax: bool,
@@ -243,16 +249,18 @@ impl NewChannel {
 /// `PUT /api/v1/channels/{code}/prices`: a channel's own prices, which win
 /// over the catalogue price in the channel's currency. `price: null` removes
 /// the channel's price for the SKU (the catalogue price applies again).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriceListInput {
+    #[schemars(length(min = 1, max = 1000))]
     pub prices: Vec<PriceEntryInput>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriceEntryInput {
     pub sku: String,
+    /// A decimal in the channel's currency; null removes the channel's price, and the catalogue price applies again.
     pub price: Option<String>,
 }
 

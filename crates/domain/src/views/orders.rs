@@ -189,7 +189,7 @@ pub struct Order {
 }
 
 /// The workbench's filters; every one is optional and they combine with AND.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OrderFilter {
     pub status: Option<String>,
     /// A hold reason, or `any` for every held order.
@@ -232,7 +232,7 @@ pub struct BulkResult {
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum BulkAction {
     /// Releases every open hold with this reason (all open holds when absent).

@@ -51,9 +51,10 @@ pub async fn get(
     Ok(Json(analytics::get(&s.db, &ctx, &id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignInput {
+    /// A user's email or id; empty or null hands it back to the owning role.
     assignee: Option<String>,
 }
 
@@ -69,10 +70,12 @@ pub async fn assign(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SnoozeInput {
+    #[schemars(range(min = 1, max = 168))]
     hours: i64,
+    #[schemars(length(min = 3, max = 200))]
     reason: String,
 }
 
@@ -88,9 +91,11 @@ pub async fn snooze(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveInput {
+    /// What was done.
+    #[schemars(length(min = 3, max = 500))]
     note: String,
 }
 
@@ -142,7 +147,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/exceptions/{id}/assign",
             summary: "Assign an item to an active user (email or id), or hand it back to its role with an empty assignee. Managers and administrators may work any item; others those of their role's queues or assigned to them (409 not_your_queue)",
             permission: Some(Permission::ExceptionsWork),
-            body: Some(schemas::assign_body),
+            body: Some(schemas::of::<AssignInput>),
             success: 200,
             handler: || routing::post(assign),
         },
@@ -151,7 +156,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/exceptions/{id}/snooze",
             summary: "Hide an item from the open queue for 1 to 168 hours, with a reason",
             permission: Some(Permission::ExceptionsWork),
-            body: Some(schemas::snooze_body),
+            body: Some(schemas::of::<SnoozeInput>),
             success: 200,
             handler: || routing::post(snooze),
         },
@@ -160,7 +165,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/exceptions/{id}/resolve",
             summary: "Mark an item dealt with, saying what was done. It stays resolved while its condition lasts; 409 exception_closed if it already ended",
             permission: Some(Permission::ExceptionsWork),
-            body: Some(schemas::resolve_body),
+            body: Some(schemas::of::<ResolveInput>),
             success: 200,
             handler: || routing::post(resolve),
         },

@@ -119,9 +119,10 @@ pub async fn update_user(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPassword {
+    #[schemars(length(min = 12))]
     pub password: String,
 }
 
@@ -135,10 +136,11 @@ pub async fn set_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     pub name: String,
+    #[schemars(extend("enum" = ["admin", "manager", "warehouse", "finance", "support"]))]
     pub role: String,
     #[serde(default)]
     pub scope: Scope,
@@ -278,7 +280,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/warehouses",
             summary: "Create a warehouse (honours Idempotency-Key)",
             permission: Some(Permission::InventoryWrite),
-            body: Some(schemas::warehouse_body),
+            body: Some(schemas::of::<WarehouseInput>),
             success: 201,
             handler: || routing::post(create_warehouse),
         },
@@ -305,7 +307,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/users",
             summary: "Create a staff user (honours Idempotency-Key)",
             permission: Some(Permission::UsersManage),
-            body: Some(schemas::user_body),
+            body: Some(schemas::of::<NewUser>),
             success: 201,
             handler: || routing::post(create_user),
         },
@@ -323,7 +325,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/users/{id}",
             summary: "Change a user's role, scope or active flag (optimistic version check)",
             permission: Some(Permission::UsersManage),
-            body: Some(schemas::user_update_body),
+            body: Some(schemas::of::<UserUpdate>),
             success: 200,
             handler: || routing::patch(update_user),
         },
@@ -332,7 +334,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/users/{id}/password",
             summary: "Set a user's password; their sessions end",
             permission: Some(Permission::UsersManage),
-            body: Some(schemas::password_body),
+            body: Some(schemas::of::<NewPassword>),
             success: 204,
             handler: || routing::put(set_password),
         },
@@ -341,7 +343,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/tokens",
             summary: "Issue an API token; the secret is returned once",
             permission: Some(Permission::TokensManage),
-            body: Some(schemas::token_body),
+            body: Some(schemas::of::<NewToken>),
             success: 201,
             handler: || routing::post(create_token),
         },

@@ -215,9 +215,10 @@ pub async fn availability(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BufferInput {
+    #[schemars(range(min = 0))]
     pub safety_buffer: i64,
 }
 
@@ -232,9 +233,11 @@ pub async fn set_buffer(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReorderPointInput {
+    /// At or below this many available units the warehouse should reorder; 0 removes the reorder point.
+    #[schemars(range(min = 0, max = 1_000_000))]
     pub units: i64,
 }
 
@@ -440,7 +443,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/warehouses/{code}/locations",
             summary: "Add a bin (ZONE-AISLE-BIN)",
             permission: Some(Permission::InventoryWrite),
-            body: Some(schemas::location_body),
+            body: Some(schemas::of::<LocationInput>),
             success: 201,
             handler: || routing::post(create_location),
         },
@@ -458,7 +461,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/channels/{code}/safety-buffer",
             summary: "Set the units per SKU and warehouse held back from a channel",
             permission: Some(Permission::ChannelsManage),
-            body: Some(schemas::buffer_body),
+            body: Some(schemas::of::<BufferInput>),
             success: 200,
             handler: || routing::put(set_buffer),
         },
@@ -476,7 +479,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/products",
             summary: "Create a product, variant or bundle (honours Idempotency-Key)",
             permission: Some(Permission::CatalogWrite),
-            body: Some(schemas::product_body),
+            body: Some(schemas::of::<ProductInput>),
             success: 201,
             handler: || routing::post(create_product),
         },
@@ -494,7 +497,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/products/{sku}",
             summary: "Replace a product's master data (optimistic version check)",
             permission: Some(Permission::CatalogWrite),
-            body: Some(schemas::product_update_body),
+            body: Some(schemas::of::<ProductUpdate>),
             success: 200,
             handler: || routing::put(update_product),
         },
@@ -530,7 +533,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/stock/receipts",
             summary: "Receive stock into bins (honours Idempotency-Key)",
             permission: Some(Permission::InventoryWrite),
-            body: Some(schemas::receipt_body),
+            body: Some(schemas::of::<ReceiptInput>),
             success: 201,
             handler: || routing::post(receive),
         },
@@ -539,7 +542,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/stock/adjustments",
             summary: "Adjust or scrap stock with a reason code (honours Idempotency-Key)",
             permission: Some(Permission::InventoryWrite),
-            body: Some(schemas::adjustment_body),
+            body: Some(schemas::of::<AdjustmentInput>),
             success: 201,
             handler: || routing::post(adjust),
         },
@@ -557,7 +560,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/stock/transfers",
             summary: "Ship stock to another warehouse; in transit until received (honours Idempotency-Key)",
             permission: Some(Permission::InventoryWrite),
-            body: Some(schemas::transfer_body),
+            body: Some(schemas::of::<TransferInput>),
             success: 201,
             handler: || routing::post(create_transfer),
         },
@@ -575,7 +578,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/stock/transfers/{id}/receive",
             summary: "Receive an in-transit transfer at its destination",
             permission: Some(Permission::InventoryWrite),
-            body: Some(schemas::transfer_receipt_body),
+            body: Some(schemas::of::<TransferReceipt>),
             success: 200,
             handler: || routing::post(receive_transfer),
         },
@@ -593,7 +596,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/stock/{sku}/reorder-points/{warehouse}",
             summary: "Set (or, with 0, remove) a warehouse's reorder point for an item: at or below it the item shows in the stockouts and low stock queue; answers the stock as GET /stock/{sku}",
             permission: Some(Permission::InventoryWrite),
-            body: Some(schemas::reorder_point_body),
+            body: Some(schemas::of::<ReorderPointInput>),
             success: 200,
             handler: || routing::put(set_reorder_point),
         },
@@ -620,7 +623,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/reservations",
             summary: "Reserve stock for every line or none (honours Idempotency-Key)",
             permission: Some(Permission::InventoryWrite),
-            body: Some(schemas::reservation_body),
+            body: Some(schemas::of::<ReservationInput>),
             success: 201,
             handler: || routing::post(reserve),
         },
@@ -665,7 +668,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/counts",
             summary: "Open a count of a bin (or resume the open one)",
             permission: Some(Permission::InventoryWrite),
-            body: Some(schemas::count_body),
+            body: Some(schemas::of::<CountInput>),
             success: 201,
             handler: || routing::post(open_count),
         },
@@ -683,7 +686,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/counts/{id}/scans",
             summary: "Record a scan or a counted total",
             permission: Some(Permission::InventoryWrite),
-            body: Some(schemas::scan_body),
+            body: Some(schemas::of::<CountScan>),
             success: 200,
             handler: || routing::post(count_scan),
         },

@@ -103,7 +103,7 @@ pub async fn get_order(
     Ok(Json(orders::get_order(&s.db, &ctx, &id).await?))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteBody {
     #[serde(default)]
@@ -136,9 +136,10 @@ pub async fn release_hold(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HoldBody {
+    /// Why the order is held.
     pub detail: String,
 }
 
@@ -153,7 +154,7 @@ pub async fn place_hold(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelBody {
     pub reason: String,
@@ -170,10 +171,13 @@ pub async fn cancel(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelLineBody {
+    /// Units to cancel, at most the line's open units.
+    #[schemars(range(min = 1))]
     pub quantity: i64,
+    /// Why, for the timeline.
     pub reason: String,
 }
 
@@ -189,7 +193,7 @@ pub async fn cancel_line(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressBody {
     pub address: Address,
@@ -209,9 +213,10 @@ pub async fn change_address(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteInput {
+    #[schemars(length(max = 2000))]
     pub body: String,
 }
 
@@ -226,7 +231,7 @@ pub async fn add_note(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagBody {
     #[serde(default)]
@@ -247,9 +252,10 @@ pub async fn tag(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkBody {
+    #[schemars(length(max = 200))]
     pub ids: Vec<String>,
     #[serde(flatten)]
     pub action: BulkAction,
@@ -274,9 +280,10 @@ pub async fn list_views(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ViewBody {
+    #[schemars(length(max = 60))]
     pub name: String,
     #[serde(default)]
     pub filter: OrderFilter,
@@ -406,9 +413,11 @@ pub async fn get_report_import(
     Ok(Json(order_import::get_job(&s.db, &ctx, &id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WarehousesInput {
+    /// Warehouse codes, first preferred.
+    #[schemars(length(min = 1, max = 20))]
     pub warehouses: Vec<String>,
 }
 
@@ -453,7 +462,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/channels",
             summary: "Create a sales channel (honours Idempotency-Key)",
             permission: Some(Permission::ChannelsManage),
-            body: Some(schemas::channel_body),
+            body: Some(schemas::of::<ChannelInput>),
             success: 201,
             handler: || routing::post(create_channel),
         },
@@ -471,7 +480,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/orders",
             summary: "Capture an order: 201 new, 200 replay (idempotent by channel + external_id and Idempotency-Key)",
             permission: Some(Permission::OrdersWrite),
-            body: Some(schemas::order_body),
+            body: Some(schemas::of::<OrderIn>),
             success: 201,
             handler: || routing::post(capture_order),
         },
@@ -480,7 +489,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/orders/bulk",
             summary: "Release holds, cancel or tag many orders; one result per order",
             permission: Some(Permission::OrdersWrite),
-            body: Some(schemas::bulk_body),
+            body: Some(schemas::of::<BulkBody>),
             success: 200,
             handler: || routing::post(bulk),
         },
@@ -498,7 +507,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/orders/views",
             summary: "Save (or replace) a named workbench view",
             permission: Some(Permission::OrdersRead),
-            body: Some(schemas::view_body),
+            body: Some(schemas::of::<ViewBody>),
             success: 201,
             handler: || routing::post(save_view),
         },
@@ -516,7 +525,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/orders/{id}/holds",
             summary: "Hold an order by hand, saying why",
             permission: Some(Permission::OrdersWrite),
-            body: Some(schemas::hold_body),
+            body: Some(schemas::of::<HoldBody>),
             success: 200,
             handler: || routing::post(place_hold),
         },
@@ -525,7 +534,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/orders/{id}/holds/{hold}/release",
             summary: "Release one hold (an order never sourced, after a failed payment, is sourced once nothing blocks it)",
             permission: Some(Permission::OrdersWrite),
-            body: Some(schemas::release_body),
+            body: Some(schemas::of::<NoteBody>),
             success: 200,
             handler: || routing::post(release_hold),
         },
@@ -534,7 +543,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/orders/{id}/cancel",
             summary: "Cancel the order and release its stock",
             permission: Some(Permission::OrdersWrite),
-            body: Some(schemas::reason_body),
+            body: Some(schemas::of::<CancelBody>),
             success: 200,
             handler: || routing::post(cancel),
         },
@@ -543,7 +552,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/orders/{id}/lines/{line}/cancel",
             summary: "Cancel units of one line (line = the line's line_no); its stock is released and the rest reserved again; the last open units cancel the order",
             permission: Some(Permission::OrdersWrite),
-            body: Some(schemas::cancel_line_body),
+            body: Some(schemas::of::<CancelLineBody>),
             success: 200,
             handler: || routing::post(cancel_line),
         },
@@ -552,7 +561,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/orders/{id}/address",
             summary: "Change the shipping address (optional version check)",
             permission: Some(Permission::OrdersWrite),
-            body: Some(schemas::address_body),
+            body: Some(schemas::of::<AddressBody>),
             success: 200,
             handler: || routing::put(change_address),
         },
@@ -561,7 +570,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/orders/{id}/notes",
             summary: "Add a note to the order",
             permission: Some(Permission::OrdersWrite),
-            body: Some(schemas::note_body),
+            body: Some(schemas::of::<NoteInput>),
             success: 200,
             handler: || routing::post(add_note),
         },
@@ -570,7 +579,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/orders/{id}/tags",
             summary: "Add and remove tags",
             permission: Some(Permission::OrdersWrite),
-            body: Some(schemas::tag_body),
+            body: Some(schemas::of::<TagBody>),
             success: 200,
             handler: || routing::post(tag),
         },
@@ -597,7 +606,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/channels/{code}/warehouses",
             summary: "Set the channel's warehouses in priority order: its sourcing rule (first preferred; ship complete from one when possible, else the fewest)",
             permission: Some(Permission::ChannelsManage),
-            body: Some(schemas::warehouses_body),
+            body: Some(schemas::of::<WarehousesInput>),
             success: 200,
             handler: || routing::put(set_warehouses),
         },
@@ -606,7 +615,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/channels/{code}/sourcing/dry-run",
             summary: "Try a warehouse priority on the channel's latest orders beside the current one: orders, shipments, split orders, backordered orders and units, units per warehouse; writes nothing",
             permission: Some(Permission::OrdersRead),
-            body: Some(schemas::dry_run_body),
+            body: Some(schemas::of::<domain::fulfillment::RuleInput>),
             success: 200,
             handler: || routing::post(sourcing_dry_run),
         },
@@ -633,7 +642,7 @@ pub fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/channels/{code}/prices",
             summary: "Set or remove a channel's own prices, all or nothing; answers how many were set and removed",
             permission: Some(Permission::CatalogWrite),
-            body: Some(schemas::price_list_body),
+            body: Some(schemas::of::<PriceListInput>),
             success: 200,
             handler: || routing::put(set_channel_prices),
         },

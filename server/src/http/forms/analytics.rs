@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::http::{
     extract::Caller,
-    forms::common::{message, to},
+    forms::common::{message, refused, to},
 };
 
 /// Only the queue page itself is a place to go back to.
@@ -25,15 +25,20 @@ fn back_to(back: &str) -> &str {
     }
 }
 
+/// Back to the queue with a notice, or with the refusal beside the row's
+/// field: `field` maps the use case's field to the form's, keyed by the item
+/// (`snooze-<id>-reason`), since every row has the same forms.
 fn done(
     ctx: &backend::Ctx,
     back: &str,
     r: backend::Result<ExceptionItem>,
+    field: Option<(&str, String)>,
     say: impl FnOnce(&ExceptionItem) -> String,
 ) -> Response {
-    match r {
-        Ok(x) => to(back_to(back), "notice", &say(&x)),
-        Err(e) => to(back_to(back), "error", &message(ctx, e)),
+    match (r, field) {
+        (Ok(x), _) => to(back_to(back), "notice", &say(&x)),
+        (Err(e), Some((from, name))) => refused(ctx, back_to(back), e, &[(from, &name)], &[]),
+        (Err(e), None) => to(back_to(back), "error", &message(ctx, e)),
     }
 }
 
@@ -57,7 +62,7 @@ pub async fn assign(
         a => Some(a.to_string()),
     };
     let r = analytics::assign(&state.db, &ctx, &id, assignee.as_deref()).await;
-    done(&ctx, &form.back, r, |x| match &x.assignee_name {
+    done(&ctx, &form.back, r, None, |x| match &x.assignee_name {
         Some(n) => format!("{} is now with {n}", x.entity_ref),
         None => format!("{} is back with {}", x.entity_ref, x.owner_label),
     })
@@ -86,7 +91,8 @@ pub async fn snooze(
         );
     };
     let r = analytics::snooze(&state.db, &ctx, &id, hours, &form.reason).await;
-    done(&ctx, &form.back, r, |x| {
+    let field = Some(("reason", format!("snooze-{id}-reason")));
+    done(&ctx, &form.back, r, field, |x| {
         format!(
             "{} snoozed until {}",
             x.entity_ref,
@@ -110,7 +116,8 @@ pub async fn resolve(
     Form(form): Form<ResolveForm>,
 ) -> Response {
     let r = analytics::resolve(&state.db, &ctx, &id, &form.note).await;
-    done(&ctx, &form.back, r, |x| {
+    let field = Some(("note", format!("resolve-{id}-note")));
+    done(&ctx, &form.back, r, field, |x| {
         format!("{} resolved", x.entity_ref)
     })
 }

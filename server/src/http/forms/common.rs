@@ -51,6 +51,21 @@ pub(crate) fn message(ctx: &Ctx, err: Error) -> String {
     }
 }
 
+/// The messages alone, for a form with one input (a scan field): there is
+/// no other field the message could be about, so its name would be noise.
+pub(crate) fn sentence(ctx: &Ctx, err: Error) -> String {
+    let fields = err.fields();
+    if fields.is_empty() {
+        form_error(ctx, err)
+    } else {
+        fields
+            .into_iter()
+            .map(|f| f.message)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
 pub(crate) fn to(path: &str, key: &str, text: &str) -> Response {
     let sep = if path.contains('?') { '&' } else { '?' };
     Redirect::to(&format!("{path}{sep}{key}={}", urlencode(text))).into_response()
@@ -130,31 +145,41 @@ pub(crate) fn refused(
     fields: &[(&str, &str)],
     typed: &[(&str, &str)],
 ) -> Response {
-    let mut q: Vec<String> = Vec::new();
-    match err {
-        Error::Invalid(errors) => {
-            let mut elsewhere = Vec::new();
-            for e in errors {
-                match fields.iter().find(|(from, _)| *from == e.field) {
-                    Some((_, name)) => q.push(format!(
-                        "error_{}={}",
-                        urlencode(name),
-                        urlencode(&e.message)
-                    )),
-                    None => elsewhere.push(e),
-                }
-            }
-            if !elsewhere.is_empty() {
-                q.push(format!(
-                    "error={}",
-                    urlencode(&FieldError::one_line(&elsewhere))
-                ));
-            }
-            for (name, value) in typed {
-                q.push(format!("value_{name}={}", urlencode(value)));
-            }
+    let errors = err.fields();
+    if errors.is_empty() {
+        return to(path, "error", &message(ctx, err));
+    }
+    // Several errors can land on one field (two tags of one list): they
+    // are joined, in order, so none is lost.
+    let mut beside: Vec<(&str, Vec<String>)> = Vec::new();
+    let mut elsewhere = Vec::new();
+    for e in errors {
+        match fields.iter().find(|(from, _)| *from == e.field) {
+            Some((_, name)) => match beside.iter_mut().find(|(n, _)| n == name) {
+                Some((_, messages)) => messages.push(e.message),
+                None => beside.push((name, vec![e.message])),
+            },
+            None => elsewhere.push(e),
         }
-        other => q.push(format!("error={}", urlencode(&message(ctx, other)))),
+    }
+    let mut q: Vec<String> = beside
+        .iter()
+        .map(|(name, messages)| {
+            format!(
+                "error_{}={}",
+                urlencode(name),
+                urlencode(&messages.join("; "))
+            )
+        })
+        .collect();
+    if !elsewhere.is_empty() {
+        q.push(format!(
+            "error={}",
+            urlencode(&FieldError::one_line(&elsewhere))
+        ));
+    }
+    for (name, value) in typed {
+        q.push(format!("value_{name}={}", urlencode(value)));
     }
     let sep = if path.contains('?') { '&' } else { '?' };
     Redirect::to(&format!("{path}{sep}{}", q.join("&"))).into_response()

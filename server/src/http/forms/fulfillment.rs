@@ -119,19 +119,23 @@ pub async fn short_pick(
     Form(form): Form<ShortForm>,
 ) -> Response {
     let page = format!("/floor/pick/{}", urlencode(&id));
-    let Ok(picked) = form.picked.trim().parse::<i64>() else {
-        return to(&page, "error", "Units you found: enter a whole number");
+    // The short form's two fields: a refusal stands beside the one it is
+    // about, and the form opens again with the count that was typed.
+    let fields = [("picked", "picked"), ("reason", "reason")];
+    let typed = [("picked", form.picked.as_str())];
+    let picked = match whole("picked", &form.picked) {
+        Ok(n) => n,
+        Err(e) => return refused(&ctx, &page, Error::Invalid(vec![e]), &fields, &typed),
     };
     let idem = form_key(&form.key, &format!("{picked}:{}", form.reason));
     let input = ShortInput {
         picked,
         reason: form.reason,
     };
-    answer(
-        &page,
-        &ctx,
-        fulfillment::short_pick(&state.db, &ctx, &id, input, idem.as_ref()).await,
-    )
+    match fulfillment::short_pick(&state.db, &ctx, &id, input, idem.as_ref()).await {
+        Err(err) => refused(&ctx, &page, err, &fields, &typed),
+        result => answer(&page, &ctx, result),
+    }
 }
 
 #[derive(Deserialize)]

@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use crate::http::{
     extract::Caller,
-    forms::common::{form_error, message, read_upload, refused, started, to, whole},
+    forms::common::{form_error, message, read_upload, refused, sentence, started, to, whole},
 };
 
 fn product_path(sku: &str) -> String {
@@ -261,6 +261,14 @@ pub async fn receive(
     Form(form): Form<ReceiveForm>,
 ) -> Response {
     let back = product_path(&sku);
+    let typed = [
+        ("receive-quantity", form.quantity.clone()),
+        ("receive-location", form.location.clone()),
+        ("receive-reference", form.reference.clone()),
+        ("receive-lot", form.lot.clone()),
+        ("receive-expires_on", form.expires_on.clone()),
+    ];
+    let typed = typed.each_ref().map(|(k, v)| (*k, v.as_str()));
     let result = match quantity(&form.quantity) {
         Ok(q) => {
             let input = ReceiptInput {
@@ -290,9 +298,20 @@ pub async fn receive(
                 ),
             )
         }
-        Err(err) => to(&back, "error", &message(&ctx, err).replace("lines[0].", "")),
+        Err(err) => refused(&ctx, &back, err, RECEIVE_FIELDS, &typed),
     }
 }
+
+/// The receive form's fields, from the use case's names to the form's: the
+/// product page has three stock forms, so each field carries its form's name.
+const RECEIVE_FIELDS: &[(&str, &str)] = &[
+    ("quantity", "receive-quantity"),
+    ("lines[0].quantity", "receive-quantity"),
+    ("lines[0].location", "receive-location"),
+    ("lines[0].lot", "receive-lot"),
+    ("lines[0].expires_on", "receive-expires_on"),
+    ("reference", "receive-reference"),
+];
 
 #[derive(Deserialize)]
 pub struct ReorderPointForm {
@@ -307,6 +326,7 @@ pub async fn set_reorder_point(
     Form(form): Form<ReorderPointForm>,
 ) -> Response {
     let back = product_path(&sku);
+    let typed = [("reorder-units", form.units.as_str())];
     // An empty field clears the reorder point, as 0 does.
     let units = match form.units.trim() {
         "" => Ok(0),
@@ -339,7 +359,7 @@ pub async fn set_reorder_point(
                 form.warehouse.trim()
             ),
         ),
-        Err(err) => to(&back, "error", &message(&ctx, err)),
+        Err(err) => refused(&ctx, &back, err, &[("units", "reorder-units")], &typed),
     }
 }
 
@@ -362,6 +382,13 @@ pub async fn adjust(
     Form(form): Form<AdjustForm>,
 ) -> Response {
     let back = product_path(&sku);
+    let typed = [
+        ("adjust-quantity", form.quantity.clone()),
+        ("adjust-location", form.location.clone()),
+        ("adjust-lot", form.lot.clone()),
+        ("adjust-note", form.note.clone()),
+    ];
+    let typed = typed.each_ref().map(|(k, v)| (*k, v.as_str()));
     let result = match quantity(&form.quantity) {
         Ok(q) => {
             let input = AdjustmentInput {
@@ -388,9 +415,17 @@ pub async fn adjust(
                 a.sku, a.quantity, a.warehouse, a.reason
             ),
         ),
-        Err(err) => to(&back, "error", &message(&ctx, err)),
+        Err(err) => refused(&ctx, &back, err, ADJUST_FIELDS, &typed),
     }
 }
+
+/// The adjust form's fields, from the use case's names to the form's.
+const ADJUST_FIELDS: &[(&str, &str)] = &[
+    ("quantity", "adjust-quantity"),
+    ("location", "adjust-location"),
+    ("lot", "adjust-lot"),
+    ("note", "adjust-note"),
+];
 
 /// The upload: the file is staged and its preview shown; nothing is imported
 /// until the person confirms.
@@ -436,6 +471,12 @@ pub async fn create_transfer(
     Form(form): Form<TransferForm>,
 ) -> Response {
     let back = "/command/transfers";
+    let typed = [
+        ("sku", form.sku.clone()),
+        ("quantity", form.quantity.clone()),
+        ("location", form.location.clone()),
+    ];
+    let typed = typed.each_ref().map(|(k, v)| (*k, v.as_str()));
     let result = match quantity(&form.quantity) {
         Ok(q) => {
             let input = TransferInput {
@@ -461,9 +502,18 @@ pub async fn create_transfer(
                 t.number, t.from_warehouse, t.to_warehouse
             ),
         ),
-        Err(err) => to(back, "error", &message(&ctx, err).replace("lines[0].", "")),
+        Err(err) => refused(&ctx, back, err, TRANSFER_FIELDS, &typed),
     }
 }
+
+/// The transfer form's fields, from the use case's names to the form's.
+const TRANSFER_FIELDS: &[(&str, &str)] = &[
+    ("to", "to"),
+    ("quantity", "quantity"),
+    ("lines[0].sku", "sku"),
+    ("lines[0].quantity", "quantity"),
+    ("lines[0].location", "location"),
+];
 
 #[derive(Deserialize)]
 pub struct TransferReceiveForm {
@@ -541,11 +591,7 @@ pub async fn floor_open_count(
     };
     match inventory::open_count(&state.db, &ctx, input).await {
         Ok(c) => Redirect::to(&format!("/floor/count/{}", c.id)).into_response(),
-        Err(err) => to(
-            "/floor/count",
-            "error",
-            &message(&ctx, err).replace("location: ", ""),
-        ),
+        Err(err) => to("/floor/count", "error", &sentence(&ctx, err)),
     }
 }
 
@@ -593,7 +639,7 @@ pub async fn floor_count_scan(
                 .unwrap_or_default();
             to(&page, "notice", &text)
         }
-        Err(err) => to(&page, "error", &message(&ctx, err).replace("code: ", "")),
+        Err(err) => to(&page, "error", &sentence(&ctx, err)),
     }
 }
 

@@ -26,18 +26,34 @@ fn order_path(id: &str) -> String {
     format!("/command/orders/{}", urlencode(id))
 }
 
-/// Redirects to the order page with a notice, or with the error.
+/// One of the order page's forms: its fields, from the use case's names to
+/// the page's (each prefixed with the form's name, since the page holds
+/// several forms), and what was typed into them.
+struct OrderForm<'a> {
+    fields: &'a [(&'a str, &'a str)],
+    typed: &'a [(&'a str, &'a str)],
+}
+
+/// Redirects to the order page with a notice, or with each field's error
+/// beside it (an error about no field of the form is the page's).
 fn back(
     ctx: &backend::Ctx,
     id: &str,
     result: backend::Result<backend::orders::Order>,
+    form: OrderForm<'_>,
     done: impl FnOnce(&backend::orders::Order) -> String,
 ) -> Response {
     match result {
         Ok(o) => to(&order_path(id), "notice", &done(&o)),
-        Err(e) => to(&order_path(id), "error", &message(ctx, e)),
+        Err(e) => refused(ctx, &order_path(id), e, form.fields, form.typed),
     }
 }
+
+/// A form whose only input is optional or hidden: any error is the page's.
+const NO_FIELDS: OrderForm<'static> = OrderForm {
+    fields: &[],
+    typed: &[],
+};
 
 #[derive(Deserialize)]
 pub struct ReleaseForm {
@@ -52,7 +68,7 @@ pub async fn release_hold(
     Form(form): Form<ReleaseForm>,
 ) -> Response {
     let r = orders::release_hold(&state.db, &ctx, &id, &hold, &form.note).await;
-    back(&ctx, &id, r, |o| {
+    back(&ctx, &id, r, NO_FIELDS, |o| {
         let released = o
             .hold_history
             .iter()
@@ -79,7 +95,11 @@ pub async fn place_hold(
     Form(form): Form<HoldForm>,
 ) -> Response {
     let r = orders::place_hold(&state.db, &ctx, &id, &form.detail).await;
-    back(&ctx, &id, r, |o| format!("{} is on hold", o.number))
+    let form = OrderForm {
+        fields: &[("detail", "hold-detail")],
+        typed: &[("hold-detail", &form.detail)],
+    };
+    back(&ctx, &id, r, form, |o| format!("{} is on hold", o.number))
 }
 
 #[derive(Deserialize)]
@@ -95,7 +115,11 @@ pub async fn cancel(
     Form(form): Form<CancelForm>,
 ) -> Response {
     let r = orders::cancel_order(&state.db, &ctx, &id, &form.reason).await;
-    back(&ctx, &id, r, |o| {
+    let form = OrderForm {
+        fields: &[("reason", "cancel-reason")],
+        typed: &[("cancel-reason", &form.reason)],
+    };
+    back(&ctx, &id, r, form, |o| {
         format!("Cancelled {}; its stock is released", o.number)
     })
 }
@@ -131,7 +155,18 @@ pub async fn cancel_line(
         }
     };
     let line = line.ok();
-    back(&ctx, &id, r, |o| {
+    let form = OrderForm {
+        fields: &[
+            ("line", "cancel_line-line"),
+            ("quantity", "cancel_line-quantity"),
+            ("reason", "cancel_line-reason"),
+        ],
+        typed: &[
+            ("cancel_line-quantity", &form.quantity),
+            ("cancel_line-reason", &form.reason),
+        ],
+    };
+    back(&ctx, &id, r, form, |o| {
         match o.lines.iter().find(|l| Some(l.line_no) == line) {
             Some(l) if o.status != "cancelled" => format!(
                 "Cancelled units of {} on {}; {} of {} still open",
@@ -158,7 +193,11 @@ pub async fn add_note(
     Form(form): Form<NoteForm>,
 ) -> Response {
     let r = orders::add_note(&state.db, &ctx, &id, &form.body).await;
-    back(&ctx, &id, r, |_| "Note added".to_string())
+    let form = OrderForm {
+        fields: &[("body", "note-body")],
+        typed: &[("note-body", &form.body)],
+    };
+    back(&ctx, &id, r, form, |_| "Note added".to_string())
 }
 
 #[derive(Deserialize)]
@@ -177,6 +216,23 @@ fn list(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// A tag is refused by its place in the list (`add[1]`); every entry of
+/// either list belongs beside its field.
+fn tag_fields(add: &str, remove: &str) -> Vec<(String, &'static str)> {
+    let entries = |field: &str, to: &'static str, n: usize| {
+        (0..n)
+            .map(|i| (format!("{field}[{i}]"), to))
+            .collect::<Vec<_>>()
+    };
+    let mut fields = vec![
+        ("add".to_string(), "tags-add"),
+        ("remove".to_string(), "tags-remove"),
+    ];
+    fields.extend(entries("add", "tags-add", list(add).len()));
+    fields.extend(entries("remove", "tags-remove", list(remove).len()));
+    fields
+}
+
 pub async fn tag(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -184,7 +240,13 @@ pub async fn tag(
     Form(form): Form<TagForm>,
 ) -> Response {
     let r = orders::tag(&state.db, &ctx, &id, &list(&form.add), &list(&form.remove)).await;
-    back(&ctx, &id, r, |o| {
+    let fields = tag_fields(&form.add, &form.remove);
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let form = OrderForm {
+        fields: &fields,
+        typed: &[("tags-add", &form.add), ("tags-remove", &form.remove)],
+    };
+    back(&ctx, &id, r, form, |o| {
         if o.tags.is_empty() {
             "Tags updated; none left".to_string()
         } else {
