@@ -178,7 +178,7 @@ test("the product page's stock forms and the transfer form refuse beside the fie
   await receive.getByLabel("Bin (empty for the receiving dock)").fill("A-01-01");
   await receive.getByRole("button", { name: "Receive" }).click();
   const received = page.getByRole("region", { name: "Receive stock" });
-  await expect(await messageFor(page, "Lot", received)).toContainText(`${sku} is lot-tracked: name the lot`);
+  await expect(await messageFor(page, "Lot", received)).toContainText(`${sku} is lot-tracked: enter the lot printed on the case`);
   await expect(received.getByLabel("Quantity")).toHaveValue("4");
   // The adjust form's fields of the same names are not marked.
   await expect(page.getByRole("region", { name: "Adjust stock" }).getByLabel("Lot (optional)")).not.toHaveAttribute("aria-invalid", "true");
@@ -202,16 +202,17 @@ test("the product page's stock forms and the transfer form refuse beside the fie
 
   // Sending more than there is: beside the quantity of the transfer form.
   await page.goto("/command/transfers");
-  await page.getByLabel("From").selectOption(wh);
-  await page.getByLabel("To").selectOption(other);
+  await page.getByLabel("From", { exact: true }).selectOption(wh);
+  await page.getByLabel("To", { exact: true }).selectOption(other);
   await page.getByLabel("SKU", { exact: true }).fill(sku);
-  await page.getByLabel("Quantity").fill("9");
+  await page.getByLabel("Quantity", { exact: true }).fill("9");
   await page.getByRole("button", { name: "Send" }).click();
   await expect(await messageFor(page, "Quantity")).toContainText(`${wh} has 4 unreserved units of ${sku}`);
+  await expect(page.getByLabel("Quantity", { exact: true })).toHaveValue("9");
   await expect(page.getByLabel("SKU", { exact: true })).toHaveValue(sku);
-  await page.getByLabel("From").selectOption(wh);
-  await page.getByLabel("To").selectOption(other);
-  await page.getByLabel("Quantity").fill("3");
+  await page.getByLabel("From", { exact: true }).selectOption(wh);
+  await page.getByLabel("To", { exact: true }).selectOption(other);
+  await page.getByLabel("Quantity", { exact: true }).fill("3");
   await page.getByRole("button", { name: "Send" }).click();
   await expect(page.getByRole("status")).toContainText(`from ${wh} to ${other}`);
 });
@@ -259,4 +260,20 @@ test("the order page's action forms refuse beside their own field and open again
   await page.getByLabel("Add tags").fill("vip");
   await page.getByRole("button", { name: "Update tags" }).click();
   await expect(page.getByRole("status")).toHaveText("Tags: vip");
+});
+
+test("a sourcing dry run refused for its list stands beside the list, and a good list runs", async ({ page }) => {
+  await signIn(page, ADMIN, "/command");
+  await page.goto("/command/sourcing?channel=WEB");
+  const list = page.getByLabel("Warehouse priority to try (codes, first preferred)");
+  await list.fill("EAST, EAST");
+  await page.getByRole("button", { name: "Try it" }).click();
+  await expect(page.locator('[id="e-proposed"]')).toContainText("EAST is listed twice");
+  await expect(page.getByLabel("Warehouse priority to try (codes, first preferred)")).toHaveAttribute("aria-invalid", "true");
+  await expect(page.getByRole("heading", { name: /Dry run on/ })).toHaveCount(0);
+
+  await page.getByLabel("Warehouse priority to try (codes, first preferred)").fill("EAST");
+  await page.getByRole("button", { name: "Try it" }).click();
+  await expect(page.getByRole("heading", { name: /Dry run on WEB's last/ })).toBeVisible();
+  await expect(page.locator('[id="e-proposed"]')).toHaveCount(0);
 });

@@ -109,14 +109,16 @@ fn sourcing(v: SourcingView, proposed: String, orders: String) -> impl IntoView 
                 </div>
                 <div class="sm:col-span-2">
                     <label for="s-proposed" class="block text-sm font-medium">"Warehouse priority to try (codes, first preferred)"</label>
-                    <input id="s-proposed" name="proposed" value=proposed_value.clone() class=INPUT aria-describedby="s-known e-proposed" />
+                    <input id="s-proposed" name="proposed" value=proposed_value.clone() class=INPUT aria-describedby="s-known e-proposed"
+                        aria-invalid=(!err_proposed.is_empty()).then_some("true") />
                     <p id="s-known" class="mt-1 text-xs text-slate-500">{format!("Warehouses: {}", warehouses.join(", "))}</p>
-                    <FieldMessage id="e-proposed" message=err_proposed />
+                    <FieldMessage id="e-proposed" message=err_proposed.clone() />
                 </div>
                 <div>
                     <label for="s-orders" class="block text-sm font-medium">"Latest orders to replay"</label>
-                    <input id="s-orders" name="orders" type="number" min="1" max="5000" value=if orders.is_empty() { "500".to_string() } else { orders } class=INPUT aria-describedby="e-orders" />
-                    <FieldMessage id="e-orders" message=err_orders />
+                    <input id="s-orders" name="orders" type="number" min="1" max="5000" value=if orders.is_empty() { "500".to_string() } else { orders } class=INPUT aria-describedby="e-orders"
+                        aria-invalid=(!err_orders.is_empty()).then_some("true") />
+                    <FieldMessage id="e-orders" message=err_orders.clone() />
                 </div>
                 <div class="sm:col-span-4"><button type="submit" class=BUTTON>"Try it"</button></div>
             </form>

@@ -577,11 +577,12 @@ fn cancel_line_form(o: &Order, base: &str, refused: &Refused) -> AnyView {
     if open.is_empty() {
         return ().into_any();
     }
-    let (qty_error, reason_error) = (
+    let (line_error, qty_error, reason_error) = (
+        refused.error("cancel_line-line"),
         refused.error("cancel_line-quantity"),
         refused.error("cancel_line-reason"),
     );
-    let reopen = !qty_error.is_empty() || !reason_error.is_empty();
+    let reopen = !line_error.is_empty() || !qty_error.is_empty() || !reason_error.is_empty();
     let typed_qty = refused.value("cancel_line-quantity", "1".to_string());
     let typed_reason = refused.value("cancel_line-reason", String::new());
     view! {
@@ -590,9 +591,11 @@ fn cancel_line_form(o: &Order, base: &str, refused: &Refused) -> AnyView {
             <form method="post" action=format!("{base}/lines/cancel") class="mt-2 grid grid-cols-2 gap-2">
                 <div class="col-span-2">
                     <label for="cl-line" class="block text-xs font-medium">"Line"</label>
-                    <select id="cl-line" name="line" class=INPUT>
+                    <select id="cl-line" name="line" class=INPUT aria-invalid=(!line_error.is_empty()).then_some("true")
+                        aria-describedby=(!line_error.is_empty()).then_some("cl-line-error")>
                         {open.into_iter().map(|(n, label)| view! { <option value=n.to_string()>{label}</option> }).collect_view()}
                     </select>
+                    <FieldAlert id="cl-line-error".to_string() label="Line".to_string() message=line_error />
                 </div>
                 <div>
                     <label for="cl-qty" class="block text-xs font-medium">"Units to cancel"</label>
