@@ -54,6 +54,12 @@ fn testdata(path: &str) -> Option<Vec<u8>> {
     let full = dir.join(path);
     let bytes = std::fs::read(&full).ok();
     if bytes.is_none() {
+        // CI has the shared testdata beside the clone: missing there is a
+        // failure, not a skip.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "../shared/testdata is missing: CI must have the shared test data"
+        );
         eprintln!(
             "SKIPPED: {} is absent; this test needs the shared testdata folder",
             full.display()

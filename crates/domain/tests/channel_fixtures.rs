@@ -22,6 +22,12 @@ fn fixture(path: &str) -> Option<Value> {
     match std::fs::read_to_string(&full) {
         Ok(text) => Some(serde_json::from_str(&text).expect("fixture is JSON")),
         Err(_) => {
+            // CI has the shared testdata beside the clone: missing there is a
+            // failure, not a skip.
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "../shared/testdata is missing: CI must have the shared test data"
+            );
             eprintln!(
                 "SKIPPED: {} is absent; this test needs the shared testdata folder",
                 full.display()
