@@ -31,25 +31,6 @@ pub enum Problem {
     Transport(String),
 }
 
-impl Problem {
-    /// The field errors to show beside a form's inputs; empty when the
-    /// problem is not about input.
-    pub fn fields(&self) -> &[FieldError] {
-        match self {
-            Problem::Invalid(fields) => fields,
-            _ => &[],
-        }
-    }
-
-    /// The message for the field named `field`, if there is one.
-    pub fn field(&self, field: &str) -> Option<&str> {
-        self.fields()
-            .iter()
-            .find(|f| f.field == field)
-            .map(|f| f.message.as_str())
-    }
-}
-
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -90,14 +71,11 @@ mod tests {
         let p = Problem::Invalid(vec![FieldError::new("price", "enter an amount")]);
         let back = <Problem as FromServerFnError>::de(p.ser());
         assert_eq!(back, p);
-        assert_eq!(back.field("price"), Some("enter an amount"));
-        assert_eq!(back.field("sku"), None);
     }
 
     #[test]
     fn no_answer_is_told_apart_from_a_refusal() {
         let p = Problem::from_server_fn_error(ServerFnErrorErr::Request("offline".into()));
         assert!(matches!(p, Problem::Unreachable(_)));
-        assert!(Problem::Internal.fields().is_empty());
     }
 }

@@ -26,6 +26,9 @@ use domain::{
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 
+/// The request bodies are the domain's; callers name them here.
+pub use domain::receiving::{DeliveryInput, DeliveryLineInput};
+
 use crate::{
     ctx::Ctx,
     db::Db,
@@ -37,37 +40,6 @@ use crate::{
     rfc3339, time_cursor_after,
     uow::{Change, Idempotency, Uow},
 };
-
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DeliveryLineInput {
-    pub sku: String,
-    #[schemars(range(min = 1, max = 1_000_000))]
-    pub quantity: i64,
-}
-
-/// Announces a delivery. With no lines it opens a blind receipt at the dock, which takes any stocked item. Every bad field is reported at once (422) and nothing is created.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DeliveryInput {
-    pub warehouse: String,
-    #[serde(default)]
-    #[schemars(length(max = 120))]
-    pub supplier: Option<String>,
-    /// The supplier's advice or purchase order number.
-    #[serde(default)]
-    #[schemars(length(max = 80))]
-    pub reference: Option<String>,
-    /// `YYYY-MM-DD`.
-    #[serde(default)]
-    #[schemars(extend("format" = "date"))]
-    pub expected_on: Option<String>,
-    /// What the supplier announced. None at all opens a blind receipt, which
-    /// takes any stocked item.
-    #[serde(default)]
-    #[schemars(length(max = 1000))]
-    pub lines: Vec<DeliveryLineInput>,
-}
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DeliveryFilter {

@@ -120,6 +120,15 @@ impl NewProduct {
         !self.components.is_empty()
     }
 
+    /// `bundle` when it has components, else `item`: what `product.kind` holds.
+    pub fn kind(&self) -> &'static str {
+        if self.is_bundle() {
+            "bundle"
+        } else {
+            "item"
+        }
+    }
+
     /// Checks every field and reports every problem at once, each under the
     /// JSON path of the input that caused it.
     pub fn parse(input: &ProductInput) -> Result<Self, Vec<FieldError>> {

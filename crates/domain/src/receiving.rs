@@ -11,6 +11,39 @@ use serde::{Deserialize, Serialize};
 
 use crate::inventory::{parse_lot, parse_quantity};
 
+/// One announced item and how many units of it.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryLineInput {
+    pub sku: String,
+    #[schemars(range(min = 1, max = 1_000_000))]
+    pub quantity: i64,
+}
+
+/// Announces a delivery (`POST /api/v1/deliveries`). With no lines it opens
+/// a blind receipt at the dock, which takes any stocked item. Every bad field
+/// is reported at once (422) and nothing is created.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryInput {
+    pub warehouse: String,
+    #[serde(default)]
+    #[schemars(length(max = 120))]
+    pub supplier: Option<String>,
+    /// The supplier's advice or purchase order number.
+    #[serde(default)]
+    #[schemars(length(max = 80))]
+    pub reference: Option<String>,
+    #[serde(default)]
+    #[schemars(extend("format" = "date"))]
+    pub expected_on: Option<String>,
+    /// What the supplier announced. None at all opens a blind receipt, which
+    /// takes any stocked item.
+    #[serde(default)]
+    #[schemars(length(max = 1000))]
+    pub lines: Vec<DeliveryLineInput>,
+}
+
 /// What the agent scans next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -5,7 +5,9 @@
 //! email or shipping postcode on it, never with the number alone.
 
 pub mod capture;
+pub mod input;
 pub use capture::*;
+pub use input::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{inventory::parse_code, money::Currency, text::Email, FieldError};

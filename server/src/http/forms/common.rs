@@ -132,12 +132,21 @@ pub(crate) fn whole(field: &str, text: &str) -> Result<i64, FieldError> {
         .map_err(|_| FieldError::new(field, "enter a whole number"))
 }
 
+/// Whether a use case's field error is about the form field `from`: the
+/// field itself, or an entry of it when it is a list (`add[1]` of `add`).
+fn names(from: &str, field: &str) -> bool {
+    field
+        .strip_prefix(from)
+        .is_some_and(|rest| rest.is_empty() || (rest.starts_with('[') && rest.ends_with(']')))
+}
+
 /// Back to the form at `path` after the use case refused it. Each field error
 /// goes beside its field as `error_<form field>`, named as the form names it:
 /// `fields` maps every field the form has from the use case's name to the
-/// form's (`prices[0].price` to `price`). What the person typed comes back as
-/// `value_<form field>` so nothing has to be typed again. An error about a
-/// field the form doesn't have, or about no field, is the page's `error`.
+/// form's (`prices[0].price` to `price`; a list's entries go with it). What
+/// the person typed comes back as `value_<form field>` so nothing has to be
+/// typed again. An error about a field the form doesn't have, or about no
+/// field, is the page's `error`.
 pub(crate) fn refused(
     ctx: &Ctx,
     path: &str,
@@ -154,7 +163,7 @@ pub(crate) fn refused(
     let mut beside: Vec<(&str, Vec<String>)> = Vec::new();
     let mut elsewhere = Vec::new();
     for e in errors {
-        match fields.iter().find(|(from, _)| *from == e.field) {
+        match fields.iter().find(|(from, _)| names(from, &e.field)) {
             Some((_, name)) => match beside.iter_mut().find(|(n, _)| n == name) {
                 Some((_, messages)) => messages.push(e.message),
                 None => beside.push((name, vec![e.message])),

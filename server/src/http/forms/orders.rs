@@ -216,23 +216,6 @@ fn list(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// A tag is refused by its place in the list (`add[1]`); every entry of
-/// either list belongs beside its field.
-fn tag_fields(add: &str, remove: &str) -> Vec<(String, &'static str)> {
-    let entries = |field: &str, to: &'static str, n: usize| {
-        (0..n)
-            .map(|i| (format!("{field}[{i}]"), to))
-            .collect::<Vec<_>>()
-    };
-    let mut fields = vec![
-        ("add".to_string(), "tags-add"),
-        ("remove".to_string(), "tags-remove"),
-    ];
-    fields.extend(entries("add", "tags-add", list(add).len()));
-    fields.extend(entries("remove", "tags-remove", list(remove).len()));
-    fields
-}
-
 pub async fn tag(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -240,10 +223,8 @@ pub async fn tag(
     Form(form): Form<TagForm>,
 ) -> Response {
     let r = orders::tag(&state.db, &ctx, &id, &list(&form.add), &list(&form.remove)).await;
-    let fields = tag_fields(&form.add, &form.remove);
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     let form = OrderForm {
-        fields: &fields,
+        fields: &[("add", "tags-add"), ("remove", "tags-remove")],
         typed: &[("tags-add", &form.add), ("tags-remove", &form.remove)],
     };
     back(&ctx, &id, r, form, |o| {

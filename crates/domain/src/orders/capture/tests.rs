@@ -1,3 +1,5 @@
+use crate::orders::input::{LineIn, ShippingIn, StatedTotals};
+
 #[test]
 fn a_line_cancels_only_open_units_before_the_warehouse_starts() {
     use OrderStatus::*;

@@ -1,20 +1,12 @@
-//! Catalogue use cases: products, variants, bundles and prices, and the CSV
-//! import and export.
-//!
-//! Invariants: SKU and GTIN are unique; a bundle's components are stock-holding
-//! items (no bundles of bundles), and a product that holds stock can't become a
-//! bundle. Every create and edit writes its audit row and event in the same
-//! transaction; an import does so per product, in batches.
-
-use crate::error::Conflict;
-use std::collections::HashMap;
+//! Products: create, edit, read, list and export, each edit with its audit
+//! row and event.
 
 use domain::{
     catalog::{self, NewProduct, Price, ProductInput},
     events::Event,
     governance::Permission,
     money::Currency,
-    views::{Component, ImportJob, ImportPreview, Product, ProductFilter, ProductRow, RowError},
+    views::{Component, Product, ProductFilter, ProductRow},
     FieldError, Money,
 };
 use serde::{Deserialize, Serialize};
@@ -23,7 +15,7 @@ use sqlx::{any::AnyRow, Row};
 use crate::{
     ctx::Ctx,
     db::Db,
-    error::{Error, Result},
+    error::{Conflict, Error, Result},
     page_limit, rfc3339,
     uow::{Change, Idempotency, Uow},
     Page,
@@ -39,7 +31,7 @@ pub struct ProductUpdate {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
+pub(super) enum Outcome {
     Created,
     Updated,
     Unchanged,
@@ -242,7 +234,7 @@ fn same(stored: &Product, new: &NewProduct) -> bool {
 /// Writes a product (insert, or update when it exists) with its prices and
 /// components, plus the audit row and event. `expected_version` is checked
 /// when given. Returns what happened; an unchanged product writes nothing.
-async fn save(
+pub(super) async fn save(
     uow: &mut Uow,
     new: &NewProduct,
     expected_version: Option<i64>,
@@ -344,7 +336,7 @@ async fn check_against_catalogue(
             Some(r) => component_ids.push((r.try_get::<String, _>("product_id")?, *qty)),
         }
     }
-    if let Some(stored) = existing.filter(|p| p.kind != kind_of(new)) {
+    if let Some(stored) = existing.filter(|p| p.kind != new.kind()) {
         let held: i64 = sqlx::query_scalar(
             "select cast(count(*) as bigint) from stock_movement where product_id = $1",
         )
@@ -371,14 +363,6 @@ async fn check_against_catalogue(
         Ok(component_ids)
     } else {
         Err(Error::Invalid(errors))
-    }
-}
-
-fn kind_of(p: &NewProduct) -> &'static str {
-    if p.is_bundle() {
-        "bundle"
-    } else {
-        "item"
     }
 }
 
@@ -414,7 +398,7 @@ async fn write_product(
         .bind(new.group.clone())
         .bind(&options)
         .bind(new.gtin.as_ref().map(|g| g.as_str().to_string()))
-        .bind(kind_of(new))
+        .bind(new.kind())
         .bind(&new.unit)
         .bind(new.weight_g)
         .bind(dims.map(|d| d.length))
@@ -581,445 +565,4 @@ pub async fn export_csv(db: &Db, ctx: &Ctx) -> Result<String> {
         .into_inner()
         .map_err(|e| Error::Internal(format!("CSV write failed: {e}")))?;
     String::from_utf8(bytes).map_err(|e| Error::Internal(e.to_string()))
-}
-
-/// One parsed CSV row: its line number, and the product or why it is bad.
-struct ParsedRow {
-    line: i64,
-    sku: String,
-    product: std::result::Result<NewProduct, String>,
-}
-
-/// The most rows one import takes; larger files should be split.
-pub const IMPORT_MAX_ROWS: usize = 100_000;
-
-fn parse_csv(text: &str) -> Result<Vec<ParsedRow>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| Error::invalid("file", format!("the header line can't be read: {e}")))?
-        .iter()
-        .map(|h| h.trim().to_lowercase())
-        .collect();
-    for required in ["sku", "name"] {
-        if !headers.iter().any(|h| h == required) {
-            return Err(Error::invalid(
-                "file",
-                format!("the header line has no `{required}` column"),
-            ));
-        }
-    }
-    if let Some(unknown) = headers
-        .iter()
-        .find(|h| !catalog::CSV_COLUMNS.contains(&h.as_str()))
-    {
-        return Err(Error::invalid(
-            "file",
-            format!(
-                "unknown column `{unknown}`; the columns are {}",
-                catalog::CSV_COLUMNS.join(", ")
-            ),
-        ));
-    }
-    let index: HashMap<&str, usize> = headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.as_str(), i))
-        .collect();
-    let mut rows = Vec::new();
-    let mut seen: HashMap<String, i64> = HashMap::new();
-    for record in reader.records() {
-        if rows.len() >= IMPORT_MAX_ROWS {
-            return Err(Error::invalid(
-                "file",
-                format!("a file may have at most {IMPORT_MAX_ROWS} rows; split it"),
-            ));
-        }
-        let (line, record) = match record {
-            Ok(r) => (r.position().map(|p| p.line() as i64).unwrap_or(0), r),
-            Err(e) => {
-                let line = e.position().map(|p| p.line() as i64).unwrap_or(0);
-                rows.push(ParsedRow {
-                    line,
-                    sku: String::new(),
-                    product: Err(format!("the row can't be read: {e}")),
-                });
-                continue;
-            }
-        };
-        let cell = |c: &str| {
-            index
-                .get(c)
-                .and_then(|&i| record.get(i))
-                .unwrap_or("")
-                .to_string()
-        };
-        let sku = cell("sku");
-        let fields = |errs: Vec<FieldError>| FieldError::one_line(&errs);
-        let mut product = catalog::product_from_csv(cell)
-            .map_err(fields)
-            .and_then(|input: ProductInput| NewProduct::parse(&input).map_err(fields));
-        if product.is_ok() {
-            if let Some(first) = seen.insert(sku.clone(), line) {
-                product = Err(format!("SKU {sku} already appeared on line {first}"));
-            }
-        }
-        rows.push(ParsedRow { line, sku, product });
-    }
-    Ok(rows)
-}
-
-fn row_errors(rows: &[ParsedRow]) -> Vec<RowError> {
-    rows.iter()
-        .filter_map(|r| {
-            r.product.as_ref().err().map(|m| RowError {
-                line: r.line,
-                sku: r.sku.clone(),
-                message: m.clone(),
-            })
-        })
-        .collect()
-}
-
-/// What an import of `text` would do; nothing is written.
-#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
-pub async fn preview_import(_db: &Db, ctx: &Ctx, text: &str) -> Result<ImportPreview> {
-    ctx.require(Permission::CatalogWrite)?;
-    let rows = parse_csv(text)?;
-    let errors = row_errors(&rows);
-    let sample = rows
-        .iter()
-        .filter_map(|r| r.product.as_ref().ok())
-        .take(10)
-        .map(|p| ProductRow {
-            sku: p.sku.to_string(),
-            name: p.name.clone(),
-            kind: if p.is_bundle() { "bundle" } else { "item" }.into(),
-            group: p.group.clone(),
-            gtin: p.gtin.as_ref().map(|g| g.to_string()),
-            active: p.active,
-            on_hand: 0,
-            available: 0,
-        })
-        .collect();
-    Ok(ImportPreview {
-        total_rows: rows.len() as i64,
-        valid_rows: rows.len() as i64 - errors.len() as i64,
-        errors: errors.into_iter().take(500).collect(),
-        sample,
-    })
-}
-
-const IMPORT_BATCH: usize = 200;
-
-/// An import that has been claimed to run: its job and its parsed rows.
-pub struct PreparedImport {
-    db: Db,
-    ctx: Ctx,
-    pub job: ImportJob,
-    rows: Vec<(i64, NewProduct)>,
-}
-
-/// Stores an uploaded file as a staged import job: its rows are counted and
-/// the unreadable ones reported, but no product is written until it starts.
-#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
-pub async fn stage_import(db: &Db, ctx: &Ctx, text: &str) -> Result<ImportJob> {
-    ctx.require(Permission::CatalogWrite)?;
-    let rows = parse_csv(text)?;
-    let id = uuid::Uuid::now_v7().to_string();
-    let errors = row_errors(&rows);
-    let mut tx = db.write_tx().await?;
-    sqlx::query(
-        "insert into import_job (job_id, kind, status, source_text, total_rows, processed_rows, failed_rows, errors_json, created_by, created_at)
-         values ($1, 'catalog', 'staged', $2, $3, 0, $4, $5, $6, $7)",
-    )
-    .bind(&id)
-    .bind(text)
-    .bind(rows.len() as i64)
-    .bind(errors.len() as i64)
-    .bind(serde_json::to_string(&errors.iter().take(500).collect::<Vec<_>>()).unwrap_or_default())
-    .bind(&ctx.actor.name)
-    .bind(ctx.now())
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    get_import(db, ctx, &id).await
-}
-
-/// The preview of a staged import, from the file it holds.
-#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
-pub async fn staged_preview(db: &Db, ctx: &Ctx, id: &str) -> Result<Option<ImportPreview>> {
-    ctx.require(Permission::CatalogWrite)?;
-    let text: Option<Option<String>> = sqlx::query_scalar(
-        "select source_text from import_job where job_id = $1 and status = 'staged'",
-    )
-    .bind(id)
-    .fetch_optional(&db.pool)
-    .await?;
-    match text.flatten() {
-        Some(text) => Ok(Some(preview_import(db, ctx, &text).await?)),
-        None => Ok(None),
-    }
-}
-
-/// Claims a staged import to run (once: a second claim is a conflict).
-#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
-pub async fn begin_import(db: &Db, ctx: &Ctx, id: &str) -> Result<PreparedImport> {
-    ctx.require(Permission::CatalogWrite)?;
-    let mut tx = db.write_tx().await?;
-    let claimed = sqlx::query("update import_job set status = 'running', processed_rows = failed_rows where job_id = $1 and status = 'staged'")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    tx.commit().await?;
-    if claimed != 1 {
-        let job = get_import(db, ctx, id).await?;
-        return Err(Error::Conflict {
-            code: Conflict::ImportAlreadyStarted,
-            message: format!("this import is already {}", job.status),
-        });
-    }
-    let text: Option<String> =
-        sqlx::query_scalar("select source_text from import_job where job_id = $1")
-            .bind(id)
-            .fetch_one(&db.pool)
-            .await?;
-    let rows = parse_csv(text.as_deref().unwrap_or_default())?;
-    // Items first, so bundles later in the file find their components.
-    let mut good: Vec<(i64, NewProduct)> = rows
-        .into_iter()
-        .filter_map(|r| r.product.ok().map(|p| (r.line, p)))
-        .collect();
-    good.sort_by_key(|(line, p)| (p.is_bundle(), *line));
-    Ok(PreparedImport {
-        job: get_import(db, ctx, id).await?,
-        db: db.clone(),
-        ctx: ctx.clone(),
-        rows: good,
-    })
-}
-
-/// Stages and claims in one step, for the API and the CLI.
-#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
-pub async fn prepare_import(db: &Db, ctx: &Ctx, text: &str) -> Result<PreparedImport> {
-    let job = stage_import(db, ctx, text).await?;
-    begin_import(db, ctx, &job.id).await
-}
-
-impl PreparedImport {
-    /// Upserts the rows by SKU in batches, updating the job's progress as each
-    /// batch commits. Importing the same file again changes nothing.
-    pub async fn run(self) -> Result<ImportJob> {
-        let (db, ctx, id) = (self.db, self.ctx, self.job.id);
-        if let Err(e) = run_import(&db, &ctx, &id, self.rows).await {
-            tracing::error!(error = %e, job = %id, "catalogue import failed");
-            fail_job(&db, &id, ctx.now()).await?;
-        }
-        get_import(&db, &ctx, &id).await
-    }
-
-    /// Runs in the background; the job row reports progress.
-    pub fn spawn(self) -> ImportJob {
-        let job = self.job.clone();
-        tokio::spawn(self.run());
-        job
-    }
-}
-
-#[derive(Default)]
-struct Tally {
-    created: i64,
-    updated: i64,
-    unchanged: i64,
-    failed: Vec<RowError>,
-}
-
-impl Tally {
-    fn add(&mut self, outcome: Outcome) {
-        match outcome {
-            Outcome::Created => self.created += 1,
-            Outcome::Updated => self.updated += 1,
-            Outcome::Unchanged => self.unchanged += 1,
-        }
-    }
-}
-
-async fn run_import(db: &Db, ctx: &Ctx, job_id: &str, rows: Vec<(i64, NewProduct)>) -> Result<()> {
-    let mut totals = Tally::default();
-    for batch in rows.chunks(IMPORT_BATCH) {
-        // The whole batch in one transaction; if any row fails there, the batch
-        // is rolled back and redone row by row so one bad row costs only itself.
-        let tally = match import_batch(db, ctx, job_id, batch).await {
-            Ok(t) => t,
-            Err(_) => {
-                let mut t = Tally::default();
-                for row in batch {
-                    match import_batch(db, ctx, job_id, std::slice::from_ref(row)).await {
-                        Ok(one) => {
-                            t.created += one.created;
-                            t.updated += one.updated;
-                            t.unchanged += one.unchanged;
-                        }
-                        Err(e) => {
-                            let message = match &e {
-                                Error::Invalid(f) => FieldError::one_line(f),
-                                Error::Database(_) | Error::Internal(_) => {
-                                    tracing::error!(error = %e, line = row.0, "import row failed");
-                                    "this row could not be saved; it has been logged".into()
-                                }
-                                other => other.to_string(),
-                            };
-                            record_row_failure(db, job_id, row, &message).await?;
-                            t.failed.push(RowError {
-                                line: row.0,
-                                sku: row.1.sku.to_string(),
-                                message,
-                            });
-                        }
-                    }
-                }
-                t
-            }
-        };
-        totals.created += tally.created;
-        totals.updated += tally.updated;
-        totals.unchanged += tally.unchanged;
-        totals.failed.extend(tally.failed);
-    }
-    let mut uow = db.begin(ctx).await?;
-    sqlx::query("update import_job set status = 'done', source_text = null, finished_at = $2 where job_id = $1")
-        .bind(job_id)
-        .bind(uow.now())
-        .execute(&mut *uow.tx)
-        .await?;
-    let failed: i64 = sqlx::query_scalar("select failed_rows from import_job where job_id = $1")
-        .bind(job_id)
-        .fetch_one(&mut *uow.tx)
-        .await?;
-    uow.record(
-        Change {
-            action: "catalog.import",
-            entity: "import",
-            entity_id: job_id,
-            before: None,
-            after: Some(
-                serde_json::json!({"created": totals.created, "updated": totals.updated,
-                "unchanged": totals.unchanged, "failed": failed}),
-            ),
-        },
-        Event::ImportFinished {
-            job_id: job_id.to_string(),
-            created: totals.created,
-            updated: totals.updated,
-            failed,
-        },
-    )
-    .await?;
-    uow.commit().await
-}
-
-async fn import_batch(
-    db: &Db,
-    ctx: &Ctx,
-    job_id: &str,
-    batch: &[(i64, NewProduct)],
-) -> Result<Tally> {
-    let mut uow = db.begin(ctx).await?;
-    let mut tally = Tally::default();
-    for (_, product) in batch {
-        let action = "product.import";
-        tally.add(save(&mut uow, product, None, action).await?);
-    }
-    sqlx::query(
-        "update import_job set processed_rows = processed_rows + $2, created_rows = created_rows + $3,
-         updated_rows = updated_rows + $4, unchanged_rows = unchanged_rows + $5 where job_id = $1",
-    )
-    .bind(job_id)
-    .bind(batch.len() as i64)
-    .bind(tally.created)
-    .bind(tally.updated)
-    .bind(tally.unchanged)
-    .execute(&mut *uow.tx)
-    .await?;
-    uow.commit().await?;
-    Ok(tally)
-}
-
-async fn record_row_failure(
-    db: &Db,
-    job_id: &str,
-    row: &(i64, NewProduct),
-    message: &str,
-) -> Result<()> {
-    let mut tx = db.write_tx().await?;
-    let stored: String = sqlx::query_scalar("select errors_json from import_job where job_id = $1")
-        .bind(job_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    let mut errors: Vec<RowError> = serde_json::from_str(&stored).unwrap_or_default();
-    if errors.len() < 500 {
-        errors.push(RowError {
-            line: row.0,
-            sku: row.1.sku.to_string(),
-            message: message.to_string(),
-        });
-        errors.sort_by_key(|e| e.line);
-    }
-    sqlx::query(
-        "update import_job set processed_rows = processed_rows + 1, failed_rows = failed_rows + 1, errors_json = $2 where job_id = $1",
-    )
-    .bind(job_id)
-    .bind(serde_json::to_string(&errors).unwrap_or_default())
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-#[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
-pub async fn get_import(db: &Db, ctx: &Ctx, id: &str) -> Result<ImportJob> {
-    ctx.require(Permission::CatalogWrite)?;
-    import_job(db, id, "catalog").await
-}
-
-/// Marks a job that stopped on an error as failed, and drops its file.
-pub(crate) async fn fail_job(db: &Db, id: &str, now: i64) -> Result<()> {
-    let mut tx = db.write_tx().await?;
-    sqlx::query("update import_job set status = 'failed', source_text = null, finished_at = $2 where job_id = $1")
-        .bind(id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await
-}
-
-/// An import job of `kind` (`catalog`, `orders`) as its page shows it.
-pub(crate) async fn import_job(db: &Db, id: &str, kind: &str) -> Result<ImportJob> {
-    let row = sqlx::query("select job_id, status, total_rows, processed_rows, created_rows, updated_rows, unchanged_rows, failed_rows, errors_json, created_at, finished_at from import_job where job_id = $1 and kind = $2")
-        .bind(id)
-        .bind(kind)
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or_else(|| Error::NotFound {
-            entity: "import",
-            key: id.to_string(),
-        })?;
-    let errors: String = row.try_get("errors_json")?;
-    Ok(ImportJob {
-        id: row.try_get("job_id")?,
-        status: row.try_get("status")?,
-        total_rows: row.try_get("total_rows")?,
-        processed_rows: row.try_get("processed_rows")?,
-        created_rows: row.try_get("created_rows")?,
-        updated_rows: row.try_get("updated_rows")?,
-        unchanged_rows: row.try_get("unchanged_rows")?,
-        failed_rows: row.try_get("failed_rows")?,
-        errors: serde_json::from_str(&errors).unwrap_or_default(),
-        created_at: rfc3339(row.try_get("created_at")?),
-        finished_at: row.try_get::<Option<i64>, _>("finished_at")?.map(rfc3339),
-    })
 }
