@@ -13,6 +13,9 @@ pub struct Metrics {
     count: AtomicU64,
     sum_micros: AtomicU64,
     pub sign_in_failures: AtomicU64,
+    /// Requests whose handler panicked (answered 500 by the catch layer and
+    /// counted in the 5xx class too).
+    pub panics: AtomicU64,
 }
 
 impl Metrics {
@@ -59,6 +62,8 @@ impl Metrics {
             "keel_http_request_duration_seconds_count {count}\n"
         ));
         out.push_str(&format!("# HELP keel_sign_in_failures_total Refused sign-ins.\n# TYPE keel_sign_in_failures_total counter\nkeel_sign_in_failures_total {}\n", self.sign_in_failures.load(Ordering::Relaxed)));
+        out.push_str(&format!("# HELP keel_panics_total Requests whose handler panicked (a bug; each is logged).\n# TYPE keel_panics_total counter\nkeel_panics_total {}\n", self.panics.load(Ordering::Relaxed)));
+        out.push_str(&format!("# HELP keel_projection_skipped_events_total Events a projection could not apply and stepped past (each an incident).\n# TYPE keel_projection_skipped_events_total counter\nkeel_projection_skipped_events_total {}\n", backend::SKIPPED_EVENTS.load(Ordering::Relaxed)));
         out.push_str(&format!("# HELP keel_orders_ingested_total Orders captured from any channel (replays excluded).\n# TYPE keel_orders_ingested_total counter\nkeel_orders_ingested_total {}\n", backend::ORDERS_CAPTURED.load(Ordering::Relaxed)));
         out.push_str(&format!("# HELP keel_reservations_refused_total Reservations refused for want of stock.\n# TYPE keel_reservations_refused_total counter\nkeel_reservations_refused_total {}\n", backend::REFUSED_RESERVATIONS.load(Ordering::Relaxed)));
         out.push_str(&format!("# HELP keel_event_seq Highest committed event sequence number.\n# TYPE keel_event_seq gauge\nkeel_event_seq {latest_event_seq}\n"));

@@ -63,6 +63,9 @@ pub enum Conflict {
     InsufficientStock,
     /// The reservation was released or consumed.
     ReservationNotActive,
+    /// The reservation holds an order's stock: it changes only through the
+    /// order (cancel it or its lines, or ship it).
+    ReservationOfOrder,
     /// Stock moved while the request was planned; try again.
     StockChanged,
     /// The bin's units changed under the request.
@@ -117,6 +120,7 @@ impl Conflict {
             Conflict::HoldNotReleasable => "hold_not_releasable",
             Conflict::InsufficientStock => "insufficient_stock",
             Conflict::ReservationNotActive => "reservation_not_active",
+            Conflict::ReservationOfOrder => "reservation_of_order",
             Conflict::StockChanged => "stock_changed",
             Conflict::BinChanged => "bin_changed",
             Conflict::TransferNotInTransit => "transfer_not_in_transit",
@@ -159,6 +163,21 @@ impl Error {
         Error::Invalid(vec![FieldError::new(field, message)])
     }
 
+    /// The same error with each field named under `prefix` (`orders[3]` turns
+    /// `lines` into `orders[3].lines`), for a use case that checks many
+    /// records in one request; other errors pass through.
+    pub fn within(self, prefix: &str) -> Self {
+        match self {
+            Error::Invalid(fields) => Error::Invalid(
+                fields
+                    .into_iter()
+                    .map(|f| FieldError::new(format!("{prefix}.{}", f.field), f.message))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
     /// The HTTP status every door answers with for this error.
     pub fn status_code(&self) -> u16 {
         match self {
@@ -190,6 +209,17 @@ impl Error {
     /// A failure that a fresh attempt of the whole transaction can succeed at:
     /// a PostgreSQL deadlock or serialization failure, or SQLite reporting the
     /// database busy past its timeout.
+    /// A stored record this version can't read (a value of the wrong type,
+    /// a NULL where one is required) or an invariant found broken: retrying
+    /// won't help, and it concerns a record, not the database being away.
+    pub fn is_unreadable(&self) -> bool {
+        matches!(
+            self,
+            Error::Database(sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_))
+                | Error::Internal(_)
+        )
+    }
+
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Database(sqlx::Error::Database(db)) => {

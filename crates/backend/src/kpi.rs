@@ -224,20 +224,13 @@ async fn apply(conn: &mut AnyConnection, ids: &[String]) -> Result<usize> {
 /// the orders whose contribution changed.
 #[tracing::instrument(skip_all)]
 pub async fn project(db: &Db, clock: &Clock) -> Result<usize> {
-    let mut total = 0;
-    loop {
-        let (done, changed) = retrying!(project_batch(db, clock))?;
-        total += changed;
-        if done {
-            return Ok(total);
-        }
-    }
+    projection::drive(db, CURSOR, BATCH, |size| project_batch(db, clock, size)).await
 }
 
-async fn project_batch(db: &Db, clock: &Clock) -> Result<(bool, usize)> {
+async fn project_batch(db: &Db, clock: &Clock, size: i64) -> Result<(bool, usize)> {
     let ctx = Ctx::system("kpis").with_clock(clock.clone());
     let mut uow = db.begin(&ctx).await?;
-    let (events, more) = match projection::claim(&mut uow, CURSOR, BATCH).await? {
+    let (events, more) = match projection::claim(&mut uow, CURSOR, size).await? {
         Claim::Done => {
             uow.commit().await?;
             return Ok((true, 0));

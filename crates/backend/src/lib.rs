@@ -60,6 +60,7 @@ pub use error::{Conflict, Error, Result};
 pub use uow::{Change, Idempotency, Uow};
 
 /// Orders captured (not replays) since start-up, for `/metrics`.
+pub use projection::SKIPPED_EVENTS;
 pub static ORDERS_CAPTURED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Reservations refused for want of stock since start-up, for `/metrics`.

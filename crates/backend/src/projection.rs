@@ -3,10 +3,98 @@
 //! a conditional update of the cursor in the same transaction as what they
 //! derive from it, so two instances never apply a batch twice.
 
+use std::{future::Future, ops::AddAssign, sync::atomic::AtomicU64};
+
 use sqlx::{any::AnyRow, AnyConnection, Row};
 
-use crate::{sql, uow::Uow, Result};
+use crate::{
+    ctx::Ctx,
+    db::Db,
+    error::Error,
+    incidents::{self, Attempt},
+    sql,
+    uow::Uow,
+    Result,
+};
 use domain::events::Event;
+
+/// Events a projector could not apply and stepped past, since the process
+/// started (each one is also an incident in the integration queue).
+pub static SKIPPED_EVENTS: AtomicU64 = AtomicU64::new(0);
+
+/// Runs a projector's batches (`batch(size)` applies up to `size` events,
+/// answering whether the outbox is done) until every committed event is
+/// applied. A batch that fails for a reason retrying can't fix, a record
+/// this version can't read, is re-run one event at a time, and the event
+/// that still fails is stepped past and raised as an incident, so one bad
+/// record never stops the projection for everyone. An error about the
+/// database itself (gone, busy) stops the run: skipping then would lose
+/// events that are fine.
+pub(crate) async fn drive<T, F, Fut>(
+    db: &Db,
+    name: &'static str,
+    full: i64,
+    mut batch: F,
+) -> Result<T>
+where
+    T: Default + AddAssign,
+    F: FnMut(i64) -> Fut,
+    Fut: Future<Output = Result<(bool, T)>>,
+{
+    let mut total = T::default();
+    // While isolating: how many single events are left before full batches.
+    let mut singles = 0;
+    loop {
+        let size = if singles > 0 { 1 } else { full };
+        match retrying!(batch(size)) {
+            Ok((done, t)) => {
+                total += t;
+                if done {
+                    return Ok(total);
+                }
+                singles = (singles - 1).max(0);
+            }
+            Err(e) if !e.is_unreadable() => return Err(e),
+            Err(_) if singles == 0 => singles = full,
+            Err(e) => {
+                step_past(db, name, &e).await?;
+                singles = 0;
+            }
+        }
+    }
+}
+
+/// Moves `name`'s cursor past its next event, which `error` kept it from
+/// applying, and counts the skip: logged, on `/metrics`, and as an
+/// incident a person resolves (`keel check` shows what the event should
+/// have changed).
+async fn step_past(db: &Db, name: &'static str, error: &Error) -> Result<()> {
+    let ctx = Ctx::system(name);
+    let mut uow = db.begin(&ctx).await?;
+    let from = cursor(&mut uow.tx, name).await?;
+    let claim = claim(&mut uow, name, 1).await?;
+    let to = cursor(&mut uow.tx, name).await?;
+    uow.commit().await?;
+    if !matches!(claim, Claim::Batch { .. }) {
+        return Ok(());
+    }
+    SKIPPED_EVENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    tracing::error!(projection = name, from, to, error = %error, "an event the projection can't apply was stepped past");
+    let subject = format!("projection:{name}");
+    incidents::record(
+        db,
+        &ctx,
+        &Attempt {
+            kind: domain::analytics::PROJECTION_SKIPPED,
+            subject_id: &subject,
+            subject_ref: &format!("the {name} projection"),
+            channel: None,
+            detail: format!("event {to}: {error}"),
+        },
+    )
+    .await;
+    Ok(())
+}
 
 /// Keys per `in (…)` list.
 pub(crate) const CHUNK: usize = 500;

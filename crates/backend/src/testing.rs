@@ -307,5 +307,7 @@ pub mod fixtures {
     pub async fn assert_no_drift(db: &Db) {
         let drift = inventory::check::check(db).await.unwrap();
         assert!(drift.is_empty(), "keel check found drift: {drift:#?}");
+        let drift = orders::check::check(db).await.unwrap();
+        assert!(drift.is_empty(), "keel check found drift: {drift:#?}");
     }
 }

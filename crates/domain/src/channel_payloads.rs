@@ -2,6 +2,7 @@
 //! to Keel's order wire form. Mapping never fixes figures: what the platform
 //! stated goes into `totals`, so capture can compare and hold.
 
+use rust_decimal::Decimal;
 use serde_json::Value;
 
 use crate::orders::{Address, AmountIn, CustomerIn, LineIn, OrderIn, ShippingIn, StatedTotals};
@@ -20,6 +21,35 @@ fn amount(v: &Value, key: &str) -> Option<AmountIn> {
         Some(Value::Number(n)) => Some(AmountIn::Number(n.clone())),
         _ => None,
     }
+}
+
+/// A decimal text within the range capture takes
+/// ([`crate::money::MAX_AMOUNT`]); otherwise the text itself, which the mapper
+/// passes on for capture to refuse by its field rather than guessing a
+/// figure. Bounding each figure also keeps the mapper's sums far inside
+/// Decimal's range; they are checked all the same.
+fn decimal(text: &str) -> Result<Decimal, String> {
+    text.trim()
+        .parse::<Decimal>()
+        .ok()
+        .filter(|d| d.abs() <= Decimal::from(crate::money::MAX_AMOUNT))
+        .ok_or_else(|| text.to_string())
+}
+
+/// The exact sum of decimal texts (an empty one is zero), or the first text
+/// that can't be added.
+fn sum<'a>(texts: impl IntoIterator<Item = &'a str>) -> Result<Decimal, String> {
+    texts
+        .into_iter()
+        .filter(|t| !t.trim().is_empty())
+        .try_fold(Decimal::ZERO, |acc, t| {
+            decimal(t).and_then(|d| acc.checked_add(d).ok_or_else(|| t.to_string()))
+        })
+}
+
+/// An amount as capture reads it: the figure, or the text that wasn't one.
+fn figure(d: Result<Decimal, String>) -> AmountIn {
+    AmountIn::Text(d.map(|d| d.to_string()).unwrap_or_else(|t| t))
 }
 
 fn full_name(v: &Value) -> String {
@@ -94,40 +124,40 @@ pub fn shopify_order(channel: &str, v: &Value) -> Result<OrderIn, Unreadable> {
         })
         .unwrap_or_default();
     // Shipping is the sum of the shipping lines, kept exact as a decimal.
-    let mut shipping = rust_decimal::Decimal::ZERO;
-    let mut method = String::new();
-    for s in v
+    let shipping_lines: Vec<&Value> = v
         .get("shipping_lines")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-    {
-        if let Ok(p) = text(s, "price").parse::<rust_decimal::Decimal>() {
-            shipping += p;
-        }
-        if method.is_empty() {
-            method = text(s, "title");
-        }
-    }
+        .collect();
+    let prices: Vec<String> = shipping_lines.iter().map(|s| text(s, "price")).collect();
+    let shipping = sum(prices.iter().map(String::as_str));
+    let method = shipping_lines
+        .iter()
+        .map(|s| text(s, "title"))
+        .find(|t| !t.is_empty())
+        .unwrap_or_default();
     // Line discounts are already in total_discounts; the order-level part is
     // the rest, so the two aren't counted twice.
-    let line_discounts: rust_decimal::Decimal = v
+    let line_discounts: Vec<String> = v
         .get("line_items")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|l| {
-            text(l, "total_discount")
-                .parse::<rust_decimal::Decimal>()
-                .ok()
-        })
-        .sum();
-    let order_discount = text(v, "total_discounts")
-        .parse::<rust_decimal::Decimal>()
-        .ok()
-        .map(|d| d - line_discounts)
-        .filter(|d| !d.is_zero())
-        .map(|d| AmountIn::Text(d.to_string()));
+        .map(|l| text(l, "total_discount"))
+        .collect();
+    let total_discounts = text(v, "total_discounts");
+    let order_discount = match (
+        decimal(&total_discounts),
+        sum(line_discounts.iter().map(String::as_str)),
+    ) {
+        (Ok(total), Ok(lines)) => total
+            .checked_sub(lines)
+            .filter(|d| !d.is_zero())
+            .map(|d| AmountIn::Text(d.to_string())),
+        (Err(_), _) if total_discounts.trim().is_empty() => None,
+        (Err(t), _) | (_, Err(t)) => Some(AmountIn::Text(t)),
+    };
     let payment = match text(v, "financial_status").as_str() {
         "paid" | "partially_refunded" | "refunded" => "paid",
         "authorized" | "partially_paid" => "authorized",
@@ -146,7 +176,7 @@ pub fn shopify_order(channel: &str, v: &Value) -> Result<OrderIn, Unreadable> {
         lines,
         shipping: ShippingIn {
             address: address("shipping_address"),
-            price: Some(AmountIn::Text(shipping.to_string())),
+            price: Some(figure(shipping)),
             method,
             flat: Address::default(),
         },
@@ -202,18 +232,19 @@ pub fn woocommerce_order(channel: &str, v: &Value) -> Result<OrderIn, Unreadable
                     let quantity = l.get("quantity").and_then(Value::as_i64).unwrap_or(0);
                     // `price` is a JSON number in Woo's payload; the line's
                     // `subtotal` string over the quantity is the exact unit price.
-                    let subtotal = text(l, "subtotal").parse::<rust_decimal::Decimal>().ok();
-                    let total = text(l, "total").parse::<rust_decimal::Decimal>().ok();
-                    let unit = match subtotal {
-                        Some(s) if quantity > 0 => AmountIn::Text(
-                            (s / rust_decimal::Decimal::from(quantity))
-                                .normalize()
-                                .to_string(),
-                        ),
+                    let (subtotal, total) = (text(l, "subtotal"), text(l, "total"));
+                    let subtotal = (!subtotal.trim().is_empty()).then(|| decimal(&subtotal));
+                    let unit = match &subtotal {
+                        Some(Ok(s)) if quantity > 0 => {
+                            AmountIn::Text((s / Decimal::from(quantity)).normalize().to_string())
+                        }
+                        Some(Err(t)) => AmountIn::Text(t.clone()),
                         _ => amount(l, "price").unwrap_or(AmountIn::Text(String::new())),
                     };
-                    let discount = match (subtotal, total) {
-                        (Some(s), Some(t)) if s > t => Some(AmountIn::Text((s - t).to_string())),
+                    let discount = match (subtotal, decimal(&total)) {
+                        (Some(Ok(s)), Ok(t)) if s > t => {
+                            Some(figure(s.checked_sub(t).ok_or(total)))
+                        }
                         _ => None,
                     };
                     LineIn {
@@ -278,4 +309,51 @@ pub fn woocommerce_order(channel: &str, v: &Value) -> Result<OrderIn, Unreadable
         note: text(v, "customer_note"),
         tags: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::orders::NewOrder;
+    use serde_json::json;
+
+    #[test]
+    fn huge_figures_reach_capture_as_refusals_not_a_decimal_overflow() {
+        // #19: two shipping lines of Decimal::MAX panicked adding them up.
+        let max = Decimal::MAX.to_string();
+        let v = json!({
+            "id": 1, "currency": "USD", "email": "ann@example.com",
+            "line_items": [{"sku": "MUG", "quantity": 1, "price": "1.00", "total_discount": max}],
+            "shipping_lines": [{"price": max, "title": "Ground"}, {"price": max}],
+            "total_discounts": format!("-{max}"),
+        });
+        let order = shopify_order("WEB", &v).unwrap();
+        assert_eq!(order.shipping.price, Some(AmountIn::Text(max.clone())));
+        assert_eq!(order.shipping.method, "Ground");
+        let fields: Vec<String> = NewOrder::parse(&order)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert!(fields.contains(&"shipping.price".to_string()), "{fields:?}");
+        assert!(fields.contains(&"discount".to_string()), "{fields:?}");
+
+        let v = json!({
+            "id": 2, "currency": "USD", "billing": {"email": "ann@example.com"},
+            "line_items": [{"sku": "MUG", "quantity": 2, "subtotal": max, "total": format!("-{max}")}],
+        });
+        let order = woocommerce_order("WOO", &v).unwrap();
+        assert_eq!(order.lines[0].unit_price, Some(AmountIn::Text(max)));
+        assert_eq!(order.lines[0].discount, None);
+    }
+
+    #[test]
+    fn shipping_lines_add_up_exactly_and_an_unreadable_one_is_named() {
+        let v = json!({"id": 1, "shipping_lines": [{"price": "4.99"}, {"price": "0.01"}, {"price": ""}]});
+        let order = shopify_order("WEB", &v).unwrap();
+        assert_eq!(order.shipping.price, Some(AmountIn::Text("5.00".into())));
+        let v = json!({"id": 1, "shipping_lines": [{"price": "4.99"}, {"price": "free"}]});
+        let order = shopify_order("WEB", &v).unwrap();
+        assert_eq!(order.shipping.price, Some(AmountIn::Text("free".into())));
+    }
 }

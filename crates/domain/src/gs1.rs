@@ -36,9 +36,11 @@ pub fn parse(input: &str) -> Option<Result<Gs1, String>> {
     // Bare scan data without a symbology identifier: accept it only when it
     // opens with a GTIN whose check digit holds, so SKUs made of digits are
     // not mistaken for element strings.
-    let digits = s.len() >= 16
-        && s.starts_with("01")
-        && s[2..16].bytes().all(|b| b.is_ascii_digit())
+    // `get` rather than indexing: the text is a scanner's, and a slice that
+    // ends inside a multi-byte character (`01€€€€€`) would panic.
+    let digits = s.starts_with("01")
+        && s.get(2..16)
+            .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()))
         && check_digit(&s[2..15]).ok() == Some(s.as_bytes()[15] - b'0');
     digits.then(|| parse_raw(s))
 }
@@ -187,6 +189,17 @@ mod tests {
 
     // Values asserted by jodal/biip's and GS1's own test suites, quoted in
     // ../shared/testdata/README.md (section 5).
+    #[test]
+    fn text_cut_inside_a_character_is_not_gs1_and_never_panics() {
+        // #19: `s[2..16]` ended inside the fifth €, and the tablet's offline
+        // queue resent the scan forever.
+        assert_eq!(parse("01€€€€€"), None);
+        assert_eq!(parse("01234567890123€"), None);
+        assert!(matches!(parse("(00)€€€€€€"), Some(Err(_))));
+        assert!(matches!(parse("]C100€€€€€€€€€€€€€€€€€€"), Some(Err(_))));
+        assert!(matches!(parse("(0€)1"), Some(Err(_))));
+    }
+
     #[test]
     fn reads_the_element_strings_the_gs1_suites_assert() {
         let g = parse("]C10107032069804988100329\u{1d}15210526")

@@ -247,9 +247,25 @@ pub fn parse_reorder_point(field: &str, n: i64) -> Result<i64, FieldError> {
     }
 }
 
+/// The most units one movement may add or remove.
+pub const MAX_MOVEMENT: i64 = 1_000_000;
+
+/// A change to stock, as a manual adjustment gives it: ±1,000,000 units at
+/// most, never 0. A range test, not `abs()`, which overflows on `i64::MIN`.
+pub fn parse_change(field: &str, n: i64) -> Result<i64, FieldError> {
+    if n != 0 && (-MAX_MOVEMENT..=MAX_MOVEMENT).contains(&n) {
+        Ok(n)
+    } else {
+        Err(FieldError::new(
+            field,
+            "use a whole number from -1,000,000 to 1,000,000, not 0",
+        ))
+    }
+}
+
 /// A positive whole quantity for one line of a request.
 pub fn parse_quantity(field: &str, n: i64) -> Result<i64, FieldError> {
-    if (1..=1_000_000).contains(&n) {
+    if (1..=MAX_MOVEMENT).contains(&n) {
         Ok(n)
     } else {
         Err(FieldError::new(
@@ -262,6 +278,20 @@ pub fn parse_quantity(field: &str, n: i64) -> Result<i64, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_change_is_in_range_either_way_and_i64_min_is_not_abs() {
+        for n in [1, -1, MAX_MOVEMENT, -MAX_MOVEMENT] {
+            assert_eq!(parse_change("quantity", n), Ok(n));
+        }
+        for n in [0, i64::MIN, i64::MAX, MAX_MOVEMENT + 1, -MAX_MOVEMENT - 1] {
+            assert_eq!(
+                parse_change("quantity", n).unwrap_err().field,
+                "quantity",
+                "{n}"
+            );
+        }
+    }
 
     #[test]
     fn location_codes_are_zone_aisle_bin() {

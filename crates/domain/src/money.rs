@@ -103,12 +103,23 @@ pub enum MoneyError {
     },
     #[error("amount is out of range")]
     Overflow,
+    #[error("use an amount from -{limit} to {limit}", limit = MAX_AMOUNT_TEXT)]
+    OutOfRange,
     #[error("can't combine {left} with {right}")]
     CurrencyMismatch {
         left: &'static str,
         right: &'static str,
     },
 }
+
+/// The largest amount Keel takes from outside, in major units of any
+/// currency, either sign: a billion. It bounds prices, discounts, shipping,
+/// stated totals and an order's computed totals, so with quantities bounded
+/// too a line's worth stays far inside i64 minor units. Sums are still
+/// checked; the bound is what makes a refusal name the field.
+pub const MAX_AMOUNT: i64 = 1_000_000_000;
+/// [`MAX_AMOUNT`] as people read it.
+pub const MAX_AMOUNT_TEXT: &str = "1,000,000,000";
 
 /// An amount in integer minor units plus its currency. Keeping minor units as the
 /// representation makes equality exact and storage lossless.
@@ -127,9 +138,32 @@ impl Money {
         Self::from_minor(0, currency)
     }
 
-    /// Parses a decimal string such as `"12.34"`. Trailing zeros beyond the
-    /// minor unit are fine (`"12.340"` EUR); significant extra digits are not.
+    /// Parses a decimal string from outside, such as `"12.34"`, within
+    /// [`MAX_AMOUNT`]. Trailing zeros beyond the minor unit are fine
+    /// (`"12.340"` EUR); significant extra digits are not.
     pub fn parse(amount: &str, currency: Currency) -> Result<Self, MoneyError> {
+        match Self::parse_any(amount, currency) {
+            Ok(m) => m.within_limit(),
+            Err(MoneyError::Overflow) => Err(MoneyError::OutOfRange),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// This amount, or [`MoneyError::OutOfRange`] when it is beyond
+    /// [`MAX_AMOUNT`] either side of zero.
+    pub fn within_limit(self) -> Result<Self, MoneyError> {
+        let limit = u64::try_from(MAX_AMOUNT)
+            .ok()
+            .and_then(|l| l.checked_mul(10_u64.pow(self.currency.minor_units())));
+        match limit {
+            Some(limit) if self.minor.unsigned_abs() <= limit => Ok(self),
+            _ => Err(MoneyError::OutOfRange),
+        }
+    }
+
+    /// Parses any amount an i64 of minor units holds: the wire form of
+    /// Keel's own figures (a sum may pass [`MAX_AMOUNT`]).
+    fn parse_any(amount: &str, currency: Currency) -> Result<Self, MoneyError> {
         let trimmed = amount.trim();
         // Only plain decimal notation: exponents and separators are ambiguous across locales.
         let digits = trimmed.strip_prefix('-').unwrap_or(trimmed);
@@ -254,7 +288,7 @@ impl<'de> Deserialize<'de> for Money {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let wire = MoneyWire::deserialize(d)?;
         let currency = Currency::parse(&wire.currency).map_err(serde::de::Error::custom)?;
-        Money::parse(&wire.amount, currency).map_err(serde::de::Error::custom)
+        Money::parse_any(&wire.amount, currency).map_err(serde::de::Error::custom)
     }
 }
 
@@ -359,6 +393,40 @@ mod tests {
             Err(MoneyError::Overflow)
         );
         assert_eq!(big.checked_mul(2), Err(MoneyError::Overflow));
+    }
+
+    #[test]
+    fn amounts_from_outside_stay_within_a_billion() {
+        let eur = cur("EUR");
+        assert_eq!(
+            Money::parse("1000000000", eur).unwrap().minor(),
+            100_000_000_000
+        );
+        assert_eq!(
+            Money::parse("-1000000000.00", eur).unwrap().minor(),
+            -100_000_000_000
+        );
+        for text in ["1000000000.01", "92233720368547758.07", "-1000000001"] {
+            assert_eq!(
+                Money::parse(text, eur),
+                Err(MoneyError::OutOfRange),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            Money::parse("99999999999999999999999", eur),
+            Err(MoneyError::OutOfRange)
+        );
+        let kwd = Money::parse("1000000000.000", cur("KWD")).unwrap();
+        assert_eq!(kwd.minor(), 1_000_000_000_000);
+        assert_eq!(
+            Money::from_minor(i64::MIN, eur).within_limit(),
+            Err(MoneyError::OutOfRange)
+        );
+        // Keel's own sums may pass the bound and still travel.
+        let sum = Money::from_minor(i64::MAX, eur);
+        let back: Money = serde_json::from_value(serde_json::to_value(sum).unwrap()).unwrap();
+        assert_eq!(back, sum);
     }
 
     proptest! {

@@ -324,15 +324,31 @@ fn decimal(text: &str) -> Option<Decimal> {
     text.parse::<Decimal>().ok()
 }
 
-/// A cell read as an amount (empty is zero); the error names the column.
+/// A cell read as an amount (empty is zero) within the range Keel takes
+/// ([`crate::money::MAX_AMOUNT`]), so the order's sums of them can't
+/// overflow; the error names the column.
 fn amount(
     index: &BTreeMap<&str, usize>,
     row: &[String],
     key: &str,
     what: &str,
 ) -> Result<Decimal, String> {
-    decimal(&cell(index, row, key))
-        .ok_or_else(|| format!("{what} `{}` is not an amount", cell(index, row, key)))
+    let text = cell(index, row, key);
+    let d = decimal(&text).ok_or_else(|| format!("{what} `{text}` is not an amount"))?;
+    if d.abs() > Decimal::from(crate::money::MAX_AMOUNT) {
+        return Err(format!(
+            "{what} `{text}` is beyond {} either way",
+            crate::money::MAX_AMOUNT_TEXT
+        ));
+    }
+    Ok(d)
+}
+
+/// `sum + more`, or the sentence that says the order's column adds up
+/// beyond what Decimal holds.
+fn add(sum: Decimal, more: Decimal, what: &str) -> Result<Decimal, String> {
+    sum.checked_add(more)
+        .ok_or_else(|| format!("the order's {what} adds up beyond what one order may hold"))
 }
 
 /// One row's line: its unit price (or a line price that divides into one)
@@ -422,14 +438,14 @@ fn order(
             Err(m) => problems.push(problem(line, m)),
         }
         let amount = |key: &str, what: &str| amount(index, row, key, what);
-        match amount("shipping_price", "shipping") {
-            Ok(s) => shipping += s,
+        match amount("shipping_price", "shipping").and_then(|s| add(shipping, s, "shipping")) {
+            Ok(s) => shipping = s,
             Err(m) => problems.push(problem(line, m)),
         }
         if !cell(index, row, "tax").is_empty() {
-            match amount("tax", "tax") {
+            match amount("tax", "tax").and_then(|t| add(tax, t, "tax")) {
                 Ok(t) => {
-                    tax += t;
+                    tax = t;
                     has_tax = true;
                 }
                 Err(m) => problems.push(problem(line, m)),
@@ -493,6 +509,31 @@ mod tests {
 
     fn row(line: i64, cells: &str) -> (i64, Vec<String>) {
         (line, cells.split(',').map(String::from).collect())
+    }
+
+    #[test]
+    fn huge_amounts_are_a_row_problem_not_a_decimal_overflow() {
+        // #19: two rows of Decimal::MAX shipping panicked adding them up.
+        let h = amazon_headers();
+        let max = Decimal::MAX.to_string();
+        let rows = vec![
+            row(2, &format!("111-1,2026-11-20T10:00:00Z,ann@example.com,Ann,MUG,Mug,1,USD,25.00,,{max},,Ann,1 Main St,Austin,TX,78701,US")),
+            row(3, &format!("111-1,,,,CAP,Cap,1,USD,12.00,,{max},,,,,,,")),
+        ];
+        let (orders, problems) = orders("AMAZON", "USD", &guess(&h), &h, &rows);
+        assert!(orders.is_empty());
+        assert_eq!(problems.len(), 2);
+        assert!(
+            problems[0]
+                .message
+                .contains("is beyond 1,000,000,000 either way"),
+            "{}",
+            problems[0].message
+        );
+        assert_eq!(
+            add(Decimal::MAX, Decimal::ONE, "shipping").unwrap_err(),
+            "the order's shipping adds up beyond what one order may hold"
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ use axum::{
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::{
+    catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
@@ -53,6 +54,8 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
         .layer(CompressionLayer::new())
+        // Inside `observe`, so a panic counts as the 500 it is answered with.
+        .layer(CatchPanicLayer::custom(panicked))
         .layer(middleware::from_fn(observe))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -70,6 +73,27 @@ async fn observe(req: Request, next: Next) -> Response {
     res
 }
 
+/// A handler panicked: a bug, since input never may panic a request. The
+/// caller still gets an answer (the same 500 as any internal error), the
+/// panic is logged with the request's span and counted on `/metrics`.
+fn panicked(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = cause
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| cause.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %what, "request handler panicked");
+    crate::metrics()
+        .panics
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    error::ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "something went wrong on our side; it has been logged",
+    )
+    .into_response()
+}
+
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.db.ping().await {
         Ok(()) => "ready".into_response(),
@@ -84,4 +108,42 @@ async fn metrics(State(state): State<AppState>) -> Response {
     let seq = *state.db.subscribe_events().borrow();
     let body = crate::metrics().render(seq, state.db.pool.size(), state.db.pool.num_idle());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    // A test fails by panicking: unwrapping is how it says what went wrong.
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use axum::body::Body;
+    use http_body_util::BodyExt;
+    use std::sync::atomic::Ordering;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_answered_500_and_counted() {
+        let app: Router = Router::new()
+            .route(
+                "/boom",
+                get(|| async {
+                    let cut = "01€€€€€";
+                    // What the GS1 reader did before #19.
+                    cut.get(..16)
+                        .map(str::len)
+                        .unwrap_or_else(|| panic!("sliced mid-character"))
+                        .to_string()
+                }),
+            )
+            .layer(CatchPanicLayer::custom(panicked));
+        let before = crate::metrics().panics.load(Ordering::Relaxed);
+        let res = app
+            .oneshot(Request::builder().uri("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "internal");
+        assert_eq!(crate::metrics().panics.load(Ordering::Relaxed), before + 1);
+    }
 }

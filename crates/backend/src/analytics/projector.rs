@@ -42,25 +42,23 @@ impl std::ops::AddAssign for Projected {
 /// the cursor, in batches, each batch one transaction.
 #[tracing::instrument(skip_all)]
 pub async fn project(db: &Db, clock: &Clock, t: &Thresholds) -> Result<Projected> {
-    let mut total = Projected::default();
-    loop {
-        let (done, batch) = retrying!(project_batch(db, clock, t))?;
-        total += batch;
-        if done {
-            return Ok(total);
-        }
-    }
+    projection::drive(db, CURSOR, BATCH, |size| project_batch(db, clock, t, size)).await
 }
 
-/// One batch; `true` once nothing is left to read.
-async fn project_batch(db: &Db, clock: &Clock, t: &Thresholds) -> Result<(bool, Projected)> {
+/// One batch of up to `size` events; `true` once nothing is left to read.
+async fn project_batch(
+    db: &Db,
+    clock: &Clock,
+    t: &Thresholds,
+    size: i64,
+) -> Result<(bool, Projected)> {
     let ctx = Ctx::system("exceptions").with_clock(clock.clone());
     let started = std::time::Instant::now();
     let mut uow = db.begin(&ctx).await?;
     let writer_wait = started.elapsed();
     // The projection's own events (and a rebuild's many) touch nothing, so
     // `claim` skips them in the read rather than applying them a batch at a time.
-    let (events, read, more) = match projection::claim(&mut uow, CURSOR, BATCH).await? {
+    let (events, read, more) = match projection::claim(&mut uow, CURSOR, size).await? {
         Claim::Done => {
             uow.commit().await?;
             return Ok((true, Projected::default()));

@@ -24,6 +24,7 @@ pub struct AdjustmentInput {
     pub sku: String,
     /// Never below what is reserved.
     /// Units to add (positive) or remove (negative).
+    #[schemars(range(min = -1_000_000, max = 1_000_000))]
     pub quantity: i64,
     #[schemars(extend("enum" = ["damaged", "found", "lost", "theft", "expired", "data_correction", "other"]))]
     pub reason: String,
@@ -154,11 +155,8 @@ async fn check(uow: &mut Uow, ctx: &Ctx, input: &AdjustmentInput) -> Result<Chec
             MovementKind::Adjustment
         }
     };
-    if input.quantity == 0 || input.quantity.abs() > 1_000_000 {
-        errors.push(FieldError::new(
-            "quantity",
-            "use a whole number from -1,000,000 to 1,000,000, not 0",
-        ));
+    if let Err(e) = domain::inventory::parse_change("quantity", input.quantity) {
+        errors.push(e);
     }
     if kind == MovementKind::Scrap && input.quantity > 0 {
         errors.push(FieldError::new(

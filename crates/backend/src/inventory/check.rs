@@ -123,15 +123,28 @@ pub async fn check(db: &Db) -> Result<Vec<Drift>> {
     ];
     for (name, sql) in checks {
         for r in sqlx::query(sql).fetch_all(&db.pool).await? {
-            drift.push(Drift {
+            let read = || -> std::result::Result<Drift, sqlx::Error> {
+                Ok(Drift {
+                    check: name,
+                    sku: r.try_get("sku")?,
+                    warehouse: r.try_get("warehouse")?,
+                    location: r.try_get("location")?,
+                    lot: r.try_get("lot")?,
+                    expected: r.try_get("expected")?,
+                    recorded: r.try_get("recorded")?,
+                })
+            };
+            // A row the checker can't read (a REAL in a BIGINT column on
+            // SQLite) is drift in itself, reported rather than stopping.
+            drift.push(read().unwrap_or_else(|e| Drift {
                 check: name,
-                sku: r.try_get("sku")?,
-                warehouse: r.try_get("warehouse")?,
-                location: r.try_get("location")?,
-                lot: r.try_get("lot")?,
-                expected: r.try_get("expected")?,
-                recorded: r.try_get("recorded")?,
-            });
+                sku: format!("unreadable row ({e})"),
+                warehouse: r.try_get("warehouse").unwrap_or_default(),
+                location: String::new(),
+                lot: String::new(),
+                expected: 0,
+                recorded: 0,
+            }));
         }
     }
     Ok(drift)

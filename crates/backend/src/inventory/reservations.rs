@@ -698,7 +698,23 @@ pub(crate) async fn load_reservation(conn: &mut AnyConnection, id: &str) -> Resu
 pub async fn get_reservation(db: &Db, ctx: &Ctx, id: &str) -> Result<Reservation> {
     ctx.require(Permission::InventoryRead)?;
     let mut conn = db.pool.acquire().await?;
-    load_reservation(&mut conn, id).await
+    visible(&mut conn, ctx, id).await
+}
+
+/// The reservation, when every warehouse it holds units in is in the
+/// caller's scope. Out of scope reads as absent, so the answer doesn't tell
+/// that it exists.
+async fn visible(conn: &mut AnyConnection, ctx: &Ctx, id: &str) -> Result<Reservation> {
+    let r = load_reservation(&mut *conn, id).await?;
+    for (_, _, code, _, _) in allocations(&mut *conn, id).await? {
+        if in_scope(ctx, &code).is_err() {
+            return Err(Error::NotFound {
+                entity: "reservation",
+                key: id.to_string(),
+            });
+        }
+    }
+    Ok(r)
 }
 
 /// Moves an active reservation to `status`, returning it as it was.
@@ -753,12 +769,35 @@ pub async fn release(db: &Db, ctx: &Ctx, id: &str) -> Result<Reservation> {
 
 async fn release_once(db: &Db, ctx: &Ctx, id: &str) -> Result<Reservation> {
     let mut uow = db.begin(ctx).await?;
+    standalone(&mut uow, id).await?;
     crate::fulfillment::sourcing::sourcing_turn(&mut uow).await?;
     let freed = crate::fulfillment::sourcing::products_of(&mut uow.tx, id).await?;
     let after = release_in(&mut uow, id).await?;
     crate::fulfillment::sourcing::source_backorders(&mut uow, &freed).await?;
     uow.commit().await?;
     Ok(after)
+}
+
+/// Refuses a reservation that holds an order's stock (an order's
+/// reservation changes only through the order's own use cases, which keep
+/// its fulfilments, backorders and shipments in step), and one with units in
+/// a warehouse outside the caller's scope. Not found when it doesn't exist.
+async fn standalone(uow: &mut Uow, id: &str) -> Result<()> {
+    visible(&mut uow.tx, &uow.ctx, id).await?;
+    let order: Option<String> =
+        sqlx::query_scalar("select number from sales_order where reservation_id = $1")
+            .bind(id)
+            .fetch_optional(&mut *uow.tx)
+            .await?;
+    match order {
+        Some(number) => Err(Error::Conflict {
+            code: Conflict::ReservationOfOrder,
+            message: format!(
+                "reservation {id} holds order {number}'s stock; it changes only through the order: cancel the order or its lines, or ship it"
+            ),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Releases inside the caller's unit of work (an order's cancellation).
@@ -807,10 +846,10 @@ pub async fn consume(db: &Db, ctx: &Ctx, id: &str) -> Result<Reservation> {
 
 async fn consume_once(db: &Db, ctx: &Ctx, id: &str) -> Result<Reservation> {
     let mut uow = db.begin(ctx).await?;
+    standalone(&mut uow, id).await?;
     let before = close_reservation(&mut uow, id, "consumed").await?;
     let mut units = 0;
     for (product_id, warehouse_id, code, sku, quantity) in allocations(&mut uow.tx, id).await? {
-        in_scope(ctx, &code)?;
         let product = ProductRef {
             id: product_id,
             sku: sku.clone(),

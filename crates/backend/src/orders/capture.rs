@@ -347,7 +347,7 @@ async fn capture_once(
         found,
         product_ids,
         all_known,
-    } = assess(&priced, known, &customer);
+    } = assess(&priced, known, &customer)?;
     let number = match number {
         Some(n) => n.to_string(),
         None => next_order_number(&mut uow).await?,
@@ -490,9 +490,11 @@ struct Assessed {
 
 /// Totals, the fraud score and the holds, and each line's product. Every
 /// SKU the catalogue knows is reserved; an unknown one holds the order,
-/// because refusing it would lose a sale the customer has made. No I/O.
-fn assess(priced: &NewOrder, known: &Known, customer: &CustomerFacts) -> Assessed {
-    let totals = capture::totals(priced, known.channel.rate);
+/// because refusing it would lose a sale the customer has made. No I/O;
+/// refused only when the totals leave the range an order may hold.
+fn assess(priced: &NewOrder, known: &Known, customer: &CustomerFacts) -> Result<Assessed> {
+    let totals =
+        capture::totals(priced, known.channel.rate).map_err(|e| Error::Invalid(vec![e]))?;
     let fraud = capture::fraud(
         priced,
         totals.total,
@@ -526,14 +528,14 @@ fn assess(priced: &NewOrder, known: &Known, customer: &CustomerFacts) -> Assesse
             detail: unknown.join("; "),
         });
     }
-    Assessed {
+    Ok(Assessed {
         totals,
         fraud,
         holds,
         found,
         product_ids,
         all_known,
-    }
+    })
 }
 
 /// The audit rows and events of a capture: captured, each hold, sourced,

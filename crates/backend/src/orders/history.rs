@@ -32,11 +32,15 @@ pub async fn import_history(db: &Db, ctx: &Ctx, orders: &[PastOrder]) -> Result<
         .collect::<Result<Vec<_>>>()?;
     let mut products = Products::default();
     let mut imported = 0;
-    for batch in parsed.chunks(500) {
+    for (chunk, batch) in parsed.chunks(500).enumerate() {
         let mut uow = db.begin(ctx).await?;
         let mut numbers = Vec::new();
-        for (order, status, past) in batch {
-            if let Some(number) = write_past(&mut uow, order, *status, past, &mut products).await? {
+        for (j, (order, status, past)) in batch.iter().enumerate() {
+            let at = chunk * 500 + j;
+            let written = write_past(&mut uow, order, *status, past, &mut products)
+                .await
+                .map_err(|e| e.within(&format!("orders[{at}]")))?;
+            if let Some(number) = written {
                 numbers.push(number);
             }
         }
@@ -89,13 +93,8 @@ fn parse_past(i: usize, past: &PastOrder) -> Result<(NewOrder, OrderStatus, &Pas
                 "history is delivered, closed or cancelled",
             )
         })?;
-    let order = NewOrder::parse(&past.order).map_err(|e| {
-        Error::Invalid(
-            e.into_iter()
-                .map(|f| domain::FieldError::new(format!("orders[{i}].{}", f.field), f.message))
-                .collect(),
-        )
-    })?;
+    let order = NewOrder::parse(&past.order)
+        .map_err(|e| Error::Invalid(e).within(&format!("orders[{i}]")))?;
     if past.shipped_at.is_some() && status == OrderStatus::Cancelled {
         return Err(Error::invalid(
             &format!("orders[{i}].shipped_at"),
@@ -131,7 +130,7 @@ async fn write_past(
     let customer = upsert_customer(uow, order, placed_at, &mut batch).await?;
     let mut priced = order.clone();
     priced.prices_include_tax |= channel.prices_include_tax;
-    let totals = capture::totals(&priced, channel.rate);
+    let totals = capture::totals(&priced, channel.rate).map_err(|e| Error::Invalid(vec![e]))?;
     let mut product_ids = Vec::new();
     for l in &order.lines {
         if !products.contains_key(&l.sku) {

@@ -21,6 +21,7 @@ pub mod bulk;
 pub mod capture;
 pub mod changes;
 pub mod channels;
+pub mod check;
 pub mod edit;
 pub mod history;
 pub mod holds;

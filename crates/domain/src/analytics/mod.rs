@@ -435,6 +435,10 @@ pub const OVERSELL_REFUSED: &str = "oversell_refused";
 /// A webhook delivery refused for its signature or its body.
 pub const WEBHOOK_REJECTED: &str = "webhook_rejected";
 
+/// An event a projection (exception queues, KPI figures) could not apply
+/// and stepped past, so the rest went on.
+pub const PROJECTION_SKIPPED: &str = "projection_skipped";
+
 /// What the rules need to know about one incident: refused attempts of one
 /// kind about one subject, counted until a person resolves them.
 pub struct IncidentFacts {
@@ -469,6 +473,17 @@ pub fn incident_exception(i: &IncidentFacts) -> Option<Wanted> {
             Role::Manager,
             format!("/command/products/{}", i.subject_ref),
             format!("Refused {}; last: {}", times(i.occurrences), i.last_detail),
+        ),
+        PROJECTION_SKIPPED => (
+            Queue::Integration,
+            Role::Admin,
+            format!("/command/audit?entity=incident&entity_id={}", i.incident_id),
+            format!(
+                "Events {} could not apply, stepped past {} (run keel check); last: {}",
+                i.subject_ref,
+                times(i.occurrences),
+                i.last_detail
+            ),
         ),
         _ => (
             Queue::Integration,

@@ -270,8 +270,9 @@ pub struct NewLine {
 }
 
 impl NewLine {
-    pub fn gross(&self) -> i64 {
-        self.unit_price.minor() * self.quantity
+    /// Quantity × unit price, in i128 so no bounded line can overflow it.
+    pub fn gross(&self) -> i128 {
+        i128::from(self.unit_price.minor()) * i128::from(self.quantity)
     }
 }
 
@@ -457,7 +458,7 @@ fn parse_lines(input: &OrderIn, currency: Currency, errors: &mut Vec<FieldError>
             None => Some(Money::zero(currency)),
         };
         if let (Some(p), Some(d)) = (price, disc) {
-            if d.minor() > p.minor().saturating_mul(l.quantity) {
+            if i128::from(d.minor()) > i128::from(p.minor()) * i128::from(l.quantity) {
                 errors.push(FieldError::new(
                     format!("lines[{i}].discount"),
                     "is more than the line is worth",
@@ -524,63 +525,94 @@ pub struct Totals {
 
 /// Computes totals. Tax comes from the channel when it stated one, else from
 /// `rate` (the region's rule), applied per line after its share of discounts.
-pub fn totals(order: &NewOrder, rate: Option<Decimal>) -> Totals {
-    let subtotal: i64 = order.lines.iter().map(NewLine::gross).sum();
-    let line_discounts: i64 = order.lines.iter().map(|l| l.discount.minor()).sum();
-    let discount = line_discounts + order.discount.minor();
+/// Sums run in i128 and each figure must come back within
+/// [`crate::money::MAX_AMOUNT`], so no order of bounded lines can overflow a
+/// total; one beyond it is refused on `lines`.
+pub fn totals(order: &NewOrder, rate: Option<Decimal>) -> Result<Totals, FieldError> {
+    let c = order.currency;
+    let subtotal: i128 = order.lines.iter().map(NewLine::gross).sum();
+    let line_discounts: i128 = order
+        .lines
+        .iter()
+        .map(|l| i128::from(l.discount.minor()))
+        .sum();
+    let discount = line_discounts + i128::from(order.discount.minor());
     let tax = match (order.stated.tax, rate) {
-        (Some(t), _) => t.minor(),
-        (None, Some(rate)) => computed_tax(order, rate),
+        (Some(t), _) => i128::from(t.minor()),
+        (None, Some(rate)) => computed_tax(order, rate).ok_or_else(|| beyond("tax", c))?,
         (None, None) => 0,
     };
-    let shipping = order.shipping.minor();
+    let shipping = i128::from(order.shipping.minor());
     let total = subtotal - discount + shipping + if order.prices_include_tax { 0 } else { tax };
-    Totals {
-        subtotal,
-        discount,
-        shipping,
-        tax,
-        total,
+    Ok(Totals {
+        subtotal: bounded("subtotal", subtotal, c)?,
+        discount: bounded("discount", discount, c)?,
+        shipping: bounded("shipping", shipping, c)?,
+        tax: bounded("tax", tax, c)?,
+        total: bounded("total", total, c)?,
+    })
+}
+
+fn beyond(what: &str, currency: Currency) -> FieldError {
+    FieldError::new(
+        "lines",
+        format!(
+            "the order's {what} would be beyond {} {currency} either way, the most one order may hold",
+            crate::money::MAX_AMOUNT_TEXT
+        ),
+    )
+}
+
+fn bounded(what: &str, minor: i128, currency: Currency) -> Result<i64, FieldError> {
+    i64::try_from(minor)
+        .ok()
+        .and_then(|m| Money::from_minor(m, currency).within_limit().ok())
+        .map(Money::minor)
+        .ok_or_else(|| beyond(what, currency))
+}
+
+/// `n / d` rounded half away from zero; `d` is never 0 here.
+fn div_round(n: i128, d: i128) -> i128 {
+    let (q, r) = (n / d, n % d);
+    if 2 * r.abs() >= d.abs() && r != 0 {
+        q + n.signum() * d.signum()
+    } else {
+        q
     }
 }
 
 /// Tax per line, rounded half away from zero, on the line's net amount (its
 /// gross less its own discount and a pro-rata share of the order discount).
-fn computed_tax(order: &NewOrder, rate: Decimal) -> i64 {
-    let gross: i64 = order
-        .lines
-        .iter()
-        .map(|l| l.gross() - l.discount.minor())
-        .sum();
-    let mut order_discount_left = order.discount.minor();
+/// `None` when a rate is so large the tax leaves Decimal's range.
+fn computed_tax(order: &NewOrder, rate: Decimal) -> Option<i128> {
+    let net_of = |l: &NewLine| l.gross() - i128::from(l.discount.minor());
+    let gross: i128 = order.lines.iter().map(net_of).sum();
+    let order_discount = i128::from(order.discount.minor());
+    let mut order_discount_left = order_discount;
     let mut tax = 0;
     let n = order.lines.len();
     for (i, l) in order.lines.iter().enumerate() {
-        let net_before = l.gross() - l.discount.minor();
+        let net_before = net_of(l);
         // The last line takes the remainder so the shares add up exactly.
         let share = if i + 1 == n || gross == 0 {
             order_discount_left
         } else {
-            (Decimal::from(order.discount.minor()) * Decimal::from(net_before)
-                / Decimal::from(gross))
-            .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
-            .try_into()
-            .unwrap_or(0)
+            div_round(order_discount * net_before, gross)
         };
         order_discount_left -= share;
-        let net = Decimal::from(net_before - share);
+        let net = Decimal::try_from_i128_with_scale(net_before - share, 0).ok()?;
         let t = if order.prices_include_tax {
-            net - net / (Decimal::ONE + rate)
+            net.checked_sub(net.checked_div(Decimal::ONE.checked_add(rate)?)?)?
         } else {
-            net * rate
+            net.checked_mul(rate)?
         };
-        let t: i64 = t
+        let t: i128 = t
             .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
             .try_into()
-            .unwrap_or(0);
+            .ok()?;
         tax += t;
     }
-    tax
+    Some(tax)
 }
 
 fn show(minor: i64, currency: Currency) -> String {

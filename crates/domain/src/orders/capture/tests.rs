@@ -119,12 +119,53 @@ fn every_status_transition_is_either_allowed_or_a_typed_error() {
 }
 
 #[test]
+fn amounts_beyond_a_billion_are_refused_on_their_field() {
+    // #19: 92233720368547758.07 × 2 wrapped to a negative total.
+    let e = NewOrder::parse(&order(&[("A", 2, "92233720368547758.07")])).unwrap_err();
+    assert_eq!(e[0].field, "lines[0].unit_price");
+    assert_eq!(
+        e[0].message,
+        "use an amount from -1,000,000,000 to 1,000,000,000"
+    );
+    let mut input = order(&[("A", 1, "1.00")]);
+    input.shipping.price = Some(AmountIn::Text("1000000000.01".into()));
+    let e = NewOrder::parse(&input).unwrap_err();
+    assert_eq!(e[0].field, "shipping.price");
+}
+
+#[test]
+fn totals_beyond_what_an_order_may_hold_are_an_error_not_a_wrap_or_panic() {
+    // Each line in range; together far beyond i64 minor units once taxed.
+    let lines: Vec<_> = (0..MAX_LINES)
+        .map(|_| ("A", 100_000, "1000000000"))
+        .collect();
+    let o = NewOrder::parse(&order(&lines)).unwrap();
+    let e = totals(&o, Some(Decimal::new(20, 2))).unwrap_err();
+    assert_eq!(e.field, "lines");
+    assert!(
+        e.message
+            .contains("subtotal would be beyond 1,000,000,000 USD"),
+        "{}",
+        e.message
+    );
+    // A rate too large for Decimal is the same refusal, not a panic.
+    let o = NewOrder::parse(&order(&[("A", 1, "900000000")])).unwrap();
+    assert_eq!(totals(&o, Some(Decimal::MAX)).unwrap_err().field, "lines");
+    let mut inclusive = o.clone();
+    inclusive.prices_include_tax = true;
+    assert!(totals(&inclusive, Some(-Decimal::ONE)).is_err());
+    // Just under the bound is fine and exact.
+    let o = NewOrder::parse(&order(&[("A", 1, "999999995.00")])).unwrap();
+    assert_eq!(totals(&o, None).unwrap().total, 100_000_000_000);
+}
+
+#[test]
 fn totals_are_exact_with_exclusive_and_inclusive_tax() {
     let mut input = order(&[("A", 3, "19.99"), ("B", 1, "0.10")]);
     input.discount = Some(AmountIn::Text("1.00".into()));
     let o = NewOrder::parse(&input).unwrap();
     assert_eq!(o.ship_to.country, "US");
-    let t = totals(&o, Some(Decimal::new(825, 4)));
+    let t = totals(&o, Some(Decimal::new(825, 4))).unwrap();
     // 59.97 + 0.10 = 60.07. The 1.00 discount is shared by value: A takes
     // 0.998… → 1.00 and B the remaining 0.00. Tax: A 58.97 × 8.25% =
     // 4.865… → 4.87; B 0.10 × 8.25% = 0.00825 → 0.01.
@@ -142,7 +183,7 @@ fn totals_are_exact_with_exclusive_and_inclusive_tax() {
     inclusive.prices_include_tax = true;
     inclusive.discount = None;
     let o = NewOrder::parse(&inclusive).unwrap();
-    let t = totals(&o, Some(Decimal::new(20, 2)));
+    let t = totals(&o, Some(Decimal::new(20, 2))).unwrap();
     // 59.97 incl. 20%: 59.97 − 49.975 = 9.995 → 10.00; 0.10 → 0.0167 → 0.02.
     assert_eq!((t.tax, t.total), (1002, 6007 + 500));
 }
@@ -158,7 +199,7 @@ fn stated_tax_wins_over_rules_and_bad_totals_name_both_figures() {
         total: Some(AmountIn::Text("409.94".into())),
     };
     let o = NewOrder::parse(&input).unwrap();
-    let t = totals(&o, Some(Decimal::new(6, 2)));
+    let t = totals(&o, Some(Decimal::new(6, 2))).unwrap();
     assert_eq!((t.subtotal, t.tax, t.total), (59700, 1194, 60894));
     let holds = assess(
         &o,
@@ -220,7 +261,7 @@ fn payment_address_and_fraud_give_named_holds() {
     });
     input.shipping.address.as_mut().unwrap().line1 = " ".into();
     let o = NewOrder::parse(&input).unwrap();
-    let t = totals(&o, None);
+    let t = totals(&o, None).unwrap();
     let f = fraud(
         &o,
         t.total,
