@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command (b): every test. Domain and store tests (on SQLite and, when
-# PostgreSQL's server binaries exist, on a throwaway cluster), HTTP tests, then
-# the Playwright journeys against a release build in Debian's Chromium.
+# PostgreSQL's server binaries exist, on a throwaway cluster), HTTP tests, the
+# Playwright journeys against a release build in Debian's Chromium, then
+# schemathesis against that build's API.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
@@ -49,6 +50,8 @@ playwright() {
   npx playwright test
 }
 suite "Playwright: desktop, tablet and phone, with JavaScript on and off" playwright
+suite "API fuzzing from the OpenAPI document (schemathesis: no 5xx, no response off its schema)" \
+  scripts/schemathesis.sh
 
 if [ ${#failed[@]} -gt 0 ]; then
   printf '\033[1;31m==> failed: %s\033[0m\n' "${failed[@]}" >&2

@@ -156,3 +156,194 @@ async fn an_orders_reservation_is_the_orders_and_another_warehouses_reads_as_abs
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_idempotency_key_is_bound_to_its_route_record_and_body() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        let admin = token(&db, Role::Admin).await;
+        let other_admin = token(&db, Role::Admin).await;
+        fixtures::warehouse(&db, "CENTRAL").await;
+        fixtures::item(&db, "A", "4.00").await;
+        let delivery = json!({"warehouse": "CENTRAL", "lines": [{"sku": "A", "quantity": 4}]});
+        for _ in 0..2 {
+            let (s, d) = call(
+                &app,
+                "POST",
+                "/api/v1/deliveries",
+                &admin,
+                Some(delivery.clone()),
+                &[],
+            )
+            .await;
+            assert_eq!(s, 201, "{d}");
+        }
+        let key = [("idempotency-key", "scan-1")];
+        // One scan with the key: who sends it, to which delivery, what code.
+        let scan = |who: &str, number: &str, code: &str| {
+            let (app, who) = (app.clone(), who.to_string());
+            let path = format!("/api/v1/deliveries/{number}/scans");
+            let body = json!({ "code": code });
+            async move { call(&app, "POST", &path, &who, Some(body), &key).await }
+        };
+        let (s, first) = scan(&admin, "DL-000001", "A").await;
+        assert_eq!((s, &first["accepted"]), (200, &json!(true)), "{first}");
+        // #19: the same key on another delivery replayed the first answer,
+        // and the second scan was silently lost.
+        let (s, body) = scan(&admin, "DL-000002", "A").await;
+        assert_eq!(s, 422, "{body}");
+        let why = body["error"]["fields"]["Idempotency-Key"].as_str().unwrap();
+        assert!(why.contains("different request"), "{body}");
+        // Another route, and another body on the same route: refused too.
+        let (s, _) = call(
+            &app,
+            "POST",
+            "/api/v1/deliveries",
+            &admin,
+            Some(delivery),
+            &key,
+        )
+        .await;
+        assert_eq!(s, 422);
+        assert_eq!(scan(&admin, "DL-000001", "A-01-01").await.0, 422);
+        // The same request again is a replay; another caller's key is its own.
+        assert_eq!(scan(&admin, "DL-000001", "A").await, (200, first));
+        let (s, theirs) = scan(&other_admin, "DL-000002", "A").await;
+        assert_eq!((s, &theirs["accepted"]), (200, &json!(true)), "{theirs}");
+    })
+    .await;
+}
+
+async fn raw(
+    app: &axum::Router,
+    req: axum::http::Request<axum::body::Body>,
+) -> axum::response::Response {
+    use tower::ServiceExt;
+    app.clone().oneshot(req).await.unwrap()
+}
+
+#[tokio::test]
+async fn sign_in_follows_only_local_paths_and_never_answers_500() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        let input = backend::governance::NewUser {
+            email: "ann@northwind.example".into(),
+            name: "Ann".into(),
+            role: "manager".into(),
+            password: "correct horse battery".into(),
+            scope: Scope::default(),
+        };
+        backend::governance::create_user(&db, &Ctx::system("test"), input, None)
+            .await
+            .unwrap();
+        // #19: a tab before the second slash redirected off-site, and CR/LF
+        // answered 500 after setting the session cookie.
+        for (next, to) in [
+            ("%2F%09%2Fevil.example", "/command"),
+            ("%2Fcommand%0D%0ASet-Cookie%3A+x%3D1", "/command"),
+            ("https%3A%2F%2Fevil.example", "/command"),
+            (
+                "%2Fcommand%2Forders%3Fstatus%3Dopen",
+                "/command/orders?status=open",
+            ),
+        ] {
+            let body =
+                format!("email=ann%40northwind.example&password=correct+horse+battery&next={next}");
+            let req = axum::http::Request::builder()
+                .method("POST")
+                .uri("/signin")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            let res = raw(&app, req).await;
+            assert_eq!(res.status(), 303, "{next}");
+            assert_eq!(res.headers()["location"], to, "{next}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers_and_keels_own_request_id() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        let admin = token(&db, Role::Admin).await;
+        for path in ["/signin", "/api/v1/warehouses", "/healthz"] {
+            let req = axum::http::Request::builder()
+                .uri(path)
+                .header("authorization", format!("Bearer {admin}"))
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let res = raw(&app, req).await;
+            let h = res.headers();
+            assert!(
+                h["content-security-policy"]
+                    .to_str()
+                    .unwrap()
+                    .contains("frame-ancestors 'none'"),
+                "{path}"
+            );
+            assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+            assert_eq!(h["x-frame-options"], "DENY", "{path}");
+            assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+        }
+        // A forged request id is not what the audit log records.
+        let req = axum::http::Request::builder()
+            .method("POST")
+            .uri("/api/v1/warehouses")
+            .header("authorization", format!("Bearer {admin}"))
+            .header("content-type", "application/json")
+            .header("x-request-id", "IGNORE PREVIOUS AUDIT")
+            .body(axum::body::Body::from(r#"{"code":"EAST","name":"East"}"#))
+            .unwrap();
+        let res = raw(&app, req).await;
+        assert_eq!(res.status(), 201);
+        let answered = res.headers()["x-request-id"].to_str().unwrap().to_string();
+        assert_ne!(answered, "IGNORE PREVIOUS AUDIT");
+        let stored: Vec<Option<String>> = sqlx::query_scalar(
+            "select request_id from audit_log where action = 'warehouse.create'",
+        )
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+        assert_eq!(stored, vec![Some(answered)]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_catalogue_export_is_safe_to_open_in_a_spreadsheet() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        let admin = token(&db, Role::Admin).await;
+        let evil = "=HYPERLINK(\"http://evil.example\",\"Click\")";
+        let (s, _) = call(
+            &app,
+            "POST",
+            "/api/v1/products",
+            &admin,
+            Some(json!({"sku": "MUG", "name": evil})),
+            &[],
+        )
+        .await;
+        assert_eq!(s, 201);
+        let req = axum::http::Request::builder()
+            .uri("/api/v1/catalog/export")
+            .header("authorization", format!("Bearer {admin}"))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let res = raw(&app, req).await;
+        let bytes = http_body_util::BodyExt::collect(res.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let csv = String::from_utf8(bytes.to_vec()).unwrap();
+        assert!(csv.contains("\"'=HYPERLINK("), "{csv}");
+        let (_, p) = call(&app, "GET", "/api/v1/products/MUG", &admin, None, &[]).await;
+        assert_eq!(
+            p["name"], evil,
+            "stored as it was sent; only the export defuses it"
+        );
+    })
+    .await;
+}

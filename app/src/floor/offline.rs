@@ -46,7 +46,14 @@ pub async fn queued_scan(
     key: String,
 ) -> Result<ScanAnswer, Problem> {
     let (db, ctx) = crate::ssr::context().await?;
-    let idem = backend::Idempotency::new(&key, code.as_bytes()).map_err(crate::ssr::fail)?;
+    // Bound to the flow and its wave or delivery too: the same key queued
+    // for another target is refused, never answered with this one's result.
+    let bound = match flow {
+        Flow::Pick => format!("pick-scan {target}"),
+        Flow::Receive => format!("receive-scan {target}"),
+    };
+    let idem =
+        backend::Idempotency::new(&key, &bound, code.as_bytes()).map_err(crate::ssr::fail)?;
     let input = backend::fulfillment::ScanInput { code };
     let (accepted, message) = match flow {
         Flow::Pick => {

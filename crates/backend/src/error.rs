@@ -49,8 +49,6 @@ pub enum Conflict {
     VersionConflict,
     /// The record's status doesn't allow this step.
     InvalidTransition,
-    /// An idempotency key came back with a different request.
-    IdempotencyKeyReused,
     // Orders
     /// A concurrent capture of the same channel order won the race.
     CaptureConflict,
@@ -114,7 +112,6 @@ impl Conflict {
         match self {
             Conflict::VersionConflict => "version_conflict",
             Conflict::InvalidTransition => "invalid_transition",
-            Conflict::IdempotencyKeyReused => "idempotency_key_reused",
             Conflict::CaptureConflict => "capture_conflict",
             Conflict::HoldNotActive => "hold_not_active",
             Conflict::HoldNotReleasable => "hold_not_releasable",

@@ -1,7 +1,6 @@
 //! The unit of work: one transaction that carries a change, its audit row and
 //! its domain event, and commits them together or not at all.
 
-use crate::error::Conflict;
 use domain::events::Event;
 use serde::{de::DeserializeOwned, Serialize};
 use sha2::{Digest, Sha256};
@@ -32,7 +31,11 @@ pub struct Idempotency {
 }
 
 impl Idempotency {
-    pub fn new(key: &str, request_body: &[u8]) -> Result<Self> {
+    /// A key bound to its request: `target` names the route and the record
+    /// it acts on (`POST /api/v1/deliveries/DL-1/scans`), `request_body`
+    /// what was sent. The same key for another target or body is refused,
+    /// never answered with the first request's result.
+    pub fn new(key: &str, target: &str, request_body: &[u8]) -> Result<Self> {
         let key = key.trim();
         if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
             return Err(Error::invalid(
@@ -42,7 +45,13 @@ impl Idempotency {
         }
         Ok(Self {
             key: key.to_string(),
-            request_hash: hex::encode(Sha256::digest(request_body)),
+            request_hash: hex::encode(
+                Sha256::new()
+                    .chain_update(target.as_bytes())
+                    .chain_update([0])
+                    .chain_update(request_body)
+                    .finalize(),
+            ),
         })
     }
 }
@@ -305,11 +314,10 @@ impl Uow {
         .fetch_one(&mut *self.tx)
         .await?;
         if hash != idem.request_hash {
-            return Err(Error::Conflict {
-                code: Conflict::IdempotencyKeyReused,
-                message: "this Idempotency-Key was already used with a different request body"
-                    .into(),
-            });
+            return Err(Error::invalid(
+                "Idempotency-Key",
+                "this key was already used for a different request (another route, record or body); use a new key for this one",
+            ));
         }
         serde_json::from_str(&response)
             .map(Some)

@@ -279,7 +279,7 @@ store_test!(
         .await;
         assert!(matches!(missing, Err(Error::Invalid(_))), "{missing:?}");
 
-        let key = Idempotency::new("ship-F-1", b"ship").unwrap();
+        let key = Idempotency::new("ship-F-1", "ship F-1", b"ship").unwrap();
         let input = ship_input(&[(1, "1Z999AA10123456784"), (2, "1Z999AA10123456795")]);
         let shipment = floor::ship(&db, &sys(), &fid, input.clone(), Some(&key))
             .await
@@ -370,7 +370,7 @@ store_test!(
             let db = db.clone();
             let w = w.to_string();
             async move {
-                let k = Idempotency::new(key, code.as_bytes()).unwrap();
+                let k = Idempotency::new(key, "pick-scan", code.as_bytes()).unwrap();
                 floor::pick_scan(&db, &sys(), &w, ScanInput { code: code.into() }, Some(&k))
                     .await
                     .unwrap()

@@ -554,7 +554,7 @@ store_test!(
     an_idempotency_key_replays_the_first_result_even_when_raced,
     |db: Db| async move {
         let body = br#"{"code":"EAST","name":"East"}"#;
-        let idem = Idempotency::new("key-1", body).unwrap();
+        let idem = Idempotency::new("key-1", "POST /api/v1/warehouses", body).unwrap();
         let tasks: Vec<_> = (0..8)
             .map(|_| {
                 let (db, idem) = (db.clone(), idem.clone());
@@ -580,7 +580,12 @@ store_test!(
         assert_eq!(ids.len(), 1, "every replay returns the first warehouse");
         assert_eq!(count(&db, "warehouse").await, 1);
         assert_eq!(count(&db, "event").await, 1);
-        let other = Idempotency::new("key-1", br#"{"code":"WEST","name":"West"}"#).unwrap();
+        let other = Idempotency::new(
+            "key-1",
+            "POST /api/v1/warehouses",
+            br#"{"code":"WEST","name":"West"}"#,
+        )
+        .unwrap();
         match inventory::create_warehouse(
             &db,
             &admin(),
@@ -592,8 +597,8 @@ store_test!(
         )
         .await
         {
-            Err(Error::Conflict { code, .. }) => assert_eq!(code, "idempotency_key_reused"),
-            other => panic!("expected a conflict, got {other:?}"),
+            Err(Error::Invalid(f)) => assert_eq!(f[0].field, "Idempotency-Key"),
+            other => panic!("expected a refusal, got {other:?}"),
         }
         assert_eq!(count(&db, "warehouse").await, 1);
     }

@@ -140,7 +140,7 @@ store_test!(
             .unwrap();
         assert!(!again.created);
         assert_eq!(again.order.id, o.id);
-        let idem = Idempotency::new("key-1", b"body").unwrap();
+        let idem = Idempotency::new("key-1", "POST /api/v1/orders", b"body").unwrap();
         let first = capture_order(&db, &sys(), order("W-2", &[("A", 1)]), Some(&idem), None)
             .await
             .unwrap();

@@ -280,7 +280,7 @@ store_test!(
         let id = d.summary.id.as_str();
         accept(&db, id, "A").await;
         accept(&db, id, "5").await;
-        let key = Idempotency::new("dock-scan-1", b"A-01-01").unwrap();
+        let key = Idempotency::new("dock-scan-1", "receive-scan", b"A-01-01").unwrap();
         let first = receiving::receive_scan(
             &db,
             &sys(),

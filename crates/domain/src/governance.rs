@@ -226,6 +226,18 @@ impl Scope {
     }
 }
 
+/// `next` when it is a path on this site to go to after signing in: it
+/// starts with one `/`, and every character is visible ASCII other than a
+/// backslash. Browsers drop tabs and line breaks from a URL and read `\` as
+/// `/`, so `/%09/evil.example` or `/\\evil.example` would leave the site; a
+/// CR or LF would also break the `Location` header.
+pub fn local_path(next: &str) -> Option<&str> {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    local.then_some(next)
+}
+
 /// Password rules for staff accounts. Length is what matters; composition rules
 /// only push people towards predictable patterns.
 pub fn check_password(password: &str) -> Result<(), String> {
@@ -251,6 +263,30 @@ pub fn sign_in_allowed(recent_failures: i64) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        for ok in [
+            "/command",
+            "/command/orders?status=open&tag=vip",
+            "/floor/pick/W-1",
+        ] {
+            assert_eq!(local_path(ok), Some(ok));
+        }
+        for bad in [
+            "",
+            "command",
+            "//evil.example",
+            "/\t/evil.example",
+            "/\\evil.example",
+            "/command\r\nSet-Cookie: x=1",
+            "https://evil.example",
+            "/ space",
+            "/é",
+        ] {
+            assert_eq!(local_path(bad), None, "{bad:?}");
+        }
+    }
+
     use super::*;
 
     /// The whole matrix, spelled out: a change to `GRANTS` must change this too,

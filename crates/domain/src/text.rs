@@ -159,8 +159,52 @@ impl fmt::Display for Qty {
     }
 }
 
+/// A cell as a spreadsheet may open it safely: text that a spreadsheet would
+/// run as a formula (`=HYPERLINK(…)`, `+`, `-`, `@`, a tab or a carriage
+/// return first) gets a leading `'`, which spreadsheets show as text. Plain
+/// numbers (`-1.50`) stay as they are. [`from_spreadsheet`] undoes it, so an
+/// export imports back unchanged.
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let number = cell.parse::<rust_decimal::Decimal>().is_ok();
+    if risky && !number {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// A cell read back from a spreadsheet: the `'` [`spreadsheet_safe`] put
+/// before a formula character comes off; anything else is as written.
+pub fn from_spreadsheet(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn formulas_are_defused_for_spreadsheets_and_come_back_unchanged() {
+        for (cell, safe) in [
+            (
+                "=HYPERLINK(\"http://evil.example\",\"x\")",
+                "'=HYPERLINK(\"http://evil.example\",\"x\")",
+            ),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+            ("-1+1", "'-1+1"),
+            ("\tTab", "'\tTab"),
+            ("-1.50", "-1.50"),
+            ("Mug, blue", "Mug, blue"),
+            ("'quoted", "'quoted"),
+        ] {
+            assert_eq!(spreadsheet_safe(cell), safe, "{cell}");
+            assert_eq!(from_spreadsheet(&spreadsheet_safe(cell)), cell, "{cell}");
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -21,12 +21,16 @@ pub const IMPORT_LIMIT: usize = 32 * 1024 * 1024;
 pub struct JsonBody<T> {
     pub value: T,
     pub raw: Bytes,
+    /// The method and whole path (`POST /api/v1/deliveries/DL-1/scans`),
+    /// which an idempotency key is bound to with the body.
+    pub target: String,
 }
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let target = target(req.method(), req.uri(), req.extensions());
         let is_json = req
             .headers()
             .get(CONTENT_TYPE)
@@ -59,8 +63,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             }
         })?;
         let value = parse_json(&raw)?;
-        Ok(Self { value, raw })
+        Ok(Self { value, raw, target })
     }
+}
+
+/// `METHOD /whole/path` of a request, before any router nesting took its
+/// prefix off.
+pub fn target(
+    method: &axum::http::Method,
+    uri: &axum::http::Uri,
+    extensions: &axum::http::Extensions,
+) -> String {
+    let path = extensions
+        .get::<axum::extract::OriginalUri>()
+        .map(|o| o.0.path().to_string())
+        .unwrap_or_else(|| uri.path().to_string());
+    format!("{method} {path}")
 }
 
 /// Parses JSON strictly, naming the offending field path on a type or shape error.
@@ -129,9 +147,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
-/// Reads an optional `Idempotency-Key` header and binds it to this request body.
+/// Reads an optional `Idempotency-Key` header and binds it to this request:
+/// its target (method and path, so the record it acts on) and its body. The
+/// caller is bound when the key is claimed.
 pub fn idempotency(
     headers: &axum::http::HeaderMap,
+    target: &str,
     raw: &[u8],
 ) -> Result<Option<Idempotency>, ApiError> {
     match headers.get("idempotency-key") {
@@ -144,7 +165,9 @@ pub fn idempotency(
                     "Idempotency-Key must be visible ASCII",
                 )
             })?;
-            Idempotency::new(key, raw).map(Some).map_err(ApiError::from)
+            Idempotency::new(key, target, raw)
+                .map(Some)
+                .map_err(ApiError::from)
         }
     }
 }

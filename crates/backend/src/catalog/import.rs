@@ -89,11 +89,8 @@ fn parse_csv(text: &str) -> Result<Vec<ParsedRow>> {
             }
         };
         let cell = |c: &str| {
-            index
-                .get(c)
-                .and_then(|&i| record.get(i))
-                .unwrap_or("")
-                .to_string()
+            let raw = index.get(c).and_then(|&i| record.get(i)).unwrap_or("");
+            domain::text::from_spreadsheet(raw).to_string()
         };
         let sku = cell("sku");
         let fields = |errs: Vec<FieldError>| FieldError::one_line(&errs);

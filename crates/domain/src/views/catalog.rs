@@ -95,8 +95,16 @@ pub struct ImportPreview {
 
 impl Product {
     /// The CSV cells of the product, in `catalog::CSV_COLUMNS` order, using
-    /// its first price.
+    /// its first price, each safe to open in a spreadsheet
+    /// (`text::spreadsheet_safe`).
     pub fn csv_row(&self) -> Vec<String> {
+        self.csv_cells()
+            .iter()
+            .map(|c| crate::text::spreadsheet_safe(c).into_owned())
+            .collect()
+    }
+
+    fn csv_cells(&self) -> Vec<String> {
         let p = self;
         let price = p.prices.first();
         let dims = p.dimensions_mm.as_ref();

@@ -31,7 +31,7 @@ pub async fn build_wave(
     headers: HeaderMap,
     body: JsonBody<WaveInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let idem = idempotency(&headers, &body.raw)?;
+    let idem = idempotency(&headers, &body.target, &body.raw)?;
     let wave = fulfillment::build_wave(&s.db, &ctx, body.value, idem.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(wave)))
 }
@@ -61,7 +61,7 @@ pub async fn pick_scan(
     Path(id): Path<String>,
     body: JsonBody<ScanInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let idem = idempotency(&headers, &body.raw)?;
+    let idem = idempotency(&headers, &body.target, &body.raw)?;
     Ok(Json(
         fulfillment::pick_scan(&s.db, &ctx, &id, body.value, idem.as_ref()).await?,
     ))
@@ -74,7 +74,7 @@ pub async fn short_pick(
     Path(id): Path<String>,
     body: JsonBody<ShortInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let idem = idempotency(&headers, &body.raw)?;
+    let idem = idempotency(&headers, &body.target, &body.raw)?;
     Ok(Json(
         fulfillment::short_pick(&s.db, &ctx, &id, body.value, idem.as_ref()).await?,
     ))
@@ -95,7 +95,7 @@ pub async fn pack_scan(
     Path(id): Path<String>,
     body: JsonBody<PackScanInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let idem = idempotency(&headers, &body.raw)?;
+    let idem = idempotency(&headers, &body.target, &body.raw)?;
     Ok(Json(
         fulfillment::pack_scan(&s.db, &ctx, &id, body.value, idem.as_ref()).await?,
     ))
@@ -119,7 +119,7 @@ pub async fn ship(
     Path(id): Path<String>,
     body: JsonBody<ShipInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let idem = idempotency(&headers, &body.raw)?;
+    let idem = idempotency(&headers, &body.target, &body.raw)?;
     let shipment = fulfillment::ship(&s.db, &ctx, &id, body.value, idem.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(shipment)))
 }
@@ -176,7 +176,7 @@ pub async fn create_delivery(
     headers: HeaderMap,
     body: JsonBody<DeliveryInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let idem = idempotency(&headers, &body.raw)?;
+    let idem = idempotency(&headers, &body.target, &body.raw)?;
     let d = receiving::create_delivery(&s.db, &ctx, body.value, idem.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(d)))
 }
@@ -207,7 +207,7 @@ pub async fn receive_scan(
     Path(id): Path<String>,
     body: JsonBody<ScanInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let idem = idempotency(&headers, &body.raw)?;
+    let idem = idempotency(&headers, &body.target, &body.raw)?;
     Ok(Json(
         receiving::receive_scan(&s.db, &ctx, &id, body.value, idem.as_ref()).await?,
     ))
@@ -227,7 +227,8 @@ pub async fn close_delivery(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    let idem = idempotency(&headers, &[])?;
+    let target = format!("POST /api/v1/deliveries/{id}/close");
+    let idem = idempotency(&headers, &target, &[])?;
     Ok(Json(
         receiving::close_delivery(&s.db, &ctx, &id, idem.as_ref()).await?,
     ))

@@ -64,7 +64,7 @@ pub async fn create_warehouse(
     body: JsonBody<WarehouseInput>,
 ) -> ApiResult<impl IntoResponse> {
     ctx.require(Permission::InventoryWrite)?;
-    let idem = idempotency(&headers, &body.raw)?;
+    let idem = idempotency(&headers, &body.target, &body.raw)?;
     let w = inventory::create_warehouse(&s.db, &ctx, body.value, idem.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(w)))
 }
@@ -93,7 +93,7 @@ pub async fn create_user(
     body: JsonBody<NewUser>,
 ) -> ApiResult<impl IntoResponse> {
     ctx.require(Permission::UsersManage)?;
-    let idem = idempotency(&headers, &body.raw)?;
+    let idem = idempotency(&headers, &body.target, &body.raw)?;
     Ok((
         StatusCode::CREATED,
         Json(governance::create_user(&s.db, &ctx, body.value, idem.as_ref()).await?),

@@ -43,7 +43,7 @@ macro_rules! create {
             body: JsonBody<$input>,
         ) -> ApiResult<impl IntoResponse> {
             ctx.require($permission)?;
-            let idem = idempotency(&headers, &body.raw)?;
+            let idem = idempotency(&headers, &body.target, &body.raw)?;
             let out = $call(&s.db, &ctx, body.value, idem.as_ref()).await?;
             Ok((StatusCode::CREATED, Json(out)))
         }

@@ -42,7 +42,7 @@ pub async fn create_channel(
     body: JsonBody<ChannelInput>,
 ) -> ApiResult<impl IntoResponse> {
     ctx.require(Permission::ChannelsManage)?;
-    let idem = idempotency(&headers, &body.raw)?;
+    let idem = idempotency(&headers, &body.target, &body.raw)?;
     let new = body.value.parse().map_err(backend::Error::Invalid)?;
     let channel = orders::create_channel(&s.db, &ctx, new, idem.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(channel)))
@@ -56,7 +56,7 @@ pub async fn capture_order(
     body: JsonBody<OrderIn>,
 ) -> ApiResult<impl IntoResponse> {
     ctx.require(Permission::OrdersWrite)?;
-    let idem = idempotency(&headers, &body.raw)?;
+    let idem = idempotency(&headers, &body.target, &body.raw)?;
     let c = orders::capture(&s.db, &ctx, body.value, idem.as_ref(), None).await?;
     let status = if c.created {
         StatusCode::CREATED

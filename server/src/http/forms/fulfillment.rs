@@ -27,10 +27,11 @@ use crate::http::{
     forms::common::{message, refused, to, whole},
 };
 
-/// The form's key as an idempotency key over what it sent, so a repeated
-/// submission of one rendered form replays its first answer.
-fn form_key(key: &str, body: &str) -> Option<Idempotency> {
-    Idempotency::new(key, body.as_bytes()).ok()
+/// The form's key as an idempotency key over where it was sent (the form
+/// and its record) and what it sent, so a repeated submission of one
+/// rendered form replays its first answer and nothing else does.
+fn form_key(key: &str, target: &str, body: &str) -> Option<Idempotency> {
+    Idempotency::new(key, target, body.as_bytes()).ok()
 }
 
 fn answer<T>(page: &str, ctx: &Ctx, result: Result<ScanOutcome<T>, Error>) -> Response {
@@ -95,7 +96,7 @@ pub async fn pick_scan(
     Form(form): Form<ScanForm>,
 ) -> Response {
     let page = format!("/floor/pick/{}", urlencode(&id));
-    let idem = form_key(&form.key, &form.code);
+    let idem = form_key(&form.key, &format!("pick-scan {id}"), &form.code);
     let input = ScanInput { code: form.code };
     answer(
         &page,
@@ -127,7 +128,11 @@ pub async fn short_pick(
         Ok(n) => n,
         Err(e) => return refused(&ctx, &page, Error::Invalid(vec![e]), &fields, &typed),
     };
-    let idem = form_key(&form.key, &format!("{picked}:{}", form.reason));
+    let idem = form_key(
+        &form.key,
+        &format!("short-pick {id}"),
+        &format!("{picked}:{}", form.reason),
+    );
     let input = ShortInput {
         picked,
         reason: form.reason,
@@ -177,7 +182,11 @@ pub async fn pack_scan(
         Some(n) => format!("/floor/pack/{}?package={n}", urlencode(&id)),
         None => format!("/floor/pack/{}", urlencode(&id)),
     };
-    let idem = form_key(&form.key, &format!("{}:{}", form.code, form.package));
+    let idem = form_key(
+        &form.key,
+        &format!("pack-scan {id}"),
+        &format!("{}:{}", form.code, form.package),
+    );
     let input = PackScanInput {
         code: form.code,
         package,
@@ -271,6 +280,7 @@ pub async fn ship(
         .join("&");
     let idem = form_key(
         &field("key"),
+        &format!("ship {id}"),
         &format!("{}:{}:{body}", field("carrier"), field("service")),
     );
     let input = ShipInput {
@@ -325,7 +335,7 @@ pub async fn receive_scan(
     Form(form): Form<ScanForm>,
 ) -> Response {
     let page = format!("/floor/receive/{}", urlencode(&id));
-    let idem = form_key(&form.key, &form.code);
+    let idem = form_key(&form.key, &format!("receive-scan {id}"), &form.code);
     let input = ScanInput { code: form.code };
     answer(
         &page,

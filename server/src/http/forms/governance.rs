@@ -19,11 +19,7 @@ use crate::http::{auth::SESSION_COOKIE, extract::Caller, forms::common::form_err
 
 /// Only local paths are followed after sign-in, never another site.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/command"
-    }
+    domain::governance::local_path(next).unwrap_or("/command")
 }
 
 #[derive(Deserialize)]
