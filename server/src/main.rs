@@ -27,12 +27,18 @@ enum Command {
         /// Size multiplier for benchmarks.
         #[arg(long, default_value_t = 1)]
         scale: u32,
-        /// Password for every demo account (default: a fresh random one). Also KEEL_SEED_PASSWORD.
+        /// One password for every demo account, for tests (default: each
+        /// account its own random one). Also KEEL_SEED_PASSWORD.
         #[arg(long, env = "KEEL_SEED_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
     /// Recompute invariants from the ledgers and report any drift.
     Check,
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -58,6 +64,18 @@ enum Command {
         /// (replay and crash; default 10,000).
         #[arg(long)]
         orders: Option<usize>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Set a new password for a user (ending their sessions); prints it once.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        /// The new password (default: a fresh random one).
+        #[arg(long)]
+        password: Option<String>,
     },
 }
 
@@ -94,6 +112,9 @@ async fn main() {
             .map_err(|e| e.to_string()),
         Command::Seed { scale, password } => seed(&config, scale, password).await,
         Command::Check => check(&config).await,
+        Command::User {
+            command: UserCommand::ResetPassword { email, password },
+        } => reset_password(&config, &email, password).await,
         Command::Token {
             command:
                 TokenCommand::Create {
@@ -152,8 +173,7 @@ fn init_tracing(config: &Config) {
 
 async fn seed(config: &Config, scale: u32, password: Option<String>) -> Result<(), String> {
     let db = server::open_db(config).await.map_err(|e| e.to_string())?;
-    let password = password.unwrap_or_else(random_password);
-    let report = backend::seed::seed(&db, &password, scale)
+    let report = backend::seed::seed(&db, password.as_deref(), scale)
         .await
         .map_err(|e| e.to_string())?;
     if !report.created {
@@ -173,11 +193,36 @@ async fn seed(config: &Config, scale: u32, password: Option<String>) -> Result<(
         report.held_orders,
         report.deliveries
     );
-    println!("Staff accounts (all share this password; change them on the Users page):");
-    for (email, role) in &report.staff {
-        println!("  {role:<10} {email}");
+    match password {
+        Some(_) => println!("Staff accounts (all with the password you gave):"),
+        None => println!("Staff accounts, each with its own password, shown this once (keel user reset-password sets a new one):"),
     }
-    println!("Password: {password}");
+    for (email, role, secret) in &report.staff {
+        let shown = if password.is_some() {
+            ""
+        } else {
+            secret.as_str()
+        };
+        println!("  {role:<10} {email:<42} {shown}");
+    }
+    Ok(())
+}
+
+async fn reset_password(
+    config: &Config,
+    email: &str,
+    password: Option<String>,
+) -> Result<(), String> {
+    let db = server::open_db(config).await.map_err(|e| e.to_string())?;
+    let password = password.unwrap_or_else(backend::governance::random_password);
+    backend::governance::reset_password(&db, &backend::Ctx::system("cli"), email, password.clone())
+        .await
+        .map_err(|e| match e {
+            backend::Error::Invalid(f) => domain::FieldError::one_line(&f),
+            other => other.to_string(),
+        })?;
+    println!("New password for {email} (their sessions have ended):");
+    println!("{password}");
     Ok(())
 }
 
@@ -245,14 +290,4 @@ async fn token_create(config: &Config, name: &str, role: &str, scope: Scope) -> 
     );
     println!("{}", issued.secret);
     Ok(())
-}
-
-/// A 20-character password from an unambiguous alphabet, from the OS's CSPRNG.
-fn random_password() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::rngs::OsRng;
-    (0..20)
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-        .collect()
 }

@@ -31,13 +31,22 @@ async fn seed_prints_credentials_once_and_a_token_is_the_last_line() {
 
     let (ok, out, err) = keel(&url, &["seed"]);
     assert!(ok, "{err}");
-    assert!(out.contains("admin      admin@northwind.example"), "{out}");
-    let password = out
+    // Each account its own password, on its line (#19: one shared password
+    // let any agent sign in as the admin).
+    let passwords: Vec<(String, String)> = out
         .lines()
-        .find_map(|l| l.strip_prefix("Password: "))
-        .expect("the password is printed")
-        .to_string();
+        .filter(|l| l.contains("@northwind.example"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            (cells[1].to_string(), cells[2].to_string())
+        })
+        .collect();
+    assert!(passwords.len() >= 5, "{out}");
+    let (email, password) = passwords[0].clone();
+    assert_eq!(email, "admin@northwind.example", "{out}");
     assert_eq!(password.len(), 20);
+    let distinct: std::collections::BTreeSet<&String> = passwords.iter().map(|(_, p)| p).collect();
+    assert_eq!(distinct.len(), passwords.len(), "{out}");
     let (ok, again, _) = keel(&url, &["seed"]);
     assert!(ok);
     assert!(
@@ -84,6 +93,41 @@ async fn seed_prints_credentials_once_and_a_token_is_the_last_line() {
     )
     .await
     .is_ok());
+    // A lost password: a new one, printed once on the last line.
+    let (ok, out, err) = keel(
+        &url,
+        &[
+            "user",
+            "reset-password",
+            "--email",
+            "admin@northwind.example",
+        ],
+    );
+    assert!(ok, "{err}");
+    let fresh = out.trim_end().lines().last().unwrap().to_string();
+    assert_eq!(fresh.len(), 20, "{out}");
+    for (attempt, works) in [(&password, false), (&fresh, true)] {
+        let r = backend::governance::sign_in(
+            &db,
+            &anon,
+            "admin@northwind.example",
+            attempt,
+            "cli-test-2",
+        )
+        .await;
+        assert_eq!(r.is_ok(), works);
+    }
+    let (ok, _, err) = keel(
+        &url,
+        &[
+            "user",
+            "reset-password",
+            "--email",
+            "nobody@northwind.example",
+        ],
+    );
+    assert!(!ok);
+    assert!(err.contains("nobody@northwind.example"), "{err}");
     db.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -32,8 +32,12 @@ pub enum Error {
         requested: i64,
         available: i64,
     },
-    #[error("too many failed attempts; try again in {retry_after_secs} s")]
-    Throttled { retry_after_secs: i64 },
+    /// Too many at once or in a row; `reason` says of what.
+    #[error("{reason}; try again in {retry_after_secs} s")]
+    Throttled {
+        reason: String,
+        retry_after_secs: i64,
+    },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("internal error: {0}")]
@@ -198,7 +202,7 @@ impl Error {
             Error::Invalid(_) => "invalid_input",
             Error::Conflict { code, .. } => code.code(),
             Error::InsufficientStock { .. } => "insufficient_stock",
-            Error::Throttled { .. } => "too_many_attempts",
+            Error::Throttled { .. } => "too_many_requests",
             Error::Database(_) | Error::Internal(_) => "internal",
         }
     }

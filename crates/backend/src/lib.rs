@@ -38,6 +38,7 @@ pub mod error;
 
 pub mod fulfillment;
 pub mod governance;
+mod heavy;
 pub mod incidents;
 pub mod inventory;
 pub mod kpi;

@@ -49,6 +49,7 @@ struct Options {
     mapping: Mapping,
 }
 
+#[derive(Clone)]
 struct ChannelFacts {
     id: String,
     currency: String,
@@ -128,11 +129,25 @@ pub async fn preview(
 ) -> Result<ReportPreview> {
     ctx.require(Permission::OrdersWrite)?;
     let ch = channel(db, ctx, channel_code).await?;
-    preview_for(&ch, channel_code, text, mapping)
+    preview_for(&ch, channel_code, text, mapping).await
 }
 
-/// The preview for a channel already read.
-fn preview_for(
+/// The preview for a channel already read, worked out off the async
+/// runtime (`heavy`): a report may have 100,000 rows.
+async fn preview_for(
+    ch: &ChannelFacts,
+    channel_code: &str,
+    text: &str,
+    mapping: Option<Mapping>,
+) -> Result<ReportPreview> {
+    let (ch, code, text) = (ch.clone(), channel_code.to_string(), text.to_string());
+    crate::heavy::run(crate::heavy::Pool::Files, move || {
+        preview_now(&ch, &code, &text, mapping)
+    })
+    .await
+}
+
+fn preview_now(
     ch: &ChannelFacts,
     channel_code: &str,
     text: &str,
@@ -205,7 +220,7 @@ pub async fn stage(
 ) -> Result<(ImportJob, ReportPreview)> {
     ctx.require(Permission::OrdersWrite)?;
     let ch = channel(db, ctx, channel_code).await?;
-    let p = preview_for(&ch, channel_code, text, mapping)?;
+    let p = preview_for(&ch, channel_code, text, mapping).await?;
     let id = create_job(db, ctx, &ch, channel_code, text, &p, "staged").await?;
     Ok((get_job(db, ctx, &id).await?, p))
 }
@@ -221,7 +236,7 @@ pub async fn import_now(
 ) -> Result<PreparedReport> {
     ctx.require(Permission::OrdersWrite)?;
     let ch = channel(db, ctx, channel_code).await?;
-    let p = preview_for(&ch, channel_code, text, None)?;
+    let p = preview_for(&ch, channel_code, text, None).await?;
     ready(&p)?;
     let id = create_job(db, ctx, &ch, channel_code, text, &p, "running").await?;
     Ok(PreparedReport {
@@ -321,7 +336,7 @@ pub async fn remap(db: &Db, ctx: &Ctx, id: &str, mapping: Mapping) -> Result<Rep
     ctx.require(Permission::OrdersWrite)?;
     let (text, options) = staged(db, id).await?;
     let ch = channel(db, ctx, &options.channel).await?;
-    let p = preview_for(&ch, &options.channel, &text, Some(mapping))?;
+    let p = preview_for(&ch, &options.channel, &text, Some(mapping)).await?;
     let mut uow = db.begin(ctx).await?;
     save_mapping(&mut uow, &ch, &options.channel, &p).await?;
     let updated = sqlx::query("update import_job set total_rows = $2, errors_json = $3, options_json = $4 where job_id = $1 and status = 'staged'")
@@ -450,18 +465,9 @@ pub async fn begin(db: &Db, ctx: &Ctx, id: &str) -> Result<PreparedReport> {
         Err(e) => return Err(e),
     };
     let ch = channel(db, ctx, &options.channel).await?;
-    let p = preview_for(&ch, &options.channel, &text, Some(options.mapping))?;
+    let p = preview_for(&ch, &options.channel, &text, Some(options.mapping)).await?;
     ready(&p)?;
-    let mut tx = db.write_tx().await?;
-    let claimed = sqlx::query(
-        "update import_job set status = 'running' where job_id = $1 and kind = 'orders' and status = 'staged'",
-    )
-    .bind(id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    tx.commit().await?;
-    if claimed != 1 {
+    if !crate::catalog::import::claim_job(db, ctx, id, "orders", "").await? {
         return Err(already(get_job(db, ctx, id).await?.status));
     }
     Ok(PreparedReport {
@@ -568,5 +574,23 @@ async fn run(db: &Db, ctx: &Ctx, id: &str, orders: Vec<ReportOrder>) -> Result<(
 #[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn get_job(db: &Db, ctx: &Ctx, id: &str) -> Result<ImportJob> {
     ctx.require(Permission::OrdersRead)?;
-    crate::catalog::import_job(db, id, "orders").await
+    let job = crate::catalog::import_job(db, id, "orders").await?;
+    // A report's orders belong to its channel: outside the caller's
+    // channels, the job reads as absent.
+    let options: Option<String> =
+        sqlx::query_scalar("select options_json from import_job where job_id = $1")
+            .bind(id)
+            .fetch_one(&db.pool)
+            .await?;
+    let channel = options
+        .and_then(|o| serde_json::from_str::<Options>(&o).ok())
+        .map(|o| o.channel);
+    match channel {
+        Some(c) if ctx.actor.scope.allows_channel(&c) => Ok(job),
+        _ if ctx.actor.scope.channels.is_empty() => Ok(job),
+        _ => Err(Error::NotFound {
+            entity: "import job",
+            key: id.to_string(),
+        }),
+    }
 }

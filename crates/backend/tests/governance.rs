@@ -161,21 +161,25 @@ store_test!(
                 permission: Permission::UsersManage
             })
         ));
-        assert!(matches!(
-            inventory::create_warehouse(
-                &db,
-                &as_role(Role::Finance),
-                WarehouseInput {
-                    code: "X1".into(),
-                    name: "X".into()
-                },
-                None
-            )
-            .await,
-            Err(Error::Forbidden {
-                permission: Permission::InventoryWrite
-            })
-        ));
+        // Opening a warehouse is site setup: a warehouse agent moves stock
+        // but can't create one (#19).
+        for role in [Role::Finance, Role::Warehouse, Role::Support] {
+            assert!(matches!(
+                inventory::create_warehouse(
+                    &db,
+                    &as_role(role),
+                    WarehouseInput {
+                        code: "X1".into(),
+                        name: "X".into()
+                    },
+                    None
+                )
+                .await,
+                Err(Error::Forbidden {
+                    permission: Permission::WarehousesManage
+                })
+            ));
+        }
         assert!(
             governance::list_users(&db, &as_role(Role::Admin), &Default::default())
                 .await
@@ -289,7 +293,7 @@ store_test!(
     disabling_a_user_ends_their_sessions_and_stale_edits_conflict,
     |db: Db| async move {
         // The scope below names the seeded WEB channel.
-        backend::seed::seed(&db, PASSWORD, 1).await.unwrap();
+        backend::seed::seed(&db, Some(PASSWORD), 1).await.unwrap();
         let user = new_user(&db, "lena@example.com", "support").await;
         let session = governance::sign_in(
             &db,
@@ -607,17 +611,65 @@ store_test!(
 store_test!(
     seeding_twice_creates_the_demo_retailer_once,
     |db: Db| async move {
-        let first = backend::seed::seed(&db, PASSWORD, 1).await.unwrap();
+        let first = backend::seed::seed(&db, None, 1).await.unwrap();
         assert!(first.created);
         assert_eq!((first.warehouses, first.channels), (3, 4));
         let roles: std::collections::BTreeSet<String> =
-            first.staff.iter().map(|(_, r)| r.clone()).collect();
+            first.staff.iter().map(|(_, r, _)| r.clone()).collect();
+        // #19: every account had the same printed password, so any agent
+        // could sign in as the admin. Each has its own now.
+        let secrets: std::collections::BTreeSet<&String> =
+            first.staff.iter().map(|(_, _, p)| p).collect();
+        assert_eq!(secrets.len(), first.staff.len());
+        let (agent, _, agents_password) = first
+            .staff
+            .iter()
+            .find(|(_, r, _)| r == "warehouse")
+            .unwrap();
+        let ctx = Ctx::system("test");
+        governance::sign_in(&db, &ctx, agent, agents_password, "10.0.0.9")
+            .await
+            .unwrap();
+        let as_admin = governance::sign_in(
+            &db,
+            &ctx,
+            backend::seed::ADMIN_EMAIL,
+            agents_password,
+            "10.0.0.9",
+        )
+        .await;
+        assert!(
+            as_admin.is_err(),
+            "an agent's password opens the admin account"
+        );
+        // A new password, set from the command line; the old one stops working.
+        governance::reset_password(&db, &ctx, agent, "a brand new password 1".into())
+            .await
+            .unwrap();
+        assert!(
+            governance::sign_in(&db, &ctx, agent, agents_password, "10.0.0.9")
+                .await
+                .is_err()
+        );
+        governance::sign_in(&db, &ctx, agent, "a brand new password 1", "10.0.0.9")
+            .await
+            .unwrap();
+        assert!(matches!(
+            governance::reset_password(
+                &db,
+                &ctx,
+                "nobody@northwind.example",
+                "a brand new password 1".into()
+            )
+            .await,
+            Err(Error::NotFound { .. })
+        ));
         assert_eq!(
             roles.into_iter().collect::<Vec<_>>(),
             vec!["admin", "finance", "manager", "support", "warehouse"]
         );
         let events = count(&db, "event").await;
-        let second = backend::seed::seed(&db, PASSWORD, 1).await.unwrap();
+        let second = backend::seed::seed(&db, Some(PASSWORD), 1).await.unwrap();
         assert!(!second.created);
         assert_eq!(count(&db, "event").await, events);
         let channels = backend::orders::list_channels(&db, &admin()).await.unwrap();
@@ -721,7 +773,7 @@ store_test!(
 store_test!(
     scopes_must_name_existing_warehouses_and_channels,
     |db: Db| async move {
-        backend::seed::seed(&db, PASSWORD, 1).await.unwrap();
+        backend::seed::seed(&db, Some(PASSWORD), 1).await.unwrap();
         let input = |warehouses: &[&str], channels: &[&str]| NewUser {
             email: "scoped@example.com".into(),
             name: "Scoped".into(),

@@ -281,3 +281,179 @@ store_test!(
         backend::kpi::project(&db, &clock).await.unwrap();
     }
 );
+
+/// Ada, an administrator who signs in with "correct horse battery".
+async fn ada(db: &Db) -> backend::governance::User {
+    let input = backend::governance::NewUser {
+        email: "ada@northwind.example".into(),
+        name: "Ada".into(),
+        role: "admin".into(),
+        password: "correct horse battery".into(),
+        scope: Scope::default(),
+    };
+    backend::governance::create_user(db, &sys(), input, None)
+        .await
+        .unwrap()
+}
+
+store_test!(
+    a_token_stops_working_with_the_person_who_issued_it,
+    |db: Db| async move {
+        let sys = sys();
+        let admin = ada(&db).await;
+        let as_ada = Ctx::new(
+            Actor {
+                kind: ActorKind::User,
+                id: Some(admin.id.clone()),
+                name: "Ada".into(),
+                role: Some(Role::Admin),
+                scope: Scope::default(),
+            },
+            None,
+        );
+        let issued =
+            backend::governance::create_token(&db, &as_ada, "ci", "admin", Scope::default())
+                .await
+                .unwrap();
+        // A token made with that token is hers too.
+        let via_token = backend::governance::token_actor(&db, &issued.secret)
+            .await
+            .unwrap()
+            .unwrap();
+        let second = backend::governance::create_token(
+            &db,
+            &Ctx::new(via_token, None),
+            "ci-2",
+            "admin",
+            Scope::default(),
+        )
+        .await
+        .unwrap();
+        let cli = backend::governance::create_token(&db, &sys, "ops", "admin", Scope::default())
+            .await
+            .unwrap();
+        backend::governance::update_user(
+            &db,
+            &sys,
+            &admin.id,
+            backend::governance::UserUpdate {
+                role: "admin".into(),
+                active: false,
+                scope: Scope::default(),
+                version: admin.version,
+            },
+        )
+        .await
+        .unwrap();
+        // #19: a disabled admin's token still created admin users.
+        for secret in [&issued.secret, &second.secret] {
+            assert!(backend::governance::token_actor(&db, secret)
+                .await
+                .unwrap()
+                .is_none());
+        }
+        assert!(backend::governance::token_actor(&db, &cli.secret)
+            .await
+            .unwrap()
+            .is_some());
+    }
+);
+
+store_test!(
+    one_person_runs_at_most_two_imports_at_once,
+    |db: Db| async move {
+        let ctx = sys();
+        let csv = "sku,name\nMUG,Mug\n";
+        let mut staged = Vec::new();
+        for _ in 0..3 {
+            staged.push(
+                backend::catalog::stage_import(&db, &ctx, csv)
+                    .await
+                    .unwrap(),
+            );
+        }
+        let first = backend::catalog::begin_import(&db, &ctx, &staged[0].id)
+            .await
+            .unwrap();
+        backend::catalog::begin_import(&db, &ctx, &staged[1].id)
+            .await
+            .unwrap();
+        match backend::catalog::begin_import(&db, &ctx, &staged[2].id).await {
+            Err(Error::Throttled {
+                retry_after_secs,
+                reason,
+            }) => {
+                assert_eq!(retry_after_secs, 30);
+                assert!(reason.contains("2 imports running"), "{reason}");
+            }
+            other => panic!("{:?}", other.map(|p| p.job)),
+        }
+        // Once one ends, the third starts; a started one is not claimed twice.
+        first.run().await.unwrap();
+        backend::catalog::begin_import(&db, &ctx, &staged[2].id)
+            .await
+            .unwrap();
+        assert!(matches!(
+            backend::catalog::begin_import(&db, &ctx, &staged[0].id)
+                .await
+                .map(|p| p.job),
+            Err(Error::Conflict { .. })
+        ));
+    }
+);
+
+store_test!(
+    sign_in_stops_at_five_failures_per_account_and_address_even_in_parallel,
+    |db: Db| async move {
+        ada(&db).await;
+        // #19: 38 of 40 parallel wrong passwords were checked.
+        let tries: Vec<_> = (0..40)
+            .map(|_| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    let ctx = Ctx::new(Actor::anonymous(), None);
+                    backend::governance::sign_in(
+                        &db,
+                        &ctx,
+                        "ada@northwind.example",
+                        "wrong password!",
+                        "10.0.0.66",
+                    )
+                    .await
+                })
+            })
+            .collect();
+        let (mut checked, mut throttled) = (0, 0);
+        for t in tries {
+            match t.await.unwrap() {
+                Err(Error::Invalid(_)) => checked += 1,
+                Err(Error::Throttled { .. }) => throttled += 1,
+                other => panic!("{:?}", other.map(|s| s.user.email)),
+            }
+        }
+        assert_eq!((checked, throttled), (5, 35));
+        let anon = Ctx::new(Actor::anonymous(), None);
+        // The right password from that address waits out the window too...
+        assert!(matches!(
+            backend::governance::sign_in(
+                &db,
+                &anon,
+                "ada@northwind.example",
+                "correct horse battery",
+                "10.0.0.66"
+            )
+            .await,
+            Err(Error::Throttled { .. })
+        ));
+        // ...but failures from one address don't lock the person out elsewhere.
+        backend::governance::sign_in(
+            &db,
+            &anon,
+            "ada@northwind.example",
+            "correct horse battery",
+            "10.0.0.7",
+        )
+        .await
+        .unwrap();
+    }
+);

@@ -101,6 +101,8 @@ pub enum Permission {
     ExceptionsWork,
     /// See the KPI board.
     KpisRead,
+    /// Open a warehouse: site setup, not a floor task.
+    WarehousesManage,
 }
 
 use Permission::*;
@@ -134,10 +136,11 @@ pub const GRANTS: &[(Permission, &[Role])] = &[
         &[Admin, Manager, Warehouse, Finance, Support],
     ),
     (KpisRead, &[Admin, Manager, Finance, Support]),
+    (WarehousesManage, &[Admin, Manager]),
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         CommandView,
         FloorUse,
         AuditRead,
@@ -154,6 +157,7 @@ impl Permission {
         ExceptionsRead,
         ExceptionsWork,
         KpisRead,
+        WarehousesManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -174,6 +178,7 @@ impl Permission {
             ExceptionsRead => "exceptions.read",
             ExceptionsWork => "exceptions.work",
             KpisRead => "kpis.read",
+            WarehousesManage => "warehouses.manage",
         }
     }
 
@@ -311,6 +316,7 @@ mod tests {
             (ExceptionsRead, [true, true, true, true, true]),
             (ExceptionsWork, [true, true, true, true, true]),
             (KpisRead, [true, true, false, true, true]),
+            (WarehousesManage, [true, true, false, false, false]),
         ];
         assert_eq!(
             expected.len(),

@@ -308,7 +308,7 @@ pub(crate) async fn ssr(
 ) -> Result<(), String> {
     let (config, db, dir) = bench_db(config, "ssr").await?;
     let password = "benchmark password 1";
-    backend::seed::seed(&db, password, 1)
+    backend::seed::seed(&db, Some(password), 1)
         .await
         .map_err(|e| e.to_string())?;
     let base = serve(&config, &db).await?;

@@ -18,6 +18,8 @@ pub struct ApiError {
     pub code: String,
     pub message: String,
     pub fields: BTreeMap<String, String>,
+    /// Seconds until a refused caller may try again (`Retry-After`).
+    pub retry_after: Option<i64>,
 }
 
 impl ApiError {
@@ -27,6 +29,7 @@ impl ApiError {
             code: code.into(),
             message: message.into(),
             fields: BTreeMap::new(),
+            retry_after: None,
         }
     }
 
@@ -52,6 +55,12 @@ impl From<Error> for ApiError {
             );
         }
         let mut api = ApiError::new(status, err.code(), err.to_string());
+        if let Error::Throttled {
+            retry_after_secs, ..
+        } = err
+        {
+            api.retry_after = Some(retry_after_secs);
+        }
         api.fields = err
             .fields()
             .into_iter()
@@ -73,6 +82,11 @@ impl IntoResponse for ApiError {
         let body =
             json!({"error": {"code": self.code, "message": self.message, "fields": self.fields}});
         let mut res = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

@@ -14,6 +14,9 @@ use super::error::ApiError;
 
 /// The largest request body Keel accepts.
 pub const BODY_LIMIT: usize = 1024 * 1024;
+/// The longest a request body may take to arrive: a full one over a slow
+/// mobile link takes seconds, not half a minute.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// Catalogue files are bigger than API bodies: 100,000 rows fit in 32 MiB.
 pub const IMPORT_LIMIT: usize = 32 * 1024 * 1024;
 

@@ -26,6 +26,7 @@ use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::RequestBodyTimeoutLayer,
     trace::TraceLayer,
 };
 
@@ -53,6 +54,9 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(auth::guard))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
+        // A body that trickles in is cut off: a slow client can't hold a
+        // connection and its buffers open for as long as it likes.
+        .layer(RequestBodyTimeoutLayer::new(extract::BODY_TIMEOUT))
         .layer(CompressionLayer::new())
         // Inside `observe`, so a panic counts as the 500 it is answered with.
         .layer(CatchPanicLayer::custom(panicked))

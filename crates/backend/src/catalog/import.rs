@@ -31,6 +31,12 @@ struct ParsedRow {
 /// The most rows one import takes; larger files should be split.
 pub const IMPORT_MAX_ROWS: usize = 100_000;
 
+/// `parse_csv` off the async runtime (`heavy`): a file may have 100,000 rows.
+async fn parse_csv_off(text: &str) -> Result<Vec<ParsedRow>> {
+    let text = text.to_string();
+    crate::heavy::run(crate::heavy::Pool::Files, move || parse_csv(&text)).await
+}
+
 fn parse_csv(text: &str) -> Result<Vec<ParsedRow>> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
@@ -123,7 +129,7 @@ fn row_errors(rows: &[ParsedRow]) -> Vec<RowError> {
 #[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn preview_import(_db: &Db, ctx: &Ctx, text: &str) -> Result<ImportPreview> {
     ctx.require(Permission::CatalogWrite)?;
-    let rows = parse_csv(text)?;
+    let rows = parse_csv_off(text).await?;
     let errors = row_errors(&rows);
     let sample = rows
         .iter()
@@ -163,7 +169,7 @@ pub struct PreparedImport {
 #[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
 pub async fn stage_import(db: &Db, ctx: &Ctx, text: &str) -> Result<ImportJob> {
     ctx.require(Permission::CatalogWrite)?;
-    let rows = parse_csv(text)?;
+    let rows = parse_csv_off(text).await?;
     let id = uuid::Uuid::now_v7().to_string();
     let errors = row_errors(&rows);
     let mut tx = db.write_tx().await?;
@@ -204,14 +210,7 @@ pub async fn staged_preview(db: &Db, ctx: &Ctx, id: &str) -> Result<Option<Impor
 #[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
 pub async fn begin_import(db: &Db, ctx: &Ctx, id: &str) -> Result<PreparedImport> {
     ctx.require(Permission::CatalogWrite)?;
-    let mut tx = db.write_tx().await?;
-    let claimed = sqlx::query("update import_job set status = 'running', processed_rows = failed_rows where job_id = $1 and status = 'staged'")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    tx.commit().await?;
-    if claimed != 1 {
+    if !claim_job(db, ctx, id, "catalog", ", processed_rows = failed_rows").await? {
         let job = get_import(db, ctx, id).await?;
         return Err(Error::Conflict {
             code: Conflict::ImportAlreadyStarted,
@@ -223,7 +222,7 @@ pub async fn begin_import(db: &Db, ctx: &Ctx, id: &str) -> Result<PreparedImport
             .bind(id)
             .fetch_one(&db.pool)
             .await?;
-    let rows = parse_csv(text.as_deref().unwrap_or_default())?;
+    let rows = parse_csv_off(text.as_deref().unwrap_or_default()).await?;
     // Items first, so bundles later in the file find their components.
     let mut good: Vec<(i64, NewProduct)> = rows
         .into_iter()
@@ -422,6 +421,48 @@ pub async fn get_import(db: &Db, ctx: &Ctx, id: &str) -> Result<ImportJob> {
 }
 
 /// Marks a job that stopped on an error as failed, and drops its file.
+/// Imports one person may run at once; the next waits until one ends, so
+/// nobody can fill the machine with imports.
+pub const RUNNING_IMPORTS_PER_PERSON: i64 = 2;
+
+/// Moves a staged job of `kind` to running, unless the caller already runs
+/// [`RUNNING_IMPORTS_PER_PERSON`] (429, try again later), in one conditional
+/// update. `false` when the job isn't staged (someone started it, or it is
+/// done).
+pub(crate) async fn claim_job(db: &Db, ctx: &Ctx, id: &str, kind: &str, set: &str) -> Result<bool> {
+    let mut tx = db.write_tx().await?;
+    let claimed = sqlx::query(&format!(
+        "update import_job set status = 'running'{set} where job_id = $1 and kind = $2 and status = 'staged'
+         and (select count(*) from import_job r where r.status = 'running' and r.created_by = $3) < $4"
+    ))
+    .bind(id)
+    .bind(kind)
+    .bind(&ctx.actor.name)
+    .bind(RUNNING_IMPORTS_PER_PERSON)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    if claimed == 1 {
+        return Ok(true);
+    }
+    let staged: Option<String> =
+        sqlx::query_scalar("select status from import_job where job_id = $1 and kind = $2")
+            .bind(id)
+            .bind(kind)
+            .fetch_optional(&db.pool)
+            .await?;
+    match staged.as_deref() {
+        Some("staged") => Err(Error::Throttled {
+            reason: format!(
+                "you already have {RUNNING_IMPORTS_PER_PERSON} imports running; start this one when one ends"
+            ),
+            retry_after_secs: 30,
+        }),
+        _ => Ok(false),
+    }
+}
+
 pub(crate) async fn fail_job(db: &Db, id: &str, now: i64) -> Result<()> {
     let mut tx = db.write_tx().await?;
     sqlx::query("update import_job set status = 'failed', source_text = null, finished_at = $2 where job_id = $1")

@@ -406,6 +406,23 @@ pub async fn get_shipment(db: &Db, ctx: &Ctx, id: &str) -> Result<Shipment> {
     ctx.require(Permission::OrdersRead)?;
     let mut conn = db.pool.acquire().await?;
     let s = load_shipment(&mut conn, id).await?;
-    crate::refs::in_scope(ctx, &s.warehouse)?;
+    // The shipment carries the customer's address (on its label): it is
+    // seen by whoever may see its order, and by no one else, not even as a 403.
+    let channel: String = sqlx::query_scalar(
+        "select c.code from sales_order o join channel c on c.channel_id = o.channel_id where o.order_id = $1",
+    )
+    .bind(&s.order_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let absent = || Error::NotFound {
+        entity: "shipment",
+        key: id.to_string(),
+    };
+    if !ctx.actor.scope.allows_warehouse(&s.warehouse) {
+        return Err(absent());
+    }
+    crate::orders::read::visible(&mut conn, ctx, &s.order_id, &channel)
+        .await
+        .map_err(|_| absent())?;
     Ok(s)
 }

@@ -253,7 +253,17 @@ pub async fn list_transfers(db: &Db, ctx: &Ctx, filter: &TransferFilter) -> Resu
 pub async fn get_transfer(db: &Db, ctx: &Ctx, id: &str) -> Result<Transfer> {
     ctx.require(Permission::InventoryRead)?;
     let mut conn = db.pool.acquire().await?;
-    load_transfer(&mut conn, id).await
+    let t = load_transfer(&mut conn, id).await?;
+    // Either end's people see it; anyone else reads it as absent.
+    let scope = &ctx.actor.scope;
+    if scope.allows_warehouse(&t.from_warehouse) || scope.allows_warehouse(&t.to_warehouse) {
+        Ok(t)
+    } else {
+        Err(Error::NotFound {
+            entity: "transfer",
+            key: id.to_string(),
+        })
+    }
 }
 
 /// Books an in-transit transfer into the destination's bin, lots preserved.

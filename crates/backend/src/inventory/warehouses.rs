@@ -36,7 +36,7 @@ pub async fn create_warehouse(
     input: WarehouseInput,
     idem: Option<&Idempotency>,
 ) -> Result<Warehouse> {
-    ctx.require(Permission::InventoryWrite)?;
+    ctx.require(Permission::WarehousesManage)?;
     let new = NewWarehouse::parse(&input.code, &input.name)?;
     let mut uow = db.begin(ctx).await?;
     if let Some(saved) = uow.claim_idempotency(idem).await? {

@@ -45,11 +45,7 @@ pub(crate) async fn editing(
         key: id.to_string(),
     })?;
     let channel: String = row.try_get("code")?;
-    if !uow.ctx.actor.scope.allows_channel(&channel) {
-        return Err(Error::OutOfScope {
-            what: format!("channel {channel}"),
-        });
-    }
+    super::read::visible(&mut uow.tx, &uow.ctx, id, &channel).await?;
     let version: i64 = row.try_get("version")?;
     if let Some(v) = expected_version {
         if v != version {

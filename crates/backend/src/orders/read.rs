@@ -311,7 +311,51 @@ fn order_conditions(
     }
     let scoped: Vec<String> = ctx.actor.scope.channels.iter().map(|c| id_of(c)).collect();
     f.scope(&scoped, &["o.channel_id"], false);
+    // A warehouse-scoped viewer sees the orders their warehouses ship: the
+    // order's main warehouse, or one of its fulfilments.
+    let houses = &ctx.actor.scope.warehouses;
+    if let (Some(main), Some(any)) = (
+        f.scope_condition(houses, &["o.warehouse_code"], false),
+        f.scope_condition(houses, &["sw.code"], false),
+    ) {
+        f.and(format!(
+            "({main} or exists (select 1 from fulfillment sf join warehouse sw on sw.warehouse_id = sf.warehouse_id
+              where sf.order_id = o.order_id and {any}))"
+        ));
+    }
     Ok(f)
+}
+
+/// Whether the caller may see this order: its channel is in their scope,
+/// and so is its main warehouse or one of its fulfilments' when they are
+/// scoped to warehouses. Out of scope reads as absent everywhere, so an
+/// answer never tells that an order exists.
+pub(crate) async fn visible(
+    conn: &mut sqlx::AnyConnection,
+    ctx: &Ctx,
+    order_id: &str,
+    channel: &str,
+) -> Result<()> {
+    let scope = &ctx.actor.scope;
+    let mut ok = scope.allows_channel(channel);
+    if ok && !scope.warehouses.is_empty() {
+        let houses: Vec<Option<String>> = sqlx::query_scalar(
+            "select warehouse_code from sales_order where order_id = $1
+             union all select w.code from fulfillment f join warehouse w on w.warehouse_id = f.warehouse_id where f.order_id = $1",
+        )
+        .bind(order_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        ok = houses.iter().flatten().any(|w| scope.allows_warehouse(w));
+    }
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::NotFound {
+            entity: "order",
+            key: order_id.to_string(),
+        })
+    }
 }
 
 /// Adds open hold reasons and tags to a page of orders, in two queries.
@@ -366,9 +410,10 @@ pub async fn summaries(db: &Db, ctx: &Ctx, ids: &[String]) -> Result<Vec<OrderSu
         q = q.bind(id.clone());
     }
     let mut items = Vec::new();
-    for row in q.fetch_all(&db.pool).await? {
+    let mut conn = db.pool.acquire().await?;
+    for row in q.fetch_all(&mut *conn).await? {
         let s = order_from_row(&row)?;
-        if ctx.actor.scope.allows_channel(&s.channel) {
+        if visible(&mut conn, ctx, &s.id, &s.channel).await.is_ok() {
             items.push(s);
         }
     }
@@ -468,11 +513,7 @@ pub async fn load(db: &Db, ctx: &Ctx, id: &str) -> Result<Order> {
         key: id.to_string(),
     })?;
     let channel: String = row.try_get("channel_code")?;
-    if !ctx.actor.scope.allows_channel(&channel) {
-        return Err(Error::OutOfScope {
-            what: format!("channel {channel}"),
-        });
-    }
+    visible(&mut conn, ctx, id, &channel).await?;
     let currency_code: String = row.try_get("currency")?;
     let currency =
         domain::Currency::parse(&currency_code).map_err(|e| Error::Internal(e.to_string()))?;

@@ -25,8 +25,8 @@ pub const ADMIN_EMAIL: &str = "admin@northwind.example";
 pub struct SeedReport {
     /// False when the database was already seeded.
     pub created: bool,
-    /// (email, role) of every staff account created.
-    pub staff: Vec<(String, String)>,
+    /// (email, role, password) of every staff account created.
+    pub staff: Vec<(String, String, String)>,
     pub warehouses: usize,
     pub channels: usize,
     pub products: usize,
@@ -91,10 +91,12 @@ const STAFF: &[(&str, &str, &str, &[&str])] = &[
     ),
 ];
 
-/// Seeds the demo retailer. `password` is used for every staff account; `scale`
-/// sizes the floor team (two agents per warehouse at scale 1) and
-/// the order volume (about 20 orders a day at scale 1).
-pub async fn seed(db: &Db, password: &str, scale: u32) -> Result<SeedReport> {
+/// Seeds the demo retailer. Each staff account gets its own random password
+/// unless `shared` gives one for all (tests and benchmarks sign in with it);
+/// one shared password would let any agent sign in as the admin. `scale`
+/// sizes the floor team (two agents per warehouse at scale 1) and the order
+/// volume (about 20 orders a day at scale 1).
+pub async fn seed(db: &Db, shared: Option<&str>, scale: u32) -> Result<SeedReport> {
     let ctx = Ctx::system("seed");
     let already: i64 = sqlx::query_scalar("select cast(count(*) as bigint) from app_user")
         .fetch_one(&db.pool)
@@ -173,6 +175,7 @@ pub async fn seed(db: &Db, password: &str, scale: u32) -> Result<SeedReport> {
     }
     let mut created = Vec::new();
     for (email, name, role, scope) in staff {
+        let password = shared.map_or_else(crate::governance::random_password, str::to_string);
         create_user(
             db,
             &ctx,
@@ -180,13 +183,13 @@ pub async fn seed(db: &Db, password: &str, scale: u32) -> Result<SeedReport> {
                 email: email.clone(),
                 name,
                 role: role.clone(),
-                password: password.into(),
+                password: password.clone(),
                 scope,
             },
             None,
         )
         .await?;
-        created.push((email, role));
+        created.push((email, role, password));
     }
     let codes: Vec<&str> = WAREHOUSES.iter().map(|(c, _)| *c).collect();
     let today = chrono::DateTime::from_timestamp_micros(ctx.now())

@@ -476,23 +476,39 @@ fn parse_lines(input: &OrderIn, currency: Currency, errors: &mut Vec<FieldError>
     lines
 }
 
-/// When the channel says the order was placed, as an RFC 3339 instant.
+/// The years an order may say it was placed in: online retail's, with room
+/// for a channel's clock and a retailer's oldest history. Year 1 or 9999 is
+/// a bad field, not an order, and would skew every figure by date.
+pub const PLACED_YEARS: std::ops::RangeInclusive<i32> = 1995..=2099;
+
+/// When the channel says the order was placed, as an RFC 3339 instant in
+/// [`PLACED_YEARS`].
 fn parse_placed_at(
     placed_at: Option<&str>,
     errors: &mut Vec<FieldError>,
 ) -> Option<chrono::DateTime<chrono::Utc>> {
-    match placed_at.map(str::trim) {
-        None | Some("") => None,
-        Some(t) => chrono::DateTime::parse_from_rfc3339(t)
-            .map(|d| d.with_timezone(&chrono::Utc))
-            .map_err(|_| {
-                errors.push(FieldError::new(
-                    "placed_at",
-                    format!("`{t}` is not an RFC 3339 instant, e.g. 2026-11-26T09:30:00Z"),
-                ))
-            })
-            .ok(),
+    use chrono::Datelike;
+    let t = placed_at.map(str::trim).filter(|t| !t.is_empty())?;
+    let Ok(at) = chrono::DateTime::parse_from_rfc3339(t) else {
+        errors.push(FieldError::new(
+            "placed_at",
+            format!("`{t}` is not an RFC 3339 instant, e.g. 2026-11-26T09:30:00Z"),
+        ));
+        return None;
+    };
+    let at = at.with_timezone(&chrono::Utc);
+    if !PLACED_YEARS.contains(&at.year()) {
+        errors.push(FieldError::new(
+            "placed_at",
+            format!(
+                "`{t}` is not a date an order was placed: use a year from {} to {}",
+                PLACED_YEARS.start(),
+                PLACED_YEARS.end()
+            ),
+        ));
+        return None;
     }
+    Some(at)
 }
 
 /// Tags, lower-cased, each once; an error names its place in the list

@@ -279,7 +279,7 @@ pub fn routes() -> Vec<ApiRoute> {
             method: "post",
             path: "/api/v1/warehouses",
             summary: "Create a warehouse (honours Idempotency-Key)",
-            permission: Some(Permission::InventoryWrite),
+            permission: Some(Permission::WarehousesManage),
             body: Some(schemas::of::<WarehouseInput>),
             success: 201,
             handler: || routing::post(create_warehouse),

@@ -134,6 +134,28 @@ fn amounts_beyond_a_billion_are_refused_on_their_field() {
 }
 
 #[test]
+fn an_order_is_placed_in_a_year_of_online_retail() {
+    for (at, ok) in [
+        ("0001-01-01T00:00:00Z", false),
+        ("9999-12-31T23:59:59Z", false),
+        ("1994-12-31T23:59:59Z", false),
+        ("1995-01-01T00:00:00Z", true),
+        ("2026-11-26T09:30:00+01:00", true),
+        ("2100-01-01T00:00:00Z", false),
+    ] {
+        let mut input = order(&[("A", 1, "1.00")]);
+        input.placed_at = Some(at.into());
+        match NewOrder::parse(&input) {
+            Ok(o) => assert!(ok, "{at} accepted as {:?}", o.placed_at),
+            Err(e) => {
+                assert!(!ok, "{at}: {e:?}");
+                assert_eq!(e[0].field, "placed_at");
+            }
+        }
+    }
+}
+
+#[test]
 fn totals_beyond_what_an_order_may_hold_are_an_error_not_a_wrap_or_panic() {
     // Each line in range; together far beyond i64 minor units once taxed.
     let lines: Vec<_> = (0..MAX_LINES)
