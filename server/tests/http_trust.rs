@@ -347,3 +347,107 @@ async fn a_catalogue_export_is_safe_to_open_in_a_spreadsheet() {
     })
     .await;
 }
+
+async fn webhook(app: &axum::Router, path: &str, headers: &[(&str, String)]) -> (u16, String) {
+    let mut req = axum::http::Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("content-type", "application/json");
+    for (k, v) in headers {
+        req = req.header(*k, v.as_str());
+    }
+    let res = raw(
+        app,
+        req.body(axum::body::Body::from(r#"{"id": 1}"#)).unwrap(),
+    )
+    .await;
+    let status = res.status().as_u16();
+    let bytes = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test]
+async fn refused_webhooks_answer_alike_and_a_flood_grows_the_audit_log_by_its_logarithm() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        fixtures::warehouse(&db, "CENTRAL").await;
+        fixtures::channel(
+            &db,
+            ("SHOP", "shopify", "USD"),
+            &["CENTRAL"],
+            Some("whsec-keel-one"),
+        )
+        .await;
+        fixtures::channel(&db, ("BARE", "shopify", "USD"), &["CENTRAL"], None).await;
+        fixtures::channel(
+            &db,
+            ("WOO", "woocommerce", "USD"),
+            &["CENTRAL"],
+            Some("whsec-keel-two"),
+        )
+        .await;
+        let forged = vec![
+            (
+                "X-Shopify-Hmac-Sha256",
+                backend::webhooks::sign(b"guess", br#"{"id": 1}"#),
+            ),
+            ("X-Shopify-Topic", "orders/create".into()),
+            ("X-Shopify-Shop-Domain", "keel-demo.myshopify.com".into()),
+            ("X-Shopify-API-Version", "2024-10".into()),
+            ("X-Shopify-Webhook-Id", "d-1".into()),
+        ];
+        // #19: 404 for an unknown channel and a 401 naming the reason told
+        // which channel codes exist and what they are.
+        let answers: Vec<(u16, String)> = each_refusal(&app, &forged).await;
+        for a in &answers {
+            assert_eq!(a, &answers[0]);
+        }
+        assert_eq!(answers[0].0, 401);
+        assert!(
+            answers[0].1.contains(backend::webhooks::UNVERIFIED),
+            "{}",
+            answers[0].1
+        );
+
+        let audit = |db: backend::Db| async move {
+            sqlx::query_scalar::<_, i64>(
+                "select count(*) from audit_log where action = 'incident.record'",
+            )
+            .fetch_one(&db.pool)
+            .await
+            .unwrap()
+        };
+        let before = audit(db.clone()).await;
+        for _ in 0..200 {
+            assert_eq!(webhook(&app, "/webhooks/shopify/SHOP", &[]).await.0, 401);
+        }
+        // Occurrences 1, 2, 4, … 128 of the SHOP incident: 8 rows, not 200.
+        let grown = audit(db.clone()).await - before;
+        assert!(grown <= 8, "{grown} audit rows for 200 refused posts");
+        let occurrences: i64 =
+            sqlx::query_scalar("select max(occurrences) from incident where subject_ref = 'SHOP'")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        assert!(occurrences >= 200, "the count stays exact: {occurrences}");
+    })
+    .await;
+}
+
+/// The same forged delivery to an unknown channel, one without a secret, one
+/// of another platform, and one whose secret doesn't match.
+async fn each_refusal(app: &axum::Router, forged: &[(&str, String)]) -> Vec<(u16, String)> {
+    let mut out = Vec::new();
+    for path in [
+        "/webhooks/shopify/NOPE",
+        "/webhooks/shopify/BARE",
+        "/webhooks/shopify/WOO",
+        "/webhooks/shopify/SHOP",
+    ] {
+        out.push(webhook(app, path, forged).await);
+    }
+    out
+}

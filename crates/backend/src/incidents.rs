@@ -10,7 +10,10 @@
 //! - Attempts of one kind about one subject add to its open incident (one
 //!   row, however many attempts) until a person resolves the incident's
 //!   exception, which resolves the incident in the same transaction; the
-//!   next attempt then opens a new one.
+//!   next attempt then opens a new one. The row's count is exact; for a
+//!   rejected webhook (an anonymous sender) its audit row and event come at
+//!   the 1st, 2nd, 4th, 8th, … attempt only, so a flood grows the audit log
+//!   by its logarithm (#19).
 //! - Only subjects Keel knows are recorded (an existing product, an existing
 //!   channel), so a stream of made-up names can't grow the table.
 
@@ -60,6 +63,10 @@ async fn add_to_open(uow: &mut Uow, a: &Attempt<'_>) -> Result<Option<(String, i
     .await?)
 }
 
+fn is_power_of_two(n: i64) -> bool {
+    n > 0 && n & (n - 1) == 0
+}
+
 async fn record_once(db: &Db, ctx: &Ctx, a: &Attempt<'_>) -> Result<()> {
     let mut uow = db.begin(ctx).await?;
     let now = uow.now();
@@ -95,6 +102,15 @@ async fn record_once(db: &Db, ctx: &Ctx, a: &Attempt<'_>) -> Result<()> {
             }
         }
     };
+    // A refused person is audited each time (who asked, and the count
+    // after). An anonymous sender can flood, so for a rejected webhook the
+    // row's count stays exact but the audit row and event that refresh the
+    // queue come at 1, 2, 4, 8, … occurrences: the audit log grows by the
+    // flood's logarithm, not by one per request.
+    let anonymous = a.kind == domain::analytics::WEBHOOK_REJECTED;
+    if anonymous && !is_power_of_two(occurrences) {
+        return uow.commit().await;
+    }
     uow.record(
         Change {
             action: "incident.record",

@@ -129,10 +129,7 @@ pub async fn receive(
     .fetch_optional(&db.pool)
     .await?;
     let Some((channel_id, kind, secret)) = row else {
-        return Err(Error::NotFound {
-            entity: "channel",
-            key: code,
-        });
+        return Err(Error::BadSignature(UNVERIFIED.into()));
     };
     let result = deliver(db, platform, &code, &kind, secret, header, body).await;
     if let Err(e @ (Error::BadSignature(_) | Error::Invalid(_))) = &result {
@@ -147,8 +144,19 @@ pub async fn receive(
         };
         crate::incidents::record(db, &ctx, &attempt).await;
     }
-    result
+    match result {
+        // Why it failed is the incident's (for the admin), not the sender's:
+        // an unknown channel, one without a secret, the wrong platform, a
+        // missing header and a bad signature all answer alike, so the answer
+        // doesn't tell which channel codes exist or what they are.
+        Err(Error::BadSignature(_)) => Err(Error::BadSignature(UNVERIFIED.into())),
+        other => other,
+    }
 }
+
+/// The one answer to a delivery that isn't verified, whatever the reason.
+pub const UNVERIFIED: &str =
+    "the delivery can't be verified: check the channel code, its webhook secret and the signature";
 
 /// Why a delivery was rejected, in a line.
 fn rejection(e: &Error) -> String {

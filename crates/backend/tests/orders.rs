@@ -520,7 +520,8 @@ store_test!(
         let err = webhooks::receive(&db, Platform::Shopify, "SHOP", &no_id, body)
             .await
             .unwrap_err();
-        assert_eq!(err.to_string(), "missing header: X-Shopify-Webhook-Id");
+        // The sender hears only that it isn't verified; the why is the incident's.
+        assert_eq!(err.to_string(), webhooks::UNVERIFIED);
         assert_eq!(count(&db, "select count(*) from sales_order").await, 0);
         assert_eq!(count(&db, "select count(*) from webhook_delivery").await, 0);
 
