@@ -21,6 +21,10 @@ pub struct Config {
     /// An open order with no progress for this many hours is "stuck" in
     /// the command center's exception queue.
     pub stuck_after_hours: i64,
+    /// When set, `/metrics` answers only `Authorization: Bearer <this>`;
+    /// unset, it is open and belongs behind the network's own restriction
+    /// (docs/trust.md).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -32,6 +36,7 @@ impl Default for Config {
             log_format: "text".into(),
             secure_cookies: false,
             stuck_after_hours: 24,
+            metrics_token: None,
         }
     }
 }
@@ -74,6 +79,16 @@ impl Config {
         }
         if let Some(v) = get("KEEL_SECURE_COOKIES") {
             self.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = get("KEEL_METRICS_TOKEN") {
+            self.metrics_token = Some(v);
+        }
+        if self
+            .metrics_token
+            .as_ref()
+            .is_some_and(|t| t.trim().len() < 16)
+        {
+            return Err("metrics_token must be at least 16 characters".into());
         }
         if let Some(v) = get("KEEL_STUCK_AFTER_HOURS") {
             self.stuck_after_hours = v.parse().map_err(|_| {

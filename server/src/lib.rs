@@ -26,6 +26,9 @@ pub fn metrics() -> &'static metrics::Metrics {
 /// Whether session cookies carry `Secure`; set once at start-up from the config.
 pub static SECURE_COOKIES: AtomicBool = AtomicBool::new(false);
 
+/// The token `/metrics` asks for, if the config sets one; set at start-up.
+pub static METRICS_TOKEN: std::sync::RwLock<Option<String>> = std::sync::RwLock::new(None);
+
 /// Leptos's options from Keel's config. The output name is fixed at compile time
 /// by cargo-leptos; builds outside it (tests) fall back to the project name.
 pub fn leptos_options(config: &Config) -> LeptosOptions {
@@ -46,6 +49,9 @@ pub async fn open_db(config: &Config) -> Result<Db, backend::Error> {
 
 pub fn app_state(config: &Config, db: Db) -> AppState {
     SECURE_COOKIES.store(config.secure_cookies, std::sync::atomic::Ordering::Relaxed);
+    if let Ok(mut token) = METRICS_TOKEN.write() {
+        token.clone_from(&config.metrics_token);
+    }
     AppState {
         db,
         leptos_options: leptos_options(config),

@@ -138,7 +138,25 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let wanted = crate::METRICS_TOKEN.read().ok().and_then(|t| t.clone());
+    if let Some(wanted) = wanted {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        // Compared as digests, so the time taken says nothing about the token.
+        use sha2::{Digest, Sha256};
+        if Sha256::digest(given.trim().as_bytes()) != Sha256::digest(wanted.trim().as_bytes()) {
+            return error::ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "send the metrics token as Authorization: Bearer",
+            )
+            .into_response();
+        }
+    }
     let seq = *state.db.subscribe_events().borrow();
     let body = crate::metrics().render(seq, state.db.pool.size(), state.db.pool.num_idle());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
