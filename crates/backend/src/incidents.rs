@@ -63,10 +63,6 @@ async fn add_to_open(uow: &mut Uow, a: &Attempt<'_>) -> Result<Option<(String, i
     .await?)
 }
 
-fn is_power_of_two(n: i64) -> bool {
-    n > 0 && n & (n - 1) == 0
-}
-
 async fn record_once(db: &Db, ctx: &Ctx, a: &Attempt<'_>) -> Result<()> {
     let mut uow = db.begin(ctx).await?;
     let now = uow.now();
@@ -108,7 +104,7 @@ async fn record_once(db: &Db, ctx: &Ctx, a: &Attempt<'_>) -> Result<()> {
     // queue come at 1, 2, 4, 8, … occurrences: the audit log grows by the
     // flood's logarithm, not by one per request.
     let anonymous = a.kind == domain::analytics::WEBHOOK_REJECTED;
-    if anonymous && !is_power_of_two(occurrences) {
+    if anonymous && !u64::try_from(occurrences).is_ok_and(u64::is_power_of_two) {
         return uow.commit().await;
     }
     uow.record(
