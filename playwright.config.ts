@@ -33,7 +33,10 @@ export default defineConfig({
   workers: 2,
   retries: 0,
   reporter: [["list"]],
-  use: { baseURL: `http://127.0.0.1:${port}`, trace: "off" },
+  // The journeys' setup calls (page.request) are scripts on Keel's own
+  // pages: they say so with Origin, as the browser does for its own posts,
+  // so the cross-site guard lets their session cookie through.
+  use: { baseURL: `http://127.0.0.1:${port}`, trace: "off", extraHTTPHeaders: { origin: `http://127.0.0.1:${port}` } },
   projects: Object.entries(sizes).flatMap(([name, size]) => [
     { name: `${name}-js`, use: { ...chromium, ...size, javaScriptEnabled: true } },
     { name: `${name}-nojs`, use: { ...chromium, ...size, javaScriptEnabled: false } },

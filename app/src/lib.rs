@@ -3,7 +3,7 @@
 //!
 //! - `/command`: managers at a desktop (dashboards, audit, users);
 //! - `/floor`: warehouse agents on tablets (scan-first);
-//! - `/portal`: customers on phones (order lookup, returns to come).
+//! - `/portal`: customers on phones (prove an order is theirs, see it; returns to come).
 //!
 //! Reads go through server functions (thin calls into `backend`). Writes are
 //! plain HTML forms posted to the server's form handlers, so every page works
@@ -92,7 +92,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/floor/pick/:id") view=floor::PickWave ssr=SsrMode::Async />
                 <Route path=path!("/floor/pack") view=floor::PackQueue ssr=SsrMode::Async />
                 <Route path=path!("/floor/pack/:id") view=floor::Pack ssr=SsrMode::Async />
+                <Route path=path!("/account") view=governance::account::Account ssr=SsrMode::Async />
                 <Route path=path!("/portal") view=orders::portal::Portal ssr=SsrMode::Async />
+                <Route path=path!("/portal/order") view=orders::portal::PortalOrderPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -25,6 +25,8 @@ impl FromRef<AppState> for LeptosOptions {
 pub struct RequestCtx {
     pub actor: Actor,
     pub request_id: Option<String>,
+    /// The returns portal's session secret, from its cookie.
+    pub portal: Option<String>,
 }
 
 /// The database and use-case context for the current server-function call.

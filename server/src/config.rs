@@ -25,6 +25,11 @@ pub struct Config {
     /// unset, it is open and belongs behind the network's own restriction
     /// (docs/trust.md).
     pub metrics_token: Option<String>,
+    /// The reverse proxies in front of Keel. A request from one of them is
+    /// counted (sign-in and portal throttles) under the address it names in
+    /// `X-Forwarded-For`; without this, every shopper behind the proxy would
+    /// share its address and one busy hour would lock the portal for all.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Config {
@@ -37,6 +42,7 @@ impl Default for Config {
             secure_cookies: false,
             stuck_after_hours: 24,
             metrics_token: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -89,6 +95,17 @@ impl Config {
             .is_some_and(|t| t.trim().len() < 16)
         {
             return Err("metrics_token must be at least 16 characters".into());
+        }
+        if let Some(v) = get("KEEL_TRUSTED_PROXIES") {
+            self.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(|a| {
+                    a.parse()
+                        .map_err(|_| format!("KEEL_TRUSTED_PROXIES: `{a}` is not an IP address"))
+                })
+                .collect::<Result<_, String>>()?;
         }
         if let Some(v) = get("KEEL_STUCK_AFTER_HOURS") {
             self.stuck_after_hours = v.parse().map_err(|_| {

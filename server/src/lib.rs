@@ -29,6 +29,10 @@ pub static SECURE_COOKIES: AtomicBool = AtomicBool::new(false);
 /// The token `/metrics` asks for, if the config sets one; set at start-up.
 pub static METRICS_TOKEN: std::sync::RwLock<Option<String>> = std::sync::RwLock::new(None);
 
+/// The reverse proxies whose `X-Forwarded-For` is believed; set at start-up.
+pub static TRUSTED_PROXIES: std::sync::RwLock<Vec<std::net::IpAddr>> =
+    std::sync::RwLock::new(Vec::new());
+
 /// Leptos's options from Keel's config. The output name is fixed at compile time
 /// by cargo-leptos; builds outside it (tests) fall back to the project name.
 pub fn leptos_options(config: &Config) -> LeptosOptions {
@@ -51,6 +55,9 @@ pub fn app_state(config: &Config, db: Db) -> AppState {
     SECURE_COOKIES.store(config.secure_cookies, std::sync::atomic::Ordering::Relaxed);
     if let Ok(mut token) = METRICS_TOKEN.write() {
         token.clone_from(&config.metrics_token);
+    }
+    if let Ok(mut proxies) = TRUSTED_PROXIES.write() {
+        proxies.clone_from(&config.trusted_proxies);
     }
     AppState {
         db,

@@ -46,7 +46,13 @@ async fn send(
     body: Option<&str>,
     extra: &[(&str, &str)],
 ) -> (u16, Value) {
-    let mut req = Request::builder().method(method).uri(path);
+    // As a browser on Keel's own pages sends it: the cross-site guard wants
+    // to know where a page door's request came from before anything else.
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "localhost")
+        .header("sec-fetch-site", "same-origin");
     if let Some(t) = bearer {
         req = req.header("authorization", format!("Bearer {t}"));
     }

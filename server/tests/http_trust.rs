@@ -226,16 +226,13 @@ async fn raw(
 async fn sign_in_follows_only_local_paths_and_never_answers_500() {
     with_db(Target::Sqlite, |db| async move {
         let app = app(&db);
-        let input = backend::governance::NewUser {
-            email: "ann@northwind.example".into(),
-            name: "Ann".into(),
-            role: "manager".into(),
-            password: "correct horse battery".into(),
-            scope: Scope::default(),
-        };
-        backend::governance::create_user(&db, &Ctx::system("test"), input, None)
-            .await
-            .unwrap();
+        person(
+            &db,
+            "ann@northwind.example",
+            "manager",
+            "correct horse battery",
+        )
+        .await;
         // #19: a tab before the second slash redirected off-site, and CR/LF
         // answered 500 after setting the session cookie.
         for (next, to) in [
@@ -253,6 +250,8 @@ async fn sign_in_follows_only_local_paths_and_never_answers_500() {
                 .method("POST")
                 .uri("/signin")
                 .header("content-type", "application/x-www-form-urlencoded")
+                .header("origin", "http://localhost")
+                .header("host", "localhost")
                 .body(axum::body::Body::from(body))
                 .unwrap();
             let res = raw(&app, req).await;
@@ -450,4 +449,356 @@ async fn each_refusal(app: &axum::Router, forged: &[(&str, String)]) -> Vec<(u16
         out.push(webhook(app, path, forged).await);
     }
     out
+}
+
+/// A form post as a browser sends it from our own page, with an optional cookie.
+fn form(path: &str, body: &str, cookie: Option<&str>) -> axum::http::Request<axum::body::Body> {
+    let mut req = axum::http::Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", "http://localhost")
+        .header("host", "localhost");
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    req.body(axum::body::Body::from(body.to_string())).unwrap()
+}
+
+async fn body_text(res: axum::response::Response) -> String {
+    use http_body_util::BodyExt;
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[tokio::test]
+async fn the_portal_shows_a_proven_order_in_a_session_of_its_own_and_throttles_guessing() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        fixtures::warehouse(&db, "CENTRAL").await;
+        fixtures::item(&db, "A", "4.00").await;
+        fixtures::receive(&db, "CENTRAL", "A", 50).await;
+        fixtures::channel(&db, ("WEB", "web", "USD"), &["CENTRAL"], None).await;
+        let order = backend::orders::capture(
+            &db,
+            &fixtures::sys(),
+            fixtures::web_order("PORTAL-1", &[("A", 2)]),
+            None,
+            None,
+        )
+        .await
+        .unwrap()
+        .order;
+        let number = order.number.clone();
+
+        // Without a portal session, the order page's data is not there.
+        let res = raw(&app, form("/sfn/portal_view", "", None)).await;
+        assert_eq!(res.status(), 404);
+
+        // A wrong email: the one answer for every miss, and no cookie.
+        let res = raw(
+            &app,
+            form(
+                "/portal",
+                &format!("order={number}&contact=eve%40example.com"),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), 303);
+        assert!(res.headers().get("set-cookie").is_none());
+        let to = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(
+            to.starts_with(&format!("/portal?value_order={number}&error=We%20couldn")),
+            "{to}"
+        );
+        assert!(
+            !to.contains("eve"),
+            "the email never goes into the address: {to}"
+        );
+        // A postcode alone is not enough.
+        let res = raw(
+            &app,
+            form("/portal", &format!("order={number}&contact=78701"), None),
+        )
+        .await;
+        let to = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(to.contains("error_detail="), "{to}");
+
+        // The right email opens a session for that order.
+        let res = raw(
+            &app,
+            form(
+                "/portal",
+                &format!("order={number}&contact=ann%40example.com"),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(res.headers()["location"], "/portal/order");
+        let set = res.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(
+            set.starts_with("keel_portal=") && set.contains("HttpOnly"),
+            "{set}"
+        );
+        assert!(set.contains("Max-Age=1800"), "{set}");
+        let cookie = set.split(';').next().unwrap().to_string();
+        let res = raw(&app, form("/sfn/portal_view", "", Some(&cookie))).await;
+        assert_eq!(res.status(), 200);
+        let seen: serde_json::Value = serde_json::from_str(&body_text(res).await).unwrap();
+        assert_eq!(seen["number"], number.as_str());
+        assert_eq!(seen["lines"][0]["quantity"], 2);
+        assert!(seen.get("customer_email").is_none(), "{seen}");
+        // The page itself, server-rendered.
+        let req = axum::http::Request::builder()
+            .uri("/portal/order")
+            .header("cookie", &cookie)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let page = body_text(raw(&app, req).await).await;
+        assert!(
+            page.contains(&format!("Order {number}")) || page.contains(&number),
+            "no order on the page"
+        );
+        assert!(page.contains("Product A"), "no items on the page");
+
+        // Done ends it.
+        let res = raw(&app, form("/portal/done", "", Some(&cookie))).await;
+        assert_eq!(res.status(), 303);
+        let res = raw(&app, form("/sfn/portal_view", "", Some(&cookie))).await;
+        assert_eq!(res.status(), 404);
+
+        // Five misses lock the number, whatever comes next.
+        for _ in 0..5 {
+            raw(
+                &app,
+                form(
+                    "/portal",
+                    &format!("order={number}&contact=x%40example.com"),
+                    None,
+                ),
+            )
+            .await;
+        }
+        let res = raw(
+            &app,
+            form(
+                "/portal",
+                &format!("order={number}&contact=ann%40example.com"),
+                None,
+            ),
+        )
+        .await;
+        assert!(res.headers().get("set-cookie").is_none());
+        let to = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(to.contains("error=Too%20many%20lookups"), "{to}");
+    })
+    .await;
+}
+
+/// A person who signs in with `password`.
+async fn person(db: &backend::Db, email: &str, role: &str, password: &str) {
+    let input = backend::governance::NewUser {
+        email: email.into(),
+        name: "Test Person".into(),
+        role: role.into(),
+        password: password.into(),
+        scope: Scope::default(),
+    };
+    backend::governance::create_user(db, &Ctx::system("test"), input, None)
+        .await
+        .unwrap();
+}
+
+/// Signs in through the form as a browser would; the session and csrf cookies.
+async fn browser_session(app: &axum::Router, email: &str, password: &str) -> (String, String) {
+    let body = format!(
+        "email={}&password={}&next=%2Fcommand",
+        app::components::url::urlencode(email),
+        app::components::url::urlencode(password)
+    );
+    let res = raw(app, form("/signin", &body, None)).await;
+    assert_eq!(res.status(), 303);
+    let cookies: Vec<String> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .collect();
+    let find = |name: &str| {
+        cookies
+            .iter()
+            .find(|c| c.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} cookie in {cookies:?}"))
+            .clone()
+    };
+    (find("keel_session="), find("keel_csrf="))
+}
+
+#[tokio::test]
+async fn cookie_authorized_changes_from_other_sites_or_nowhere_are_refused() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        person(
+            &db,
+            "ann@northwind.example",
+            "admin",
+            "correct horse battery",
+        )
+        .await;
+        fixtures::warehouse(&db, "CENTRAL").await;
+        fixtures::channel(&db, ("WEB", "web", "USD"), &["CENTRAL"], None).await;
+        let (session, csrf) =
+            browser_session(&app, "ann@northwind.example", "correct horse battery").await;
+        let events = || async {
+            sqlx::query_scalar::<_, i64>("select count(*) from event")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+        };
+        let before = events().await;
+        let post = |path: &str, ctype: &str, body: &str, extra: &[(&str, &str)]| {
+            let mut req = axum::http::Request::builder()
+                .method("POST")
+                .uri(path)
+                .header("host", "localhost")
+                .header("content-type", ctype)
+                .header("cookie", &session);
+            for (k, v) in extra {
+                req = req.header(*k, *v);
+            }
+            req.body(axum::body::Body::from(body.to_string())).unwrap()
+        };
+        let evil = [("origin", "https://evil.example")];
+        // #19: a text/plain order report from another site was imported (202),
+        // and a server function recorded a real pick.
+        for req in [
+            post(
+                "/api/v1/channels/WEB/order-reports",
+                "text/plain",
+                "order,sku\n1,A\n",
+                &evil,
+            ),
+            post(
+                "/sfn/queued_scan",
+                "application/x-www-form-urlencoded",
+                "",
+                &evil,
+            ),
+            post(
+                "/api/v1/warehouses",
+                "application/json",
+                r#"{"code":"EVIL","name":"Evil"}"#,
+                &[("sec-fetch-site", "cross-site")],
+            ),
+            // A form with neither Origin nor Sec-Fetch-Site, and no token.
+            post(
+                "/command/users",
+                "application/x-www-form-urlencoded",
+                "email=eve%40x.example&name=Eve&role=admin&password=aaaaaaaaaaaaaa",
+                &[],
+            ),
+        ] {
+            let path = req.uri().path().to_string();
+            let res = raw(&app, req).await;
+            assert_eq!(res.status(), 403, "{path}");
+            if !path.starts_with("/command") {
+                let body: serde_json::Value = serde_json::from_str(&body_text(res).await).unwrap();
+                assert_eq!(body["error"]["code"], "cross_site_request", "{path}");
+            }
+        }
+        assert_eq!(events().await, before, "nothing refused changed anything");
+
+        // Our own page, or a script that shows the session's token, goes through.
+        let token = csrf.trim_start_matches("keel_csrf=").to_string();
+        let res = raw(
+            &app,
+            post(
+                "/api/v1/warehouses",
+                "application/json",
+                r#"{"code":"EAST","name":"East"}"#,
+                &[("x-csrf-token", &token)],
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), 201);
+        let res = raw(
+            &app,
+            post(
+                "/api/v1/warehouses",
+                "application/json",
+                r#"{"code":"WEST","name":"West"}"#,
+                &[("origin", "http://localhost")],
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), 201);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_warehouse_agent_changes_their_own_password_by_form_and_by_api() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        person(&db, "jo@northwind.example", "warehouse", "first password 1").await;
+        let (session, _) = browser_session(&app, "jo@northwind.example", "first password 1").await;
+
+        // The form: two new passwords that differ come back beside the field.
+        let res = raw(
+            &app,
+            form(
+                "/account/password",
+                "current_password=first+password+1&new_password=second+password+2&confirm_password=second+password+3",
+                Some(&session),
+            ),
+        )
+        .await;
+        let to = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(to.starts_with("/account?error_confirm_password="), "{to}");
+        assert!(!to.contains("password+2") && !to.contains("password%202"), "{to}");
+        let res = raw(
+            &app,
+            form(
+                "/account/password",
+                "current_password=first+password+1&new_password=second+password+2&confirm_password=second+password+2",
+                Some(&session),
+            ),
+        )
+        .await;
+        let to = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(to.starts_with("/account?notice=Your%20password%20is%20changed"), "{to}");
+
+        // The API, from the same browser session.
+        let change = |current: &str, new: &str| {
+            axum::http::Request::builder()
+                .method("PUT")
+                .uri("/api/v1/me/password")
+                .header("host", "localhost")
+                .header("origin", "http://localhost")
+                .header("cookie", &session)
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(
+                    json!({"current_password": current, "new_password": new}).to_string(),
+                ))
+                .unwrap()
+        };
+        let res = raw(&app, change("first password 1", "third password 3")).await;
+        assert_eq!(res.status(), 422);
+        let body: serde_json::Value = serde_json::from_str(&body_text(res).await).unwrap();
+        assert_eq!(body["error"]["fields"]["current_password"], "that is not your current password");
+        let res = raw(&app, change("second password 2", "third password 3")).await;
+        assert_eq!(res.status(), 204);
+        // Signed in with the newest password, and only with it.
+        browser_session(&app, "jo@northwind.example", "third password 3").await;
+        let res = raw(
+            &app,
+            form("/signin", "email=jo%40northwind.example&password=second+password+2", None),
+        )
+        .await;
+        let to = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(to.starts_with("/signin?error="), "{to}");
+    })
+    .await;
 }

@@ -116,6 +116,7 @@ pub fn SignedIn(name: String, role: String) -> impl IntoView {
                 <span class="font-medium">{name}</span>
                 <span class="ml-2 text-slate-500">{role}</span>
             </span>
+            <a href="/account" class="rounded border px-3 py-1 hover:bg-slate-100">"Account"</a>
             <form method="post" action="/signout">
                 <button type="submit" class="rounded border px-3 py-1 hover:bg-slate-100">"Sign out"</button>
             </form>

@@ -1,5 +1,6 @@
 //! The command center's home (KPIs, exception tiles, the live event feed),
 //! the audit viewer and user administration.
 
+pub mod account;
 pub mod api;
 pub mod pages;

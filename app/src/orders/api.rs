@@ -1,5 +1,5 @@
 //! Server functions for orders: the workbench, one order, price lists,
-//! order-report imports and the portal lookup. Each calls one use case and
+//! order-report imports and the portal's order. Each calls one use case and
 //! holds no rules.
 
 use crate::problem::Problem;
@@ -7,32 +7,19 @@ use domain::views::{OrderSummary, Page};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// The outcome of a portal lookup: field errors, a match, or plainly nothing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Lookup {
-    Invalid(Vec<domain::FieldError>),
-    Found(Box<OrderSummary>),
-    NoMatch,
-}
-
-/// Public: the portal has no staff session. It reveals an order only when the
-/// number and the email or postcode both match.
-#[server(prefix = "/sfn", endpoint = "portal_lookup")]
-pub async fn portal_lookup(order: String, contact: String) -> Result<Lookup, Problem> {
-    let lookup = match domain::orders::PortalLookup::parse(&order, &contact) {
-        Ok(l) => l,
-        Err(errors) => return Ok(Lookup::Invalid(errors)),
-    };
+/// The order the caller's portal session sees (public: the portal cookie is
+/// the credential). `NotFound` when there is no live session.
+#[server(prefix = "/sfn", endpoint = "portal_view")]
+pub async fn portal_view() -> Result<domain::views::PortalOrder, Problem> {
+    let axum::Extension(req): axum::Extension<crate::ssr::RequestCtx> = leptos_axum::extract()
+        .await
+        .map_err(|_| Problem::Internal)?;
     let db = crate::ssr::db();
-    Ok(
-        match backend::orders::portal_lookup(&db, &lookup)
-            .await
-            .map_err(crate::ssr::fail)?
-        {
-            Some(order) => Lookup::Found(Box::new(order)),
-            None => Lookup::NoMatch,
-        },
-    )
+    let now = backend::Ctx::new(req.actor, req.request_id).now();
+    let secret = req.portal.unwrap_or_default();
+    backend::orders::portal_order(&db, &secret, now)
+        .await
+        .map_err(crate::ssr::fail)
 }
 
 /// The order workbench: a page of orders plus what its filters offer.

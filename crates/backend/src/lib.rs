@@ -50,6 +50,7 @@ pub mod receiving;
 mod refs;
 pub mod seed;
 mod sql;
+mod throttle;
 pub mod uow;
 pub mod webhooks;
 pub mod writer;

@@ -457,3 +457,235 @@ store_test!(
         .unwrap();
     }
 );
+
+fn lookup(number: &str, contact: &str, detail: &str) -> domain::orders::PortalLookup {
+    domain::orders::PortalLookup::parse(number, contact, detail).unwrap()
+}
+
+store_test!(
+    a_proven_portal_lookup_opens_a_session_that_sees_that_order_only,
+    |db: Db| async move {
+        shop(&db).await;
+        let capture = |id: &'static str| {
+            let db = db.clone();
+            async move {
+                orders::capture(&db, &sys(), web_order(id, &[("A", 1)]), None, None)
+                    .await
+                    .unwrap()
+                    .order
+            }
+        };
+        let (a, b) = (capture("P-1").await, capture("P-2").await);
+        let shopper = Ctx::new(Actor::anonymous(), None);
+        let open = |l: domain::orders::PortalLookup, remote: &'static str| {
+            let (db, shopper) = (db.clone(), shopper.clone());
+            async move { orders::open_portal_session(&db, &shopper, &l, remote).await }
+        };
+        // Wrong email, unknown number, postcode with a wrong total: nothing,
+        // alike, and no session.
+        for l in [
+            lookup(&a.number, "ann@example.org", ""),
+            lookup("SO-999999", "ann@example.com", ""),
+            lookup(&a.number, "78701", "1.00"),
+            lookup(&a.number, "78702", &a.totals.total.amount().to_string()),
+        ] {
+            assert!(open(l, "10.0.0.1").await.unwrap().is_none());
+        }
+        assert_eq!(count(&db, "select count(*) from portal_session").await, 0);
+
+        // The email in any case, or the postcode plus the total or the date.
+        let by_email = open(lookup(&a.number, "ANN@example.com", ""), "10.0.0.1")
+            .await
+            .unwrap()
+            .expect("the email proves it");
+        let by_total = open(
+            lookup(&a.number, "78 701", &a.totals.total.amount().to_string()),
+            "10.0.0.1",
+        )
+        .await
+        .unwrap()
+        .expect("postcode and total prove it");
+        let day = &a.placed_at[..10];
+        assert!(open(lookup(&a.number, "78701", day), "10.0.0.1")
+            .await
+            .unwrap()
+            .is_some());
+        let now = sys().now();
+        for s in [&by_email, &by_total] {
+            let seen = orders::portal_order(&db, &s.secret, now).await.unwrap();
+            assert_eq!(seen.number, a.number);
+            assert_eq!(seen.total, a.totals.total);
+            assert_eq!(seen.lines.len(), 1);
+            assert_eq!(seen.lines[0].quantity, 1);
+        }
+        // Each opening is audited and an event, naming the order only.
+        assert_eq!(
+            count(
+                &db,
+                "select count(*) from event where event_type = 'portal.session_opened'"
+            )
+            .await,
+            3
+        );
+        assert_eq!(
+            count(
+                &db,
+                "select count(*) from audit_log where action = 'portal.session_opened'"
+            )
+            .await,
+            3
+        );
+        // A session ends after 30 minutes, or when the shopper is done; an
+        // unknown secret sees nothing.
+        let later = now + (domain::orders::PORTAL_SESSION_SECS + 1) * 1_000_000;
+        for (secret, at) in [(&by_email.secret, later), (&"guess".to_string(), now)] {
+            let r = orders::portal_order(&db, secret, at).await;
+            assert!(matches!(r, Err(Error::NotFound { .. })), "{r:?}");
+        }
+        orders::close_portal_session(&db, &shopper, &by_total.secret)
+            .await
+            .unwrap();
+        let r = orders::portal_order(&db, &by_total.secret, now).await;
+        assert!(matches!(r, Err(Error::NotFound { .. })), "{r:?}");
+
+        // Five failures lock an order number, from any address, even for
+        // the right proof; other orders are unaffected.
+        for i in 0..domain::orders::PORTAL_MAX_PER_ORDER {
+            let remote = ["10.1.0.1", "10.1.0.2", "10.1.0.3", "10.1.0.4", "10.1.0.5"][i as usize];
+            assert!(open(lookup(&b.number, "x@example.com", ""), remote)
+                .await
+                .unwrap()
+                .is_none());
+        }
+        let r = open(lookup(&b.number, "ann@example.com", ""), "10.1.0.6").await;
+        assert!(matches!(r, Err(Error::Throttled { .. })), "{r:?}");
+        // Twenty lookups from one address, of any orders, lock that address.
+        for i in 0..domain::orders::PORTAL_MAX_PER_ADDRESS {
+            let number = format!("SO-{}", 900_000 + i);
+            let _ = open(lookup(&number, "ann@example.com", ""), "10.2.0.1")
+                .await
+                .unwrap();
+        }
+        let r = open(lookup(&a.number, "ann@example.com", ""), "10.2.0.1").await;
+        assert!(matches!(r, Err(Error::Throttled { .. })), "{r:?}");
+        assert!(open(lookup(&a.number, "ann@example.com", ""), "10.2.0.2")
+            .await
+            .unwrap()
+            .is_some());
+        assert_no_drift(&db).await;
+    }
+);
+
+store_test!(
+    every_person_changes_their_own_password_with_the_current_one,
+    |db: Db| async move {
+        use backend::governance::{self as g, NewUser};
+        let input = NewUser {
+            email: "jo@northwind.example".into(),
+            name: "Jo".into(),
+            role: "warehouse".into(),
+            password: "first password 1".into(),
+            scope: Scope::default(),
+        };
+        g::create_user(&db, &sys(), input, None).await.unwrap();
+        // Two sessions: the one Jo changes it from stays, the other ends.
+        let here = g::sign_in(&db, &sys(), "jo@northwind.example", "first password 1", "a")
+            .await
+            .unwrap();
+        let there = g::sign_in(&db, &sys(), "jo@northwind.example", "first password 1", "b")
+            .await
+            .unwrap();
+        let now = sys().now();
+        let jo = Ctx::new(
+            g::session_actor(&db, &here.secret, now)
+                .await
+                .unwrap()
+                .unwrap(),
+            None,
+        );
+        let field = |r: backend::Result<()>| match r {
+            Err(Error::Invalid(f)) => f.into_iter().map(|e| e.field).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        let change = |current: &'static str, new: &'static str| {
+            let (db, jo, keep) = (db.clone(), jo.clone(), here.secret.clone());
+            async move { g::change_own_password(&db, &jo, current, new, Some(&keep)).await }
+        };
+        assert_eq!(
+            field(change("", "short").await),
+            ["current_password", "new_password"]
+        );
+        assert_eq!(
+            field(change("first password 1", "first password 1").await),
+            ["new_password"]
+        );
+        assert_eq!(
+            field(change("wrong password", "second password 2").await),
+            ["current_password"]
+        );
+        // Nobody else, and no token, changes it this way.
+        let r = g::change_own_password(
+            &db,
+            &Ctx::new(Actor::anonymous(), None),
+            "a",
+            "second password 2",
+            None,
+        )
+        .await;
+        assert!(matches!(r, Err(Error::Unauthenticated)), "{r:?}");
+        let token = g::create_token(&db, &sys(), "bot", "warehouse", Scope::default())
+            .await
+            .unwrap();
+        let bot = Ctx::new(
+            g::token_actor(&db, &token.secret).await.unwrap().unwrap(),
+            None,
+        );
+        assert_eq!(
+            field(g::change_own_password(&db, &bot, "x", "second password 2", None).await),
+            ["current_password"]
+        );
+
+        change("first password 1", "second password 2")
+            .await
+            .unwrap();
+        assert!(g::session_actor(&db, &here.secret, now)
+            .await
+            .unwrap()
+            .is_some());
+        assert!(g::session_actor(&db, &there.secret, now)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(
+            g::sign_in(&db, &sys(), "jo@northwind.example", "first password 1", "c")
+                .await
+                .is_err()
+        );
+        g::sign_in(
+            &db,
+            &sys(),
+            "jo@northwind.example",
+            "second password 2",
+            "c",
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            count(
+                &db,
+                "select count(*) from audit_log where action = 'user.change_own_password'"
+            )
+            .await,
+            1
+        );
+
+        // Guessing the current password stops after five wrong ones.
+        for _ in 0..5 {
+            change("wrong password", "third password 3")
+                .await
+                .unwrap_err();
+        }
+        let r = change("second password 2", "third password 3").await;
+        assert!(matches!(r, Err(Error::Throttled { .. })), "{r:?}");
+    }
+);

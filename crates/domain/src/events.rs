@@ -32,6 +32,11 @@ pub enum Event {
     UserSignedIn { user_id: String },
     #[serde(rename = "user.signed_out")]
     UserSignedOut { user_id: String },
+    /// A shopper proved an order is theirs in the returns portal.
+    #[serde(rename = "portal.session_opened")]
+    PortalSessionOpened { order_id: String },
+    #[serde(rename = "portal.session_closed")]
+    PortalSessionClosed { order_id: String },
     #[serde(rename = "api_token.created")]
     ApiTokenCreated {
         token_id: String,
@@ -464,6 +469,8 @@ impl Event {
             Event::UserPasswordChanged { .. } => "user.password_changed",
             Event::UserSignedIn { .. } => "user.signed_in",
             Event::UserSignedOut { .. } => "user.signed_out",
+            Event::PortalSessionOpened { .. } => "portal.session_opened",
+            Event::PortalSessionClosed { .. } => "portal.session_closed",
             Event::ApiTokenCreated { .. } => "api_token.created",
             Event::ApiTokenRevoked { .. } => "api_token.revoked",
             Event::WarehouseCreated { .. } => "warehouse.created",
@@ -592,7 +599,9 @@ impl Event {
             | Event::OrderLineCancelled { order_id, .. }
             | Event::OrderAddressChanged { order_id, .. }
             | Event::OrderNoteAdded { order_id, .. }
-            | Event::OrderTagged { order_id, .. } => ("order", order_id),
+            | Event::OrderTagged { order_id, .. }
+            | Event::PortalSessionOpened { order_id }
+            | Event::PortalSessionClosed { order_id } => ("order", order_id),
         }
     }
 
@@ -670,6 +679,9 @@ mod tests {
             },
             Event::UserSignedOut {
                 user_id: "u".into(),
+            },
+            Event::PortalSessionOpened {
+                order_id: "o".into(),
             },
             Event::ApiTokenCreated {
                 token_id: "t".into(),

@@ -103,6 +103,8 @@ pub enum Permission {
     KpisRead,
     /// Open a warehouse: site setup, not a floor task.
     WarehousesManage,
+    /// Look after one's own account (change one's own password): everyone.
+    AccountOwn,
 }
 
 use Permission::*;
@@ -137,10 +139,11 @@ pub const GRANTS: &[(Permission, &[Role])] = &[
     ),
     (KpisRead, &[Admin, Manager, Finance, Support]),
     (WarehousesManage, &[Admin, Manager]),
+    (AccountOwn, &[Admin, Manager, Warehouse, Finance, Support]),
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 18] = [
         CommandView,
         FloorUse,
         AuditRead,
@@ -158,6 +161,7 @@ impl Permission {
         ExceptionsWork,
         KpisRead,
         WarehousesManage,
+        AccountOwn,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -179,6 +183,7 @@ impl Permission {
             ExceptionsWork => "exceptions.work",
             KpisRead => "kpis.read",
             WarehousesManage => "warehouses.manage",
+            AccountOwn => "account.own",
         }
     }
 

@@ -240,6 +240,8 @@ proptest! {
         let _ = inventory::parse_lot("lot", &s);
         let _ = inventory::parse_expiry("expires_on", &s);
         let _ = orders::parse_tag("tag", &s);
+        let _ = orders::PortalLookup::parse(&s, &s, &s);
+        let _ = orders::PortalLookup::parse("SO-1", "80202", &s);
         let _ = domain::label::parse_tracking("tracking", &s);
         let _ = Period::parse(&s, &s, NaiveDate::from_ymd_opt(2026, 12, 4).unwrap());
         if let Ok(q) = inventory::parse_change("quantity", n) {

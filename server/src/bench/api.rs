@@ -319,6 +319,8 @@ pub(crate) async fn ssr(
         .map_err(|e| e.to_string())?;
     let signin = client
         .post(format!("{base}/signin"))
+        // As the browser's sign-in page sends it (the cross-site guard).
+        .header("origin", base.as_str())
         .form(&[
             ("email", backend::seed::ADMIN_EMAIL),
             ("password", password),

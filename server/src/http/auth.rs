@@ -15,6 +15,8 @@ use backend::{governance, Actor};
 use domain::governance::Permission;
 
 pub const SESSION_COOKIE: &str = "keel_session";
+/// The returns portal's session: one order, for a shopper.
+pub const PORTAL_COOKIE: &str = "keel_portal";
 
 /// What a path needs. `None` means public.
 pub const ACCESS: &[(&str, Option<Permission>)] = &[
@@ -25,7 +27,7 @@ pub const ACCESS: &[(&str, Option<Permission>)] = &[
     ("/command/catalog", Some(Permission::CatalogWrite)),
     ("/floor", Some(Permission::FloorUse)),
     ("/sfn/me", None),
-    ("/sfn/portal_lookup", None),
+    ("/sfn/portal_view", None),
     ("/sfn/recent_events", Some(Permission::EventsRead)),
     ("/sfn/audit_page", Some(Permission::AuditRead)),
     ("/sfn/users_page", Some(Permission::UsersManage)),
@@ -140,8 +142,12 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let actor = resolve(&state, req.headers()).await;
-    req.extensions_mut()
-        .insert(RequestCtx { actor, request_id });
+    let portal = cookie(req.headers(), PORTAL_COOKIE).map(str::to_string);
+    req.extensions_mut().insert(RequestCtx {
+        actor,
+        request_id,
+        portal,
+    });
     next.run(req).await
 }
 

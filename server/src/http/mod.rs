@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cross_site;
 pub mod declare;
 pub mod error;
 pub mod extract;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, { let s = state.clone(); move || provide_context(s.clone()) }, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(auth::guard))
+        .layer(middleware::from_fn(cross_site::guard))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
         // A body that trickles in is cut off: a slow client can't hold a

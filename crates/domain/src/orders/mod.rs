@@ -1,16 +1,16 @@
-//! Orders and channels: channel kinds, price lists and the returns-portal
-//! lookup here; capture, holds and the order state machine in `capture`.
-//!
-//! Invariant: a customer proves ownership of an order with its number plus the
-//! email or shipping postcode on it, never with the number alone.
+//! Orders and channels: channel kinds and price lists here; capture, holds
+//! and the order state machine in `capture`; the returns portal's proof of
+//! ownership in `portal`.
 
 pub mod capture;
 pub mod input;
+pub mod portal;
 pub use capture::*;
 pub use input::*;
+pub use portal::*;
 use serde::{Deserialize, Serialize};
 
-use crate::{inventory::parse_code, money::Currency, text::Email, FieldError};
+use crate::{inventory::parse_code, money::Currency, FieldError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -122,83 +122,6 @@ impl ChannelInput {
                 e.append(&mut errors);
                 Err(e)
             }
-        }
-    }
-}
-
-/// How a portal visitor proves the order is theirs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Proof {
-    Email(Email),
-    Postcode(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PortalLookup {
-    pub number: String,
-    pub proof: Proof,
-}
-
-/// Postcodes are compared without spaces and case, as people type them both ways.
-pub fn normalize_postcode(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_uppercase)
-        .collect()
-}
-
-impl PortalLookup {
-    pub fn parse(number: &str, contact: &str) -> Result<Self, Vec<FieldError>> {
-        let mut errors = Vec::new();
-        let number = number.trim().trim_start_matches('#').to_string();
-        if number.is_empty() {
-            errors.push(FieldError::new(
-                "order",
-                "enter your order number, as shown in your confirmation email",
-            ));
-        } else if number.len() > 40
-            || !number
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-')
-        {
-            errors.push(FieldError::new(
-                "order",
-                "an order number has only letters, digits and -",
-            ));
-        }
-        let contact = contact.trim();
-        let proof = if contact.is_empty() {
-            errors.push(FieldError::new(
-                "contact",
-                "enter the email address or postcode used on the order",
-            ));
-            None
-        } else if contact.contains('@') {
-            match Email::parse(contact) {
-                Ok(e) => Some(Proof::Email(e)),
-                Err(m) => {
-                    errors.push(FieldError::new("contact", m));
-                    None
-                }
-            }
-        } else {
-            let pc = normalize_postcode(contact);
-            if pc.len() < 3
-                || pc.len() > 10
-                || !pc.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            {
-                errors.push(FieldError::new(
-                    "contact",
-                    "that is neither an email address nor a postcode",
-                ));
-                None
-            } else {
-                Some(Proof::Postcode(pc))
-            }
-        };
-        match proof {
-            Some(proof) if errors.is_empty() => Ok(Self { number, proof }),
-            _ => Err(errors),
         }
     }
 }
@@ -333,27 +256,6 @@ impl PriceListInput {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lookup_accepts_email_or_postcode() {
-        let l = PortalLookup::parse(" #1001 ", "Jon@Doe.ca").unwrap();
-        assert_eq!(l.number, "1001");
-        assert_eq!(l.proof, Proof::Email(Email::parse("jon@doe.ca").unwrap()));
-        let p = PortalLookup::parse("KEEL-1", "sw1a 1aa").unwrap();
-        assert_eq!(p.proof, Proof::Postcode("SW1A1AA".into()));
-    }
-
-    #[test]
-    fn lookup_names_each_missing_field() {
-        let errs = PortalLookup::parse("", "").unwrap_err();
-        assert_eq!(
-            errs.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
-            vec!["order", "contact"]
-        );
-        let errs = PortalLookup::parse("1001", "x").unwrap_err();
-        assert!(errs[0].message.contains("neither"));
-        assert!(PortalLookup::parse("10 01", "jon@doe.ca").is_err());
-    }
 
     #[test]
     fn channel_input_is_checked_field_by_field() {

@@ -292,3 +292,36 @@ pub struct ReportPreview {
     pub sample: Vec<ReportOrderRow>,
     pub problems: Vec<RowError>,
 }
+
+/// What the returns portal shows a shopper who proved an order is theirs:
+/// the order as they know it, no staff-side detail (holds, channel, tags) and
+/// nothing about the customer they didn't type themselves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortalOrder {
+    pub number: String,
+    pub status: String,
+    pub placed_at: String,
+    pub total: crate::Money,
+    pub lines: Vec<PortalLine>,
+    pub shipments: Vec<PortalShipment>,
+    /// When this portal session ends (RFC 3339).
+    pub session_expires_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortalLine {
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+    pub cancelled: i64,
+    pub shipped: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortalShipment {
+    pub number: String,
+    pub carrier: String,
+    pub service: String,
+    pub shipped_at: String,
+    pub tracking: Vec<String>,
+}

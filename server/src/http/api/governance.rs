@@ -121,6 +121,29 @@ pub async fn update_user(
 
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    #[schemars(length(min = 12, max = 256))]
+    pub new_password: String,
+}
+
+/// A person changes their own password; the session it came from (if any)
+/// stays signed in, their others end.
+pub async fn change_own_password(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    body: JsonBody<PasswordChange>,
+) -> ApiResult<impl IntoResponse> {
+    let keep = crate::http::auth::cookie(&headers, crate::http::auth::SESSION_COOKIE);
+    let b = body.value;
+    governance::change_own_password(&s.db, &ctx, &b.current_password, &b.new_password, keep)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewPassword {
     #[schemars(length(min = 12))]
     pub password: String,
@@ -337,6 +360,15 @@ pub fn routes() -> Vec<ApiRoute> {
             body: Some(schemas::of::<NewPassword>),
             success: 204,
             handler: || routing::put(set_password),
+        },
+        ApiRoute {
+            method: "put",
+            path: "/api/v1/me/password",
+            summary: "Change your own password (a signed-in person, any role; not a token); your other sessions end",
+            permission: Some(Permission::AccountOwn),
+            body: Some(schemas::of::<PasswordChange>),
+            success: 204,
+            handler: || routing::put(change_own_password),
         },
         ApiRoute {
             method: "post",

@@ -1,33 +1,72 @@
-//! What every form handler shares: refusing cross-origin posts (one layer on
-//! the whole forms router), messages for people, redirects back with a notice
-//! or an error, and uploads.
+//! What every form handler shares: the caller's address, session cookies,
+//! messages for people, redirects back with a notice or an error, and uploads.
 
 use app::components::url::urlencode;
 use axum::{
-    extract::{Multipart, Request},
-    http::{header, HeaderMap, StatusCode},
-    middleware::Next,
+    extract::{ConnectInfo, Multipart},
+    http::{HeaderMap, HeaderValue},
     response::{IntoResponse, Redirect, Response},
+    Extension,
 };
 use backend::{Ctx, Error};
 use domain::FieldError;
+use std::net::{IpAddr, SocketAddr};
 
-/// Form posts must come from our own pages. SameSite=Lax already keeps the
-/// cookie off cross-site POSTs; this refuses them outright where the browser
-/// says where it came from.
-fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
+/// The caller's address, for throttles that count per address: the peer,
+/// or, when the peer is a trusted proxy, the address it forwarded for.
+pub(crate) fn remote(
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: &HeaderMap,
+) -> String {
+    let Some(peer) = connect.map(|c| c.0 .0.ip()) else {
+        return "local".into();
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    let trusted = crate::TRUSTED_PROXIES
+        .read()
+        .map(|t| t.clone())
         .unwrap_or_default();
-    origin.split_once("://").map(|(_, h)| h) == Some(host)
+    client_address(peer, &forwarded, &trusted).to_string()
 }
 
-fn forbidden_origin() -> Response {
-    (StatusCode::FORBIDDEN, "cross-origin form posts are refused").into_response()
+/// Walks `X-Forwarded-For` from the right (the entry the nearest proxy
+/// added) past the trusted proxies; the first other address is the client.
+/// Entries left of it were written by the client and prove nothing.
+fn client_address(peer: IpAddr, forwarded: &str, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for entry in forwarded.rsplit(',') {
+        match entry.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !trusted.contains(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+/// A session cookie: HttpOnly, SameSite=Lax, and Secure behind TLS.
+pub(crate) fn session_cookie(name: &str, secret: &str, max_age_secs: i64) -> Option<HeaderValue> {
+    let secure = if crate::SECURE_COOKIES.load(std::sync::atomic::Ordering::Relaxed) {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{name}={secret}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}{secure}"
+    ))
+    .ok()
 }
 
 pub(crate) fn form_error(ctx: &Ctx, err: Error) -> String {
@@ -116,15 +155,6 @@ pub fn started(ctx: &backend::Ctx, page: &str, r: backend::Result<()>) -> Respon
     }
 }
 
-/// The forms router's layer: a post whose `Origin` names another site is
-/// refused before any handler runs.
-pub async fn same_origin_only(req: Request, next: Next) -> Response {
-    if !same_origin(req.headers()) {
-        return forbidden_origin();
-    }
-    next.run(req).await
-}
-
 /// A form's text field read as a whole number; its range is the use case's.
 pub(crate) fn whole(field: &str, text: &str) -> Result<i64, FieldError> {
     text.trim()
@@ -192,4 +222,45 @@ pub(crate) fn refused(
     }
     let sep = if path.contains('?') { '&' } else { '?' };
     Redirect::to(&format!("{path}{sep}{}", q.join("&"))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_address;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or_else(|_| unreachable!("{s}"))
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_through_trusted_proxies() {
+        let proxy = [ip("10.0.0.1")];
+        // Straight from the internet: the peer, whatever it claims.
+        assert_eq!(
+            client_address(ip("203.0.113.9"), "1.2.3.4", &proxy),
+            ip("203.0.113.9")
+        );
+        // Through the proxy: the address it added, not the client's own claims.
+        assert_eq!(
+            client_address(ip("10.0.0.1"), "1.2.3.4, 198.51.100.7", &proxy),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.1"), "198.51.100.7", &proxy),
+            ip("198.51.100.7")
+        );
+        // A proxy that added nothing readable: the proxy itself.
+        assert_eq!(client_address(ip("10.0.0.1"), "", &proxy), ip("10.0.0.1"));
+        assert_eq!(
+            client_address(ip("10.0.0.1"), "junk", &proxy),
+            ip("10.0.0.1")
+        );
+        // Two trusted hops.
+        let two = [ip("10.0.0.1"), ip("10.0.0.2")];
+        assert_eq!(
+            client_address(ip("10.0.0.1"), "198.51.100.7, 10.0.0.2", &two),
+            ip("198.51.100.7")
+        );
+    }
 }

@@ -15,7 +15,12 @@ use backend::{governance, Error};
 use domain::governance::Scope;
 use serde::Deserialize;
 
-use crate::http::{auth::SESSION_COOKIE, extract::Caller, forms::common::form_error};
+use crate::http::{
+    auth::SESSION_COOKIE,
+    cross_site::CSRF_COOKIE,
+    extract::Caller,
+    forms::common::{form_error, refused, remote, session_cookie, to},
+};
 
 /// Only local paths are followed after sign-in, never another site.
 fn safe_next(next: &str) -> &str {
@@ -34,23 +39,24 @@ pub async fn sign_in(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    let remote = connect
-        .map(|c| c.0 .0.ip().to_string())
-        .unwrap_or_else(|| "local".into());
+    let remote = remote(connect, &headers);
     let next = safe_next(&form.next).to_string();
     match governance::sign_in(&state.db, &ctx, &form.email, &form.password, &remote).await {
         Ok(session) => {
-            let secure = if state_secure() { "; Secure" } else { "" };
-            let cookie = format!(
-                "{SESSION_COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{secure}",
-                session.secret,
-                governance::SESSION_TTL_SECS
-            );
             let mut res = Redirect::to(&next).into_response();
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                res.headers_mut().insert(header::SET_COOKIE, v);
+            let ttl = governance::SESSION_TTL_SECS;
+            if let Some(v) = session_cookie(SESSION_COOKIE, &session.secret, ttl) {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            // Readable by the session's own scripts, never sent cross-site.
+            let csrf = governance::csrf_token(&session.secret);
+            if let Ok(v) = HeaderValue::from_str(&format!(
+                "{CSRF_COOKIE}={csrf}; SameSite=Strict; Path=/; Max-Age={ttl}"
+            )) {
+                res.headers_mut().append(header::SET_COOKIE, v);
             }
             res
         }
@@ -82,10 +88,6 @@ pub async fn sign_in(
     }
 }
 
-fn state_secure() -> bool {
-    crate::SECURE_COOKIES.load(std::sync::atomic::Ordering::Relaxed)
-}
-
 pub async fn sign_out(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -97,10 +99,13 @@ pub async fn sign_out(
         }
     }
     let mut res = Redirect::to("/signin").into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("keel_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0"),
-    );
+    for gone in [
+        "keel_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0",
+        "keel_csrf=; SameSite=Strict; Path=/; Max-Age=0",
+    ] {
+        res.headers_mut()
+            .append(header::SET_COOKIE, HeaderValue::from_static(gone));
+    }
     res
 }
 
@@ -206,5 +211,60 @@ pub async fn update_user(
             };
             Redirect::to(&format!("/command/users?error={}", urlencode(&message))).into_response()
         }),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+/// The account page's password form. Nothing typed comes back into the
+/// address: passwords are never echoed.
+pub async fn change_password(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    const FIELDS: [(&str, &str); 2] = [
+        ("current_password", "current_password"),
+        ("new_password", "new_password"),
+    ];
+    if form.new_password != form.confirm_password {
+        let err = Error::invalid(
+            "confirm_password",
+            "the two new passwords differ; type it again",
+        );
+        return refused(
+            &ctx,
+            "/account",
+            err,
+            &[("confirm_password", "confirm_password")],
+            &[],
+        );
+    }
+    let keep = crate::http::auth::cookie(&headers, SESSION_COOKIE);
+    match governance::change_own_password(
+        &state.db,
+        &ctx,
+        &form.current_password,
+        &form.new_password,
+        keep,
+    )
+    .await
+    {
+        Ok(()) => to(
+            "/account",
+            "notice",
+            "Your password is changed. Any other sessions of yours have ended.",
+        ),
+        Err(Error::Unauthenticated) => Redirect::to("/signin?next=/account").into_response(),
+        Err(err) => refused(&ctx, "/account", err, &FIELDS, &[]),
     }
 }

@@ -2,24 +2,28 @@
 //! post/redirect/get with a notice or an error in the query string, so each
 //! works the same with JavaScript off.
 
+use std::net::SocketAddr;
+
 use app::{components::url::urlencode, ssr::AppState};
 use axum::{
     body::Bytes,
-    extract::{Multipart, Path, State},
+    extract::{ConnectInfo, Multipart, Path, State},
+    http::{header, HeaderMap},
     response::{IntoResponse, Redirect, Response},
-    Form,
+    Extension, Form,
 };
 use backend::{
     order_import,
     orders::{self, BulkAction, OrderFilter},
-    price_list,
+    price_list, Error,
 };
-use domain::orders::Address;
+use domain::orders::{Address, PortalLookup, PORTAL_SESSION_SECS};
 use serde::Deserialize;
 
 use crate::http::{
+    auth::PORTAL_COOKIE,
     extract::Caller,
-    forms::common::{message, read_upload, refused, started, to},
+    forms::common::{message, read_upload, refused, remote, session_cookie, started, to},
 };
 
 fn order_path(id: &str) -> String {
@@ -552,4 +556,77 @@ pub async fn source_now(
         ),
         Err(e) => to(&page, "error", &message(&ctx, e)),
     }
+}
+
+#[derive(Deserialize)]
+pub struct PortalForm {
+    #[serde(default)]
+    order: String,
+    #[serde(default)]
+    contact: String,
+    #[serde(default)]
+    detail: String,
+}
+
+/// The portal's one answer for every unproven lookup: it never says which
+/// part was wrong, or whether the order exists.
+const NO_MATCH: &str = "We couldn't find an order with those details. Check the order number and the email or postcode against your confirmation email and try again.";
+
+/// The portal lookup: a proven order opens a portal session (cookie) and
+/// shows the order; anything else goes back to the form. Only the order
+/// number comes back into the address, never the email or postcode.
+pub async fn portal_lookup(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Form(form): Form<PortalForm>,
+) -> Response {
+    let typed = [("order", form.order.trim())];
+    let lookup = match PortalLookup::parse(&form.order, &form.contact, &form.detail) {
+        Ok(l) => l,
+        Err(errors) => {
+            let fields = [
+                ("order", "order"),
+                ("contact", "contact"),
+                ("detail", "detail"),
+            ];
+            return refused(&ctx, "/portal", Error::Invalid(errors), &fields, &typed);
+        }
+    };
+    let back = format!("/portal?value_order={}", urlencode(form.order.trim()));
+    match orders::open_portal_session(&state.db, &ctx, &lookup, &remote(connect, &headers)).await {
+        Ok(Some(session)) => {
+            let mut res = Redirect::to("/portal/order").into_response();
+            if let Some(v) = session_cookie(PORTAL_COOKIE, &session.secret, PORTAL_SESSION_SECS) {
+                res.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Ok(None) => to(&back, "error", NO_MATCH),
+        Err(Error::Throttled { .. }) => to(
+            &back,
+            "error",
+            "Too many lookups. For the safety of everyone's orders, wait 15 minutes and try again.",
+        ),
+        Err(err) => to(&back, "error", &message(&ctx, err)),
+    }
+}
+
+/// "Done": ends this device's portal session and goes back to the lookup.
+pub async fn portal_done(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(secret) = crate::http::auth::cookie(&headers, PORTAL_COOKIE) {
+        if let Err(e) = orders::close_portal_session(&state.db, &ctx, secret).await {
+            tracing::error!(error = %e, "closing a portal session failed");
+        }
+    }
+    let mut res = Redirect::to("/portal").into_response();
+    if let Some(v) = session_cookie(PORTAL_COOKIE, "", 0) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
 }

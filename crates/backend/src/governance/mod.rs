@@ -6,6 +6,8 @@
 //! to a user or token is audited and emits an event.
 
 use crate::error::Conflict;
+
+mod passwords;
 pub use domain::views::{ApiToken, AuditEntry, AuditFilter, EventRecord, User};
 use domain::{
     events::Event,
@@ -15,6 +17,7 @@ use domain::{
     },
     Email, FieldError,
 };
+pub use passwords::*;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -61,12 +64,24 @@ pub struct UserUpdate {
     pub version: i64,
 }
 
-fn sha256_hex(s: &str) -> String {
+pub(crate) fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
+/// The cross-site token of a session: derived from its secret, so nothing
+/// more is stored, and useless without the cookie it came from.
+pub fn csrf_token(session_secret: &str) -> String {
+    sha256_hex(&format!("csrf:{session_secret}"))
+}
+
+/// Whether `token` is the cross-site token of the session, compared as
+/// digests so the time taken says nothing about how much matched.
+pub fn csrf_token_matches(session_secret: &str, token: &str) -> bool {
+    sha256_hex(&csrf_token(session_secret)) == sha256_hex(token)
+}
+
 /// A fresh random secret: 32 bytes from the OS, URL-safe hex.
-fn random_secret() -> String {
+pub(crate) fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     hex::encode(bytes)
@@ -288,70 +303,6 @@ pub async fn update_user(db: &Db, ctx: &Ctx, user_id: &str, input: UserUpdate) -
     Ok(after)
 }
 
-/// An administrator sets a new password for a user (for example after a lost
-/// password). Existing sessions of that user end.
-#[tracing::instrument(skip_all, fields(user_id = %user_id))]
-pub async fn set_password(db: &Db, ctx: &Ctx, user_id: &str, password: String) -> Result<()> {
-    ctx.require(Permission::UsersManage)?;
-    check_password(&password).map_err(|m| Error::invalid("password", m))?;
-    let hash = hash_password(password).await?;
-    let mut uow = db.begin(ctx).await?;
-    let user = fetch_user(&mut uow.tx, user_id).await?;
-    let now = uow.now();
-    sqlx::query("update app_user set password_hash = $1, version = version + 1, updated_at = $2 where user_id = $3")
-        .bind(hash)
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut *uow.tx)
-        .await?;
-    sqlx::query("delete from user_session where user_id = $1")
-        .bind(user_id)
-        .execute(&mut *uow.tx)
-        .await?;
-    uow.record(
-        Change {
-            action: "user.set_password",
-            entity: "user",
-            entity_id: user_id,
-            before: None,
-            after: Some(serde_json::json!({"email": user.email})),
-        },
-        Event::UserPasswordChanged {
-            user_id: user_id.into(),
-        },
-    )
-    .await?;
-    uow.commit().await
-}
-
-/// Sets a new password for the user with this email (`keel user
-/// reset-password`, for an administrator locked out, or a demo account's
-/// password shared by mistake). Existing sessions end, as with
-/// [`set_password`].
-pub async fn reset_password(db: &Db, ctx: &Ctx, email: &str, password: String) -> Result<()> {
-    let email = domain::text::Email::parse(email).map_err(|m| Error::invalid("email", m))?;
-    let user_id: String = sqlx::query_scalar("select user_id from app_user where email = $1")
-        .bind(email.as_str())
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or_else(|| Error::NotFound {
-            entity: "user",
-            key: email.as_str().to_string(),
-        })?;
-    set_password(db, ctx, &user_id, password).await
-}
-
-/// A 20-character password from an unambiguous alphabet, from the OS's
-/// CSPRNG: about 115 bits.
-pub fn random_password() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::rngs::OsRng;
-    (0..20)
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-        .collect()
-}
-
 async fn fetch_user(conn: &mut sqlx::AnyConnection, user_id: &str) -> Result<User> {
     let row = sqlx::query(&format!(
         "select {USER_COLUMNS} from app_user where user_id = $1"
@@ -419,28 +370,6 @@ pub async fn list_users(db: &Db, ctx: &Ctx, filter: &UserFilter) -> Result<Page<
     Ok(Page { items, next_cursor })
 }
 
-/// Counts one attempt for an account from an address before its password is
-/// checked, and answers how many there are in the window, this one included.
-/// One upsert: parallel attempts each take their own number, so the sixth
-/// of forty at once is already refused (before #19 all were checked).
-async fn count_attempt(db: &Db, key: &str, now: i64, window_start: i64) -> Result<i64> {
-    let mut tx = db.write_tx().await?;
-    let n: i64 = sqlx::query_scalar(
-        "insert into sign_in_throttle (throttle_key, failures, window_start) values ($1, 1, $2)
-         on conflict (throttle_key) do update set
-           failures = case when sign_in_throttle.window_start <= $3 then 1 else sign_in_throttle.failures + 1 end,
-           window_start = case when sign_in_throttle.window_start <= $3 then $2 else sign_in_throttle.window_start end
-         returning failures",
-    )
-    .bind(key)
-    .bind(now)
-    .bind(window_start)
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(n)
-}
-
 /// A signed-in session: the secret goes into the cookie, only its hash is stored.
 #[derive(Debug, Clone)]
 pub struct NewSession {
@@ -472,7 +401,7 @@ pub async fn sign_in(
     .fetch_one(&db.pool)
     .await?;
     let key = format!("{}|{remote}", email.as_str());
-    let counted = count_attempt(db, &key, now, window_start).await?;
+    let counted = crate::throttle::count(db, &key, now, window_start).await?;
     if !sign_in_allowed(counted - 1) || by_remote >= ADDRESS_MAX_FAILURES {
         return Err(Error::Throttled {
             reason: "too many failed attempts".into(),
@@ -525,10 +454,7 @@ pub async fn sign_in(
             "the email or password is wrong",
         )]));
     };
-    sqlx::query("delete from sign_in_throttle where throttle_key = $1")
-        .bind(&key)
-        .execute(&mut *tx)
-        .await?;
+    crate::throttle::clear(&mut tx, &key).await?;
     tx.commit().await?;
 
     let secret = random_secret();
