@@ -1,4 +1,4 @@
--- Trust (#19 item 5): the returns portal's short sessions, and one attempt
+-- Trust (#19 item 5 and operations): the returns portal's short sessions, one attempt
 -- counter for every throttle (sign-in per account and address, portal
 -- lookups per order and per address), so each is one atomic upsert.
 alter table sign_in_throttle rename to attempt_throttle;
@@ -12,3 +12,19 @@ create table portal_session (
     expires_at bigint not null
 );
 create index portal_session_expiry on portal_session (expires_at);
+
+-- Trust (#19, operations): readiness writes this one row, so a database that
+-- reads but can't write (a full disk, a read-only file) is not "ready".
+create table health_probe (
+    probe_id integer primary key,
+    checked_at bigint not null
+);
+insert into health_probe (probe_id, checked_at) values (1, 0);
+
+-- Trust (#19 item 13): secrets Keel makes for itself and shares between its
+-- instances. `messages` signs the notices and errors a form puts into the
+-- address it redirects to, so a page shows only text Keel wrote.
+create table site_secret (
+    name text primary key,
+    secret text not null
+);

@@ -55,10 +55,34 @@ impl FromServerFnError for Problem {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        #[cfg(feature = "ssr")]
+        client_error_status(&value);
         match value {
             ServerFnErrorErr::Request(detail) => Problem::Unreachable(detail),
             other => Problem::Transport(other.to_string()),
         }
+    }
+}
+
+/// On the server, arguments that can't be read are the caller's fault: a
+/// 400, or a 413 when the body passed its limit, never the 500 that would
+/// let anyone raise the server-error count.
+#[cfg(feature = "ssr")]
+fn client_error_status(e: &ServerFnErrorErr) {
+    use http::StatusCode;
+    let status = match e {
+        ServerFnErrorErr::Args(m) | ServerFnErrorErr::Deserialization(m)
+            if m.contains("length limit") =>
+        {
+            StatusCode::PAYLOAD_TOO_LARGE
+        }
+        ServerFnErrorErr::Args(_)
+        | ServerFnErrorErr::MissingArg(_)
+        | ServerFnErrorErr::Deserialization(_) => StatusCode::BAD_REQUEST,
+        _ => return,
+    };
+    if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        options.set_status(status);
     }
 }
 

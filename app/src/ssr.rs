@@ -55,6 +55,16 @@ pub fn fail(err: Error) -> Problem {
         options.set_status(status);
     }
     match err {
+        e if e.is_unavailable() => {
+            tracing::warn!(error = %e, "the database is unavailable");
+            if let Some(options) = use_context::<ResponseOptions>() {
+                options.insert_header(
+                    http::header::RETRY_AFTER,
+                    http::HeaderValue::from(backend::error::UNAVAILABLE_RETRY_SECS),
+                );
+            }
+            Problem::Unreachable("the database is unavailable".into())
+        }
         Error::Database(_) | Error::Internal(_) => {
             tracing::error!(error = %err, "server function failed");
             Problem::Internal

@@ -802,3 +802,92 @@ async fn a_warehouse_agent_changes_their_own_password_by_form_and_by_api() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn server_functions_answer_client_errors_as_4xx_not_500() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        let admin = token(&db, Role::Admin).await;
+        let sfn = |path: &str, body: axum::body::Body, length: Option<usize>| {
+            let mut req = axum::http::Request::builder()
+                .method("POST")
+                .uri(path)
+                .header("authorization", format!("Bearer {admin}"))
+                .header("content-type", "application/x-www-form-urlencoded");
+            if let Some(n) = length {
+                req = req.header("content-length", n.to_string());
+            }
+            req.body(body).unwrap()
+        };
+        // A missing argument.
+        let res = raw(
+            &app,
+            sfn("/sfn/order_detail", axum::body::Body::empty(), None),
+        )
+        .await;
+        assert_eq!(res.status(), 400);
+        // A body over the limit, declared, or sent without a length.
+        let big = "x=".to_string() + &"a".repeat(2 * 1024 * 1024);
+        let res = raw(
+            &app,
+            sfn(
+                "/sfn/portal_view",
+                axum::body::Body::from(big.clone()),
+                Some(big.len()),
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), 413);
+        let chunks = futures::stream::iter(
+            big.as_bytes()
+                .chunks(64 * 1024)
+                .map(|c| Ok::<_, std::io::Error>(axum::body::Bytes::copy_from_slice(c)))
+                .collect::<Vec<_>>(),
+        );
+        let res = raw(
+            &app,
+            sfn(
+                "/sfn/order_detail",
+                axum::body::Body::from_stream(chunks),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), 413);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_page_shows_only_messages_keel_wrote() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        let get = |uri: &str| axum::http::Request::builder().uri(uri).body(axum::body::Body::empty()).unwrap();
+        // #19: `?error=` text from a link was shown on the page as Keel's words.
+        let res = raw(&app, get("/signin?error=Your%20account%20is%20locked.%20Call%20%2B1%20555&next=%2Fcommand")).await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(res.headers()["location"], "/signin?next=%2Fcommand");
+        let res = raw(&app, get("/portal?error=x&m=0123456789abcdef0123456789abcdef")).await;
+        assert_eq!(res.headers()["location"], "/portal");
+        // A message Keel redirects with is signed, and the page keeps it.
+        let res = raw(&app, form("/portal", "order=SO-1&contact=ann%40example.com", None)).await;
+        let to = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(to.contains("&m="), "{to}");
+        let page = raw(&app, get(&to)).await;
+        assert_eq!(page.status(), 200);
+        assert!(body_text(page).await.contains("We couldn"), "the signed message is shown");
+        // Sign-in doesn't sign messages someone put into `next`.
+        person(&db, "ann@northwind.example", "manager", "correct horse battery").await;
+        let res = raw(
+            &app,
+            form(
+                "/signin",
+                "email=ann%40northwind.example&password=correct+horse+battery&next=%2Fcommand%3Fnotice%3DCall%2Bus",
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(res.headers()["location"], "/command");
+    })
+    .await;
+}

@@ -154,6 +154,34 @@ impl Db {
         Ok(())
     }
 
+    /// Tests: makes SQLite's writer connection refuse writes (`on`), as a
+    /// full disk or a read-only remount does, and take them again.
+    #[cfg(feature = "testing")]
+    pub async fn writer_read_only(&self, on: bool) -> Result<()> {
+        let writer = self
+            .writer
+            .as_ref()
+            .ok_or_else(|| Error::Internal("only SQLite has a writer connection".into()))?;
+        let value = if on { "ON" } else { "OFF" };
+        writer
+            .exec_between(&format!("PRAGMA query_only = {value}"))
+            .await
+    }
+
+    /// Reads and writes one row of `health_probe` in a write transaction:
+    /// what readiness means, since a full disk or a read-only file still
+    /// answers reads. It takes the writer's turn for a moment on SQLite.
+    pub async fn probe_write(&self) -> Result<()> {
+        let now = chrono::Utc::now().timestamp_micros();
+        let mut tx = self.write_tx().await?;
+        sqlx::query("update health_probe set checked_at = $1 where probe_id = 1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn max_event_seq(&self) -> Result<i64> {
         let seq: i64 =
             sqlx::query_scalar("select cast(coalesce(max(seq), 0) as bigint) from event")

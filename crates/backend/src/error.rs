@@ -188,6 +188,7 @@ impl Error {
             Error::Invalid(_) => 422,
             Error::Conflict { .. } | Error::InsufficientStock { .. } => 409,
             Error::Throttled { .. } => 429,
+            Error::Database(_) if self.is_unavailable() => 503,
             Error::Database(_) | Error::Internal(_) => 500,
         }
     }
@@ -203,13 +204,11 @@ impl Error {
             Error::Conflict { code, .. } => code.code(),
             Error::InsufficientStock { .. } => "insufficient_stock",
             Error::Throttled { .. } => "too_many_requests",
+            Error::Database(_) if self.is_unavailable() => "unavailable",
             Error::Database(_) | Error::Internal(_) => "internal",
         }
     }
 
-    /// A failure that a fresh attempt of the whole transaction can succeed at:
-    /// a PostgreSQL deadlock or serialization failure, or SQLite reporting the
-    /// database busy past its timeout.
     /// A stored record this version can't read (a value of the wrong type,
     /// a NULL where one is required) or an invariant found broken: retrying
     /// won't help, and it concerns a record, not the database being away.
@@ -221,6 +220,27 @@ impl Error {
         )
     }
 
+    /// The database is away or can't take writes: unreachable, restarting,
+    /// out of connections, a full disk, a read-only file. Nothing was
+    /// changed and the same request can succeed once it is back, so every
+    /// door answers 503 with `Retry-After` instead of 500.
+    pub fn is_unavailable(&self) -> bool {
+        let Error::Database(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|c| unavailable_code(&c)),
+            _ => false,
+        }
+    }
+
+    /// A failure that a fresh attempt of the whole transaction can succeed at:
+    /// a PostgreSQL deadlock or serialization failure, or SQLite reporting the
+    /// database busy past its timeout.
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Database(sqlx::Error::Database(db)) => {
@@ -251,6 +271,25 @@ impl Error {
     }
 }
 
+/// Seconds a caller waits before trying again while the database is away.
+pub const UNAVAILABLE_RETRY_SECS: i64 = 10;
+
+/// Whether a database error code says the database is away or can't write.
+/// PostgreSQL: connection exceptions (class 08), insufficient resources (53:
+/// disk full, out of memory, too many connections), shutdown and start-up
+/// (57P01-57P03), a read-only transaction (25006, a standby). SQLite, by
+/// primary code: READONLY (8), IOERR (10), FULL (13), CANTOPEN (14).
+fn unavailable_code(code: &str) -> bool {
+    // SQLite's codes, extended ones included, have at most four digits.
+    if code.len() == 5 {
+        return code.starts_with("08")
+            || code.starts_with("53")
+            || matches!(code, "57P01" | "57P02" | "57P03" | "25006");
+    }
+    code.parse::<u32>()
+        .is_ok_and(|n| matches!(n & 0xff, 8 | 10 | 13 | 14))
+}
+
 impl From<Vec<FieldError>> for Error {
     fn from(errors: Vec<FieldError>) -> Self {
         Error::Invalid(errors)
@@ -269,5 +308,23 @@ pub fn on_unique(err: sqlx::Error, field: &str, message: &str) -> Error {
     match &err {
         sqlx::Error::Database(db) if db.is_unique_violation() => Error::invalid(field, message),
         _ => Error::Database(err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unavailable_code;
+
+    #[test]
+    fn the_database_being_away_is_told_from_a_bad_request() {
+        for away in [
+            "08006", "08001", "53100", "53300", "57P01", "57P03", "25006", "13", "8", "1032", "10",
+            "266", "14",
+        ] {
+            assert!(unavailable_code(away), "{away}");
+        }
+        for not in ["23505", "40001", "22003", "19", "2067", "5", "517", "1"] {
+            assert!(!unavailable_code(not), "{not}");
+        }
     }
 }

@@ -127,6 +127,26 @@ impl Writer {
     }
 }
 
+#[cfg(feature = "testing")]
+impl Writer {
+    /// Runs one statement on the writer's connection between transactions:
+    /// tests use it to make the connection read-only and back (a full disk
+    /// or a read-only remount, which `BEGIN IMMEDIATE` itself then refuses).
+    pub(crate) async fn exec_between(self: &Arc<Self>, sql: &str) -> Result<()> {
+        let state = self.state.clone().lock_owned().await;
+        let mut turn = Turn {
+            state,
+            writer: self.clone(),
+        };
+        if turn.state.open_since.is_some() || turn.state.conn.is_none() {
+            return Err(crate::Error::Internal(
+                "the writer is inside a batch or has no connection yet".into(),
+            ));
+        }
+        turn.exec(sql).await
+    }
+}
+
 /// One unit of work in `Writer::waiting`, for as long as it lives.
 struct Waiting<'a>(&'a AtomicUsize);
 

@@ -322,6 +322,7 @@ mod tests {
             (ExceptionsWork, [true, true, true, true, true]),
             (KpisRead, [true, true, false, true, true]),
             (WarehousesManage, [true, true, false, false, false]),
+            (AccountOwn, [true, true, true, true, true]),
         ];
         assert_eq!(
             expected.len(),

@@ -46,6 +46,16 @@ pub fn status_of(err: &Error) -> StatusCode {
 impl From<Error> for ApiError {
     fn from(err: Error) -> Self {
         let status = status_of(&err);
+        if err.is_unavailable() {
+            tracing::warn!(error = %err, "the database is unavailable");
+            let mut api = ApiError::new(
+                status,
+                "unavailable",
+                "Keel can't reach its database right now; nothing was changed, try again shortly",
+            );
+            api.retry_after = Some(backend::error::UNAVAILABLE_RETRY_SECS);
+            return api;
+        }
         if status.is_server_error() {
             tracing::error!(error = %err, "request failed");
             return ApiError::new(

@@ -9,6 +9,7 @@ pub mod declare;
 pub mod error;
 pub mod extract;
 pub mod forms;
+pub mod messages;
 
 use std::time::Instant;
 
@@ -54,7 +55,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(auth::guard))
         .layer(middleware::from_fn(cross_site::guard))
+        .layer(middleware::from_fn(server_fn_body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(middleware::from_fn_with_state(state.clone(), messages::layer))
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
         // A body that trickles in is cut off: a slow client can't hold a
         // connection and its buffers open for as long as it likes.
@@ -77,6 +80,32 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// Server functions read their body themselves, past axum's extractor limit:
+/// a declared length over the limit is a 413 at once, and a body that turns
+/// out longer is cut off there (the function answers 413 too, see
+/// `app::problem`), so nobody can make Keel buffer gigabytes.
+async fn server_fn_body_limit(req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/sfn/") {
+        return next.run(req).await;
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > extract::BODY_LIMIT as u64) {
+        return error::ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body is larger than {} bytes", extract::BODY_LIMIT),
+        )
+        .into_response();
+    }
+    let req = req
+        .map(|body| axum::body::Body::new(http_body_util::Limited::new(body, extract::BODY_LIMIT)));
+    next.run(req).await
 }
 
 /// Headers every answer carries: no framing by other sites, no MIME
@@ -130,12 +159,19 @@ fn panicked(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
     .into_response()
 }
 
+/// Ready means the database answers and takes a write (a full disk or a
+/// read-only file still reads). Not ready answers 503 with `Retry-After`.
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.db.ping().await {
+    match state.db.probe_write().await {
         Ok(()) => "ready".into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+            let mut res = (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response();
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                axum::http::HeaderValue::from(backend::error::UNAVAILABLE_RETRY_SECS),
+            );
+            res
         }
     }
 }

@@ -71,6 +71,11 @@ pub(crate) fn session_cookie(name: &str, secret: &str, max_age_secs: i64) -> Opt
 
 pub(crate) fn form_error(ctx: &Ctx, err: Error) -> String {
     match err {
+        e if e.is_unavailable() => {
+            tracing::warn!(error = %e, request_id = ?ctx.request_id, "the database is unavailable");
+            "Keel can't reach its database right now; nothing was changed. Try again in a minute."
+                .into()
+        }
         Error::Database(_) | Error::Internal(_) => {
             tracing::error!(error = %err, request_id = ?ctx.request_id, "form submission failed");
             "something went wrong on our side; it has been logged".into()

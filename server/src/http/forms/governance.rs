@@ -22,9 +22,13 @@ use crate::http::{
     forms::common::{form_error, refused, remote, session_cookie, to},
 };
 
-/// Only local paths are followed after sign-in, never another site.
-fn safe_next(next: &str) -> &str {
-    domain::governance::local_path(next).unwrap_or("/command")
+/// Only local paths are followed after sign-in, never another site, and
+/// without messages: Keel signs the messages of the addresses it redirects to,
+/// and these words would not be its own.
+fn safe_next(next: &str) -> String {
+    crate::http::messages::strip_messages(
+        domain::governance::local_path(next).unwrap_or("/command"),
+    )
 }
 
 #[derive(Deserialize)]
@@ -43,7 +47,7 @@ pub async fn sign_in(
     Form(form): Form<SignInForm>,
 ) -> Response {
     let remote = remote(connect, &headers);
-    let next = safe_next(&form.next).to_string();
+    let next = safe_next(&form.next);
     match governance::sign_in(&state.db, &ctx, &form.email, &form.password, &remote).await {
         Ok(session) => {
             let mut res = Redirect::to(&next).into_response();
