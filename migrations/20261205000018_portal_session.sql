@@ -28,3 +28,12 @@ create table site_secret (
     name text primary key,
     secret text not null
 );
+
+-- Trust (#19 governance): the audit log is a hash chain. A sealer numbers
+-- rows in the order it seals them (`chain_no`) and stores
+-- sha256(previous hash, the row's content); `keel check` recomputes it and
+-- names the first row that no longer matches. Sealing runs beside the
+-- writers, so recording an audit row takes no extra lock.
+alter table audit_log add column chain_no bigint;
+alter table audit_log add column chain_hash text;
+create unique index audit_log_chain_idx on audit_log (chain_no);

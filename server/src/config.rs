@@ -30,6 +30,10 @@ pub struct Config {
     /// `X-Forwarded-For`; without this, every shopper behind the proxy would
     /// share its address and one busy hour would lock the portal for all.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// SQLite's commits: `full` (default: an acknowledged write survives a
+    /// power cut) or `normal` (faster; a power cut can lose the last
+    /// commits). See `backend::Durability`.
+    pub sqlite_synchronous: String,
 }
 
 impl Default for Config {
@@ -43,11 +47,17 @@ impl Default for Config {
             stuck_after_hours: 24,
             metrics_token: None,
             trusted_proxies: Vec::new(),
+            sqlite_synchronous: "full".into(),
         }
     }
 }
 
 impl Config {
+    /// How SQLite commits, from `sqlite_synchronous` (checked at load).
+    pub fn durability(&self) -> backend::Durability {
+        backend::Durability::parse(&self.sqlite_synchronous).unwrap_or(backend::Durability::Full)
+    }
+
     /// The exception rules' thresholds this installation uses.
     pub fn thresholds(&self) -> domain::analytics::Thresholds {
         domain::analytics::Thresholds {
@@ -106,6 +116,15 @@ impl Config {
                         .map_err(|_| format!("KEEL_TRUSTED_PROXIES: `{a}` is not an IP address"))
                 })
                 .collect::<Result<_, String>>()?;
+        }
+        if let Some(v) = get("KEEL_SQLITE_SYNCHRONOUS") {
+            self.sqlite_synchronous = v;
+        }
+        if backend::Durability::parse(&self.sqlite_synchronous).is_none() {
+            return Err(format!(
+                "sqlite_synchronous must be full or normal, not `{}`",
+                self.sqlite_synchronous
+            ));
         }
         if let Some(v) = get("KEEL_STUCK_AFTER_HOURS") {
             self.stuck_after_hours = v.parse().map_err(|_| {

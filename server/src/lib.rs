@@ -46,7 +46,7 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 
 /// Connects and migrates; every command that touches the database starts here.
 pub async fn open_db(config: &Config) -> Result<Db, backend::Error> {
-    let db = Db::connect(&config.database_url).await?;
+    let db = Db::connect_with(&config.database_url, config.durability()).await?;
     db.migrate().await?;
     Ok(db)
 }
@@ -101,7 +101,23 @@ pub async fn projections_worker(db: Db, thresholds: domain::analytics::Threshold
     // Each projector follows the outbox on its own (interleaved in this
     // task, so aborting it stops both): while one catches up with a burst,
     // the other's readers are not kept waiting behind it.
-    tokio::join!(kpi_worker(db.clone()), exceptions_worker(db, thresholds));
+    tokio::join!(
+        kpi_worker(db.clone()),
+        audit_sealer(db.clone()),
+        exceptions_worker(db, thresholds)
+    );
+}
+
+/// Seals the audit rows recorded since its last turn into the hash chain
+/// (`governance::audit_chain`), every few seconds.
+async fn audit_sealer(db: Db) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        if let Err(e) = backend::governance::audit_chain::seal(&db).await {
+            tracing::warn!(error = %e, "sealing the audit log failed; it is tried again");
+        }
+    }
 }
 
 /// The KPI projector runs at most this often. Every run is a write

@@ -72,6 +72,28 @@ pub async fn queued_scan(
     Ok(ScanAnswer { accepted, message })
 }
 
+/// What a floor screen shows as its last answer (`name` is `error` or
+/// `notice`): the one the scan queue left for this page after sending, or
+/// the address's own (a form's redirect, which the server signed).
+pub fn answer(name: &'static str) -> impl Fn() -> String + Clone + Send + Sync + 'static {
+    let from_address = crate::components::query_param(name);
+    let left = RwSignal::new(String::new());
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(text) = client::take_answer(name) {
+            left.set(text);
+        }
+    });
+    move || {
+        let l = left.get();
+        if l.is_empty() {
+            from_address()
+        } else {
+            l
+        }
+    }
+}
+
 /// Scans waiting on this device, counted for the screen.
 #[derive(Clone, Copy)]
 pub struct Pending(pub RwSignal<usize>);
@@ -287,13 +309,32 @@ mod client {
                 ),
             ),
         };
-        if let Some(w) = web_sys::window() {
-            let _ = w.location().set_href(&format!(
-                "/floor/{}/{}?{param}={}",
-                flow.path(),
-                urlencode(&target),
-                urlencode(&text)
-            ));
+        // The answer waits in this tab's session storage for the screen it
+        // opens: text in the address would be dropped, as only messages the
+        // server signed are shown from there.
+        let path = format!("/floor/{}/{}", flow.path(), urlencode(&target));
+        if let Some(session) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) {
+            let _ = session.set_item(FLASH, &format!("{path}\n{param}\n{text}"));
         }
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().set_href(&path);
+        }
+    }
+
+    const FLASH: &str = "keel.floor.answer";
+
+    /// Takes the queue's answer named `name` if it was left for this page.
+    pub fn take_answer(name: &str) -> Option<String> {
+        let w = web_sys::window()?;
+        let session = w.session_storage().ok().flatten()?;
+        let stored = session.get_item(FLASH).ok().flatten()?;
+        let mut parts = stored.splitn(3, '\n');
+        let (path, param, text) = (parts.next()?, parts.next()?, parts.next()?);
+        let here = w.location().pathname().ok()?;
+        if param != name || path != here {
+            return None;
+        }
+        let _ = session.remove_item(FLASH);
+        Some(text.to_string())
     }
 }

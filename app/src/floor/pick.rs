@@ -67,15 +67,14 @@ pub(crate) fn scan_feedback(
     err: impl Fn() -> String + Send + Sync + 'static,
     notice: impl Fn() -> String + Send + Sync + 'static,
 ) -> impl IntoView {
+    let (err, notice) = (Signal::derive(err), Signal::derive(notice));
     #[cfg(feature = "hydrate")]
-    {
-        let refused = !err().is_empty();
-        Effect::new(move |_| {
-            if refused {
-                beep();
-            }
-        });
-    }
+    Effect::new(move |_| {
+        if !err.get().is_empty() {
+            beep();
+        }
+    });
+    let (err, notice) = (move || err.get(), move || notice.get());
     view! {
         {move || (!err().is_empty()).then(|| view! {
             <p role="alert" class="mb-4 rounded-xl border-4 border-red-400 bg-red-900 p-5 text-2xl font-semibold">
@@ -201,7 +200,7 @@ fn instruction(t: &PickTask) -> AnyView {
 pub fn PickWave() -> impl IntoView {
     let params = leptos_router::hooks::use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let (err, notice) = (query_param("error"), query_param("notice"));
+    let (err, notice) = (offline::answer("error"), offline::answer("notice"));
     let data = Resource::new(id, wave_view);
     let refused = Refused::read();
     view! {

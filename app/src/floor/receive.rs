@@ -169,7 +169,7 @@ fn start_screen(v: ReceiveStartView, chosen: String) -> impl IntoView {
 pub fn ReceiveDelivery() -> impl IntoView {
     let params = leptos_router::hooks::use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let (err, notice) = (query_param("error"), query_param("notice"));
+    let (err, notice) = (offline::answer("error"), offline::answer("notice"));
     let data = Resource::new(id, delivery_screen);
     view! {
         <FloorFrame title="Receive">

@@ -60,11 +60,40 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// How SQLite commits. `Full` (the default) syncs the write-ahead log at
+/// every commit, so an acknowledged write survives a power cut; the writer's
+/// group commit shares one sync among the writes waiting for it. `Normal`
+/// syncs only at checkpoints: faster, and a power cut (not a crash of Keel)
+/// can lose the last commits. PostgreSQL follows its own `synchronous_commit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    Full,
+    Normal,
+}
+
+impl Durability {
+    pub fn parse(s: &str) -> Option<Durability> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "full" => Some(Durability::Full),
+            "normal" => Some(Durability::Normal),
+            _ => None,
+        }
+    }
+
+    fn pragma(self) -> &'static str {
+        match self {
+            Durability::Full => "PRAGMA synchronous = FULL",
+            Durability::Normal => "PRAGMA synchronous = NORMAL",
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
     url: Arc<str>,
+    durability: Durability,
     /// The highest event sequence number known to be committed. Writers in this
     /// process bump it after commit; on PostgreSQL a LISTEN task bumps it for
     /// writes made by other instances.
@@ -77,7 +106,12 @@ pub struct Db {
 }
 
 impl Db {
+    /// Connects with durable commits (see [`Durability`]).
     pub async fn connect(url: &str) -> Result<Db> {
+        Db::connect_with(url, Durability::Full).await
+    }
+
+    pub async fn connect_with(url: &str, durability: Durability) -> Result<Db> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
         let url = match backend {
@@ -99,7 +133,7 @@ impl Db {
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute(durability.pragma()).await?;
                     }
                     Ok(())
                 })
@@ -110,6 +144,7 @@ impl Db {
         let db = Db {
             backend,
             url: url.into(),
+            durability,
             latest_event: Arc::new(tx),
             writer: (backend == Backend::Sqlite).then(|| Writer::new(pool.clone())),
             pool,
@@ -239,10 +274,16 @@ impl Db {
         }
     }
 
+    /// The address connected to (with its credentials: never log it; see
+    /// `redact`), for tools that open their own connection (`pg_dump`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// A second, independent handle on the same database, as another `keel
     /// serve` instance would have: its own pool and connections.
     pub async fn another_instance(&self) -> Result<Db> {
-        Db::connect(&self.url).await
+        Db::connect_with(&self.url, self.durability).await
     }
 
     pub async fn close(&self) {

@@ -30,6 +30,7 @@ macro_rules! retrying {
 }
 
 pub mod analytics;
+pub mod backup;
 
 pub mod catalog;
 pub mod ctx;
@@ -56,7 +57,7 @@ pub mod webhooks;
 pub mod writer;
 
 pub use ctx::{Actor, ActorKind, Clock, Ctx};
-pub use db::{Backend, Db};
+pub use db::{Backend, Db, Durability};
 pub use domain::views::Page;
 pub use error::{Conflict, Error, Result};
 pub use uow::{Change, Idempotency, Uow};

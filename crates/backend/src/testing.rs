@@ -309,5 +309,14 @@ pub mod fixtures {
         assert!(drift.is_empty(), "keel check found drift: {drift:#?}");
         let drift = orders::check::check(db).await.unwrap();
         assert!(drift.is_empty(), "keel check found drift: {drift:#?}");
+        crate::governance::audit_chain::seal(db).await.unwrap();
+        let chain = crate::governance::audit_chain::check_chain(db)
+            .await
+            .unwrap();
+        assert!(
+            chain.drift.is_empty(),
+            "keel check found drift: {:#?}",
+            chain.drift
+        );
     }
 }

@@ -689,3 +689,71 @@ store_test!(
         assert!(matches!(r, Err(Error::Throttled { .. })), "{r:?}");
     }
 );
+
+store_test!(
+    the_checker_names_the_first_audit_row_changed_or_removed_after_sealing,
+    |db: Db| async move {
+        use backend::governance::audit_chain::{check_chain, seal};
+        shop(&db).await;
+        let first = seal(&db).await.unwrap();
+        assert!(first > 0);
+        // Rows recorded later extend the chain; nothing is sealed twice.
+        orders::capture(&db, &sys(), web_order("A-1", &[("A", 1)]), None, None)
+            .await
+            .unwrap();
+        let later = seal(&db).await.unwrap();
+        assert!(later > 0);
+        assert_eq!(seal(&db).await.unwrap(), 0);
+        let clean = check_chain(&db).await.unwrap();
+        assert!(clean.drift.is_empty(), "{:?}", clean.drift);
+        assert_eq!(clean.sealed as u64, first + later);
+
+        // Someone with the database's password edits who did what.
+        let victim: (String, i64) =
+            sqlx::query_as("select audit_id, chain_no from audit_log where chain_no = 3")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        sqlx::query("update audit_log set actor_name = 'someone else' where audit_id = $1")
+            .bind(&victim.0)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let found = check_chain(&db).await.unwrap().drift;
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].contains(&victim.0) && found[0].contains("row 3"),
+            "{found:?}"
+        );
+
+        // Or removes a row outright.
+        sqlx::query("delete from audit_log where audit_id = $1")
+            .bind(&victim.0)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let found = check_chain(&db).await.unwrap().drift;
+        assert!(found[0].contains("row 3 is missing"), "{found:?}");
+    }
+);
+
+#[tokio::test]
+async fn sqlite_commits_are_durable_unless_normal_is_chosen() {
+    let dir = std::env::temp_dir().join(format!("keel-durability-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/keel.db", dir.display());
+    for (durability, level) in [(None, 2), (Some(backend::Durability::Normal), 1)] {
+        let db = match durability {
+            None => Db::connect(&url).await.unwrap(),
+            Some(d) => Db::connect_with(&url, d).await.unwrap(),
+        };
+        // 2 is FULL: the log is synced at every commit; 1 is NORMAL.
+        let got: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(got, level);
+        db.close().await;
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -7,6 +7,7 @@
 
 use crate::error::Conflict;
 
+pub mod audit_chain;
 pub mod messages;
 mod passwords;
 pub use domain::views::{ApiToken, AuditEntry, AuditFilter, EventRecord, User};
