@@ -111,7 +111,8 @@ pub struct ChainReport {
 /// Recomputes the chain from its first row.
 pub async fn check_chain(db: &Db) -> Result<ChainReport> {
     let (mut prev, mut expected_no, mut drift) = (GENESIS.to_string(), 1i64, Vec::new());
-    loop {
+    // The first broken row ends the walk: every later hash follows from it.
+    'walk: loop {
         let rows = sqlx::query(&format!(
             "select {CONTENT}, chain_no, chain_hash from audit_log
              where chain_no >= $1 order by chain_no limit {CHECK_PAGE}"
@@ -129,11 +130,7 @@ pub async fn check_chain(db: &Db) -> Result<ChainReport> {
                 drift.push(format!(
                     "audit chain: row {expected_no} is missing (the next is {no}, audit row {id}); a sealed row was deleted"
                 ));
-                return Ok(ChainReport {
-                    sealed: expected_no - 1,
-                    head: prev,
-                    drift,
-                });
+                break 'walk;
             }
             let stored: String = row.try_get("chain_hash")?;
             let computed = row_hash(&prev, row)?;
@@ -141,11 +138,7 @@ pub async fn check_chain(db: &Db) -> Result<ChainReport> {
                 drift.push(format!(
                     "audit chain: row {no} (audit row {id}) was changed after it was sealed; every later row follows from it"
                 ));
-                return Ok(ChainReport {
-                    sealed: no - 1,
-                    head: prev,
-                    drift,
-                });
+                break 'walk;
             }
             prev = stored;
             expected_no += 1;

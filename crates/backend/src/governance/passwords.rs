@@ -16,7 +16,7 @@ use crate::{
     ctx::{ActorKind, Ctx},
     db::Db,
     error::{Error, Result},
-    uow::Change,
+    uow::{Change, Uow},
 };
 
 /// An administrator sets a new password for a user (for example after a lost
@@ -28,17 +28,7 @@ pub async fn set_password(db: &Db, ctx: &Ctx, user_id: &str, password: String) -
     let hash = hash_password(password).await?;
     let mut uow = db.begin(ctx).await?;
     let user = fetch_user(&mut uow.tx, user_id).await?;
-    let now = uow.now();
-    sqlx::query("update app_user set password_hash = $1, version = version + 1, updated_at = $2 where user_id = $3")
-        .bind(hash)
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut *uow.tx)
-        .await?;
-    sqlx::query("delete from user_session where user_id = $1")
-        .bind(user_id)
-        .execute(&mut *uow.tx)
-        .await?;
+    replace_hash(&mut uow, user_id, hash, None).await?;
     uow.record(
         Change {
             action: "user.set_password",
@@ -149,20 +139,7 @@ pub async fn change_own_password(
     let hash = hash_password(new.to_string()).await?;
     let mut uow = db.begin(ctx).await?;
     let user = fetch_user(&mut uow.tx, &user_id).await?;
-    let now = uow.now();
-    sqlx::query("update app_user set password_hash = $1, version = version + 1, updated_at = $2 where user_id = $3")
-        .bind(hash)
-        .bind(now)
-        .bind(&user_id)
-        .execute(&mut *uow.tx)
-        .await?;
-    let kept = keep_session.map(super::sha256_hex).unwrap_or_default();
-    let ended = sqlx::query("delete from user_session where user_id = $1 and session_id <> $2")
-        .bind(&user_id)
-        .bind(&kept)
-        .execute(&mut *uow.tx)
-        .await?
-        .rows_affected();
+    let ended = replace_hash(&mut uow, &user_id, hash, keep_session).await?;
     crate::throttle::clear(&mut uow.tx, &key).await?;
     uow.record(
         Change {
@@ -178,4 +155,31 @@ pub async fn change_own_password(
     )
     .await?;
     uow.commit().await
+}
+
+/// Stores a user's new password hash and ends their sessions, all but the one
+/// whose secret is `keep`; how many ended. The caller records the change.
+async fn replace_hash(
+    uow: &mut Uow,
+    user_id: &str,
+    hash: String,
+    keep: Option<&str>,
+) -> Result<u64> {
+    let now = uow.now();
+    sqlx::query("update app_user set password_hash = $1, version = version + 1, updated_at = $2 where user_id = $3")
+        .bind(hash)
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *uow.tx)
+        .await?;
+    // Session ids are hashes, never empty: "" keeps none.
+    let kept = keep.map(super::sha256_hex).unwrap_or_default();
+    Ok(
+        sqlx::query("delete from user_session where user_id = $1 and session_id <> $2")
+            .bind(user_id)
+            .bind(kept)
+            .execute(&mut *uow.tx)
+            .await?
+            .rows_affected(),
+    )
 }
