@@ -55,6 +55,11 @@ test("an admin adds a user, sees field errors first, and finds the change in the
   const row = page.getByRole("row").filter({ hasText: email });
   await expect(row.getByText("user.create")).toBeVisible();
   await expect(row.getByText(ADMIN)).toBeVisible();
+  // The change reads field by field, not as raw JSON.
+  const fields = row.getByLabel("Changed fields");
+  await expect(fields.getByRole("term").filter({ hasText: /^role$/ })).toBeVisible();
+  await expect(fields).toContainText("warehouse");
+  await expect(fields).not.toContainText("{");
 });
 
 test("the live feed shows an event written elsewhere without a reload", async ({ page, request }, info) => {

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 
 use serde::Deserialize;
 
+use crate::http::rate_limit::{self, RateLimits};
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -34,6 +36,13 @@ pub struct Config {
     /// power cut) or `normal` (faster; a power cut can lose the last
     /// commits). See `backend::Durability`.
     pub sqlite_synchronous: String,
+    /// API calls per second per token or session (0: no limit).
+    pub api_rate_per_credential: u32,
+    /// API calls without a credential and webhook deliveries per second per
+    /// client address (0: no limit).
+    pub api_rate_per_address: u32,
+    /// Sign-ins per minute per client address (0: no limit).
+    pub sign_ins_per_minute: u32,
 }
 
 impl Default for Config {
@@ -48,11 +57,23 @@ impl Default for Config {
             metrics_token: None,
             trusted_proxies: Vec::new(),
             sqlite_synchronous: "full".into(),
+            api_rate_per_credential: rate_limit::DEFAULT_PER_CREDENTIAL,
+            api_rate_per_address: rate_limit::DEFAULT_PER_ADDRESS,
+            sign_ins_per_minute: rate_limit::DEFAULT_SIGN_INS_PER_MINUTE,
         }
     }
 }
 
 impl Config {
+    /// The request rates each caller may send.
+    pub fn rate_limits(&self) -> RateLimits {
+        RateLimits::from_rates(
+            self.api_rate_per_credential,
+            self.api_rate_per_address,
+            self.sign_ins_per_minute,
+        )
+    }
+
     /// How SQLite commits, from `sqlite_synchronous` (checked at load).
     pub fn durability(&self) -> backend::Durability {
         backend::Durability::parse(&self.sqlite_synchronous).unwrap_or(backend::Durability::Full)
@@ -125,6 +146,20 @@ impl Config {
                 "sqlite_synchronous must be full or normal, not `{}`",
                 self.sqlite_synchronous
             ));
+        }
+        for (name, field) in [
+            (
+                "KEEL_API_RATE_PER_CREDENTIAL",
+                &mut self.api_rate_per_credential,
+            ),
+            ("KEEL_API_RATE_PER_ADDRESS", &mut self.api_rate_per_address),
+            ("KEEL_SIGN_INS_PER_MINUTE", &mut self.sign_ins_per_minute),
+        ] {
+            if let Some(v) = get(name) {
+                *field = v.parse().ok().filter(|n| *n <= 1_000_000).ok_or_else(|| {
+                    format!("{name} `{v}` is not a whole number from 0 (no limit) to 1000000")
+                })?;
+            }
         }
         if let Some(v) = get("KEEL_STUCK_AFTER_HOURS") {
             self.stuck_after_hours = v.parse().map_err(|_| {

@@ -5,6 +5,7 @@ pub mod bench;
 
 pub mod config;
 pub mod http;
+pub mod listen;
 pub mod metrics;
 pub mod openapi;
 
@@ -73,19 +74,13 @@ pub async fn serve(config: Config) -> Result<(), String> {
             .follow_external_events(std::time::Duration::from_secs(1)),
     );
     tokio::spawn(projections_worker(db.clone(), config.thresholds()));
-    let router = http::router(app_state(&config, db.clone()));
+    let router = http::router(app_state(&config, db.clone()), config.rate_limits());
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("can't listen on {}: {e}", config.addr))?;
     tracing::info!(addr = %config.addr, database = %backend::db::redact(&config.database_url), "Keel is serving");
     println!("Keel is serving at http://{}", config.addr);
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown())
-    .await
-    .map_err(|e| e.to_string())?;
+    listen::serve(listener, router, listen::HEADER_READ_TIMEOUT, shutdown()).await;
     db.close().await;
     Ok(())
 }

@@ -17,7 +17,8 @@ async fn metrics_answer_only_the_configured_token() {
             metrics_token: Some("scrape-secret-0123456789".into()),
             ..Config::default()
         };
-        let app = server::http::router(server::app_state(&config, db.clone()));
+        let app =
+            server::http::router(server::app_state(&config, db.clone()), config.rate_limits());
         for (bearer, status) in [
             (None, 401),
             (Some("guess"), 401),

@@ -3,7 +3,7 @@
 
 use domain::{
     governance::Role,
-    views::{AuditFilter, EventRecord},
+    views::{AuditEntry, AuditFilter, EventRecord},
 };
 use leptos::prelude::*;
 
@@ -12,6 +12,7 @@ use crate::components::{
     FieldMessage, Notice,
 };
 use crate::governance::api::{audit_page, overview, recent_events, users_page};
+use crate::problem::Problem;
 
 #[component]
 pub fn Dashboard() -> impl IntoView {
@@ -91,6 +92,11 @@ fn LiveFeed() -> impl IntoView {
                                 </ol>
                             }.into_any()
                         }
+                        // A person limited to some warehouses or channels: the
+                        // feed spans them all, so it is not theirs to read.
+                        Err(Problem::Denied(_)) => view! {
+                            <p class="text-sm text-slate-600">"The live feed spans every warehouse and channel; your account is limited to some of them."</p>
+                        }.into_any(),
                         Err(e) => view! { <ErrorBox message=e.to_string() /> }.into_any(),
                     }
                 })}
@@ -228,21 +234,15 @@ pub fn Audit() -> impl IntoView {
                                         <tr><th class="p-2">"When"</th><th class="p-2">"Actor"</th><th class="p-2">"Action"</th><th class="p-2">"Entity"</th><th class="p-2">"Change"</th></tr>
                                     </thead>
                                     <tbody>
-                                        {page.items.into_iter().map(|a| view! {
+                                        {page.items.into_iter().map(|a| { let changes = field_changes(&a); view! {
                                             <tr class="border-t align-top">
                                                 <td class="p-2 whitespace-nowrap"><time datetime=a.occurred_at.clone()>{short_time(&a.occurred_at)}</time></td>
                                                 <td class="p-2">{a.actor_name}<span class="block text-xs text-slate-500">{a.actor_kind}</span></td>
                                                 <td class="p-2 font-mono">{a.action}</td>
                                                 <td class="p-2">{a.entity}<span class="block font-mono text-xs text-slate-500">{a.entity_id}</span></td>
-                                                <td class="p-2">
-                                                    <details>
-                                                        <summary class="cursor-pointer">"Before / after"</summary>
-                                                        <pre class="whitespace-pre-wrap text-xs">"before: " {a.before.map(|v| v.to_string()).unwrap_or_else(|| "—".into())}</pre>
-                                                        <pre class="whitespace-pre-wrap text-xs">"after: " {a.after.map(|v| v.to_string()).unwrap_or_else(|| "—".into())}</pre>
-                                                    </details>
-                                                </td>
+                                                <td class="p-2">{changes}</td>
                                             </tr>
-                                        }).collect_view()}
+                                        }}).collect_view()}
                                     </tbody>
                                 </table>
                                 {page.next_cursor.map(|c| view! { <a class="mt-4 inline-block text-indigo-700 underline" href=next_href(c)>"Older entries"</a> })}
@@ -254,6 +254,27 @@ pub fn Audit() -> impl IntoView {
             </Suspense>
         </CommandFrame>
     }
+}
+
+/// What an audited change did, field by field: before struck through,
+/// after beside it.
+fn field_changes(a: &AuditEntry) -> impl IntoView {
+    let changes = a.changes();
+    if changes.is_empty() {
+        return view! { <span class="text-slate-500">"No field changed"</span> }.into_any();
+    }
+    view! {
+        <dl class="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-xs" aria-label="Changed fields">
+            {changes.into_iter().map(|c| view! {
+                <dt class="font-mono text-slate-600">{c.field}</dt>
+                <dd>
+                    {c.before.map(|b| view! { <del class="mr-1 bg-red-50 text-red-800" aria-label="before">{b}</del> })}
+                    {c.after.map(|v| view! { <ins class="bg-green-50 text-green-800 no-underline" aria-label="after">{v}</ins> })}
+                </dd>
+            }).collect_view()}
+        </dl>
+    }
+    .into_any()
 }
 
 /// The people who use Keel and the form to add one. Long by design: one

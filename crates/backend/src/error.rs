@@ -78,6 +78,8 @@ pub enum Conflict {
     CountNotOpen,
     /// The count is not waiting for a decision.
     CountNotPending,
+    /// The person who made a change can't also approve it.
+    SelfApproval,
     // Fulfillment
     /// The wave is complete or cancelled.
     WaveNotOpen,
@@ -127,6 +129,7 @@ impl Conflict {
             Conflict::TransferNotInTransit => "transfer_not_in_transit",
             Conflict::CountNotOpen => "count_not_open",
             Conflict::CountNotPending => "count_not_pending",
+            Conflict::SelfApproval => "self_approval",
             Conflict::WaveNotOpen => "wave_not_open",
             Conflict::NothingToPick => "nothing_to_pick",
             Conflict::TaskChanged => "task_changed",

@@ -589,7 +589,7 @@ pub async fn get_job(db: &Db, ctx: &Ctx, id: &str) -> Result<ImportJob> {
         Some(c) if ctx.actor.scope.allows_channel(&c) => Ok(job),
         _ if ctx.actor.scope.channels.is_empty() => Ok(job),
         _ => Err(Error::NotFound {
-            entity: "import job",
+            entity: "import",
             key: id.to_string(),
         }),
     }

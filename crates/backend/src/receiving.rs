@@ -276,7 +276,7 @@ pub async fn get_delivery(db: &Db, ctx: &Ctx, id: &str) -> Result<Delivery> {
     ctx.require(Permission::FloorUse)?;
     let mut conn = db.pool.acquire().await?;
     let d = load(&mut conn, &ctx.actor.name, id).await?;
-    crate::refs::in_scope(ctx, &d.summary.warehouse)?;
+    crate::refs::visible_in(ctx, &d.summary.warehouse, "delivery", id)?;
     Ok(d)
 }
 
@@ -409,7 +409,7 @@ async fn open_delivery(uow: &mut Uow, id: &str) -> Result<Open> {
         blind: row.try_get::<i16, _>("blind")? == 1,
         status: row.try_get("status")?,
     };
-    crate::refs::in_scope(&uow.ctx, &open.wh.code)?;
+    crate::refs::visible_in(&uow.ctx, &open.wh.code, "delivery", id)?;
     if open.status == "closed" {
         return Err(Error::Conflict {
             code: Conflict::DeliveryClosed,

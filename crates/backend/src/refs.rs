@@ -143,6 +143,26 @@ pub(crate) fn in_scope(ctx: &Ctx, code: &str) -> Result<()> {
     }
 }
 
+/// A record of a warehouse outside the caller's scope reads as absent: the
+/// same 404 as a record that doesn't exist, so its existence isn't told.
+/// (A warehouse itself, named by code, is refused as out of scope instead:
+/// every caller can list the warehouses.)
+pub(crate) fn visible_in(
+    ctx: &Ctx,
+    warehouse: &str,
+    entity: &'static str,
+    key: &str,
+) -> Result<()> {
+    if ctx.actor.scope.allows_warehouse(warehouse) {
+        Ok(())
+    } else {
+        Err(Error::NotFound {
+            entity,
+            key: key.to_string(),
+        })
+    }
+}
+
 pub(crate) async fn warehouse_ref(
     conn: &mut AnyConnection,
     ctx: &Ctx,

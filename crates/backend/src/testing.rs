@@ -319,4 +319,69 @@ pub mod fixtures {
             chain.drift
         );
     }
+
+    /// Builds a wave of the oldest open fulfilment in `warehouse`, picks it,
+    /// packs it into one measured package and ships it by UPS Ground; the
+    /// wave's id.
+    pub async fn ship_oldest(db: &Db, warehouse: &str) -> String {
+        use crate::fulfillment::{
+            self as floor, MeasureInput, PackScanInput, PackageTracking, ScanInput, ShipInput,
+            WaveInput,
+        };
+        let ctx = sys();
+        let wave = floor::build_wave(
+            db,
+            &ctx,
+            WaveInput {
+                warehouse: warehouse.into(),
+                max_orders: Some(1),
+                express_only: false,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        for t in &wave.tasks {
+            for code in [t.location.clone(), t.sku.clone(), t.quantity.to_string()] {
+                let out =
+                    floor::pick_scan(db, &ctx, &wave.id, ScanInput { code: code.clone() }, None)
+                        .await
+                        .unwrap();
+                assert!(out.accepted, "{code}: {}", out.message);
+            }
+        }
+        for t in &wave.tasks {
+            for _ in 0..t.quantity {
+                let pack = PackScanInput {
+                    code: t.sku.clone(),
+                    package: None,
+                };
+                floor::pack_scan(db, &ctx, &t.fulfillment_id, pack, None)
+                    .await
+                    .unwrap();
+            }
+            let size = MeasureInput {
+                weight_g: 500,
+                length_mm: 300,
+                width_mm: 200,
+                height_mm: 100,
+            };
+            floor::measure_package(db, &ctx, &t.fulfillment_id, 1, size)
+                .await
+                .unwrap();
+            let tracking = format!("1Z{}", &t.fulfillment_id[t.fulfillment_id.len() - 10..]);
+            let ship = ShipInput {
+                carrier: "UPS".into(),
+                service: "Ground".into(),
+                packages: vec![PackageTracking {
+                    package: 1,
+                    tracking,
+                }],
+            };
+            floor::ship(db, &ctx, &t.fulfillment_id, ship, None)
+                .await
+                .unwrap();
+        }
+        wave.id
+    }
 }

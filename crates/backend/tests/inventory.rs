@@ -550,7 +550,16 @@ store_test!(
             10,
             "nothing moves before approval"
         );
-        let approved = inventory::decide_count(&db, &sys(), &c.id, true)
+        // Four eyes: whoever counted can't approve their own count.
+        match inventory::decide_count(&db, &sys(), &c.id, true).await {
+            Err(backend::Error::Conflict { code, message }) => {
+                assert_eq!(code, Conflict::SelfApproval);
+                assert!(message.contains(&c.number), "{message}");
+            }
+            other => panic!("self-approval went through: {other:?}"),
+        }
+        let approver = backend::Ctx::system("approver");
+        let approved = inventory::decide_count(&db, &approver, &c.id, true)
             .await
             .unwrap();
         assert_eq!(approved.status, "posted");
@@ -804,7 +813,7 @@ async fn apply(db: &Db, op: &Op, reservations: &mut Vec<String>, transfers: &mut
             }
             match inventory::submit_count(db, &ctx, &c.id).await {
                 Ok(c) if c.status == "pending_approval" => {
-                    inventory::decide_count(db, &ctx, &c.id, true)
+                    inventory::decide_count(db, &backend::Ctx::system("approver"), &c.id, true)
                         .await
                         .map(|_| ())
                 }

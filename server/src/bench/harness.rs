@@ -25,14 +25,19 @@ pub(crate) async fn serve(config: &Config, db: &backend::Db) -> Result<String, S
         .await
         .map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let router = crate::http::router(crate::app_state(config, db.clone()));
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
+    // Without rate limits: the benchmarks measure what the instance can do,
+    // with one token standing for many callers.
+    let router = crate::http::router(
+        crate::app_state(config, db.clone()),
+        crate::http::rate_limit::RateLimits::OFF,
+    );
+    // The production accept loop, so the figures include what it costs.
+    tokio::spawn(crate::listen::serve(
+        listener,
+        router,
+        crate::listen::HEADER_READ_TIMEOUT,
+        std::future::pending(),
+    ));
     Ok(format!("http://{addr}"))
 }
 

@@ -432,6 +432,10 @@ async fn start_child(url: &str, addr: &str) -> Result<tokio::process::Child, Str
         .env("KEEL_DATABASE_URL", url)
         .env("KEEL_ADDR", addr)
         .env("KEEL_LOG", "error")
+        // Every delivery comes from this one address: without this the
+        // redelivery burst would meet the per-address limit, not the crash.
+        .env("KEEL_API_RATE_PER_ADDRESS", "0")
+        .env("KEEL_API_RATE_PER_CREDENTIAL", "0")
         .stdout(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()

@@ -113,7 +113,9 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         })
 }
 
-async fn resolve(state: &AppState, headers: &HeaderMap) -> Actor {
+/// The actor a request's credentials name now: a bearer token, else the
+/// session cookie, else anonymous.
+pub(crate) async fn actor_for(state: &AppState, headers: &HeaderMap) -> Actor {
     let now = chrono::Utc::now().timestamp_micros();
     let found = if let Some(bearer) = headers
         .get(header::AUTHORIZATION)
@@ -141,7 +143,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let actor = resolve(&state, req.headers()).await;
+    let actor = actor_for(&state, req.headers()).await;
     let portal = cookie(req.headers(), PORTAL_COOKIE).map(str::to_string);
     req.extensions_mut().insert(RequestCtx {
         actor,

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod forms;
 pub mod messages;
+pub mod rate_limit;
 
 use std::time::Instant;
 
@@ -32,7 +33,8 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-pub fn router(state: AppState) -> Router {
+/// The whole HTTP surface over `state`, with its own rate limiters.
+pub fn router(state: AppState, limits: rate_limit::RateLimits) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let api = declare::router(&api::ROUTES, "/api/v1").fallback(|| async {
@@ -57,6 +59,12 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(cross_site::guard))
         .layer(middleware::from_fn(server_fn_body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        // Before anything reads a credential or a body: a caller over its
+        // rate costs a map lookup.
+        .layer(middleware::from_fn_with_state(
+            rate_limit::Limiters::new(limits),
+            rate_limit::layer,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), messages::layer))
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
         // A body that trickles in is cut off: a slow client can't hold a

@@ -205,9 +205,18 @@ pub fn document(routes: &[ApiRoute]) -> Value {
             ("409", "Conflict"),
             ("413", "Body over 1 MiB"),
             ("422", "Invalid input; see error.fields"),
+            (
+                "429",
+                "Over the caller's request rate; wait Retry-After seconds",
+            ),
+            (
+                "503",
+                "The database can't take writes; retry after Retry-After seconds",
+            ),
         ] {
             let webhook = r.path.starts_with("/webhooks/");
-            if r.permission.is_some() || code == "400" || (webhook && code != "403") {
+            if r.permission.is_some() || matches!(code, "400" | "429") || (webhook && code != "403")
+            {
                 responses.insert(code.into(), json!({"description": why, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}));
             }
         }

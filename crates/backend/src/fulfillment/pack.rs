@@ -49,7 +49,7 @@ pub async fn pack_view(db: &Db, ctx: &Ctx, id: &str) -> Result<PackView> {
     ctx.require(Permission::FloorUse)?;
     let mut conn = db.pool.acquire().await?;
     let view = load_pack(&mut conn, id).await?;
-    crate::refs::in_scope(ctx, &view.warehouse)?;
+    crate::refs::visible_in(ctx, &view.warehouse, "fulfillment", id)?;
     Ok(view)
 }
 
@@ -176,7 +176,7 @@ pub(crate) async fn packing(uow: &mut Uow, key: &str) -> Result<PackView> {
         .execute(&mut *uow.tx)
         .await?;
     let view = load_pack(&mut uow.tx, &id).await?;
-    crate::refs::in_scope(&uow.ctx, &view.warehouse)?;
+    crate::refs::visible_in(&uow.ctx, &view.warehouse, "fulfillment", key)?;
     if view.status != "picked" {
         return Err(Error::Conflict {
             code: Conflict::NotPackable,

@@ -61,7 +61,7 @@ fn current(wave: &Wave) -> Option<&PickTask> {
 
 async fn open_wave(uow: &mut Uow, id: &str) -> Result<Wave> {
     let wave = load_wave(&mut uow.tx, id).await?;
-    crate::refs::in_scope(&uow.ctx, &wave.warehouse)?;
+    crate::refs::visible_in(&uow.ctx, &wave.warehouse, "wave", id)?;
     if wave.status != "open" {
         return Err(Error::Conflict {
             code: Conflict::WaveNotOpen,

@@ -571,7 +571,7 @@ pub async fn get_wave(db: &Db, ctx: &Ctx, id: &str) -> Result<Wave> {
     ctx.require(Permission::FloorUse)?;
     let mut conn = db.pool.acquire().await?;
     let wave = load_wave(&mut conn, id).await?;
-    crate::refs::in_scope(ctx, &wave.warehouse)?;
+    crate::refs::visible_in(ctx, &wave.warehouse, "wave", id)?;
     Ok(wave)
 }
 

@@ -2,7 +2,7 @@
 
 use super::ledger::{put, take, Put, Take, Using};
 use crate::error::Conflict;
-use crate::refs::{find_product, in_scope, warehouse_ref, WarehouseRef};
+use crate::refs::{find_product, visible_in, warehouse_ref, WarehouseRef};
 use crate::sql::Filters;
 use crate::uow::next_number;
 use crate::{
@@ -183,14 +183,14 @@ pub async fn get_count(db: &Db, ctx: &Ctx, id: &str) -> Result<CycleCount> {
     ctx.require(Permission::InventoryRead)?;
     let mut conn = db.pool.acquire().await?;
     let count = load_count(&mut conn, id).await?;
-    in_scope(ctx, &count.warehouse)?;
+    visible_in(ctx, &count.warehouse, "count", id)?;
     Ok(count)
 }
 
 /// An open count of a bin the actor works in, or why not.
 async fn open_count_for(uow: &mut Uow, id: &str) -> Result<CycleCount> {
     let count = load_count(&mut uow.tx, id).await?;
-    in_scope(&uow.ctx, &count.warehouse)?;
+    visible_in(&uow.ctx, &count.warehouse, "count", id)?;
     if count.status != "open" {
         return Err(Error::Conflict {
             code: Conflict::CountNotOpen,
@@ -453,7 +453,13 @@ async fn decide_count_once(db: &Db, ctx: &Ctx, id: &str, approve: bool) -> Resul
     let mut uow = db.begin(ctx).await?;
     crate::fulfillment::sourcing::sourcing_turn(&mut uow).await?;
     let before = load_count(&mut uow.tx, id).await?;
-    in_scope(ctx, &before.warehouse)?;
+    visible_in(ctx, &before.warehouse, "count", id)?;
+    domain::governance::second_person(before.counted_by.as_deref(), &ctx.actor.name).map_err(
+        |message| Error::Conflict {
+            code: Conflict::SelfApproval,
+            message: format!("count {}: {message}", before.number),
+        },
+    )?;
     let done = sqlx::query("update cycle_count set status = $2, decided_by = $3, decided_at = $4, version = version + 1 where count_id = $1 and status = 'pending_approval'")
         .bind(&before.id)
         .bind(if approve { "posted" } else { "rejected" })

@@ -254,10 +254,15 @@ pub async fn get_transfer(db: &Db, ctx: &Ctx, id: &str) -> Result<Transfer> {
     ctx.require(Permission::InventoryRead)?;
     let mut conn = db.pool.acquire().await?;
     let t = load_transfer(&mut conn, id).await?;
-    // Either end's people see it; anyone else reads it as absent.
+    visible(ctx, &t, id)?;
+    Ok(t)
+}
+
+/// Either end's people see a transfer; anyone else reads it as absent.
+fn visible(ctx: &Ctx, t: &Transfer, id: &str) -> Result<()> {
     let scope = &ctx.actor.scope;
     if scope.allows_warehouse(&t.from_warehouse) || scope.allows_warehouse(&t.to_warehouse) {
-        Ok(t)
+        Ok(())
     } else {
         Err(Error::NotFound {
             entity: "transfer",
@@ -287,6 +292,7 @@ async fn receive_transfer_once(
     let mut uow = db.begin(ctx).await?;
     crate::fulfillment::sourcing::sourcing_turn(&mut uow).await?;
     let before = load_transfer(&mut uow.tx, id).await?;
+    visible(ctx, &before, id)?;
     let to = warehouse_ref(&mut uow.tx, ctx, "to", &before.to_warehouse).await?;
     let (location_id, _) = bin(&mut uow, &to, "location", input.location.as_deref()).await?;
     let done = sqlx::query("update stock_transfer set status = 'received', received_at = $2, version = version + 1 where transfer_id = $1 and status = 'in_transit'")

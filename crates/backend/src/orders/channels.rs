@@ -122,7 +122,7 @@ pub async fn set_safety_buffer(db: &Db, ctx: &Ctx, code: &str, buffer: i64) -> R
         ));
     }
     let mut uow = db.begin(ctx).await?;
-    let row = channel_row(&mut uow.tx, code, "safety_buffer").await?;
+    let row = channel_row(&mut uow.tx, ctx, code, "safety_buffer").await?;
     let id: String = row.try_get("channel_id")?;
     let before: i64 = row.try_get("safety_buffer")?;
     sqlx::query("update channel set safety_buffer = $2, version = version + 1, updated_at = $3 where channel_id = $1")
@@ -167,7 +167,7 @@ pub async fn set_warehouses(
     .parse()
     .map_err(Error::Invalid)?;
     let mut uow = db.begin(ctx).await?;
-    let row = channel_row(&mut uow.tx, code, "warehouses_json").await?;
+    let row = channel_row(&mut uow.tx, ctx, code, "warehouses_json").await?;
     let id: String = row.try_get("channel_id")?;
     let before =
         crate::refs::stored_warehouses(code, &row.try_get::<String, _>("warehouses_json")?)?;
@@ -201,11 +201,18 @@ pub async fn set_warehouses(
 }
 
 /// The channel's id and one more column, by code, inside a unit of work.
+/// The channel a change is for, which must be within the caller's channels.
 async fn channel_row(
     conn: &mut AnyConnection,
+    ctx: &Ctx,
     code: &str,
     column: &str,
 ) -> Result<sqlx::any::AnyRow> {
+    if !ctx.actor.scope.allows_channel(code) {
+        return Err(Error::OutOfScope {
+            what: format!("channel {code}"),
+        });
+    }
     sqlx::query(&format!(
         "select channel_id, {column} from channel where code = $1"
     ))

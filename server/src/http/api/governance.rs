@@ -224,15 +224,23 @@ pub async fn list_events(
     Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
 }
 
+/// How often a quiet stream checks that its credential still holds. A change
+/// that emits an event (revoking the token, disabling the user, changing the
+/// role or scope) is caught at once; this catches the silent ones, a session
+/// running out.
+const STREAM_RECHECK: Duration = Duration::from_secs(10);
+
 /// Server-sent events: every event committed after `after` (or `Last-Event-ID`,
 /// or now), as it commits, on this instance or any other sharing the database.
+/// The stream ends when its credential stops granting it: revoked, expired,
+/// signed out, or the person disabled or moved to another role or scope.
 pub async fn event_stream(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     headers: HeaderMap,
     Query(q): Query<EventsQuery>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
-    ctx.require(Permission::EventsRead)?;
+    governance::require_whole_business(&ctx, Permission::EventsRead)?;
     let resume = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -242,37 +250,77 @@ pub async fn event_stream(
         None => s.db.max_event_seq().await?,
     };
     let rx = s.db.subscribe_events();
-    let stream = futures::stream::unfold(
-        (s.db, rx, start, VecDeque::<governance::EventRecord>::new()),
-        |(db, mut rx, mut last, mut buffer)| async move {
-            loop {
-                if let Some(e) = buffer.pop_front() {
-                    let event = SseEvent::default()
+    let follow = Follow {
+        state: s,
+        headers,
+        actor: ctx.actor,
+        rx,
+        last: start,
+        buffer: VecDeque::new(),
+    };
+    let stream = futures::stream::unfold(follow, |mut f| async move {
+        let event = f.next().await?;
+        Some((Ok(event), f))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// One live stream's position and the credential it was opened with.
+struct Follow {
+    state: AppState,
+    headers: HeaderMap,
+    actor: backend::Actor,
+    rx: tokio::sync::watch::Receiver<i64>,
+    last: i64,
+    buffer: VecDeque<governance::EventRecord>,
+}
+
+impl Follow {
+    /// The next event to send, or `None` when the stream must end.
+    async fn next(&mut self) -> Option<SseEvent> {
+        loop {
+            if let Some(e) = self.buffer.pop_front() {
+                return Some(
+                    SseEvent::default()
                         .id(e.seq.to_string())
-                        .data(serde_json::to_string(&e).unwrap_or_default());
-                    return Some((Ok(event), (db, rx, last, buffer)));
+                        .data(serde_json::to_string(&e).unwrap_or_default()),
+                );
+            }
+            if !self.still_granted().await {
+                return None;
+            }
+            // Mark the current value seen before reading, so a commit that lands
+            // during the read still wakes the next wait.
+            self.rx.borrow_and_update();
+            match governance::events_after(&self.state.db, self.last, 500).await {
+                Ok(events) if !events.is_empty() => {
+                    self.last = events.last().map(|e| e.seq).unwrap_or(self.last);
+                    self.buffer.extend(events);
+                    continue;
                 }
-                // Mark the current value seen before reading, so a commit that lands
-                // during the read still wakes the next wait.
-                rx.borrow_and_update();
-                match governance::events_after(&db, last, 500).await {
-                    Ok(events) if !events.is_empty() => {
-                        last = events.last().map(|e| e.seq).unwrap_or(last);
-                        buffer.extend(events);
-                        continue;
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "event stream read failed; retrying on the next change")
-                    }
-                }
-                if rx.changed().await.is_err() {
-                    return None;
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "event stream read failed; retrying on the next change")
                 }
             }
-        },
-    );
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+            tokio::select! {
+                changed = self.rx.changed() => if changed.is_err() { return None },
+                () = tokio::time::sleep(STREAM_RECHECK) => {}
+            }
+        }
+    }
+
+    /// Whether the request's credential still resolves to the same actor,
+    /// still allowed the whole feed.
+    async fn still_granted(&self) -> bool {
+        let now = crate::http::auth::actor_for(&self.state, &self.headers).await;
+        now == self.actor
+            && governance::require_whole_business(
+                &backend::Ctx::new(now, None),
+                Permission::EventsRead,
+            )
+            .is_ok()
+    }
 }
 
 /// The routes this file serves, each declared once: the permission the gate
