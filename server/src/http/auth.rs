@@ -4,19 +4,15 @@
 //! which path needs which permission; the use cases check again, so no door can
 //! skip authorization.
 
+use super::credentials::{actor_for, cookie, PORTAL_COOKIE};
 use app::ssr::{AppState, RequestCtx};
 use axum::{
     extract::{Request, State},
-    http::{header, HeaderMap, StatusCode},
+    http::StatusCode,
     middleware::Next,
     response::{Html, IntoResponse, Response},
 };
-use backend::{governance, Actor};
 use domain::governance::Permission;
-
-pub const SESSION_COOKIE: &str = "keel_session";
-/// The returns portal's session: one order, for a shopper.
-pub const PORTAL_COOKIE: &str = "keel_portal";
 
 /// What a path needs. `None` means public.
 pub const ACCESS: &[(&str, Option<Permission>)] = &[
@@ -98,42 +94,6 @@ pub fn rule_for(path: &str) -> Rule {
         Some((_, None)) => Rule::Public,
         None if path.starts_with("/sfn/") => Rule::Unlisted,
         None => Rule::Public,
-    }
-}
-
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (k, v) = pair.trim().split_once('=')?;
-            (k == name).then_some(v)
-        })
-}
-
-/// The actor a request's credentials name now: a bearer token, else the
-/// session cookie, else anonymous.
-pub(crate) async fn actor_for(state: &AppState, headers: &HeaderMap) -> Actor {
-    let now = chrono::Utc::now().timestamp_micros();
-    let found = if let Some(bearer) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    {
-        governance::token_actor(&state.db, bearer.trim()).await
-    } else if let Some(secret) = cookie(headers, SESSION_COOKIE) {
-        governance::session_actor(&state.db, secret, now).await
-    } else {
-        Ok(None)
-    };
-    match found {
-        Ok(actor) => actor.unwrap_or_else(Actor::anonymous),
-        Err(e) => {
-            tracing::error!(error = %e, "could not resolve credentials");
-            Actor::anonymous()
-        }
     }
 }
 

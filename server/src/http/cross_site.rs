@@ -20,7 +20,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::auth::{cookie, PORTAL_COOKIE, SESSION_COOKIE};
+use super::credentials::{cookie, PORTAL_COOKIE, SESSION_COOKIE};
 
 /// The cookie scripts read the token from, and the header they send it in.
 pub const CSRF_COOKIE: &str = "keel_csrf";

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod credentials;
 pub mod cross_site;
 pub mod declare;
 pub mod error;

@@ -29,7 +29,7 @@ use axum::{
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 
-use super::{auth, error::ApiError};
+use super::{credentials, error::ApiError};
 
 /// The quota of each door, per caller; `None` is no limit (the benchmarks
 /// measure throughput, not the limit).
@@ -155,7 +155,8 @@ fn credential(headers: &HeaderMap) -> Option<String> {
     {
         return Some(format!("token:{}", digest(bearer.trim())));
     }
-    auth::cookie(headers, auth::SESSION_COOKIE).map(|s| format!("session:{}", digest(s)))
+    credentials::cookie(headers, credentials::SESSION_COOKIE)
+        .map(|s| format!("session:{}", digest(s)))
 }
 
 pub async fn layer(

@@ -135,7 +135,7 @@ pub async fn change_own_password(
     headers: HeaderMap,
     body: JsonBody<PasswordChange>,
 ) -> ApiResult<impl IntoResponse> {
-    let keep = crate::http::auth::cookie(&headers, crate::http::auth::SESSION_COOKIE);
+    let keep = crate::http::credentials::cookie(&headers, crate::http::credentials::SESSION_COOKIE);
     let b = body.value;
     governance::change_own_password(&s.db, &ctx, &b.current_password, &b.new_password, keep)
         .await?;
@@ -313,7 +313,7 @@ impl Follow {
     /// Whether the request's credential still resolves to the same actor,
     /// still allowed the whole feed.
     async fn still_granted(&self) -> bool {
-        let now = crate::http::auth::actor_for(&self.state, &self.headers).await;
+        let now = crate::http::credentials::actor_for(&self.state, &self.headers).await;
         now == self.actor
             && governance::require_whole_business(
                 &backend::Ctx::new(now, None),

@@ -16,7 +16,7 @@ use domain::governance::Scope;
 use serde::Deserialize;
 
 use crate::http::{
-    auth::SESSION_COOKIE,
+    credentials::SESSION_COOKIE,
     cross_site::CSRF_COOKIE,
     extract::Caller,
     forms::common::{form_error, refused, remote, session_cookie, to},
@@ -97,7 +97,7 @@ pub async fn sign_out(
     Caller(ctx): Caller,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(secret) = crate::http::auth::cookie(&headers, SESSION_COOKIE) {
+    if let Some(secret) = crate::http::credentials::cookie(&headers, SESSION_COOKIE) {
         if let Err(e) = governance::sign_out(&state.db, &ctx, secret).await {
             tracing::error!(error = %e, "sign-out failed");
         }
@@ -253,7 +253,7 @@ pub async fn change_password(
             &[],
         );
     }
-    let keep = crate::http::auth::cookie(&headers, SESSION_COOKIE);
+    let keep = crate::http::credentials::cookie(&headers, SESSION_COOKIE);
     match governance::change_own_password(
         &state.db,
         &ctx,

@@ -21,7 +21,7 @@ use domain::orders::{Address, PortalLookup, PORTAL_SESSION_SECS};
 use serde::Deserialize;
 
 use crate::http::{
-    auth::PORTAL_COOKIE,
+    credentials::PORTAL_COOKIE,
     extract::Caller,
     forms::common::{message, read_upload, refused, remote, session_cookie, started, to},
 };
@@ -619,7 +619,7 @@ pub async fn portal_done(
     Caller(ctx): Caller,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(secret) = crate::http::auth::cookie(&headers, PORTAL_COOKIE) {
+    if let Some(secret) = crate::http::credentials::cookie(&headers, PORTAL_COOKIE) {
         if let Err(e) = orders::close_portal_session(&state.db, &ctx, secret).await {
             tracing::error!(error = %e, "closing a portal session failed");
         }
