@@ -232,13 +232,17 @@ fn kind_of(path: &str) -> Option<&'static str> {
 
 /// Routes with parameters whose records are not a warehouse's or a
 /// channel's: products, stock by SKU across the caller's warehouses, users,
-/// tokens and catalogue imports.
-const UNSCOPED: [&str; 5] = [
+/// tokens, catalogue imports, held changes and the approval policies.
+const UNSCOPED: [&str; 7] = [
     "/api/v1/products/{sku}",
     "/api/v1/stock/{sku}",
     "/api/v1/users/{id}",
     "/api/v1/tokens/{id}",
     "/api/v1/catalog/imports/{id}",
+    // Held changes are decided only by unrestricted callers; a scoped one
+    // sees their own requests.
+    "/api/v1/approvals/{id}",
+    "/api/v1/approval-policies/{kind}",
 ];
 
 impl Side {

@@ -355,7 +355,16 @@ async fn an_admin_manages_a_user_through_the_api_with_version_checks() {
         let (s, fetched) = send(&app, "GET", &format!("/api/v1/users/{id}"), Some(&admin), None, &[]).await;
         assert_eq!((s, &fetched), (200, &user));
         let patch = r#"{"role": "manager", "active": true, "scope": {"warehouses": ["EAST"]}, "version": 1}"#;
-        let (s, updated) = send(&app, "PATCH", &format!("/api/v1/users/{id}"), Some(&admin), Some(patch), &[]).await;
+        // A new role waits for a second administrator (the role_change policy).
+        let (s, held) = send(&app, "PATCH", &format!("/api/v1/users/{id}"), Some(&admin), Some(patch), &[]).await;
+        assert_eq!((s, held["status"].as_str()), (202, Some("pending")), "{held}");
+        let approve = format!("/api/v1/approvals/{}/approve", held["id"].as_str().unwrap());
+        let (s, own) = send(&app, "POST", &approve, Some(&admin), Some("{}"), &[]).await;
+        assert_eq!((s, own["error"]["code"].as_str()), (409, Some("self_approval")));
+        let second = governance::create_token(&db, &Ctx::system("test"), "second admin", "admin", Default::default()).await.unwrap().secret;
+        let (s, applied) = send(&app, "POST", &approve, Some(&second), Some(r#"{"note": "agreed"}"#), &[]).await;
+        assert_eq!((s, applied["status"].as_str()), (200, Some("applied")), "{applied}");
+        let (s, updated) = send(&app, "GET", &format!("/api/v1/users/{id}"), Some(&admin), None, &[]).await;
         assert_eq!((s, updated["role"].as_str(), updated["version"].as_i64()), (200, Some("manager"), Some(2)));
         assert_eq!(updated["scope"]["warehouses"], json!(["EAST"]));
         let (s, stale) = send(&app, "PATCH", &format!("/api/v1/users/{id}"), Some(&admin), Some(patch), &[]).await;

@@ -76,6 +76,7 @@ pub fn CommandFrame(title: &'static str, children: Children) -> impl IntoView {
                     {nav_link("/command/counts", "Cycle counts", title == "Cycle counts")}
                     {nav_link("/command/fulfilment", "Fulfilment", title == "Fulfilment")}
                     {nav_link("/command/exceptions", "Exceptions", title == "Exceptions")}
+                    {nav_link("/command/approvals", "Approvals", title == "Approvals")}
                     {coming("Returns")}
                     {coming("Finance")}
                     <Suspense fallback=|| ()>

@@ -3,4 +3,5 @@
 
 pub mod account;
 pub mod api;
+pub mod approvals;
 pub mod pages;

@@ -127,7 +127,7 @@ fn subscribe(set_live: WriteSignal<Vec<EventRecord>>, set_connected: WriteSignal
     );
 }
 
-const ENTITIES: [&str; 9] = [
+const ENTITIES: [&str; 11] = [
     "user",
     "api_token",
     "warehouse",
@@ -137,6 +137,8 @@ const ENTITIES: [&str; 9] = [
     "reorder_point",
     "exception",
     "incident",
+    "pending_change",
+    "approval_policy",
 ];
 
 #[component]

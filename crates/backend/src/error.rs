@@ -80,6 +80,8 @@ pub enum Conflict {
     CountNotPending,
     /// The person who made a change can't also approve it.
     SelfApproval,
+    /// The held change was already applied or rejected.
+    ChangeNotPending,
     // Fulfillment
     /// The wave is complete or cancelled.
     WaveNotOpen,
@@ -130,6 +132,7 @@ impl Conflict {
             Conflict::CountNotOpen => "count_not_open",
             Conflict::CountNotPending => "count_not_pending",
             Conflict::SelfApproval => "self_approval",
+            Conflict::ChangeNotPending => "change_not_pending",
             Conflict::WaveNotOpen => "wave_not_open",
             Conflict::NothingToPick => "nothing_to_pick",
             Conflict::TaskChanged => "task_changed",

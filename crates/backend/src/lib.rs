@@ -30,6 +30,7 @@ macro_rules! retrying {
 }
 
 pub mod analytics;
+pub mod approvals;
 pub mod backup;
 
 pub mod catalog;

@@ -37,6 +37,26 @@ pub enum Event {
     PortalSessionOpened { order_id: String },
     #[serde(rename = "portal.session_closed")]
     PortalSessionClosed { order_id: String },
+    /// A change the approval policy holds for a second person.
+    #[serde(rename = "approval.requested")]
+    ApprovalRequested {
+        change_id: String,
+        kind: String,
+        summary: String,
+    },
+    /// A held change was approved (and applied in the same transaction) or rejected.
+    #[serde(rename = "approval.decided")]
+    ApprovalDecided {
+        change_id: String,
+        kind: String,
+        approved: bool,
+    },
+    #[serde(rename = "approval.policy_changed")]
+    ApprovalPolicyChanged {
+        kind: String,
+        active: bool,
+        threshold_minor: Option<i64>,
+    },
     #[serde(rename = "api_token.created")]
     ApiTokenCreated {
         token_id: String,
@@ -471,6 +491,9 @@ impl Event {
             Event::UserSignedOut { .. } => "user.signed_out",
             Event::PortalSessionOpened { .. } => "portal.session_opened",
             Event::PortalSessionClosed { .. } => "portal.session_closed",
+            Event::ApprovalRequested { .. } => "approval.requested",
+            Event::ApprovalDecided { .. } => "approval.decided",
+            Event::ApprovalPolicyChanged { .. } => "approval.policy_changed",
             Event::ApiTokenCreated { .. } => "api_token.created",
             Event::ApiTokenRevoked { .. } => "api_token.revoked",
             Event::WarehouseCreated { .. } => "warehouse.created",
@@ -542,6 +565,9 @@ impl Event {
             | Event::UserPasswordChanged { user_id }
             | Event::UserSignedIn { user_id }
             | Event::UserSignedOut { user_id } => ("user", user_id),
+            Event::ApprovalRequested { change_id, .. }
+            | Event::ApprovalDecided { change_id, .. } => ("pending_change", change_id),
+            Event::ApprovalPolicyChanged { kind, .. } => ("approval_policy", kind),
             Event::ApiTokenCreated { token_id, .. } | Event::ApiTokenRevoked { token_id } => {
                 ("api_token", token_id)
             }
@@ -643,6 +669,21 @@ mod tests {
     #[test]
     fn type_name_matches_the_serde_tag() {
         let samples = vec![
+            Event::ApprovalRequested {
+                change_id: "c".into(),
+                kind: "role_change".into(),
+                summary: "s".into(),
+            },
+            Event::ApprovalDecided {
+                change_id: "c".into(),
+                kind: "role_change".into(),
+                approved: true,
+            },
+            Event::ApprovalPolicyChanged {
+                kind: "role_change".into(),
+                active: true,
+                threshold_minor: None,
+            },
             Event::ReorderPointSet {
                 warehouse: "WEST".into(),
                 sku: "TEE".into(),

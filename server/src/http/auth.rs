@@ -18,6 +18,9 @@ use domain::governance::Permission;
 pub const ACCESS: &[(&str, Option<Permission>)] = &[
     ("/command/users", Some(Permission::UsersManage)),
     ("/command/audit", Some(Permission::AuditRead)),
+    ("/command/approvals", Some(Permission::CommandView)),
+    ("/command/approvals/policies", Some(Permission::UsersManage)),
+    ("/sfn/approvals_page", Some(Permission::CommandView)),
     ("/command", Some(Permission::CommandView)),
     ("/command/products/new", Some(Permission::CatalogWrite)),
     ("/command/catalog", Some(Permission::CatalogWrite)),

@@ -7,10 +7,13 @@
 
 use crate::error::Conflict;
 
+pub mod approvals;
 pub mod audit_chain;
 mod feeds;
 pub mod messages;
 mod passwords;
+pub use approvals::Outcome;
+use domain::governance::approvals::ApprovalKind;
 pub use domain::views::{ApiToken, AuditEntry, AuditFilter, EventRecord, User};
 use domain::{
     events::Event,
@@ -32,7 +35,7 @@ use crate::{
     db::Db,
     error::{on_unique, Error, Result},
     page_limit, rfc3339,
-    uow::{Change, Idempotency},
+    uow::{Change, Idempotency, Uow},
     Page,
 };
 
@@ -55,7 +58,7 @@ pub struct NewUser {
     pub scope: Scope,
 }
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserUpdate {
     #[schemars(extend("enum" = ["admin", "manager", "warehouse", "finance", "support"]))]
@@ -244,8 +247,15 @@ pub async fn create_user(
     Ok(user)
 }
 
+/// Changes a person's role, scope or standing. A role change waits for a
+/// second administrator when the `role_change` policy is on.
 #[tracing::instrument(skip_all, fields(user_id = %user_id))]
-pub async fn update_user(db: &Db, ctx: &Ctx, user_id: &str, input: UserUpdate) -> Result<User> {
+pub async fn update_user(
+    db: &Db,
+    ctx: &Ctx,
+    user_id: &str,
+    input: UserUpdate,
+) -> Result<Outcome<User>> {
     ctx.require(Permission::UsersManage)?;
     let role = Role::parse(&input.role).map_err(|m| Error::invalid("role", m))?;
     if ctx.actor.id.as_deref() == Some(user_id) && (!input.active || role != Role::Admin) {
@@ -254,11 +264,66 @@ pub async fn update_user(db: &Db, ctx: &Ctx, user_id: &str, input: UserUpdate) -
             "you can't demote or disable your own account; ask another admin",
         ));
     }
-    let scope = checked_scope(db, input.scope).await?;
+    let scope = checked_scope(db, input.scope.clone()).await?;
     let mut uow = db.begin(ctx).await?;
     let before = fetch_user(&mut uow.tx, user_id).await?;
+    // A stale edit is refused now, not held for someone to approve in vain.
+    if input.version != before.version {
+        return Err(stale(&before));
+    }
+    if approvals::applies_to(ctx)
+        && approvals::policy(&mut uow.tx, ApprovalKind::RoleChange)
+            .await?
+            .holds_role_change(before.role, role)
+    {
+        let summary = format!(
+            "{}: {} to {}",
+            before.email,
+            before.role.label(),
+            role.label()
+        );
+        let payload =
+            serde_json::json!({"user_id": user_id, "update": UserUpdate { scope, ..input }});
+        let held = approvals::hold(&mut uow, ApprovalKind::RoleChange, summary, payload).await?;
+        uow.commit().await?;
+        return Ok(Outcome::Held(Box::new(held)));
+    }
+    let after = apply_user_update(&mut uow, user_id, UserUpdate { scope, ..input }).await?;
+    uow.commit().await?;
+    Ok(Outcome::Applied(after))
+}
+
+/// A held role change, applied in the approver's transaction.
+pub(crate) async fn apply_held_user_update(
+    uow: &mut Uow,
+    payload: &serde_json::Value,
+) -> Result<()> {
+    let user_id = payload["user_id"]
+        .as_str()
+        .ok_or_else(|| Error::Internal("a held user update names no user".into()))?
+        .to_string();
+    let update: UserUpdate = serde_json::from_value(payload["update"].clone())
+        .map_err(|e| Error::Internal(format!("a held user update can't be read: {e}")))?;
+    apply_user_update(uow, &user_id, update).await.map(|_| ())
+}
+
+fn stale(user: &User) -> Error {
+    Error::Conflict {
+        code: Conflict::VersionConflict,
+        message: format!(
+            "{} was changed by someone else (now version {}); reload and try again",
+            user.email, user.version
+        ),
+    }
+}
+
+/// The update itself: checked against the version the editor saw.
+async fn apply_user_update(uow: &mut Uow, user_id: &str, input: UserUpdate) -> Result<User> {
+    let role = Role::parse(&input.role).map_err(|m| Error::invalid("role", m))?;
+    let before = fetch_user(&mut uow.tx, user_id).await?;
     let now = uow.now();
-    let scope_json = serde_json::to_string(&scope).map_err(|e| Error::Internal(e.to_string()))?;
+    let scope_json =
+        serde_json::to_string(&input.scope).map_err(|e| Error::Internal(e.to_string()))?;
     let updated = sqlx::query(
         "update app_user set role = $1, active = $2, scope_json = $3, version = version + 1, updated_at = $4
          where user_id = $5 and version = $6",
@@ -272,13 +337,7 @@ pub async fn update_user(db: &Db, ctx: &Ctx, user_id: &str, input: UserUpdate) -
     .execute(&mut *uow.tx)
     .await?;
     if updated.rows_affected() == 0 {
-        return Err(Error::Conflict {
-            code: Conflict::VersionConflict,
-            message: format!(
-                "{} was changed by someone else (now version {}); reload and try again",
-                before.email, before.version
-            ),
-        });
+        return Err(stale(&before));
     }
     if !input.active {
         sqlx::query("delete from user_session where user_id = $1")
@@ -303,7 +362,6 @@ pub async fn update_user(db: &Db, ctx: &Ctx, user_id: &str, input: UserUpdate) -
         },
     )
     .await?;
-    uow.commit().await?;
     Ok(after)
 }
 

@@ -2,6 +2,7 @@
 
 use super::ledger::{put, take, Put, Take, Taken, Using};
 use super::ledger::{reference, serial_in_stock, units_at};
+use crate::governance::approvals::{self, Outcome};
 use crate::refs::{bin, line_product, warehouse_ref, ProductRef, WarehouseRef};
 use crate::{
     ctx::Ctx,
@@ -11,7 +12,7 @@ use crate::{
 };
 use domain::{
     events::Event,
-    governance::Permission,
+    governance::{approvals::ApprovalKind, Permission},
     inventory::{self as rules, MovementKind},
     FieldError,
 };
@@ -55,13 +56,37 @@ pub struct Adjusted {
 }
 
 #[tracing::instrument(skip_all, fields(sku = %input.sku))]
+/// A manual adjustment. One worth more at cost than the `stock_adjustment`
+/// policy's threshold waits for a second person with `inventory.approve`.
 pub async fn adjust(
     db: &Db,
     ctx: &Ctx,
     input: AdjustmentInput,
     idem: Option<&Idempotency>,
-) -> Result<Adjusted> {
+) -> Result<Outcome<Adjusted>> {
     retrying!(adjust_once(db, ctx, input.clone(), idem))
+}
+
+/// A held adjustment, applied in the approver's transaction: checked again
+/// against the stock as it is now.
+pub(crate) async fn apply_held(uow: &mut Uow, payload: &serde_json::Value) -> Result<()> {
+    let input: AdjustmentInput = serde_json::from_value(payload.clone())
+        .map_err(|e| Error::Internal(format!("a held adjustment can't be read: {e}")))?;
+    let ctx = uow.ctx.clone();
+    let c = check(uow, &ctx, &input).await?;
+    apply(uow, c, input.quantity).await.map(|_| ())
+}
+
+/// The value at cost of moving `units` of a product, for the policy.
+async fn unit_cost(uow: &mut Uow, product_id: &str) -> Result<i64> {
+    let cost: Option<i64> = sqlx::query_scalar(
+        "select cost_minor from product_price where product_id = $1 and currency = $2",
+    )
+    .bind(product_id)
+    .bind(rules::VALUATION_CURRENCY)
+    .fetch_optional(&mut *uow.tx)
+    .await?;
+    Ok(cost.unwrap_or(0))
 }
 
 /// An adjustment whose every field checked out against the store.
@@ -82,7 +107,7 @@ async fn adjust_once(
     ctx: &Ctx,
     input: AdjustmentInput,
     idem: Option<&Idempotency>,
-) -> Result<Adjusted> {
+) -> Result<Outcome<Adjusted>> {
     ctx.require(Permission::InventoryWrite)?;
     let mut uow = db.begin(ctx).await?;
     crate::fulfillment::sourcing::sourcing_turn(&mut uow).await?;
@@ -90,7 +115,39 @@ async fn adjust_once(
         return uow.replay(saved).await;
     }
     let c = check(&mut uow, ctx, &input).await?;
-    let bins = move_units(&mut uow, &c, input.quantity).await?;
+    let cost = unit_cost(&mut uow, &c.product.id).await?;
+    if approvals::applies_to(ctx)
+        && approvals::policy(&mut uow.tx, ApprovalKind::StockAdjustment)
+            .await?
+            .holds_adjustment(input.quantity, cost)
+    {
+        let value = domain::money::Money::from_minor(
+            input.quantity.saturating_abs().saturating_mul(cost),
+            domain::money::Currency::parse(rules::VALUATION_CURRENCY)
+                .map_err(|e| Error::Internal(e.to_string()))?,
+        );
+        let summary = format!(
+            "{} in {}: {:+} units ({}), {value} at cost",
+            c.product.sku, c.wh.code, input.quantity, c.reason
+        );
+        let payload = serde_json::to_value(&input).map_err(|e| Error::Internal(e.to_string()))?;
+        let held =
+            approvals::hold(&mut uow, ApprovalKind::StockAdjustment, summary, payload).await?;
+        let outcome = Outcome::Held(Box::new(held));
+        uow.remember(&outcome).await?;
+        uow.commit().await?;
+        return Ok(outcome);
+    }
+    let adjusted = apply(&mut uow, c, input.quantity).await?;
+    let outcome = Outcome::Applied(adjusted);
+    uow.remember(&outcome).await?;
+    uow.commit().await?;
+    Ok(outcome)
+}
+
+/// Moves the units, records the change and sources backorders a find frees.
+async fn apply(uow: &mut Uow, c: Checked, quantity: i64) -> Result<Adjusted> {
+    let bins = move_units(uow, &c, quantity).await?;
     let Checked {
         wh,
         product,
@@ -105,7 +162,7 @@ async fn adjust_once(
         sku: product.sku.clone(),
         warehouse: wh.code.clone(),
         kind,
-        quantity: input.quantity,
+        quantity,
         reason: reason.clone(),
         bins,
     };
@@ -121,20 +178,15 @@ async fn adjust_once(
             warehouse: wh.code,
             sku: product.sku,
             location: location_code,
-            quantity: input.quantity,
+            quantity,
             reason,
         },
     )
     .await?;
-    if input.quantity > 0 {
-        crate::fulfillment::sourcing::source_backorders(
-            &mut uow,
-            std::slice::from_ref(&product.id),
-        )
-        .await?;
+    if quantity > 0 {
+        crate::fulfillment::sourcing::source_backorders(uow, std::slice::from_ref(&product.id))
+            .await?;
     }
-    uow.remember(&adjusted).await?;
-    uow.commit().await?;
     Ok(adjusted)
 }
 

@@ -81,6 +81,9 @@ const CHANNELS: &[(&str, &str, &str, &str, &[&str])] = &[
 /// (email, name, role, warehouse scope)
 const STAFF: &[(&str, &str, &str, &[&str])] = &[
     (ADMIN_EMAIL, "Avery Admin", "admin", &[]),
+    // A second administrator: a role change waits for one other than the
+    // person who asked (the role_change approval policy).
+    ("sofia.marin@northwind.example", "Sofia Marin", "admin", &[]),
     ("maya.patel@northwind.example", "Maya Patel", "manager", &[]),
     ("sam.okafor@northwind.example", "Sam Okafor", "finance", &[]),
     (

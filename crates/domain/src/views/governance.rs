@@ -30,6 +30,33 @@ pub struct AuditEntry {
     pub after: Option<serde_json::Value>,
 }
 
+/// A change held for a second person (`governance::approvals`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingChange {
+    pub id: String,
+    /// `stock_adjustment`, `role_change`.
+    pub kind: String,
+    /// What it does, in words.
+    pub summary: String,
+    /// The request as it will be applied.
+    pub payload: serde_json::Value,
+    pub requested_by: String,
+    pub requested_at: String,
+    /// `pending`, `applied` or `rejected`.
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub decision_note: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PendingFilter {
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
 /// One field an audited change touched, as people read it: its path in the
 /// record (`address.city`, `lines[0].quantity`) and its value before and
 /// after; `None` where the field was absent.

@@ -113,10 +113,9 @@ pub async fn update_user(
     Caller(ctx): Caller,
     Path(id): Path<String>,
     body: JsonBody<UserUpdate>,
-) -> ApiResult<impl IntoResponse> {
-    Ok(Json(
-        governance::update_user(&s.db, &ctx, &id, body.value).await?,
-    ))
+) -> ApiResult<axum::response::Response> {
+    let out = governance::update_user(&s.db, &ctx, &id, body.value).await?;
+    Ok(super::approvals::answer(out, StatusCode::OK))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -394,7 +393,7 @@ pub fn routes() -> Vec<ApiRoute> {
         ApiRoute {
             method: "patch",
             path: "/api/v1/users/{id}",
-            summary: "Change a user's role, scope or active flag (optimistic version check)",
+            summary: "Change a user's role, scope or active flag (optimistic version check); 200 applied, or 202 with the pending change when the role_change approval policy holds a new role for a second administrator",
             permission: Some(Permission::UsersManage),
             body: Some(schemas::of::<UserUpdate>),
             success: 200,

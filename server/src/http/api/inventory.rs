@@ -10,7 +10,7 @@ use axum::{
     body::Bytes,
     extract::{Path, Query, State},
     http::{header, HeaderMap, StatusCode},
-    response::IntoResponse,
+    response::{IntoResponse, Response},
     Json,
 };
 use backend::{
@@ -62,12 +62,19 @@ create!(
     Permission::InventoryWrite,
     inventory::receive
 );
-create!(
-    adjust,
-    AdjustmentInput,
-    Permission::InventoryWrite,
-    inventory::adjust
-);
+/// 201 with the adjustment, or 202 with the pending change when it waits
+/// for a second person.
+pub async fn adjust(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    headers: HeaderMap,
+    body: JsonBody<AdjustmentInput>,
+) -> ApiResult<Response> {
+    ctx.require(Permission::InventoryWrite)?;
+    let idem = idempotency(&headers, &body.target, &body.raw)?;
+    let out = inventory::adjust(&s.db, &ctx, body.value, idem.as_ref()).await?;
+    Ok(super::approvals::answer(out, StatusCode::CREATED))
+}
 create!(
     create_transfer,
     TransferInput,
@@ -138,7 +145,7 @@ pub async fn import_catalog(
     Caller(ctx): Caller,
     Query(q): Query<ImportQuery>,
     body: Bytes,
-) -> ApiResult<axum::response::Response> {
+) -> ApiResult<Response> {
     ctx.require(Permission::CatalogWrite)?;
     let text = csv_text(&body)?;
     if q.dry_run {
@@ -540,7 +547,7 @@ pub fn routes() -> Vec<ApiRoute> {
         ApiRoute {
             method: "post",
             path: "/api/v1/stock/adjustments",
-            summary: "Adjust or scrap stock with a reason code (honours Idempotency-Key)",
+            summary: "Adjust or scrap stock with a reason code (honours Idempotency-Key); 201 applied, or 202 with the pending change when its value at cost is over the stock_adjustment approval policy's threshold",
             permission: Some(Permission::InventoryWrite),
             body: Some(schemas::of::<AdjustmentInput>),
             success: 201,

@@ -3,6 +3,7 @@
 //! beside the handlers ([`ROUTES`] gathers them).
 
 pub mod analytics;
+pub mod approvals;
 pub mod fulfillment;
 pub mod governance;
 pub mod inventory;
@@ -38,6 +39,7 @@ static ALL: LazyLock<Vec<ApiRoute>> = LazyLock::new(|| {
     all.extend(orders::routes());
     all.extend(fulfillment::routes());
     all.extend(analytics::routes());
+    all.extend(approvals::routes());
     all
 });
 

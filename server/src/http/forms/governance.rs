@@ -199,9 +199,17 @@ pub async fn update_user(
         version: form.version,
     };
     match governance::update_user(&state.db, &ctx, &id, update).await {
-        Ok(user) => Redirect::to(&format!(
+        Ok(governance::Outcome::Applied(user)) => Redirect::to(&format!(
             "/command/users?notice={}",
             urlencode(&format!("Saved {}", user.email))
+        ))
+        .into_response(),
+        Ok(governance::Outcome::Held(pending)) => Redirect::to(&format!(
+            "/command/users?notice={}",
+            urlencode(&format!(
+                "Waiting for another administrator's approval: {}",
+                pending.summary
+            ))
         ))
         .into_response(),
         Err(err) => denied(&err).unwrap_or_else(|| {

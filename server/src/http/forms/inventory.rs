@@ -10,6 +10,7 @@ use axum::{
 };
 use backend::{
     catalog::{self, ProductUpdate},
+    governance,
     inventory::{
         self, AdjustmentInput, CountInput, CountScan, ReceiptInput, ReceiptLineInput,
         TransferInput, TransferLineInput, TransferReceipt,
@@ -407,12 +408,20 @@ pub async fn adjust(
         Err(e) => Err(e),
     };
     match result {
-        Ok(a) => to(
+        Ok(governance::Outcome::Applied(a)) => to(
             &back,
             "notice",
             &format!(
                 "Adjusted {} by {} in {} ({})",
                 a.sku, a.quantity, a.warehouse, a.reason
+            ),
+        ),
+        Ok(governance::Outcome::Held(pending)) => to(
+            &back,
+            "notice",
+            &format!(
+                "Waiting for a second person's approval: {}",
+                pending.summary
             ),
         ),
         Err(err) => refused(&ctx, &back, err, ADJUST_FIELDS, &typed),

@@ -4,6 +4,7 @@
 //! in the same-origin guard ([`common::same_origin_only`]).
 
 pub mod analytics;
+pub mod approvals;
 pub mod common;
 pub mod fulfillment;
 pub mod governance;
@@ -63,6 +64,18 @@ pub const ROUTES: &[FormRoute] = &[
     FormRoute {
         path: "/command/exceptions/{id}/resolve",
         handler: || post(analytics::resolve),
+    },
+    FormRoute {
+        path: "/command/approvals/{id}/approve",
+        handler: || post(approvals::approve),
+    },
+    FormRoute {
+        path: "/command/approvals/{id}/reject",
+        handler: || post(approvals::reject),
+    },
+    FormRoute {
+        path: "/command/approvals/policies/{kind}",
+        handler: || post(approvals::set_policy),
     },
     FormRoute {
         path: "/command/users/{id}",

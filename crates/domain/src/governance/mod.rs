@@ -5,6 +5,8 @@
 //! table can be tested as a matrix and read by a person. A scope narrows a
 //! user to some warehouses or channels; an empty scope list means "all".
 
+pub mod approvals;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
