@@ -391,13 +391,12 @@ async fn spawn(db: Db) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = app(&db);
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
+    tokio::spawn(server::listen::serve(
+        listener,
+        router,
+        server::listen::HEADER_READ_TIMEOUT,
+        std::future::pending(),
+    ));
     format!("http://{addr}")
 }
 
