@@ -16,7 +16,7 @@ use crate::{
     ctx::Ctx,
     db::Db,
     error::{Conflict, Error, Result},
-    governance::approvals::{load, may_decide_kind, PendingChange},
+    governance::approvals::{load, may_decide_kind, principal, PendingChange},
     uow::Change,
 };
 
@@ -61,7 +61,7 @@ async fn decide_once(
     let permission = kind.approver_permission();
     if !may_decide_kind(ctx, kind) {
         // Someone who may neither decide nor asked reads it as absent.
-        if before.requested_by != ctx.actor.name {
+        if before.requested_by != principal(&mut uow.tx, ctx).await? {
             return Err(Error::NotFound {
                 entity: "pending change",
                 key: id.to_string(),
@@ -75,7 +75,8 @@ async fn decide_once(
             Error::Forbidden { permission }
         });
     }
-    may_decide(&before.status, &before.requested_by, &ctx.actor.name).map_err(|r| match r {
+    let approver = principal(&mut uow.tx, ctx).await?;
+    may_decide(&before.status, &before.requested_by, &approver).map_err(|r| match r {
         Refusal::NotPending(status) => Error::Conflict {
             code: Conflict::ChangeNotPending,
             message: format!("this change is already {status}"),

@@ -192,10 +192,23 @@ store_test!(
         )
         .await
         .unwrap();
-        let (avery, sofia) = (
-            person("avery@example.com", Role::Admin),
-            person("sofia@example.com", Role::Admin),
-        );
+        let avery_user = governance::create_user(
+            &db,
+            &sys(),
+            governance::NewUser {
+                email: "avery@example.com".into(),
+                name: "Avery".into(),
+                role: "admin".into(),
+                password: "a long enough password".into(),
+                scope: Scope::default(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        let mut avery = person("avery@example.com", Role::Admin);
+        avery.actor.id = Some(avery_user.id.clone());
+        let sofia = person("sofia@example.com", Role::Admin);
         let to = |role: &str, version| UserUpdate {
             role: role.into(),
             active: true,
@@ -221,6 +234,18 @@ store_test!(
         );
         assert_eq!(
             conflict(decide(&db, &avery, &held.id, true, "").await),
+            Conflict::SelfApproval
+        );
+        // Nor with a token she issued: it is her.
+        let issued = governance::create_token(&db, &avery, "script", "admin", Scope::default())
+            .await
+            .unwrap();
+        let her_token = governance::token_actor(&db, &issued.secret)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            conflict(decide(&db, &Ctx::new(her_token, None), &held.id, true, "").await),
             Conflict::SelfApproval
         );
         // A manager can't decide on role changes.

@@ -123,6 +123,24 @@ pub async fn set_policy(
     Ok(after)
 }
 
+/// The person behind a caller, for four eyes: a token issued by a person
+/// is that person (their email), so nobody asks with a token and approves in
+/// the browser; anyone else is their audit name.
+pub(crate) async fn principal(conn: &mut AnyConnection, ctx: &Ctx) -> Result<String> {
+    if let (ActorKind::Token, Some(token)) = (&ctx.actor.kind, ctx.actor.id.as_deref()) {
+        let owner: Option<String> = sqlx::query_scalar(
+            "select u.email from api_token t join app_user u on u.user_id = t.owner_user_id where t.token_id = $1",
+        )
+        .bind(token)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(email) = owner {
+            return Ok(email);
+        }
+    }
+    Ok(ctx.actor.name.clone())
+}
+
 /// Holds a change for a second person instead of applying it: the pending
 /// change, audited and announced in the caller's transaction.
 pub(crate) async fn hold(
@@ -132,7 +150,8 @@ pub(crate) async fn hold(
     payload: serde_json::Value,
 ) -> Result<PendingChange> {
     let id = uuid::Uuid::now_v7().to_string();
-    let (now, by) = (uow.now(), uow.ctx.actor.name.clone());
+    let ctx = uow.ctx.clone();
+    let (now, by) = (uow.now(), principal(&mut uow.tx, &ctx).await?);
     sqlx::query(
         "insert into pending_change (change_id, kind, summary, payload_json, requested_by, requested_at, status, version)
          values ($1, $2, $3, $4, $5, $6, 'pending', 1)",
@@ -215,9 +234,9 @@ fn decidable(ctx: &Ctx) -> Vec<&'static str> {
         .collect()
 }
 
-/// A change the caller may see: one they may decide on, or their own.
-fn visible(ctx: &Ctx, c: &PendingChange) -> bool {
-    decidable(ctx).contains(&c.kind.as_str()) || c.requested_by == ctx.actor.name
+/// A change the caller (who is `me`) may see: one they may decide on, or their own.
+fn visible(ctx: &Ctx, me: &str, c: &PendingChange) -> bool {
+    decidable(ctx).contains(&c.kind.as_str()) || c.requested_by == me
 }
 
 #[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, id = %id))]
@@ -225,7 +244,8 @@ pub async fn get(db: &Db, ctx: &Ctx, id: &str) -> Result<PendingChange> {
     ctx.require(Permission::CommandView)?;
     let mut conn = db.pool.acquire().await?;
     let c = load(&mut conn, id).await?;
-    if visible(ctx, &c) {
+    let me = principal(&mut conn, ctx).await?;
+    if visible(ctx, &me, &c) {
         Ok(c)
     } else {
         Err(Error::NotFound {
@@ -267,7 +287,11 @@ pub async fn list(db: &Db, ctx: &Ctx, filter: &PendingFilter) -> Result<Page<Pen
     for k in decidable(ctx) {
         mine.push(f.arg(k.to_string()));
     }
-    let me = f.arg(ctx.actor.name.clone());
+    let me = {
+        let mut conn = db.pool.acquire().await?;
+        principal(&mut conn, ctx).await?
+    };
+    let me = f.arg(me);
     let kinds = if mine.is_empty() {
         String::new()
     } else {
