@@ -130,6 +130,7 @@ fn Changes(view: ApprovalsView, status: String) -> impl IntoView {
                             <td class="p-2">{decision(&c, own)}</td>
                         </tr>
                     }
+                    .into_any()
                 }).collect_view()}
             </tbody>
         </table>
@@ -166,7 +167,7 @@ fn decision(c: &PendingChange, own: bool) -> impl IntoView {
 }
 
 #[component]
-fn Policies(policies: Vec<Policy>, may_set: bool) -> impl IntoView {
+fn Policies(policies: Vec<Policy>, may_set: bool) -> AnyView {
     view! {
         <section aria-labelledby="policies-heading" class="rounded-lg border bg-white p-4">
             <h2 id="policies-heading" class="mb-3 text-lg font-semibold">"Approval policies"</h2>
@@ -185,15 +186,18 @@ fn Policies(policies: Vec<Policy>, may_set: bool) -> impl IntoView {
                             </tr>
                             {may_set.then(|| policy_form(&p, threshold))}
                         }
+                        .into_any()
                     }).collect_view()}
                 </tbody>
             </table>
         </section>
     }
+    .into_any()
 }
 
-/// An administrator's form for one policy, in its own row.
-fn policy_form(p: &Policy, threshold: Option<String>) -> impl IntoView {
+/// An administrator's form for one policy, in its own row. Type-erased:
+/// the page's nested view types otherwise pass the compiler's depth limit.
+fn policy_form(p: &Policy, threshold: Option<String>) -> AnyView {
     let kind = p.kind.as_str();
     let (active_id, threshold_id) = (format!("active-{kind}"), format!("threshold-{kind}"));
     let has_threshold = p.kind == ApprovalKind::StockAdjustment;
@@ -216,4 +220,5 @@ fn policy_form(p: &Policy, threshold: Option<String>) -> impl IntoView {
             </td>
         </tr>
     }
+    .into_any()
 }
