@@ -245,9 +245,44 @@ store_test!(
             .unwrap()
             .unwrap();
         assert_eq!(
-            conflict(decide(&db, &Ctx::new(her_token, None), &held.id, true, "").await),
+            conflict(decide(&db, &Ctx::new(her_token.clone(), None), &held.id, true, "").await),
             Conflict::SelfApproval
         );
+        // Nor on a count she scanned with that token: whoever counted a bin
+        // doesn't approve its variance, under any name.
+        warehouse(&db, "EAST").await;
+        item(&db, "TENT", "96.00").await;
+        let script = Ctx::new(her_token, None);
+        let count = inventory::open_count(
+            &db,
+            &script,
+            inventory::CountInput {
+                warehouse: "EAST".into(),
+                location: "A-01-01".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let scan = inventory::CountScan {
+            code: "TENT".into(),
+            quantity: Some(3),
+            set: true,
+        };
+        inventory::count_scan(&db, &script, &count.id, scan)
+            .await
+            .unwrap();
+        let waiting = inventory::submit_count(&db, &script, &count.id)
+            .await
+            .unwrap();
+        assert_eq!(waiting.status, "pending_approval");
+        assert_eq!(
+            conflict(inventory::decide_count(&db, &avery, &count.id, true).await),
+            Conflict::SelfApproval
+        );
+        let posted = inventory::decide_count(&db, &sofia, &count.id, true)
+            .await
+            .unwrap();
+        assert_eq!(posted.status, "posted");
         // A manager can't decide on role changes.
         let maya = person("maya@example.com", Role::Manager);
         assert!(decide(&db, &maya, &held.id, true, "").await.is_err());

@@ -247,11 +247,15 @@ pub async fn count_scan(db: &Db, ctx: &Ctx, id: &str, scan: CountScan) -> Result
         .bind(qty)
         .execute(&mut *uow.tx)
         .await?;
+    // The person behind the scan (a token counts as whoever issued it), so
+    // four eyes holds whichever way they later try to approve.
+    let ctx = uow.ctx.clone();
+    let counted_by = crate::governance::approvals::principal(&mut uow.tx, &ctx).await?;
     sqlx::query(
         "update cycle_count set counted_by = $2, version = version + 1 where count_id = $1",
     )
     .bind(&count.id)
-    .bind(uow.ctx.actor.name.clone())
+    .bind(counted_by)
     .execute(&mut *uow.tx)
     .await?;
     let after = load_count(&mut uow.tx, &count.id).await?;
@@ -454,7 +458,8 @@ async fn decide_count_once(db: &Db, ctx: &Ctx, id: &str, approve: bool) -> Resul
     crate::fulfillment::sourcing::sourcing_turn(&mut uow).await?;
     let before = load_count(&mut uow.tx, id).await?;
     visible_in(ctx, &before.warehouse, "count", id)?;
-    domain::governance::second_person(before.counted_by.as_deref(), &ctx.actor.name).map_err(
+    let approver = crate::governance::approvals::principal(&mut uow.tx, ctx).await?;
+    domain::governance::second_person(before.counted_by.as_deref(), &approver).map_err(
         |message| Error::Conflict {
             code: Conflict::SelfApproval,
             message: format!("count {}: {message}", before.number),
