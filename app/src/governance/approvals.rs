@@ -53,6 +53,18 @@ pub async fn approvals_page(
     })
 }
 
+/// A threshold in minor units of the valuation currency, as a person types
+/// it back into the form (`250.00`).
+fn valuation(minor: i64) -> String {
+    domain::money::Currency::parse(domain::inventory::VALUATION_CURRENCY)
+        .map(|c| {
+            domain::money::Money::from_minor(minor, c)
+                .amount()
+                .to_string()
+        })
+        .unwrap_or_else(|_| minor.to_string())
+}
+
 fn kind_label(kind: &str) -> &'static str {
     ApprovalKind::parse(kind).map_or("Change", ApprovalKind::label)
 }
@@ -176,12 +188,12 @@ fn Policies(policies: Vec<Policy>, may_set: bool) -> AnyView {
                 <thead><tr><th class="p-2">"Change"</th><th class="p-2">"Needs a second person"</th><th class="p-2">"Above (at cost)"</th><th class="p-2">"Decided by"</th></tr></thead>
                 <tbody>
                     {policies.into_iter().map(|p| {
-                        let threshold = p.threshold_minor.map(|t| format!("${}.{:02}", t / 100, t % 100));
+                        let threshold = p.threshold_minor.map(valuation);
                         view! {
                             <tr class="border-t align-top">
                                 <td class="p-2">{p.kind.label()}</td>
                                 <td class="p-2">{if p.active { "Yes" } else { "No" }}</td>
-                                <td class="p-2">{threshold.clone().unwrap_or_else(|| "any".into())}</td>
+                                <td class="p-2">{threshold.clone().map_or_else(|| "any".into(), |t| format!("{t} USD"))}</td>
                                 <td class="p-2 font-mono text-xs">{p.kind.approver_permission().as_str()}</td>
                             </tr>
                             {may_set.then(|| policy_form(&p, threshold))}
@@ -212,7 +224,7 @@ fn policy_form(p: &Policy, threshold: Option<String>) -> AnyView {
                     {has_threshold.then(|| view! {
                         <div>
                             <label for=threshold_id.clone() class="block text-xs">"Above this value at cost (USD)"</label>
-                            <input id=threshold_id name="threshold" inputmode="decimal" value=threshold.map(|t| t.trim_start_matches('$').to_string()) class="rounded border px-2 py-2" />
+                            <input id=threshold_id name="threshold" inputmode="decimal" value=threshold class="rounded border px-2 py-2" />
                         </div>
                     })}
                     <button type="submit" class="min-h-11 rounded border px-3 py-2 font-semibold">{format!("Save {}", p.kind.label().to_lowercase())}</button>

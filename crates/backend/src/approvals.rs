@@ -52,16 +52,19 @@ async fn decide_once(
     note: &str,
 ) -> Result<PendingChange> {
     let mut uow = db.begin(ctx).await?;
-    // An adjustment may source backorders: take the same turn its own use
-    // case takes first, so the two can't deadlock.
-    crate::fulfillment::sourcing::sourcing_turn(&mut uow).await?;
     let before = load(&mut uow.tx, id).await?;
     let kind = ApprovalKind::parse(&before.kind)
         .ok_or_else(|| Error::Internal(format!("unknown approval kind {}", before.kind)))?;
+    if approve && kind == ApprovalKind::StockAdjustment {
+        // Applying it may source backorders: take the turn its own use case
+        // takes before its first write, so the two can't deadlock.
+        crate::fulfillment::sourcing::sourcing_turn(&mut uow).await?;
+    }
     let permission = kind.approver_permission();
+    let me = principal(&mut uow.tx, ctx).await?;
     if !may_decide_kind(ctx, kind) {
         // Someone who may neither decide nor asked reads it as absent.
-        if before.requested_by != principal(&mut uow.tx, ctx).await? {
+        if before.requested_by != me {
             return Err(Error::NotFound {
                 entity: "pending change",
                 key: id.to_string(),
@@ -75,8 +78,7 @@ async fn decide_once(
             Error::Forbidden { permission }
         });
     }
-    let approver = principal(&mut uow.tx, ctx).await?;
-    may_decide(&before.status, &before.requested_by, &approver).map_err(|r| match r {
+    may_decide(&before.status, &before.requested_by, &me).map_err(|r| match r {
         Refusal::NotPending(status) => Error::Conflict {
             code: Conflict::ChangeNotPending,
             message: format!("this change is already {status}"),

@@ -165,6 +165,7 @@ pub async fn layer(
     req: Request,
     next: Next,
 ) -> Response {
+    let door = door(req.method(), req.uri().path());
     // In a block of its own: the closure borrows the request, and a borrow
     // held across the await below would make the future not `Send`.
     let wait = {
@@ -174,7 +175,7 @@ pub async fn layer(
                 super::forms::common::remote(connect, req.headers())
             )
         };
-        match door(req.method(), req.uri().path()) {
+        match door {
             Door::Api => match credential(req.headers()) {
                 Some(key) => limiters.over(&limiters.credential, key),
                 None => limiters.over(&limiters.address, address()),
@@ -188,7 +189,7 @@ pub async fn layer(
         return next.run(req).await;
     };
     let secs = secs.max(1);
-    let mut res = match door(req.method(), req.uri().path()) {
+    let mut res = match door {
         Door::SignIn => (
             StatusCode::TOO_MANY_REQUESTS,
             Html(format!(

@@ -219,10 +219,7 @@ pub(crate) async fn load(conn: &mut AnyConnection, id: &str) -> Result<PendingCh
 /// permission, and their scope is unrestricted (a held change may touch
 /// any warehouse, and its summary says so).
 pub fn may_decide_kind(ctx: &Ctx, kind: ApprovalKind) -> bool {
-    let scope = &ctx.actor.scope;
-    ctx.actor.may(kind.approver_permission())
-        && scope.warehouses.is_empty()
-        && scope.channels.is_empty()
+    ctx.actor.may(kind.approver_permission()) && ctx.actor.scope.is_unrestricted()
 }
 
 /// The kinds a caller may decide on.

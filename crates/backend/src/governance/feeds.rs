@@ -18,7 +18,7 @@ use crate::{
 /// are all or nothing.
 pub fn require_whole_business(ctx: &Ctx, permission: Permission) -> Result<()> {
     ctx.require(permission)?;
-    if ctx.actor.scope.warehouses.is_empty() && ctx.actor.scope.channels.is_empty() {
+    if ctx.actor.scope.is_unrestricted() {
         Ok(())
     } else {
         Err(Error::OutOfScope {

@@ -236,6 +236,12 @@ impl Scope {
         self.channels.is_empty() || self.channels.iter().any(|c| c == code)
     }
 
+    /// Every warehouse and every channel: what the whole-business feeds and
+    /// deciding on held changes need.
+    pub fn is_unrestricted(&self) -> bool {
+        self.warehouses.is_empty() && self.channels.is_empty()
+    }
+
     /// Parses a comma-separated list as typed into a form; blanks are dropped.
     pub fn parse_list(input: &str) -> Vec<String> {
         let mut list: Vec<String> = input
