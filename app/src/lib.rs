@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/command") view=governance::pages::Dashboard ssr=SsrMode::Async />
                 <Route path=path!("/command/audit") view=governance::pages::Audit ssr=SsrMode::Async />
                 <Route path=path!("/command/approvals") view=governance::approvals::Approvals ssr=SsrMode::Async />
+                <Route path=path!("/command/privacy") view=orders::privacy::Privacy ssr=SsrMode::Async />
                 <Route path=path!("/command/exceptions") view=analytics::pages::Exceptions ssr=SsrMode::Async />
                 <Route path=path!("/command/kpis") view=kpi::pages::Kpis ssr=SsrMode::Async />
                 <Route path=path!("/command/users") view=governance::pages::Users ssr=SsrMode::Async />

@@ -11,6 +11,7 @@ pub struct Viewer {
     pub role: String,
     pub can_audit: bool,
     pub can_manage_users: bool,
+    pub can_privacy: bool,
 }
 
 #[server(prefix = "/sfn", endpoint = "me")]
@@ -26,5 +27,6 @@ pub async fn me() -> Result<Option<Viewer>, Problem> {
             .unwrap_or_else(|| "system".into()),
         can_audit: actor.may(Permission::AuditRead),
         can_manage_users: actor.may(Permission::UsersManage),
+        can_privacy: actor.may(Permission::PrivacyManage),
     }))
 }

@@ -82,10 +82,11 @@ pub fn CommandFrame(title: &'static str, children: Children) -> impl IntoView {
                     <Suspense fallback=|| ()>
                         {move || Suspend::new(async move {
                             let viewer = me.await.ok().flatten();
-                            let (audit, users) = viewer.map(|v| (v.can_audit, v.can_manage_users)).unwrap_or_default();
+                            let (audit, users, privacy) = viewer.map(|v| (v.can_audit, v.can_manage_users, v.can_privacy)).unwrap_or_default();
                             view! {
                                 {audit.then(|| nav_link("/command/audit", "Audit log", title == "Audit log"))}
                                 {users.then(|| nav_link("/command/users", "Users", title == "Users"))}
+                                {privacy.then(|| nav_link("/command/privacy", "Privacy", title == "Privacy"))}
                             }
                         })}
                     </Suspense>

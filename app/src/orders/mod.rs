@@ -1,8 +1,9 @@
 //! Orders: the workbench and one order, price lists, order-report imports,
-//! and the customers' portal lookup.
+//! the customers' portal lookup, and privacy requests.
 
 pub mod api;
 pub mod import;
 pub mod pages;
 pub mod portal;
 pub mod prices;
+pub mod privacy;

@@ -107,6 +107,11 @@ pub enum Conflict {
     // Order-report imports
     /// The import has already started.
     ImportAlreadyStarted,
+    // Privacy
+    /// The customer has orders still to ship, which need their address.
+    OrdersOpen,
+    /// The customer was already erased.
+    AlreadyErased,
     // Exception queues
     /// The exception belongs to another person's queue.
     NotYourQueue,
@@ -132,6 +137,8 @@ impl Conflict {
             Conflict::CountNotOpen => "count_not_open",
             Conflict::CountNotPending => "count_not_pending",
             Conflict::SelfApproval => "self_approval",
+            Conflict::OrdersOpen => "orders_open",
+            Conflict::AlreadyErased => "already_erased",
             Conflict::ChangeNotPending => "change_not_pending",
             Conflict::WaveNotOpen => "wave_not_open",
             Conflict::NothingToPick => "nothing_to_pick",

@@ -237,6 +237,19 @@ pub enum Event {
     TaxRulesSet { country: String, rules: i64 },
     #[serde(rename = "saved_view.saved")]
     ViewSaved { view_id: String, name: String },
+    /// Everything Keel holds about a customer was exported on request.
+    #[serde(rename = "customer.exported")]
+    CustomerExported { customer_id: String, orders: i64 },
+    /// A customer was erased on request: their orders keep money, stock and
+    /// tax facts under a pseudonym, and the records that named them were
+    /// rewritten (audit rows keep their place in the chain).
+    #[serde(rename = "customer.erased")]
+    CustomerErased {
+        customer_id: String,
+        orders: i64,
+        audit_rows: i64,
+        events: i64,
+    },
     #[serde(rename = "order.captured")]
     OrderCaptured {
         order_id: String,
@@ -521,6 +534,8 @@ impl Event {
             Event::OrdersImported { .. } => "orders.imported",
             Event::TaxRulesSet { .. } => "tax_rules.set",
             Event::ViewSaved { .. } => "saved_view.saved",
+            Event::CustomerExported { .. } => "customer.exported",
+            Event::CustomerErased { .. } => "customer.erased",
             Event::OrderCaptured { .. } => "order.captured",
             Event::OrderConfirmed { .. } => "order.confirmed",
             Event::OrderSourced { .. } => "order.sourced",
@@ -615,6 +630,8 @@ impl Event {
             Event::ViewSaved { view_id, .. } => ("saved_view", view_id),
             Event::OrdersImported { first, .. } => ("order_import", first),
             Event::TaxRulesSet { country, .. } => ("tax_rule", country),
+            Event::CustomerExported { customer_id, .. }
+            | Event::CustomerErased { customer_id, .. } => ("customer", customer_id),
             Event::OrderCaptured { order_id, .. }
             | Event::OrderConfirmed { order_id, .. }
             | Event::OrderSourced { order_id, .. }
@@ -723,6 +740,16 @@ mod tests {
             },
             Event::PortalSessionOpened {
                 order_id: "o".into(),
+            },
+            Event::CustomerExported {
+                customer_id: "c".into(),
+                orders: 2,
+            },
+            Event::CustomerErased {
+                customer_id: "c".into(),
+                orders: 2,
+                audit_rows: 3,
+                events: 4,
             },
             Event::ApiTokenCreated {
                 token_id: "t".into(),

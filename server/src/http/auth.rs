@@ -21,6 +21,8 @@ pub const ACCESS: &[(&str, Option<Permission>)] = &[
     ("/command/approvals", Some(Permission::CommandView)),
     ("/command/approvals/policies", Some(Permission::UsersManage)),
     ("/sfn/approvals_page", Some(Permission::CommandView)),
+    ("/command/privacy", Some(Permission::PrivacyManage)),
+    ("/sfn/privacy_page", Some(Permission::PrivacyManage)),
     ("/command", Some(Permission::CommandView)),
     ("/command/products/new", Some(Permission::CatalogWrite)),
     ("/command/catalog", Some(Permission::CatalogWrite)),

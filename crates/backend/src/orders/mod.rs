@@ -1,5 +1,6 @@
 //! Orders and channels: capture from every door, the order list and its
-//! saved views, holds, changes by people, and the portal's lookup.
+//! saved views, holds, changes by people, the portal's lookup, and privacy
+//! requests (export and erasure).
 //!
 //! Invariants:
 //! - An order exists once per (channel, external id). A replay, concurrent or
@@ -26,6 +27,7 @@ pub mod edit;
 pub mod history;
 pub mod holds;
 pub mod portal;
+pub mod privacy;
 pub mod read;
 pub mod views;
 

@@ -107,6 +107,8 @@ pub enum Permission {
     WarehousesManage,
     /// Look after one's own account (change one's own password): everyone.
     AccountOwn,
+    /// Export everything about a customer, and erase them on request.
+    PrivacyManage,
 }
 
 use Permission::*;
@@ -142,10 +144,11 @@ pub const GRANTS: &[(Permission, &[Role])] = &[
     (KpisRead, &[Admin, Manager, Finance, Support]),
     (WarehousesManage, &[Admin, Manager]),
     (AccountOwn, &[Admin, Manager, Warehouse, Finance, Support]),
+    (PrivacyManage, &[Admin]),
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 19] = [
         CommandView,
         FloorUse,
         AuditRead,
@@ -164,6 +167,7 @@ impl Permission {
         KpisRead,
         WarehousesManage,
         AccountOwn,
+        PrivacyManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -186,6 +190,7 @@ impl Permission {
             KpisRead => "kpis.read",
             WarehousesManage => "warehouses.manage",
             AccountOwn => "account.own",
+            PrivacyManage => "privacy.manage",
         }
     }
 
@@ -355,6 +360,7 @@ mod tests {
             (KpisRead, [true, true, false, true, true]),
             (WarehousesManage, [true, true, false, false, false]),
             (AccountOwn, [true, true, true, true, true]),
+            (PrivacyManage, [true, false, false, false, false]),
         ];
         assert_eq!(
             expected.len(),

@@ -1,10 +1,11 @@
 //! Orders and channels: channel kinds and price lists here; capture, holds
 //! and the order state machine in `capture`; the returns portal's proof of
-//! ownership in `portal`.
+//! ownership in `portal`; what erasing a customer keeps in `privacy`.
 
 pub mod capture;
 pub mod input;
 pub mod portal;
+pub mod privacy;
 pub use capture::*;
 pub use input::*;
 pub use portal::*;

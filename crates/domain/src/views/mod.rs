@@ -9,6 +9,7 @@ pub mod inventory;
 pub mod kpi;
 pub mod orders;
 pub mod page;
+pub mod privacy;
 pub mod receiving;
 
 pub use catalog::*;
@@ -19,4 +20,5 @@ pub use inventory::*;
 pub use kpi::*;
 pub use orders::*;
 pub use page::*;
+pub use privacy::*;
 pub use receiving::*;

@@ -8,6 +8,7 @@ pub mod fulfillment;
 pub mod governance;
 pub mod inventory;
 pub mod orders;
+pub mod privacy;
 
 use std::{ops::Deref, sync::LazyLock};
 
@@ -40,6 +41,7 @@ static ALL: LazyLock<Vec<ApiRoute>> = LazyLock::new(|| {
     all.extend(fulfillment::routes());
     all.extend(analytics::routes());
     all.extend(approvals::routes());
+    all.extend(privacy::routes());
     all
 });
 

@@ -10,6 +10,7 @@ pub mod fulfillment;
 pub mod governance;
 pub mod inventory;
 pub mod orders;
+pub mod privacy;
 
 use app::ssr::AppState;
 use axum::{
@@ -76,6 +77,14 @@ pub const ROUTES: &[FormRoute] = &[
     FormRoute {
         path: "/command/approvals/policies/{kind}",
         handler: || post(approvals::set_policy),
+    },
+    FormRoute {
+        path: "/command/privacy/export",
+        handler: || post(privacy::export),
+    },
+    FormRoute {
+        path: "/command/privacy/erase",
+        handler: || post(privacy::erase),
     },
     FormRoute {
         path: "/command/users/{id}",

@@ -1,0 +1,19 @@
+-- Trust (#19, privacy): erasing a customer on request.
+--
+-- An erased customer keeps their id (their orders still add up) and the
+-- time they were erased; everything that identifies them is rewritten.
+alter table customer add column erased_at bigint;
+
+-- Audit rows that named the customer are rewritten too, without breaking
+-- the chain: a row's JSON enters its chain hash by its SHA-256 digest, so a
+-- rewritten row keeps the digests of what it said (`before_sha`,
+-- `after_sha`) and names the erasure that rewrote it (`erased_by`, the
+-- erasure's own audit row, which lists every row it rewrote). `keel check`
+-- verifies both.
+alter table audit_log add column before_sha text;
+alter table audit_log add column after_sha text;
+alter table audit_log add column erased_by text;
+
+-- The chain is new in this release and its row hash changed with the above,
+-- so rows sealed under the first definition are sealed again, once.
+update audit_log set chain_no = null, chain_hash = null;
