@@ -382,6 +382,45 @@ async fn an_admin_manages_a_user_through_the_api_with_version_checks() {
     .await;
 }
 
+#[tokio::test]
+async fn held_price_and_channel_changes_answer_202_and_apply_on_approval() {
+    with_db(Target::Sqlite, |db| async move {
+        let app = app(&db);
+        let admin = token(&db, Role::Admin).await;
+        let second = governance::create_token(&db, &Ctx::system("test"), "second admin", "admin", Default::default()).await.unwrap().secret;
+        let sys = Ctx::system("test");
+        backend::inventory::create_warehouse(&db, &sys, backend::inventory::WarehouseInput { code: "EAST".into(), name: "East".into() }, None).await.unwrap();
+        let (s, _) = send(&app, "POST", "/api/v1/channels", Some(&admin), Some(r#"{"code": "B2B", "kind": "b2b", "currency": "USD", "warehouses": ["EAST"]}"#), &[]).await;
+        assert_eq!(s, 201);
+        let product = r#"{"sku": "A", "name": "A", "prices": [{"currency": "USD", "cost": "4.00", "price": "10.00"}]}"#;
+        let (s, _) = send(&app, "POST", "/api/v1/products", Some(&admin), Some(product), &[]).await;
+        assert_eq!(s, 201);
+        for (kind, body) in [("price_override", r#"{"active": true, "threshold_percent": 20}"#), ("channel_change", r#"{"active": true}"#)] {
+            let (s, p) = send(&app, "PUT", &format!("/api/v1/approval-policies/{kind}"), Some(&admin), Some(body), &[]).await;
+            assert_eq!((s, p["active"].as_bool()), (200, Some(true)), "{p}");
+        }
+        let (s, p) = send(&app, "PUT", "/api/v1/approval-policies/price_override", Some(&admin), Some(r#"{"active": true, "threshold_percent": 5000}"#), &[]).await;
+        assert_eq!(s, 422, "{p}");
+
+        let (s, held_price) = send(&app, "PUT", "/api/v1/channels/B2B/prices", Some(&admin), Some(r#"{"prices": [{"sku": "A", "price": "5.00"}]}"#), &[]).await;
+        assert_eq!((s, held_price["kind"].as_str()), (202, Some("price_override")), "{held_price}");
+        let (s, held_buffer) = send(&app, "PUT", "/api/v1/channels/B2B/safety-buffer", Some(&admin), Some(r#"{"safety_buffer": 4}"#), &[]).await;
+        assert_eq!((s, held_buffer["kind"].as_str()), (202, Some("channel_change")), "{held_buffer}");
+        for held in [&held_price, &held_buffer] {
+            let approve = format!("/api/v1/approvals/{}/approve", held["id"].as_str().unwrap());
+            let (s, own) = send(&app, "POST", &approve, Some(&admin), Some("{}"), &[]).await;
+            assert_eq!((s, own["error"]["code"].as_str()), (409, Some("self_approval")));
+            let (s, applied) = send(&app, "POST", &approve, Some(&second), Some("{}"), &[]).await;
+            assert_eq!((s, applied["status"].as_str()), (200, Some("applied")), "{applied}");
+        }
+        let (s, prices) = send(&app, "GET", "/api/v1/channels/B2B/prices", Some(&admin), None, &[]).await;
+        assert_eq!((s, prices["items"][0]["channel_price"]["amount"].as_str()), (200, Some("5.00")), "{prices}");
+        let (s, channels) = send(&app, "GET", "/api/v1/channels", Some(&admin), None, &[]).await;
+        assert_eq!((s, channels["items"][0]["safety_buffer"].as_i64()), (200, Some(4)), "{channels}");
+    })
+    .await;
+}
+
 /// Serves a router on a free loopback port, as `keel serve` does.
 async fn spawn(db: Db) -> String {
     tokio::spawn(

@@ -185,7 +185,7 @@ fn Policies(policies: Vec<Policy>, may_set: bool) -> AnyView {
             <h2 id="policies-heading" class="mb-3 text-lg font-semibold">"Approval policies"</h2>
             <table class="w-full text-left text-sm">
                 <caption class="sr-only">"Which changes wait for a second person"</caption>
-                <thead><tr><th class="p-2">"Change"</th><th class="p-2">"Needs a second person"</th><th class="p-2">"Above (at cost)"</th><th class="p-2">"Decided by"</th></tr></thead>
+                <thead><tr><th class="p-2">"Change"</th><th class="p-2">"Needs a second person"</th><th class="p-2">"When"</th><th class="p-2">"Decided by"</th></tr></thead>
                 <tbody>
                     {policies.into_iter().map(|p| {
                         let threshold = p.threshold_minor.map(valuation);
@@ -193,7 +193,7 @@ fn Policies(policies: Vec<Policy>, may_set: bool) -> AnyView {
                             <tr class="border-t align-top">
                                 <td class="p-2">{p.kind.label()}</td>
                                 <td class="p-2">{if p.active { "Yes" } else { "No" }}</td>
-                                <td class="p-2">{threshold.clone().map_or_else(|| "any".into(), |t| format!("{t} USD"))}</td>
+                                <td class="p-2">{when(&p, threshold.clone())}</td>
                                 <td class="p-2 font-mono text-xs">{p.kind.approver_permission().as_str()}</td>
                             </tr>
                             {may_set.then(|| policy_form(&p, threshold))}
@@ -207,12 +207,29 @@ fn Policies(policies: Vec<Policy>, may_set: bool) -> AnyView {
     .into_any()
 }
 
+/// When a policy holds a change, in words.
+fn when(p: &Policy, threshold: Option<String>) -> String {
+    match p.kind {
+        ApprovalKind::StockAdjustment => {
+            threshold.map_or_else(|| "any value".into(), |t| format!("above {t} USD at cost"))
+        }
+        ApprovalKind::PriceOverride => format!(
+            "more than {}% from the catalogue price",
+            p.threshold_percent.unwrap_or(0)
+        ),
+        ApprovalKind::RoleChange | ApprovalKind::ChannelChange => "always".into(),
+    }
+}
+
 /// An administrator's form for one policy, in its own row. Type-erased:
 /// the page's nested view types otherwise pass the compiler's depth limit.
 fn policy_form(p: &Policy, threshold: Option<String>) -> AnyView {
     let kind = p.kind.as_str();
     let (active_id, threshold_id) = (format!("active-{kind}"), format!("threshold-{kind}"));
     let has_threshold = p.kind == ApprovalKind::StockAdjustment;
+    let percent_id = format!("percent-{kind}");
+    let has_percent = p.kind == ApprovalKind::PriceOverride;
+    let percent = p.threshold_percent.map(|t| t.to_string());
     view! {
         <tr>
             <td colspan="4" class="p-2">
@@ -225,6 +242,12 @@ fn policy_form(p: &Policy, threshold: Option<String>) -> AnyView {
                         <div>
                             <label for=threshold_id.clone() class="block text-xs">"Above this value at cost (USD)"</label>
                             <input id=threshold_id name="threshold" inputmode="decimal" value=threshold class="rounded border px-2 py-2" />
+                        </div>
+                    })}
+                    {has_percent.then(|| view! {
+                        <div>
+                            <label for=percent_id.clone() class="block text-xs">"More than this % from the catalogue price"</label>
+                            <input id=percent_id name="percent" inputmode="numeric" value=percent class="rounded border px-2 py-2" />
                         </div>
                     })}
                     <button type="submit" class="min-h-11 rounded border px-3 py-2 font-semibold">{format!("Save {}", p.kind.label().to_lowercase())}</button>

@@ -1,7 +1,8 @@
 //! Deciding on a held change (four eyes, `domain::governance::approvals`).
 //! This sits above the contexts because approving applies their change, in
 //! the approver's transaction: a role change through governance, a stock
-//! adjustment through inventory. Holding and reading pending changes is
+//! adjustment through inventory, a price override through the price lists,
+//! a channel or sourcing-rule change through orders. Holding and reading pending changes is
 //! governance's own (`governance::approvals`).
 
 use domain::{
@@ -116,6 +117,12 @@ async fn decide_once(
             }
             ApprovalKind::RoleChange => {
                 crate::governance::apply_held_user_update(&mut uow, &before.payload).await?
+            }
+            ApprovalKind::PriceOverride => {
+                crate::price_list::apply_held(&mut uow, &before.payload).await?
+            }
+            ApprovalKind::ChannelChange => {
+                crate::orders::channels::apply_held(&mut uow, &before.payload).await?
             }
         }
     }

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use domain::{
-    governance::Permission,
+    governance::{approvals::ApprovalKind, Permission},
     orders::PriceListInput,
     views::{ChannelPrice, Page, PriceFilter, PriceListChanged},
     Currency, FieldError, Money,
@@ -20,8 +20,9 @@ use crate::{
     ctx::Ctx,
     db::Db,
     error::{Error, Result},
+    governance::approvals::{self, Outcome, PendingChange},
     page_limit, rfc3339,
-    uow::Change,
+    uow::{Change, Uow},
 };
 
 /// Rows per statement when a price list changes: sqlx binds SQLite
@@ -110,15 +111,48 @@ pub async fn list(
 /// Sets and removes channel prices, all or nothing. One audit row lists each
 /// changed SKU's price before and after, and one `channel.prices_set` event
 /// says how many changed; a request that changes nothing records nothing.
+/// While the price-override policy is on, a request with a price that
+/// departs from the catalogue's by more than its percentage waits, whole,
+/// for a second person.
 #[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, code = %code))]
 pub async fn set(
     db: &Db,
     ctx: &Ctx,
     code: &str,
     input: &PriceListInput,
-) -> Result<PriceListChanged> {
+) -> Result<Outcome<PriceListChanged>> {
     ctx.require(Permission::CatalogWrite)?;
     let mut uow = db.begin(ctx).await?;
+    let outcome = set_in(&mut uow, code, input, true).await?;
+    uow.commit().await?;
+    Ok(outcome)
+}
+
+/// A price list change as held for approval.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct HeldPrices {
+    channel: String,
+    input: PriceListInput,
+}
+
+/// Applies a held price list change in the approver's unit of work, checked
+/// against the store as it is now.
+pub(crate) async fn apply_held(uow: &mut Uow, payload: &serde_json::Value) -> Result<()> {
+    let held: HeldPrices = serde_json::from_value(payload.clone())
+        .map_err(|e| Error::Internal(format!("a held price change can't be read: {e}")))?;
+    set_in(uow, &held.channel, &held.input, false)
+        .await
+        .map(drop)
+}
+
+async fn set_in(
+    uow: &mut Uow,
+    code: &str,
+    input: &PriceListInput,
+    check_policy: bool,
+) -> Result<Outcome<PriceListChanged>> {
+    let ctx = uow.ctx.clone();
+    let ctx = &ctx;
     let ch = channel(&mut uow.tx, ctx, code).await?;
     let changes = input.parse(ch.currency).map_err(Error::Invalid)?;
     let sql = format!(
@@ -171,6 +205,11 @@ pub async fn set(
         before_list.push(serde_json::json!({"sku": c.sku, "price": text(*before)}));
         after_list.push(serde_json::json!({"sku": c.sku, "price": text(c.price_minor)}));
     }
+    if check_policy {
+        if let Some(held) = hold_overrides(uow, code, &ch, &upserts, input).await? {
+            return Ok(Outcome::Held(Box::new(held)));
+        }
+    }
     for chunk in upserts.chunks(ROWS_PER_STATEMENT) {
         let sql = crate::sql::values_rows(
             "insert into channel_price (channel_id, product_id, price_minor, updated_at, updated_by) values ",
@@ -219,12 +258,80 @@ pub async fn set(
         )
         .await?;
     }
-    uow.commit().await?;
-    Ok(PriceListChanged {
+    Ok(Outcome::Applied(PriceListChanged {
         channel: code.to_string(),
         set,
         removed,
+    }))
+}
+
+/// Holds the whole request for a second person when a price it sets departs
+/// from the catalogue's by more than the policy allows.
+async fn hold_overrides(
+    uow: &mut Uow,
+    code: &str,
+    ch: &ChannelRef,
+    upserts: &[(&str, i64)],
+    input: &PriceListInput,
+) -> Result<Option<PendingChange>> {
+    if upserts.is_empty() || !approvals::applies_to(&uow.ctx) {
+        return Ok(None);
+    }
+    let policy = approvals::policy(&mut uow.tx, ApprovalKind::PriceOverride).await?;
+    if !policy.active {
+        return Ok(None);
+    }
+    let mut catalogue: HashMap<String, (String, i64)> = HashMap::new();
+    for chunk in upserts.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "select p.product_id, p.sku, pp.price_minor from product p
+             left join product_price pp on pp.product_id = p.product_id and pp.currency = $1
+             where p.product_id in ({})",
+            crate::sql::params(2, chunk.len())
+        );
+        let mut q =
+            sqlx::query_as::<_, (String, String, Option<i64>)>(&sql).bind(ch.currency.code());
+        for (product_id, _) in chunk {
+            q = q.bind(*product_id);
+        }
+        for (id, sku, price) in q.fetch_all(&mut *uow.tx).await? {
+            catalogue.insert(id, (sku, price.unwrap_or(0)));
+        }
+    }
+    let money = |m: i64| Money::from_minor(m, ch.currency).amount().to_string();
+    let over: Vec<String> = upserts
+        .iter()
+        .filter_map(|(product_id, price)| {
+            let (sku, base) = catalogue.get(*product_id)?;
+            let base = (*base > 0).then_some(*base);
+            policy.holds_price(base, Some(*price)).then(|| match base {
+                Some(b) => format!("{sku} {} (catalogue {})", money(*price), money(b)),
+                None => format!("{sku} {} (no catalogue price)", money(*price)),
+            })
+        })
+        .collect();
+    if over.is_empty() {
+        return Ok(None);
+    }
+    let shown = over.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+    let more = over.len().saturating_sub(3);
+    let summary = format!(
+        "{code} prices: {shown}{}, more than {}% from the catalogue",
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        },
+        policy.threshold_percent.unwrap_or(0)
+    );
+    let payload = serde_json::to_value(HeldPrices {
+        channel: code.to_string(),
+        input: input.clone(),
     })
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    approvals::hold(uow, ApprovalKind::PriceOverride, summary, payload)
+        .await
+        .map(Some)
 }
 
 /// The list price of each SKU on the channel (the channel's own, else the

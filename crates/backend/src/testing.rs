@@ -143,6 +143,21 @@ pub mod fixtures {
         Ctx::system("test")
     }
 
+    /// A signed-in person of `role` over the whole business, named by
+    /// `email` (the audit log's name, and who four eyes compares).
+    pub fn person(email: &str, role: domain::governance::Role) -> Ctx {
+        Ctx::new(
+            crate::Actor {
+                kind: crate::ActorKind::User,
+                id: Some(format!("user-{email}")),
+                name: email.into(),
+                role: Some(role),
+                scope: domain::governance::Scope::default(),
+            },
+            None,
+        )
+    }
+
     pub async fn warehouse(db: &Db, code: &str) {
         inventory::warehouses::create_warehouse(
             db,

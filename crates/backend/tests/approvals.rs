@@ -11,24 +11,10 @@ use backend::{
     governance::{self, approvals, Outcome, UserUpdate},
     inventory::{self, AdjustmentInput},
     store_test,
-    testing::fixtures::{assert_no_drift, item, receive, sys, warehouse},
-    Actor, ActorKind, Conflict, Ctx, Db, Error,
+    testing::fixtures::{assert_no_drift, item, person, receive, sys, warehouse},
+    Conflict, Ctx, Db, Error,
 };
 use domain::governance::{approvals::ApprovalKind, Role, Scope};
-
-/// A signed-in person of `role`, named by `email` (the audit log's name).
-fn person(email: &str, role: Role) -> Ctx {
-    Ctx::new(
-        Actor {
-            kind: ActorKind::User,
-            id: Some(format!("user-{email}")),
-            name: email.into(),
-            role: Some(role),
-            scope: Scope::default(),
-        },
-        None,
-    )
-}
 
 fn found(units: i64) -> AdjustmentInput {
     AdjustmentInput {
@@ -292,7 +278,7 @@ store_test!(
 
         // With the policy off (an administrator's audited decision), a role
         // change applies at once.
-        approvals::set_policy(&db, &avery, ApprovalKind::RoleChange, false, None)
+        approvals::set_policy(&db, &avery, ApprovalKind::RoleChange, false, None, None)
             .await
             .unwrap();
         let policies = approvals::policies(&db, &avery).await.unwrap();
@@ -312,7 +298,15 @@ store_test!(
         );
         // A threshold out of range is refused and changes nothing.
         assert!(matches!(
-            approvals::set_policy(&db, &avery, ApprovalKind::StockAdjustment, true, Some(-1)).await,
+            approvals::set_policy(
+                &db,
+                &avery,
+                ApprovalKind::StockAdjustment,
+                true,
+                Some(-1),
+                None
+            )
+            .await,
             Err(Error::Invalid(_))
         ));
     }

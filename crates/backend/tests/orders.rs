@@ -928,7 +928,11 @@ store_test!(
         let refused = orders::set_warehouses(&db, &manager(), "WEB", &["EAST".into()]).await;
         assert!(matches!(refused, Err(Error::Forbidden { .. })), "{refused:?}");
         let admin = staff(Role::Admin);
-        let ch = orders::set_warehouses(&db, &admin, "WEB", &["east".into()]).await.unwrap();
+        let ch = orders::set_warehouses(&db, &admin, "WEB", &["east".into()])
+            .await
+            .unwrap()
+            .applied()
+            .unwrap();
         assert_eq!(ch.warehouses, vec!["EAST"]);
         assert_eq!(count(&db, "select count(*) from event where event_type = 'channel.warehouses_changed'").await, 1);
         let o = capture_order(&db, &sys(), order("D-9", &[("A", 1), ("B", 1)]), None, None)

@@ -120,6 +120,8 @@ store_test!(
             &prices(&[("A", Some("7.25")), ("B", None)]),
         )
         .await
+        .unwrap()
+        .applied()
         .unwrap();
         assert_eq!((changed.set, changed.removed), (1, 0));
         let own = price_list::list(
@@ -195,6 +197,8 @@ store_test!(
         // Sending the same prices again changes nothing and records nothing.
         let same = price_list::set(&db, &manager, "B2B", &prices(&[("A", Some("7.25"))]))
             .await
+            .unwrap()
+            .applied()
             .unwrap();
         assert_eq!((same.set, same.removed), (0, 0));
         assert_eq!(count(&db, events).await, 1);
@@ -250,6 +254,8 @@ store_test!(
         // Removing the channel price brings back the catalogue's.
         let removed = price_list::set(&db, &manager, "B2B", &prices(&[("A", None)]))
             .await
+            .unwrap()
+            .applied()
             .unwrap();
         assert_eq!((removed.set, removed.removed), (0, 1));
         let c = capture::capture(

@@ -56,6 +56,9 @@ pub enum Event {
         kind: String,
         active: bool,
         threshold_minor: Option<i64>,
+        /// Price overrides only; absent for the other kinds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        threshold_percent: Option<i64>,
     },
     #[serde(rename = "api_token.created")]
     ApiTokenCreated {
@@ -700,6 +703,13 @@ mod tests {
                 kind: "role_change".into(),
                 active: true,
                 threshold_minor: None,
+                threshold_percent: None,
+            },
+            Event::ApprovalPolicyChanged {
+                kind: "price_override".into(),
+                active: true,
+                threshold_minor: None,
+                threshold_percent: Some(20),
             },
             Event::ReorderPointSet {
                 warehouse: "WEST".into(),

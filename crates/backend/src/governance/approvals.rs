@@ -34,6 +34,16 @@ pub enum Outcome<T> {
     Held(Box<PendingChange>),
 }
 
+impl<T> Outcome<T> {
+    /// What was applied; `None` when it waits for a second person.
+    pub fn applied(self) -> Option<T> {
+        match self {
+            Outcome::Applied(value) => Some(value),
+            Outcome::Held(_) => None,
+        }
+    }
+}
+
 /// Whether the policies apply to this caller: people and tokens. Keel's own
 /// in-process actors (CLI, seeder, jobs) act at once, audited by name.
 pub(crate) fn applies_to(ctx: &Ctx) -> bool {
@@ -47,13 +57,14 @@ fn policy_from_row(row: &AnyRow) -> Result<Policy> {
             .ok_or_else(|| Error::Internal(format!("unknown approval kind {kind}")))?,
         active: row.try_get::<i16, _>("active")? == 1,
         threshold_minor: row.try_get("threshold_minor")?,
+        threshold_percent: row.try_get("threshold_percent")?,
     })
 }
 
 /// The policy of one kind, as the change being checked sees it.
 pub(crate) async fn policy(conn: &mut AnyConnection, kind: ApprovalKind) -> Result<Policy> {
     let row =
-        sqlx::query("select kind, active, threshold_minor from approval_policy where kind = $1")
+        sqlx::query("select kind, active, threshold_minor, threshold_percent from approval_policy where kind = $1")
             .bind(kind.as_str())
             .fetch_one(&mut *conn)
             .await?;
@@ -65,7 +76,7 @@ pub(crate) async fn policy(conn: &mut AnyConnection, kind: ApprovalKind) -> Resu
 pub async fn policies(db: &Db, ctx: &Ctx) -> Result<Vec<Policy>> {
     ctx.require(Permission::CommandView)?;
     let rows =
-        sqlx::query("select kind, active, threshold_minor from approval_policy order by kind")
+        sqlx::query("select kind, active, threshold_minor, threshold_percent from approval_policy order by kind")
             .fetch_all(&db.pool)
             .await?;
     rows.iter().map(policy_from_row).collect()
@@ -80,28 +91,35 @@ pub async fn set_policy(
     kind: ApprovalKind,
     active: bool,
     threshold_minor: Option<i64>,
+    threshold_percent: Option<i64>,
 ) -> Result<Policy> {
     ctx.require(Permission::UsersManage)?;
     let threshold_minor = Policy::check_threshold(threshold_minor)
         .map_err(|m| Error::invalid("threshold_minor", m))?;
+    let threshold_percent = Policy::check_percent(threshold_percent)
+        .map_err(|m| Error::invalid("threshold_percent", m))?;
     let mut uow = db.begin(ctx).await?;
     let before = policy(&mut uow.tx, kind).await?;
     let after = Policy {
         kind,
         active,
-        // Only adjustments have a threshold.
-        threshold_minor: match kind {
-            ApprovalKind::StockAdjustment => threshold_minor.or(before.threshold_minor),
-            ApprovalKind::RoleChange => None,
-        },
+        // Only adjustments have a value threshold, and price overrides a
+        // percentage; a blank one keeps what was set.
+        threshold_minor: (kind == ApprovalKind::StockAdjustment)
+            .then(|| threshold_minor.or(before.threshold_minor))
+            .flatten(),
+        threshold_percent: (kind == ApprovalKind::PriceOverride)
+            .then(|| threshold_percent.or(before.threshold_percent))
+            .flatten(),
     };
     let (now, by) = (uow.now(), uow.ctx.actor.name.clone());
-    sqlx::query("update approval_policy set active = $2, threshold_minor = $3, updated_by = $4, updated_at = $5 where kind = $1")
+    sqlx::query("update approval_policy set active = $2, threshold_minor = $3, threshold_percent = $6, updated_by = $4, updated_at = $5 where kind = $1")
         .bind(kind.as_str())
         .bind(i16::from(after.active))
         .bind(after.threshold_minor)
         .bind(by)
         .bind(now)
+        .bind(after.threshold_percent)
         .execute(&mut *uow.tx)
         .await?;
     uow.record(
@@ -116,6 +134,7 @@ pub async fn set_policy(
             kind: kind.as_str().into(),
             active: after.active,
             threshold_minor: after.threshold_minor,
+            threshold_percent: after.threshold_percent,
         },
     )
     .await?;
@@ -276,8 +295,9 @@ pub async fn list(db: &Db, ctx: &Ctx, filter: &PendingFilter) -> Result<Page<Pen
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        let kind = ApprovalKind::parse(kind)
-            .ok_or_else(|| Error::invalid("kind", "use stock_adjustment or role_change"))?;
+        let kind = ApprovalKind::parse(kind).ok_or_else(|| {
+            Error::invalid("kind", format!("use one of {}", ApprovalKind::names()))
+        })?;
         f.eq("kind", Some(kind.as_str().to_string()));
     }
     let mut mine = vec![];

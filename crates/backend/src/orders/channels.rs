@@ -1,14 +1,20 @@
-//! Channels: their warehouses in priority order and their safety buffers.
+//! Channels: their warehouses in priority order and their safety buffers;
+//! changing either can wait for a second person (the channel-change policy).
 
 use crate::{
     ctx::Ctx,
     db::Db,
     error::{on_unique, Error, Result},
+    governance::approvals::{self, Outcome, PendingChange},
     inventory::warehouses::warehouse_codes,
-    uow::{Change, Idempotency},
+    uow::{Change, Idempotency, Uow},
 };
 use domain::views::Channel;
-use domain::{events::Event, governance::Permission, orders::NewChannel};
+use domain::{
+    events::Event,
+    governance::{approvals::ApprovalKind, Permission},
+    orders::NewChannel,
+};
 use sqlx::{AnyConnection, Row};
 
 #[tracing::instrument(skip_all, fields(actor = %ctx.actor.name))]
@@ -110,10 +116,31 @@ pub async fn list_channels(db: &Db, ctx: &Ctx) -> Result<Vec<Channel>> {
     Ok(out)
 }
 
+/// A change to a channel that a policy can hold for a second person: as
+/// asked for, and as applied on approval.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+enum ChannelChange {
+    SafetyBuffer {
+        channel: String,
+        safety_buffer: i64,
+    },
+    Warehouses {
+        channel: String,
+        warehouses: Vec<String>,
+    },
+}
+
 /// Sets the units per SKU and warehouse that a channel may not sell, so a
-/// marketplace that reports stock late can't take the last units.
+/// marketplace that reports stock late can't take the last units. Held for
+/// a second person while the channel-change policy is on.
 #[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, code = %code))]
-pub async fn set_safety_buffer(db: &Db, ctx: &Ctx, code: &str, buffer: i64) -> Result<Channel> {
+pub async fn set_safety_buffer(
+    db: &Db,
+    ctx: &Ctx,
+    code: &str,
+    buffer: i64,
+) -> Result<Outcome<Channel>> {
     ctx.require(Permission::ChannelsManage)?;
     if !(0..=10_000).contains(&buffer) {
         return Err(Error::invalid(
@@ -125,8 +152,23 @@ pub async fn set_safety_buffer(db: &Db, ctx: &Ctx, code: &str, buffer: i64) -> R
     let row = channel_row(&mut uow.tx, ctx, code, "safety_buffer").await?;
     let id: String = row.try_get("channel_id")?;
     let before: i64 = row.try_get("safety_buffer")?;
+    let change = ChannelChange::SafetyBuffer {
+        channel: code.to_string(),
+        safety_buffer: buffer,
+    };
+    let summary = format!("{code}: safety buffer {before} → {buffer} units");
+    if let Some(held) = hold_if_policy(&mut uow, summary, &change).await? {
+        uow.commit().await?;
+        return Ok(Outcome::Held(Box::new(held)));
+    }
+    apply_buffer(&mut uow, &id, code, before, buffer).await?;
+    uow.commit().await?;
+    channel_view(db, ctx, &id, code).await.map(Outcome::Applied)
+}
+
+async fn apply_buffer(uow: &mut Uow, id: &str, code: &str, before: i64, buffer: i64) -> Result<()> {
     sqlx::query("update channel set safety_buffer = $2, version = version + 1, updated_at = $3 where channel_id = $1")
-        .bind(&id)
+        .bind(id)
         .bind(buffer)
         .bind(uow.now())
         .execute(&mut *uow.tx)
@@ -135,69 +177,152 @@ pub async fn set_safety_buffer(db: &Db, ctx: &Ctx, code: &str, buffer: i64) -> R
         Change {
             action: "channel.safety_buffer",
             entity: "channel",
-            entity_id: &id,
+            entity_id: id,
             before: Some(serde_json::json!({"safety_buffer": before})),
             after: Some(serde_json::json!({"safety_buffer": buffer})),
         },
         Event::ChannelBufferChanged {
-            channel_id: id.clone(),
+            channel_id: id.to_string(),
             code: code.to_string(),
             safety_buffer: buffer,
         },
     )
-    .await?;
-    uow.commit().await?;
-    channel_view(db, ctx, &id, code).await
+    .await
 }
 
 /// Sets the channel's warehouses in priority order: its sourcing rule for
-/// the orders that come next (orders already sourced keep their plan).
+/// the orders that come next (orders already sourced keep their plan). Held
+/// for a second person while the channel-change policy is on.
 #[tracing::instrument(skip_all, fields(actor = %ctx.actor.name, code = %code))]
 pub async fn set_warehouses(
     db: &Db,
     ctx: &Ctx,
     code: &str,
     warehouses: &[String],
-) -> Result<Channel> {
+) -> Result<Outcome<Channel>> {
     ctx.require(Permission::ChannelsManage)?;
+    let mut uow = db.begin(ctx).await?;
+    let (id, before, rule) = checked_warehouses(&mut uow, code, warehouses).await?;
+    if before != rule {
+        let change = ChannelChange::Warehouses {
+            channel: code.to_string(),
+            warehouses: rule.clone(),
+        };
+        let summary = format!(
+            "{code}: ships from {} (was {})",
+            rule.join(", "),
+            before.join(", ")
+        );
+        if let Some(held) = hold_if_policy(&mut uow, summary, &change).await? {
+            uow.commit().await?;
+            return Ok(Outcome::Held(Box::new(held)));
+        }
+        apply_warehouses(&mut uow, &id, code, &before, &rule).await?;
+    }
+    uow.commit().await?;
+    channel_view(db, ctx, &id, code).await.map(Outcome::Applied)
+}
+
+/// The channel's id, its warehouses now, and the new list checked against
+/// the warehouses that exist.
+async fn checked_warehouses(
+    uow: &mut Uow,
+    code: &str,
+    warehouses: &[String],
+) -> Result<(String, Vec<String>, Vec<String>)> {
     let rule = domain::fulfillment::RuleInput {
         warehouses: warehouses.to_vec(),
         orders: None,
     }
     .parse()
     .map_err(Error::Invalid)?;
-    let mut uow = db.begin(ctx).await?;
-    let row = channel_row(&mut uow.tx, ctx, code, "warehouses_json").await?;
+    let ctx = uow.ctx.clone();
+    let row = channel_row(&mut uow.tx, &ctx, code, "warehouses_json").await?;
     let id: String = row.try_get("channel_id")?;
     let before =
         crate::refs::stored_warehouses(code, &row.try_get::<String, _>("warehouses_json")?)?;
     let known = crate::refs::warehouse_codes_in(&mut uow.tx).await?;
     crate::refs::check_listed(&rule.warehouses, &known, "active warehouse")?;
-    if before != rule.warehouses {
-        sqlx::query("update channel set warehouses_json = $2, version = version + 1, updated_at = $3 where channel_id = $1")
-            .bind(&id)
-            .bind(serde_json::to_string(&rule.warehouses).unwrap_or_default())
-            .bind(uow.now())
-            .execute(&mut *uow.tx)
-            .await?;
-        uow.record(
-            Change {
-                action: "channel.warehouses",
-                entity: "channel",
-                entity_id: &id,
-                before: Some(serde_json::json!({"warehouses": before})),
-                after: Some(serde_json::json!({"warehouses": rule.warehouses})),
-            },
-            Event::ChannelWarehousesChanged {
-                channel_id: id.clone(),
-                code: code.to_string(),
-                warehouses: rule.warehouses.clone(),
-            },
-        )
+    Ok((id, before, rule.warehouses))
+}
+
+async fn apply_warehouses(
+    uow: &mut Uow,
+    id: &str,
+    code: &str,
+    before: &[String],
+    rule: &[String],
+) -> Result<()> {
+    sqlx::query("update channel set warehouses_json = $2, version = version + 1, updated_at = $3 where channel_id = $1")
+        .bind(id)
+        .bind(serde_json::to_string(rule).unwrap_or_default())
+        .bind(uow.now())
+        .execute(&mut *uow.tx)
         .await?;
+    uow.record(
+        Change {
+            action: "channel.warehouses",
+            entity: "channel",
+            entity_id: id,
+            before: Some(serde_json::json!({"warehouses": before})),
+            after: Some(serde_json::json!({"warehouses": rule})),
+        },
+        Event::ChannelWarehousesChanged {
+            channel_id: id.to_string(),
+            code: code.to_string(),
+            warehouses: rule.to_vec(),
+        },
+    )
+    .await
+}
+
+/// Holds `change` for a second person when the channel-change policy is on
+/// for this caller; the pending change, or `None` to apply it now.
+async fn hold_if_policy(
+    uow: &mut Uow,
+    summary: String,
+    change: &ChannelChange,
+) -> Result<Option<PendingChange>> {
+    if !approvals::applies_to(&uow.ctx)
+        || !approvals::policy(&mut uow.tx, ApprovalKind::ChannelChange)
+            .await?
+            .holds_channel_change()
+    {
+        return Ok(None);
     }
-    uow.commit().await?;
-    channel_view(db, ctx, &id, code).await
+    let payload = serde_json::to_value(change).map_err(|e| Error::Internal(e.to_string()))?;
+    approvals::hold(uow, ApprovalKind::ChannelChange, summary, payload)
+        .await
+        .map(Some)
+}
+
+/// Applies a held channel change in the approver's unit of work, checked
+/// against the store as it is now.
+pub(crate) async fn apply_held(uow: &mut Uow, payload: &serde_json::Value) -> Result<()> {
+    let change: ChannelChange = serde_json::from_value(payload.clone())
+        .map_err(|e| Error::Internal(format!("a held channel change can't be read: {e}")))?;
+    match change {
+        ChannelChange::SafetyBuffer {
+            channel,
+            safety_buffer,
+        } => {
+            let ctx = uow.ctx.clone();
+            let row = channel_row(&mut uow.tx, &ctx, &channel, "safety_buffer").await?;
+            let id: String = row.try_get("channel_id")?;
+            let before: i64 = row.try_get("safety_buffer")?;
+            apply_buffer(uow, &id, &channel, before, safety_buffer).await
+        }
+        ChannelChange::Warehouses {
+            channel,
+            warehouses,
+        } => {
+            let (id, before, rule) = checked_warehouses(uow, &channel, &warehouses).await?;
+            if before == rule {
+                return Ok(());
+            }
+            apply_warehouses(uow, &id, &channel, &before, &rule).await
+        }
+    }
 }
 
 /// The channel's id and one more column, by code, inside a unit of work.

@@ -19,15 +19,28 @@ pub enum ApprovalKind {
     StockAdjustment,
     /// A person's role changed.
     RoleChange,
+    /// A channel price that departs from the catalogue's by more than the
+    /// threshold percentage, either way.
+    PriceOverride,
+    /// A channel's safety buffer, or its warehouses in priority order (its
+    /// sourcing rule).
+    ChannelChange,
 }
 
 impl ApprovalKind {
-    pub const ALL: [ApprovalKind; 2] = [ApprovalKind::StockAdjustment, ApprovalKind::RoleChange];
+    pub const ALL: [ApprovalKind; 4] = [
+        ApprovalKind::StockAdjustment,
+        ApprovalKind::RoleChange,
+        ApprovalKind::PriceOverride,
+        ApprovalKind::ChannelChange,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ApprovalKind::StockAdjustment => "stock_adjustment",
             ApprovalKind::RoleChange => "role_change",
+            ApprovalKind::PriceOverride => "price_override",
+            ApprovalKind::ChannelChange => "channel_change",
         }
     }
 
@@ -39,6 +52,8 @@ impl ApprovalKind {
         match self {
             ApprovalKind::StockAdjustment => "Stock adjustment",
             ApprovalKind::RoleChange => "Role change",
+            ApprovalKind::PriceOverride => "Price override",
+            ApprovalKind::ChannelChange => "Channel or sourcing rule",
         }
     }
 
@@ -48,7 +63,14 @@ impl ApprovalKind {
         match self {
             ApprovalKind::StockAdjustment => Permission::InventoryApprove,
             ApprovalKind::RoleChange => Permission::UsersManage,
+            ApprovalKind::PriceOverride => Permission::CatalogWrite,
+            ApprovalKind::ChannelChange => Permission::ChannelsManage,
         }
+    }
+
+    /// The kinds' names, for a message that lists them.
+    pub fn names() -> String {
+        Self::ALL.map(Self::as_str).join(", ")
     }
 }
 
@@ -60,10 +82,17 @@ pub struct Policy {
     /// For stock adjustments: the value at cost, in minor units, above which
     /// an adjustment waits for approval.
     pub threshold_minor: Option<i64>,
+    /// For price overrides: how far, in percent of the catalogue price, a
+    /// channel price may depart before it waits for approval.
+    #[serde(default)]
+    pub threshold_percent: Option<i64>,
 }
 
 /// The largest threshold a policy takes: ten million in major units.
 pub const MAX_THRESHOLD_MINOR: i64 = 1_000_000_000;
+
+/// The largest percentage a price-override policy takes.
+pub const MAX_THRESHOLD_PERCENT: i64 = 1_000;
 
 impl Policy {
     /// Whether an adjustment of `units` at `unit_cost_minor` each needs a
@@ -85,6 +114,43 @@ impl Policy {
     /// Whether moving a person from one role to another needs a second person.
     pub fn holds_role_change(&self, from: Role, to: Role) -> bool {
         self.active && self.kind == ApprovalKind::RoleChange && from != to
+    }
+
+    /// Whether setting a channel price of `new_minor` (none: the catalogue's
+    /// applies again) against the catalogue's `catalogue_minor` in the same
+    /// currency needs a second person. A price with no catalogue price to
+    /// compare with is an override of any size.
+    pub fn holds_price(&self, catalogue_minor: Option<i64>, new_minor: Option<i64>) -> bool {
+        if !self.active || self.kind != ApprovalKind::PriceOverride {
+            return false;
+        }
+        let Some(new) = new_minor else {
+            return false;
+        };
+        match catalogue_minor {
+            Some(base) if base > 0 => {
+                // In i128: a price times 100 can't overflow it.
+                let departure = (i128::from(new) - i128::from(base)).abs() * 100;
+                departure > i128::from(self.threshold_percent.unwrap_or(0)) * i128::from(base)
+            }
+            _ => true,
+        }
+    }
+
+    /// Whether a change to a channel's buffer or sourcing rule needs a
+    /// second person.
+    pub fn holds_channel_change(&self) -> bool {
+        self.active && self.kind == ApprovalKind::ChannelChange
+    }
+
+    /// A percentage as typed into the policy form or API, checked.
+    pub fn check_percent(threshold_percent: Option<i64>) -> Result<Option<i64>, String> {
+        match threshold_percent {
+            Some(t) if !(0..=MAX_THRESHOLD_PERCENT).contains(&t) => Err(format!(
+                "use 0 to {MAX_THRESHOLD_PERCENT} (percent of the catalogue price)"
+            )),
+            other => Ok(other),
+        }
     }
 
     /// A threshold as typed into the policy form or API, checked.
@@ -124,6 +190,7 @@ mod tests {
             kind: ApprovalKind::StockAdjustment,
             active: true,
             threshold_minor: Some(threshold),
+            threshold_percent: None,
         }
     }
 
@@ -157,10 +224,59 @@ mod tests {
             kind: ApprovalKind::RoleChange,
             active: true,
             threshold_minor: None,
+            threshold_percent: None,
         };
         assert!(p.holds_role_change(Role::Warehouse, Role::Admin));
         assert!(!p.holds_role_change(Role::Manager, Role::Manager));
         assert!(!adjustments(0).holds_role_change(Role::Warehouse, Role::Admin));
+    }
+
+    #[test]
+    fn a_price_waits_when_it_departs_from_the_catalogue_by_more_than_the_percentage() {
+        let p = Policy {
+            kind: ApprovalKind::PriceOverride,
+            active: true,
+            threshold_minor: None,
+            threshold_percent: Some(20),
+        };
+        assert!(
+            !p.holds_price(Some(1_000), Some(800)),
+            "exactly 20% below passes"
+        );
+        assert!(
+            !p.holds_price(Some(1_000), Some(1_200)),
+            "exactly 20% above passes"
+        );
+        assert!(p.holds_price(Some(1_000), Some(799)));
+        assert!(p.holds_price(Some(1_000), Some(1_201)));
+        assert!(
+            p.holds_price(None, Some(1_000)),
+            "no catalogue price to compare"
+        );
+        assert!(p.holds_price(Some(1), Some(i64::MAX)), "no overflow");
+        assert!(!p.holds_price(Some(1_000), None), "removing an override");
+        assert!(!Policy {
+            active: false,
+            ..p.clone()
+        }
+        .holds_price(None, Some(1)));
+        assert!(!adjustments(0).holds_price(None, Some(1)));
+        assert!(Policy::check_percent(Some(1_001)).is_err());
+        assert!(Policy::check_percent(Some(-1)).is_err());
+        assert_eq!(Policy::check_percent(Some(20)), Ok(Some(20)));
+    }
+
+    #[test]
+    fn channel_changes_wait_while_their_policy_is_on() {
+        let p = Policy {
+            kind: ApprovalKind::ChannelChange,
+            active: true,
+            threshold_minor: None,
+            threshold_percent: None,
+        };
+        assert!(p.holds_channel_change());
+        assert!(!Policy { active: false, ..p }.holds_channel_change());
+        assert!(!adjustments(0).holds_channel_change());
     }
 
     #[test]

@@ -100,6 +100,12 @@ pub struct PolicyInput {
     #[serde(default)]
     #[schemars(range(min = 0, max = 1_000_000_000))]
     pub threshold_minor: Option<i64>,
+    /// Price overrides: how far a channel price may depart from the
+    /// catalogue's, in percent, before it waits for approval (0 to 1,000).
+    /// Ignored for the other kinds.
+    #[serde(default)]
+    #[schemars(range(min = 0, max = 1_000))]
+    pub threshold_percent: Option<i64>,
 }
 
 pub async fn set_policy(
@@ -116,7 +122,15 @@ pub async fn set_policy(
     })?;
     let p = body.value;
     Ok(Json(
-        approvals::set_policy(&s.db, &ctx, kind, p.active, p.threshold_minor).await?,
+        approvals::set_policy(
+            &s.db,
+            &ctx,
+            kind,
+            p.active,
+            p.threshold_minor,
+            p.threshold_percent,
+        )
+        .await?,
     ))
 }
 
@@ -126,7 +140,7 @@ pub fn routes() -> Vec<ApiRoute> {
         ApiRoute {
             method: "get",
             path: "/api/v1/approvals",
-            summary: "Changes held for a second person, newest first: the ones the caller may decide on and their own (?status=pending|applied|rejected, ?kind=stock_adjustment|role_change, limit, cursor)",
+            summary: "Changes held for a second person, newest first: the ones the caller may decide on and their own (?status=pending|applied|rejected, ?kind=stock_adjustment|role_change|price_override|channel_change, limit, cursor)",
             permission: Some(Permission::CommandView),
             body: None,
             success: 200,
@@ -144,7 +158,7 @@ pub fn routes() -> Vec<ApiRoute> {
         ApiRoute {
             method: "post",
             path: "/api/v1/approvals/{id}/approve",
-            summary: "Approve a held change and apply it, once, in the same transaction; by someone with the kind's permission (inventory.approve for stock adjustments, users.manage for role changes) who didn't ask for it (409 self_approval, 409 change_not_pending)",
+            summary: "Approve a held change and apply it, once, in the same transaction; by someone with the kind's permission (inventory.approve for stock adjustments, users.manage for role changes, catalog.write for price overrides, channels.manage for channel and sourcing-rule changes) who didn't ask for it (409 self_approval, 409 change_not_pending)",
             permission: Some(Permission::CommandView),
             body: Some(schemas::of::<Decision>),
             success: 200,
@@ -171,7 +185,7 @@ pub fn routes() -> Vec<ApiRoute> {
         ApiRoute {
             method: "put",
             path: "/api/v1/approval-policies/{kind}",
-            summary: "Turn a policy on or off, or set its threshold (stock_adjustment, role_change); administrators, audited",
+            summary: "Turn a policy on or off, or set its threshold (stock_adjustment: threshold_minor; price_override: threshold_percent; role_change, channel_change); administrators, audited",
             permission: Some(Permission::UsersManage),
             body: Some(schemas::of::<PolicyInput>),
             success: 200,

@@ -234,10 +234,9 @@ pub async fn set_buffer(
     Caller(ctx): Caller,
     Path(code): Path<String>,
     body: JsonBody<BufferInput>,
-) -> ApiResult<impl IntoResponse> {
-    Ok(Json(
-        orders::set_safety_buffer(&s.db, &ctx, &code, body.value.safety_buffer).await?,
-    ))
+) -> ApiResult<Response> {
+    let outcome = orders::set_safety_buffer(&s.db, &ctx, &code, body.value.safety_buffer).await?;
+    Ok(super::approvals::answer(outcome, StatusCode::OK))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]

@@ -10,7 +10,7 @@ use axum::{
     body::Bytes,
     extract::{Path, Query, State},
     http::{HeaderMap, StatusCode},
-    response::IntoResponse,
+    response::{IntoResponse, Response},
     Json,
 };
 use backend::{
@@ -81,10 +81,9 @@ pub async fn set_channel_prices(
     Caller(ctx): Caller,
     Path(code): Path<String>,
     body: JsonBody<PriceListInput>,
-) -> ApiResult<impl IntoResponse> {
-    Ok(Json(
-        price_list::set(&s.db, &ctx, &code, &body.value).await?,
-    ))
+) -> ApiResult<Response> {
+    let outcome = price_list::set(&s.db, &ctx, &code, &body.value).await?;
+    Ok(super::approvals::answer(outcome, StatusCode::OK))
 }
 
 pub async fn list_orders(
@@ -426,10 +425,9 @@ pub async fn set_warehouses(
     Caller(ctx): Caller,
     Path(code): Path<String>,
     body: JsonBody<WarehousesInput>,
-) -> ApiResult<impl IntoResponse> {
-    Ok(Json(
-        orders::set_warehouses(&s.db, &ctx, &code, &body.value.warehouses).await?,
-    ))
+) -> ApiResult<Response> {
+    let outcome = orders::set_warehouses(&s.db, &ctx, &code, &body.value.warehouses).await?;
+    Ok(super::approvals::answer(outcome, StatusCode::OK))
 }
 
 pub async fn sourcing_dry_run(

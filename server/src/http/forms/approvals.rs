@@ -67,6 +67,9 @@ pub struct PolicyForm {
     /// In major units, as a person types it ("250.00"); blank keeps it.
     #[serde(default)]
     threshold: String,
+    /// Price overrides: whole percent ("20"); blank keeps it.
+    #[serde(default)]
+    percent: String,
 }
 
 pub async fn set_policy(
@@ -88,8 +91,15 @@ pub async fn set_policy(
             }
         }
     };
+    let percent = match form.percent.trim() {
+        "" => None,
+        t => match crate::http::forms::common::whole("percent", t) {
+            Ok(p) => Some(p),
+            Err(e) => return to(BACK, "error", &format!("percent: {}", e.message)),
+        },
+    };
     let active = form.active.is_some();
-    match approvals::set_policy(&state.db, &ctx, kind, active, threshold).await {
+    match approvals::set_policy(&state.db, &ctx, kind, active, threshold, percent).await {
         Ok(p) => to(
             BACK,
             "notice",

@@ -110,6 +110,18 @@ pub(crate) fn sentence(ctx: &Ctx, err: Error) -> String {
     }
 }
 
+/// Back to `path` saying the change waits for a second person.
+pub(crate) fn waiting(
+    path: &str,
+    held: &backend::governance::approvals::PendingChange,
+) -> Response {
+    to(
+        path,
+        "notice",
+        &format!("Waiting for a second person's approval: {}", held.summary),
+    )
+}
+
 pub(crate) fn to(path: &str, key: &str, text: &str) -> Response {
     let sep = if path.contains('?') { '&' } else { '?' };
     Redirect::to(&format!("{path}{sep}{key}={}", urlencode(text))).into_response()

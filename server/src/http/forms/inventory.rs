@@ -22,7 +22,9 @@ use serde::Deserialize;
 
 use crate::http::{
     extract::Caller,
-    forms::common::{form_error, message, read_upload, refused, sentence, started, to, whole},
+    forms::common::{
+        form_error, message, read_upload, refused, sentence, started, to, waiting, whole,
+    },
 };
 
 fn product_path(sku: &str) -> String {
@@ -416,14 +418,7 @@ pub async fn adjust(
                 a.sku, a.quantity, a.warehouse, a.reason
             ),
         ),
-        Ok(governance::Outcome::Held(pending)) => to(
-            &back,
-            "notice",
-            &format!(
-                "Waiting for a second person's approval: {}",
-                pending.summary
-            ),
-        ),
+        Ok(governance::Outcome::Held(pending)) => waiting(&back, &pending),
         Err(err) => refused(&ctx, &back, err, ADJUST_FIELDS, &typed),
     }
 }

@@ -13,6 +13,7 @@ use axum::{
     Extension, Form,
 };
 use backend::{
+    governance::Outcome,
     order_import,
     orders::{self, BulkAction, OrderFilter},
     price_list, Error,
@@ -23,7 +24,7 @@ use serde::Deserialize;
 use crate::http::{
     credentials::PORTAL_COOKIE,
     extract::Caller,
-    forms::common::{message, read_upload, refused, remote, session_cookie, started, to},
+    forms::common::{message, read_upload, refused, remote, session_cookie, started, to, waiting},
 };
 
 fn order_path(id: &str) -> String {
@@ -469,10 +470,11 @@ pub async fn set_price(
         }],
     };
     match price_list::set(&state.db, &ctx, &form.channel, &input).await {
-        Ok(c) if c.set + c.removed == 0 => {
+        Ok(Outcome::Held(held)) => waiting(&page, &held),
+        Ok(Outcome::Applied(c)) if c.set + c.removed == 0 => {
             to(&page, "notice", "Nothing changed: the price was already so")
         }
-        Ok(_) => match price {
+        Ok(Outcome::Applied(_)) => match price {
             Some(p) => to(
                 &page,
                 "notice",
@@ -521,11 +523,12 @@ pub async fn apply_sourcing(
         .map(String::from)
         .collect();
     match orders::set_warehouses(&state.db, &ctx, &form.channel, &list).await {
-        Ok(c) => to(
+        Ok(Outcome::Applied(c)) => to(
             &page,
             "notice",
             &format!("{} now sources from {}", c.code, c.warehouses.join(" → ")),
         ),
+        Ok(Outcome::Held(held)) => waiting(&page, &held),
         Err(e) => to(&page, "error", &message(&ctx, e)),
     }
 }

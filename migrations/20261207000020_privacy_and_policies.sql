@@ -1,4 +1,5 @@
--- Trust (#19, privacy): erasing a customer on request.
+-- Trust (#19, privacy): erasing a customer on request; and two more
+-- four-eyes policies (at the end).
 --
 -- An erased customer keeps their id (their orders still add up) and the
 -- time they were erased; everything that identifies them is rewritten.
@@ -17,3 +18,11 @@ alter table audit_log add column erased_by text;
 -- The chain is new in this release and its row hash changed with the above,
 -- so rows sealed under the first definition are sealed again, once.
 update audit_log set chain_no = null, chain_hash = null;
+
+-- Trust (#19, four eyes): two more kinds of change a policy can hold. Both
+-- start off, since a new shop's one administrator sets up its channels and
+-- prices alone; turn them on once more than one person runs the shop.
+alter table approval_policy add column threshold_percent bigint;
+insert into approval_policy (kind, active, threshold_minor, threshold_percent, updated_by, updated_at)
+values ('price_override', 0, null, 20, 'migration', 0),
+       ('channel_change', 0, null, null, 'migration', 0);
