@@ -115,7 +115,7 @@ pub fn Approvals() -> impl IntoView {
 fn Changes(view: ApprovalsView, status: String) -> impl IntoView {
     let waiting = status.is_empty() || status == "pending";
     if view.changes.items.is_empty() {
-        return view! { <Empty message="No changes here. Changes the approval policies hold for a second person appear here." /> }.into_any();
+        return view! { <div class="mb-8"><Empty message="No changes here. Changes the approval policies hold for a second person appear here." /></div> }.into_any();
     }
     let next = view.changes.next_cursor.clone().map(|c| {
         format!(

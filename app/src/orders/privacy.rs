@@ -41,7 +41,7 @@ pub fn Privacy() -> impl IntoView {
         <CommandFrame title="Privacy">
             <Notice message=notice() />
             {move || { let e = error(); (!e.is_empty()).then(|| view! { <div class="mb-4"><ErrorBox message=e /></div> }) }}
-            <div class="mb-8 grid gap-6 lg:grid-cols-2">
+            <div class="mb-8 grid items-start gap-6 lg:grid-cols-2">
                 <ExportForm />
                 <EraseForm />
             </div>
