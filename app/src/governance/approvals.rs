@@ -185,7 +185,7 @@ fn Policies(policies: Vec<Policy>, may_set: bool) -> AnyView {
             <h2 id="policies-heading" class="mb-3 text-lg font-semibold">"Approval policies"</h2>
             <table class="w-full text-left text-sm">
                 <caption class="sr-only">"Which changes wait for a second person"</caption>
-                <thead><tr><th class="p-2">"Change"</th><th class="p-2">"Needs a second person"</th><th class="p-2">"When"</th><th class="p-2">"Decided by"</th></tr></thead>
+                <thead><tr><th class="p-2">"Change"</th><th class="p-2">"Needs a second person"</th><th class="p-2">"Rule"</th><th class="p-2">"Decided by"</th></tr></thead>
                 <tbody>
                     {policies.into_iter().map(|p| {
                         let threshold = p.threshold_minor.map(valuation);
@@ -207,7 +207,7 @@ fn Policies(policies: Vec<Policy>, may_set: bool) -> AnyView {
     .into_any()
 }
 
-/// When a policy holds a change, in words.
+/// Which changes a policy holds (while it is on), in words.
 fn when(p: &Policy, threshold: Option<String>) -> String {
     match p.kind {
         ApprovalKind::StockAdjustment => {
@@ -217,7 +217,7 @@ fn when(p: &Policy, threshold: Option<String>) -> String {
             "more than {}% from the catalogue price",
             p.threshold_percent.unwrap_or(0)
         ),
-        ApprovalKind::RoleChange | ApprovalKind::ChannelChange => "always".into(),
+        ApprovalKind::RoleChange | ApprovalKind::ChannelChange => "every change".into(),
     }
 }
 
