@@ -34,6 +34,7 @@ pub mod approvals;
 pub mod backup;
 
 pub mod catalog;
+mod csv_lines;
 pub mod ctx;
 pub mod db;
 pub mod error;

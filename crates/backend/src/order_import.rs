@@ -95,6 +95,7 @@ fn read(text: &str) -> Result<(Vec<String>, Vec<order_report::Row>)> {
         return Err(Error::invalid("file", "the file has no header line"));
     }
     let mut rows = Vec::new();
+    let mut lines = crate::csv_lines::Lines::new(text);
     for record in reader.records() {
         if rows.len() >= MAX_ROWS {
             return Err(Error::invalid(
@@ -107,11 +108,11 @@ fn read(text: &str) -> Result<(Vec<String>, Vec<order_report::Row>)> {
                 "file",
                 format!(
                     "line {} can't be read: {e}",
-                    e.position().map_or(0, |p| p.line())
+                    e.position().map_or(0, |p| lines.at(p.byte()))
                 ),
             )
         })?;
-        let line = record.position().map_or(0, |p| p.line() as i64);
+        let line = record.position().map_or(0, |p| lines.at(p.byte()));
         rows.push((line, record.iter().map(str::to_string).collect()));
     }
     Ok((headers, rows))
@@ -592,5 +593,33 @@ pub async fn get_job(db: &Db, ctx: &Ctx, id: &str) -> Result<ImportJob> {
             entity: "import",
             key: id.to_string(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod line_numbers {
+    // A test fails by panicking: unwrapping is how it says what went wrong.
+    #![allow(clippy::unwrap_used)]
+
+    use super::read;
+
+    fn lines(text: &str) -> Vec<i64> {
+        read(text)
+            .unwrap()
+            .1
+            .iter()
+            .map(|(line, _)| *line)
+            .collect()
+    }
+
+    #[test]
+    fn rows_keep_the_file_s_line_numbers_whatever_the_line_ending() {
+        for ending in ["\n", "\r\n", "\r"] {
+            let text = ["sku,qty", "A,1", "B,2", "", "C,3"].join(ending) + ending;
+            assert_eq!(lines(&text), [2, 3, 5], "{ending:?}");
+        }
+        // A quoted cell may hold a line break: the next row is one further on.
+        let text = "sku,note\r\nA,\"two\r\nlines\"\r\nB,x\r\n";
+        assert_eq!(lines(text), [2, 4]);
     }
 }

@@ -75,6 +75,7 @@ fn parse_csv(text: &str) -> Result<Vec<ParsedRow>> {
         .collect();
     let mut rows = Vec::new();
     let mut seen: HashMap<String, i64> = HashMap::new();
+    let mut lines = crate::csv_lines::Lines::new(text);
     for record in reader.records() {
         if rows.len() >= IMPORT_MAX_ROWS {
             return Err(Error::invalid(
@@ -83,9 +84,9 @@ fn parse_csv(text: &str) -> Result<Vec<ParsedRow>> {
             ));
         }
         let (line, record) = match record {
-            Ok(r) => (r.position().map(|p| p.line() as i64).unwrap_or(0), r),
+            Ok(r) => (r.position().map_or(0, |p| lines.at(p.byte())), r),
             Err(e) => {
-                let line = e.position().map(|p| p.line() as i64).unwrap_or(0);
+                let line = e.position().map_or(0, |p| lines.at(p.byte()));
                 rows.push(ParsedRow {
                     line,
                     sku: String::new(),
@@ -498,4 +499,20 @@ pub(crate) async fn import_job(db: &Db, id: &str, kind: &str) -> Result<ImportJo
         created_at: rfc3339(row.try_get("created_at")?),
         finished_at: row.try_get::<Option<i64>, _>("finished_at")?.map(rfc3339),
     })
+}
+
+#[cfg(test)]
+mod line_numbers {
+    // A test fails by panicking: unwrapping is how it says what went wrong.
+    #![allow(clippy::unwrap_used)]
+
+    use super::parse_csv;
+
+    #[test]
+    fn rows_keep_the_file_s_line_numbers_with_crlf_and_blank_lines() {
+        let text = "sku,name\r\nA,Alpha\r\n\r\nB,Beta\r\n";
+        let rows = parse_csv(text).unwrap();
+        let lines: Vec<(i64, &str)> = rows.iter().map(|r| (r.line, r.sku.as_str())).collect();
+        assert_eq!(lines, [(2, "A"), (4, "B")]);
+    }
 }
