@@ -664,6 +664,17 @@ store_test!(
         })
         .await;
         assert_eq!(by_number.items[0].id, all.items[2].id);
+        // A marketplace id keeps its capitals (#20): found as typed, or in
+        // lower case.
+        for typed in ["E-6", "e-6", " #E-6 "] {
+            let by_id = list(OrderFilter {
+                q: Some(typed.into()),
+                ..Default::default()
+            })
+            .await;
+            let ids: Vec<&str> = by_id.items.iter().map(|o| o.external_id.as_str()).collect();
+            assert_eq!(ids, ["E-6"], "{typed:?}");
+        }
         let value = list(OrderFilter {
             min_total: Some("15.00".into()),
             max_total: Some("15.00".into()),

@@ -169,6 +169,10 @@ enum Search {
     Email(String),
     Key {
         text: String,
+        /// As typed (less a leading `#`): a marketplace's id keeps its
+        /// capitals, so it is matched as typed as well as lower- and
+        /// upper-cased, each by the external-id index.
+        typed: String,
         customers: Vec<String>,
     },
 }
@@ -176,7 +180,8 @@ enum Search {
 /// Reads the search box. Customers are far fewer than orders, so they are
 /// matched first and their orders found by index.
 async fn search(db: &Db, q: &str) -> Result<Search> {
-    let q = q.trim_start_matches('#').to_lowercase();
+    let typed = q.trim().trim_start_matches('#').to_string();
+    let q = typed.to_lowercase();
     if q.contains('@') {
         return Ok(Search::Email(q));
     }
@@ -197,7 +202,11 @@ async fn search(db: &Db, q: &str) -> Result<Search> {
     .bind(&like)
     .fetch_all(&db.pool)
     .await?;
-    Ok(Search::Key { text: q, customers })
+    Ok(Search::Key {
+        text: q,
+        typed,
+        customers,
+    })
 }
 
 /// The order list's where clause: each filter given, the search, and the
@@ -299,9 +308,14 @@ fn order_conditions(
     match search {
         None => {}
         Some(Search::Email(e)) => f.eq("o.customer_email", Some(e)),
-        Some(Search::Key { text, customers }) => {
-            let (n, e) = (f.arg(text.to_uppercase()), f.arg(text));
-            let mut any = format!("o.number = {n} or o.external_id = {e}");
+        Some(Search::Key {
+            text,
+            typed,
+            customers,
+        }) => {
+            let n = f.arg(text.to_uppercase());
+            let ids = [typed.clone(), text.clone(), text.to_uppercase()].map(|id| f.arg(id));
+            let mut any = format!("o.number = {n} or o.external_id in ({})", ids.join(", "));
             if !customers.is_empty() {
                 let marks: Vec<String> = customers.into_iter().map(|c| f.arg(c)).collect();
                 any.push_str(&format!(" or o.customer_id in ({})", marks.join(", ")));
