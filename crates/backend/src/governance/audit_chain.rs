@@ -38,20 +38,25 @@ fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
+/// Feeds one optional text with its length, so no two different rows hash
+/// alike by shifting text across columns.
+fn feed(h: &mut Sha256, text: Option<&str>) {
+    match text {
+        Some(v) => {
+            h.update([1]);
+            h.update((v.len() as u64).to_be_bytes());
+            h.update(v.as_bytes());
+        }
+        None => h.update([0]),
+    }
+}
+
 /// The digest of a rewritten row's new before and after text, as its
 /// erasure lists it.
 fn rewritten_digest(before: Option<&str>, after: Option<&str>) -> String {
     let mut h = Sha256::new();
-    for part in [before, after] {
-        match part {
-            Some(v) => {
-                h.update([1]);
-                h.update((v.len() as u64).to_be_bytes());
-                h.update(v.as_bytes());
-            }
-            None => h.update([0]),
-        }
-    }
+    feed(&mut h, before);
+    feed(&mut h, after);
     hex::encode(h.finalize())
 }
 
@@ -74,14 +79,7 @@ fn row_hash(prev: &str, row: &sqlx::any::AnyRow) -> Result<String> {
         "entity_id",
     ] {
         let v: Option<String> = row.try_get(col)?;
-        match v {
-            Some(v) => {
-                h.update([1]);
-                h.update((v.len() as u64).to_be_bytes());
-                h.update(v.as_bytes());
-            }
-            None => h.update([0]),
-        }
+        feed(&mut h, v.as_deref());
     }
     for (json, sha) in [("before_json", "before_sha"), ("after_json", "after_sha")] {
         let kept: Option<String> = row.try_get(sha)?;

@@ -222,12 +222,13 @@ pub async fn erase(db: &Db, ctx: &Ctx, email: &str, reason: &str) -> Result<Eras
         });
     }
     let order_ids: Vec<String> = orders.into_iter().map(|(id, _, _)| id).collect();
-    let ids = identifiers(&mut uow, &c, &order_ids).await?;
+    let texts = order_texts(&mut uow, &order_ids).await?;
+    let ids = identifiers(&mut uow, &c, &texts).await?;
     let erasure = uuid::Uuid::now_v7().to_string();
     let now = uow.now();
     erase_customer(&mut uow, &c, now).await?;
-    for id in &order_ids {
-        erase_order(&mut uow, id, &c, &ids, now).await?;
+    for order in &texts {
+        erase_order(&mut uow, order, &c, &ids, now).await?;
     }
     let events = erase_events(&mut uow, &order_ids, &ids).await?;
     let rewrite = |v: &mut serde_json::Value| ids.redact_json(v);
@@ -277,21 +278,44 @@ pub async fn erase(db: &Db, ctx: &Ctx, email: &str, reason: &str) -> Result<Eras
     Ok(report)
 }
 
+/// The personal text of one order, read once for both finding the
+/// customer's identifiers and rewriting it.
+struct OrderText {
+    id: String,
+    ship_to: String,
+    bill_to: Option<String>,
+    note: String,
+    fraud_reasons: String,
+}
+
+async fn order_texts(uow: &mut Uow, order_ids: &[String]) -> Result<Vec<OrderText>> {
+    let mut out = Vec::with_capacity(order_ids.len());
+    for id in order_ids {
+        let row = sqlx::query(
+            "select ship_to_json, bill_to_json, note, fraud_reasons_json from sales_order where order_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut *uow.tx)
+        .await?;
+        out.push(OrderText {
+            id: id.clone(),
+            ship_to: row.try_get("ship_to_json")?,
+            bill_to: row.try_get("bill_to_json")?,
+            note: row.try_get("note")?,
+            fraud_reasons: row.try_get("fraud_reasons_json")?,
+        });
+    }
+    Ok(out)
+}
+
 /// What identifies the customer: their own details and every address on
 /// their orders or in their address book.
-async fn identifiers(uow: &mut Uow, c: &Customer, order_ids: &[String]) -> Result<Identifiers> {
+async fn identifiers(uow: &mut Uow, c: &Customer, orders: &[OrderText]) -> Result<Identifiers> {
     let mut addresses = addresses_of(&mut uow.tx, &c.id).await?;
-    for id in order_ids {
-        let row =
-            sqlx::query("select ship_to_json, bill_to_json from sales_order where order_id = $1")
-                .bind(id)
-                .fetch_one(&mut *uow.tx)
-                .await?;
-        for col in ["ship_to_json", "bill_to_json"] {
-            if let Some(json) = row.try_get::<Option<String>, _>(col)? {
-                if let Ok(a) = serde_json::from_str::<Address>(&json) {
-                    addresses.push(a);
-                }
+    for o in orders {
+        for json in std::iter::once(&o.ship_to).chain(&o.bill_to) {
+            if let Ok(a) = serde_json::from_str::<Address>(json) {
+                addresses.push(a);
             }
         }
     }
@@ -320,30 +344,23 @@ async fn erase_customer(uow: &mut Uow, c: &Customer, now: i64) -> Result<()> {
 /// status, country and region stay.
 async fn erase_order(
     uow: &mut Uow,
-    id: &str,
+    order: &OrderText,
     c: &Customer,
     ids: &Identifiers,
     now: i64,
 ) -> Result<()> {
-    let row = sqlx::query(
-        "select ship_to_json, bill_to_json, note, fraud_reasons_json from sales_order where order_id = $1",
-    )
-    .bind(id)
-    .fetch_one(&mut *uow.tx)
-    .await?;
-    let address = |json: String| -> String {
-        match serde_json::from_str::<Address>(&json) {
+    let id = order.id.as_str();
+    let address = |json: &String| -> String {
+        match serde_json::from_str::<Address>(json) {
             Ok(a) => serde_json::to_string(&erased_address(&a)).unwrap_or_else(|_| "{}".into()),
             Err(_) => "{}".into(),
         }
     };
-    let ship_to = address(row.try_get("ship_to_json")?);
-    let bill_to = row
-        .try_get::<Option<String>, _>("bill_to_json")?
-        .map(address);
-    let note: String = row.try_get("note")?;
+    let ship_to = address(&order.ship_to);
+    let bill_to = order.bill_to.as_ref().map(address);
+    let note = &order.note;
     let mut reasons: serde_json::Value =
-        serde_json::from_str(&row.try_get::<String, _>("fraud_reasons_json")?).unwrap_or_default();
+        serde_json::from_str(&order.fraud_reasons).unwrap_or_default();
     ids.redact_json(&mut reasons);
     sqlx::query(
         "update sales_order set customer_email = $2, customer_name = $3, ship_to_json = $4,
